@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 Core store: SQLite by default, PostgreSQL for scale, same code."""

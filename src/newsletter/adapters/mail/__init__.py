@@ -1,0 +1,1 @@
+"""Mail transports: outbox (files), SMTP, SendGrid. Each implements services.ports.Mailer."""

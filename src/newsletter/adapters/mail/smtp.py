@@ -1,0 +1,111 @@
+"""The SMTP transport: any server, STARTTLS or implicit TLS, optional auth, one connection
+reused across batches (reconnected when the server drops it)."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import smtplib  # noqa: TID251 - this is the one module allowed to talk SMTP
+import ssl
+from collections.abc import Callable
+from typing import Literal
+
+from newsletter.adapters.mail.outbox import message_id
+from newsletter.errors import PermanentDeliveryError, TransientDeliveryError
+from newsletter.rendering.compose import Batch
+from newsletter.rendering.mime import to_mime
+from newsletter.services.ports import SendResult
+
+
+class SmtpMailer:
+    name = "smtp"
+    max_batch = 100
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        security: Literal["none", "starttls", "ssl"],
+        username: str = "",
+        password: str = "",
+        timeout: float = 30.0,
+        now: Callable[[], dt.datetime],
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.host, self.port, self.security = host, port, security
+        self.username, self.password, self.timeout = username, password, timeout
+        self._now = now
+        self._ssl = ssl_context or ssl.create_default_context()
+        self._conn: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        if self._conn is not None:
+            try:
+                self._conn.noop()
+                return self._conn
+            except smtplib.SMTPException:
+                self._conn = None
+        try:
+            conn: smtplib.SMTP
+            if self.security == "ssl":
+                conn = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=self._ssl
+                )
+            else:
+                conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                if self.security == "starttls":
+                    conn.starttls(context=self._ssl)
+            if self.username:
+                conn.login(self.username, self.password)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise PermanentDeliveryError(f"SMTP login refused by {self.host}: {exc}") from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise TransientDeliveryError(
+                f"cannot connect to SMTP {self.host}:{self.port}: {exc}"
+            ) from exc
+        self._conn = conn
+        return conn
+
+    def send(self, batch: Batch) -> SendResult:
+        conn = self._connect()
+        rejected: dict[int, str] = {}
+        deferred: dict[int, str] = {}
+        unknown: dict[int, str] = {}
+        messages = batch.messages()
+        for index, message in enumerate(messages):
+            did = message.delivery_id if message.delivery_id is not None else -1
+            mime = to_mime(
+                message,
+                message_id=message_id(message.delivery_id, message.from_email),
+                date=self._now(),
+            )
+            try:
+                conn.send_message(mime)
+            except smtplib.SMTPRecipientsRefused as exc:
+                code, text = next(iter(exc.recipients.values()))
+                reason = f"{code} {_text(text)}"
+                (deferred if 400 <= code < 500 else rejected)[did] = reason
+            except smtplib.SMTPResponseException as exc:
+                reason = f"{exc.smtp_code} {_text(exc.smtp_error)}"
+                (deferred if 400 <= exc.smtp_code < 500 else rejected)[did] = reason
+            except (OSError, smtplib.SMTPException) as exc:
+                # The connection broke: earlier messages were accepted, this one may or may not
+                # have been, later ones certainly were not.
+                self._conn = None
+                unknown[did] = f"SMTP connection lost: {exc}"
+                for later in messages[index + 1 :]:
+                    if later.delivery_id is not None:
+                        deferred[later.delivery_id] = "not sent: SMTP connection lost"
+                break
+        return SendResult(provider_id=None, rejected=rejected, deferred=deferred, unknown=unknown)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self._conn.quit()
+            self._conn = None
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value

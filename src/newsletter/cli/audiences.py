@@ -1,0 +1,139 @@
+"""``newsletter members ...`` and ``newsletter segments ...``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from newsletter.cli.common import State, emit_json, handle_errors, out, pass_state
+
+
+# -- members -----------------------------------------------------------------------------
+@click.group()
+def members() -> None:
+    """Import and inspect members."""
+
+
+@members.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--list", "list_name", help="Tag every imported member with this list name.")
+@click.option("--encoding", help="File encoding (default: UTF-8, with or without BOM).")
+@click.option("--dry-run", is_flag=True, help="Report what would happen; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON report on stdout.")
+@pass_state
+@handle_errors
+def members_import(
+    state: State,
+    file: Path,
+    list_name: str | None,
+    encoding: str | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Import members from a CSV file (tier and topics are columns)."""
+    from newsletter.adapters.member_files import read_csv
+    from newsletter.services.audiences import import_members
+
+    _, rows = read_csv(file, encoding)
+    report = import_members(state.ctx, rows, source=str(file), tag=list_name, dry_run=dry_run)
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        verb = "would import" if dry_run else "imported"
+        out.print(
+            f"{file}: {verb} {report.imported}, updated {report.updated}, "
+            f"unchanged {report.unchanged}, rejected {len(report.rejected)}"
+        )
+        for p in report.rejected:
+            out.print(f"  {file}:{p.row}: {p.field}: {p.reason}", highlight=False)
+    if report.rejected:
+        sys.exit(3)  # partial success: the valid rows are in, the rejected ones are listed
+
+
+# -- segments ----------------------------------------------------------------------------
+@click.group()
+def segments() -> None:
+    """Segments defined in audiences/*.yaml."""
+
+
+@segments.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_state
+@handle_errors
+def segments_list(state: State, as_json: bool) -> None:
+    """List segments with their current size."""
+    ctx = state.ctx
+    rows = [
+        {
+            "name": s.name,
+            "topic": s.topic,
+            "count": ctx.members.count(s, None),
+            "description": s.description,
+        }
+        for s in ctx.catalog.segments().values()
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("segment", "topic", "members", "description")
+    for r in rows:
+        table.add_row(
+            str(r["name"]), str(r["topic"] or "-"), str(r["count"]), str(r["description"])
+        )
+    out.print(table)
+
+
+@segments.command("count")
+@click.argument("name")
+@click.option("--topic", help="Count eligible for this topic instead of the segment's own.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_state
+@handle_errors
+def segments_count(state: State, name: str, topic: str | None, as_json: bool) -> None:
+    """How many members are in a segment now."""
+    ctx = state.ctx
+    count = ctx.members.count(ctx.catalog.segment(name), topic)
+    if as_json:
+        emit_json({"segment": name, "count": count})
+    else:
+        click.echo(count)
+
+
+@segments.command("show")
+@click.argument("name")
+@click.option("--limit", default=20, show_default=True)
+@pass_state
+@handle_errors
+def segments_show(state: State, name: str, limit: int) -> None:
+    """Show the first members of a segment."""
+    ctx = state.ctx
+    rows = ctx.members.sample(ctx.catalog.segment(name), None, limit)
+    table = Table("email", "name", "organization", "country", "language", "tier")
+    for r in rows:
+        table.add_row(
+            r["email"],
+            f"{r['first_name']} {r['last_name']}",
+            r["organization"],
+            r["country"],
+            r["language"],
+            r["tier"],
+        )
+    out.print(table)
+
+
+@segments.command("explain")
+@click.argument("name")
+@click.argument("email")
+@pass_state
+@handle_errors
+def segments_explain(state: State, name: str, email: str) -> None:
+    """Why a person is in or out of a segment."""
+    from newsletter.services.audiences import explain_membership
+
+    ok, lines = explain_membership(state.ctx, name, email)
+    out.print(f"{email} is {'IN' if ok else 'OUT of'} segment {name}", highlight=False)
+    for line in lines:
+        out.print(f"  {line}", highlight=False)

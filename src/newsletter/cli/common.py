@@ -1,0 +1,64 @@
+"""Shared CLI plumbing: settings/context loading, error presentation, JSON output.
+
+Every user mistake surfaces as a NewsletterError and is printed as ``error: <where>: <what>``
+with a non-zero exit code, never as a traceback. ``--json`` prints one JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from newsletter.config import Settings, load_settings
+from newsletter.errors import InputError, NewsletterError
+from newsletter.services.context import Context
+
+F = TypeVar("F", bound=Callable[..., Any])
+out = Console()
+err = Console(stderr=True)
+
+
+class State:
+    def __init__(self, config: str | None) -> None:
+        self.config = config
+        self._settings: Settings | None = None
+        self._ctx: Context | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config)
+        return self._settings
+
+    @property
+    def ctx(self) -> Context:
+        if self._ctx is None:
+            from newsletter.bootstrap import build
+
+            self._ctx = build(self.settings)
+        return self._ctx
+
+
+def handle_errors(func: F) -> F:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except NewsletterError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+            sys.exit(2 if isinstance(exc, InputError) else 1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+pass_state = click.make_pass_decorator(State)

@@ -1,0 +1,216 @@
+"""Settings: ``config.yaml`` overridden by ``NEWSLETTER_<SECTION>__<KEY>`` environment variables.
+
+Secrets are never read from the file: ``SENDGRID_API_KEY``, ``NEWSLETTER_SECRET_KEY`` (signs
+unsubscribe links) and ``NEWSLETTER_SMTP_PASSWORD`` come from the environment only, and a secret
+the chosen transport needs is checked at start (:meth:`Settings.require_sending_ready`), so a send
+never dies half-way for want of one. Relative paths are relative to the config file's folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from newsletter.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OrganisationSettings(_Section):
+    name: str = "Balkan & Black Sea Cluster Network"
+    postal_address: str = "Cluster House, Niš, Serbia"
+    website: str = "https://clusterhouse.example"
+
+
+class SenderSettings(_Section):
+    email: str = "news@clusterhouse.example"
+    name: str = "Cluster House"
+    reply_to: str = ""
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///var/newsletter.db"
+
+
+class DeliverySettings(_Section):
+    transport: Literal["outbox", "smtp", "sendgrid"] = "outbox"
+    outbox_dir: Path = Path("var/outbox")
+    #: Recipients per request. SendGrid allows 1000 personalizations per request.
+    batch_size: int = Field(default=1000, ge=1, le=1000)
+    #: Requests in flight at once; it bounds how many may end ``unknown`` after a crash.
+    max_in_flight: int = Field(default=4, ge=1, le=16)
+    rate_per_second: float | None = Field(default=None, gt=0)
+    rate_per_hour: int | None = Field(default=None, gt=0)
+
+
+class SendGridSettings(_Section):
+    api_host: str = "https://api.sendgrid.com"
+    timeout: float = Field(default=15.0, gt=0)
+    sandbox_mode: bool = False
+    #: SendGrid's unsubscribe group (``asm.group_id``) per topic, when the account uses them.
+    unsubscribe_groups: dict[str, int] = Field(default_factory=dict)
+    webhook_public_key: str = ""
+
+
+class SmtpSettings(_Section):
+    host: str = "localhost"
+    port: int = 25
+    security: Literal["none", "starttls", "ssl"] = "starttls"
+    username: str = ""
+    timeout: float = Field(default=30.0, gt=0)
+
+
+class WebSettings(_Section):
+    base_url: str = "http://localhost:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL")
+        return value.rstrip("/")
+
+
+class SchedulingSettings(_Section):
+    timezone: str = "Europe/Belgrade"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        ZoneInfo(value)
+        return value
+
+
+class PathSettings(_Section):
+    templates: Path = Path("templates")
+    audiences: Path = Path("audiences")
+    campaigns: Path = Path("campaigns")
+    var: Path = Path("var")
+
+
+class Settings(BaseSettings):
+    """Every setting, validated; built once by :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSLETTER_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    organisation: OrganisationSettings = OrganisationSettings()
+    sender: SenderSettings = SenderSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    sendgrid: SendGridSettings = SendGridSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    web: WebSettings = WebSettings()
+    scheduling: SchedulingSettings = SchedulingSettings()
+    paths: PathSettings = PathSettings()
+    #: Folder of the config file; relative paths above are resolved against it.
+    base_dir: Path = Path()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # First wins: explicit arguments, then the environment, then the YAML file.
+        return (init_settings, env_settings, YamlConfigSettingsSource(settings_cls))
+
+    def path(self, value: Path) -> Path:
+        return value if value.is_absolute() else self.base_dir / value
+
+    @property
+    def database_url(self) -> str:
+        url = self.database.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.path(Path(url.removeprefix(prefix))))
+        return url
+
+    def require_sending_ready(self) -> None:
+        """Refuse, before anything is sent, a transport that lacks what it needs."""
+        transport = self.delivery.transport
+        if transport in ("smtp", "sendgrid") and not self.web.base_url.startswith("https://"):
+            raise ConfigError(
+                f"web.base_url is {self.web.base_url!r}: sending through {transport} needs an "
+                "https base URL, because RFC 8058 one-click unsubscribe links must be https"
+            )
+        if transport == "sendgrid" and not secrets().sendgrid_api_key:
+            raise ConfigError("transport sendgrid needs the SENDGRID_API_KEY environment variable")
+        if transport != "outbox" and not secrets().secret_key:
+            raise ConfigError(
+                "NEWSLETTER_SECRET_KEY must be set to sign unsubscribe links when sending for real"
+            )
+
+
+class Secrets(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sendgrid_api_key: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    smtp_password: SecretStr | None = None
+
+
+def secrets() -> Secrets:
+    """Secrets from the environment only (never from config.yaml, never logged)."""
+    env = os.environ
+    return Secrets(
+        sendgrid_api_key=_secret(env.get("SENDGRID_API_KEY")),
+        secret_key=_secret(env.get("NEWSLETTER_SECRET_KEY")),
+        smtp_password=_secret(env.get("NEWSLETTER_SMTP_PASSWORD")),
+    )
+
+
+def _secret(value: str | None) -> SecretStr | None:
+    return SecretStr(value) if value else None
+
+
+def config_path(explicit: str | Path | None = None) -> Path:
+    return Path(explicit or os.environ.get("NEWSLETTER_CONFIG") or "config.yaml")
+
+
+def load_settings(explicit: str | Path | None = None, **overrides: Any) -> Settings:
+    """Load config.yaml (or ``--config`` / ``NEWSLETTER_CONFIG``) and the environment."""
+    path = config_path(explicit)
+    named = explicit is not None or "NEWSLETTER_CONFIG" in os.environ
+    if named and not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+
+    class _FromFile(Settings):
+        model_config = SettingsConfigDict(yaml_file=path if path.is_file() else None)
+
+    try:
+        settings = _FromFile(base_dir=path.resolve().parent, **overrides)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: " + format_validation(exc)) from exc
+    except (OSError, ValueError) as exc:  # unreadable or non-YAML file
+        raise ConfigError(f"{path}: {exc}") from exc
+    return Settings.model_validate(settings.model_dump())
+
+
+def format_validation(exc: ValidationError) -> str:
+    """One line per problem: ``delivery.transport: Input should be 'outbox', ...``."""
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        lines.append(f"{where}: {err['msg']}")
+    return "; ".join(lines)

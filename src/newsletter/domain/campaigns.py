@@ -1,0 +1,191 @@
+"""Campaigns: what staff announce, to whom, in which languages, with which reminders.
+
+A campaign file (``campaigns/*.yaml``) is validated into :class:`CampaignDefinition`. Text that a
+member reads lives per language in ``subject``, ``preheader`` and ``copy``; facts that do not
+depend on language (dates, venue, amounts, links) live in ``content``. Serbian Latin is generated
+from Serbian Cyrillic unless staff wrote it themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from newsletter.domain.members import LANGUAGES
+from newsletter.domain.serbian import to_latin, to_latin_deep
+
+CampaignKind = Literal["conference_invitation", "call_for_proposals", "letter", "newsletter"]
+_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+#: The ledger key of the announcement itself; reminder steps use their own key.
+MAIN_STEP = "main"
+
+
+class CampaignState(StrEnum):
+    DRAFT = "draft"
+    SENDING = "sending"
+    SENT = "sent"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+
+
+class Milestone(BaseModel):
+    """A deadline or event moment, in the official zone of whoever set it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    at: dt.datetime
+    timezone: str
+    label: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for unknown zones; pydantic reports it on this field
+        return value
+
+    @property
+    def aware(self) -> dt.datetime:
+        """The milestone as an aware datetime (naive values are wall-clock in ``timezone``)."""
+        if self.at.tzinfo is None:
+            return self.at.replace(tzinfo=ZoneInfo(self.timezone))
+        return self.at
+
+
+class Message(BaseModel):
+    """What one mailing says: template plus per-language subject, preheader and copy."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    template: str
+    subject: dict[str, str]
+    preheader: dict[str, str] = Field(default_factory=dict)
+    copy_: dict[str, dict[str, Any]] = Field(default_factory=dict, alias="copy")
+
+    def subject_for(self, lang: str) -> str:
+        return _pick(self.subject, lang)
+
+    def preheader_for(self, lang: str) -> str:
+        return _pick(self.preheader, lang) if self.preheader else ""
+
+    def copy_for(self, lang: str) -> dict[str, Any]:
+        if lang in self.copy_:
+            return self.copy_[lang]
+        if lang == "sr-Latn" and "sr-Cyrl" in self.copy_:
+            latin: dict[str, Any] = to_latin_deep(self.copy_["sr-Cyrl"])
+            return latin
+        return {}
+
+    def written_languages(self) -> set[str]:
+        """Languages this message can be written in (sr-Latn comes free with sr-Cyrl)."""
+        langs = set(self.subject)
+        if "sr-Cyrl" in langs:
+            langs.add("sr-Latn")
+        return langs
+
+
+class ReminderStep(Message):
+    """A reminder sent a set time before a milestone (scheduling comes from the scheduler)."""
+
+    key: str
+    milestone: str
+    before: dt.timedelta = dt.timedelta(days=3)
+    at_time: dt.time = dt.time(9, 0)
+    skip_segment: str | None = None
+
+
+class CampaignDefinition(Message):
+    """A whole campaign as declared in a file or created in the web app."""
+
+    slug: str
+    kind: CampaignKind = "letter"
+    title: str
+    audience: str
+    topic: str = "news"
+    languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
+    default_language: str = "en"
+    categories: list[str] = Field(default_factory=list, max_length=10)
+    content: dict[str, Any] = Field(default_factory=dict)
+    milestones: dict[str, Milestone] = Field(default_factory=dict)
+    reminders: list[ReminderStep] = Field(default_factory=list)
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG_RE.match(value):
+            raise ValueError("a slug is lowercase letters, digits and dashes")
+        return value
+
+    @field_validator("languages")
+    @classmethod
+    def _langs(cls, value: list[str]) -> list[str]:
+        unknown = [lang for lang in value if lang not in LANGUAGES]
+        if unknown:
+            raise ValueError(f"unsupported language(s) {unknown}; use {', '.join(LANGUAGES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CampaignDefinition:
+        if self.default_language not in self.languages:
+            raise ValueError(f"default_language {self.default_language!r} is not in languages")
+        keys = [r.key for r in self.reminders]
+        if len(keys) != len(set(keys)) or MAIN_STEP in keys:
+            raise ValueError(f"reminder keys must be unique and not {MAIN_STEP!r}")
+        for step in self.reminders:
+            if step.milestone not in self.milestones:
+                raise ValueError(
+                    f"reminder {step.key!r} names unknown milestone {step.milestone!r}"
+                )
+        return self
+
+    def step(self, key: str) -> Message:
+        if key == MAIN_STEP:
+            return self
+        for step in self.reminders:
+            if step.key == key:
+                return step
+        raise KeyError(key)
+
+    def step_keys(self) -> list[str]:
+        return [MAIN_STEP, *(r.key for r in self.reminders)]
+
+    def variant_for(self, member_language: str) -> str:
+        """The campaign language a member reads: theirs, the same language in the other
+        script, or the campaign default (Cyrillic readers read Latin; the reverse also works)."""
+        if member_language in self.languages:
+            return member_language
+        twin = {"sr-Cyrl": "sr-Latn", "sr-Latn": "sr-Cyrl"}.get(member_language)
+        if twin and twin in self.languages:
+            return twin
+        return self.default_language
+
+    def missing_texts(self) -> list[str]:
+        """Per step and language, what a targeted language lacks (subject, preheader, copy)."""
+        problems: list[str] = []
+        for key in self.step_keys():
+            msg = self.step(key)
+            for lang in self.languages:
+                for part, table in (
+                    ("subject", msg.subject),
+                    ("preheader", msg.preheader),
+                    ("copy", msg.copy_),
+                ):
+                    if not _has(table, lang):
+                        problems.append(f"{key}: {lang}: no {part}")
+        return problems
+
+
+def _has(table: dict[str, Any], lang: str) -> bool:
+    return lang in table or (lang == "sr-Latn" and "sr-Cyrl" in table)
+
+
+def _pick(table: dict[str, str], lang: str) -> str:
+    if lang in table:
+        return table[lang]
+    if lang == "sr-Latn" and "sr-Cyrl" in table:
+        return to_latin(table["sr-Cyrl"])
+    raise KeyError(lang)

@@ -1,0 +1,108 @@
+"""The one exception tree of ``newsletter``.
+
+Every error a user can cause, or a vendor can raise, reaches the CLI and the web app as one of
+these. Adapters translate vendor exceptions at the boundary (``raise ... from exc``), so nothing
+above them ever sees ``sqlalchemy``, ``sendgrid`` or ``smtplib`` exceptions::
+
+    NewsletterError                 base; ``str(err)`` is a message fit for a person
+    ├── ConfigError                 bad or missing settings, missing secret for the chosen transport
+    ├── InputError                  a user-supplied file or value is wrong (names file, row, field)
+    │   ├── ImportFileError         a member file cannot be read at all (encoding, format)
+    │   ├── SegmentError            unknown segment, bad rule tree
+    │   └── CampaignError           campaign file invalid, missing template or segment
+    ├── RenderError                 Jinja2 or MJML failed; carries template name and line
+    │   └── TemplateSecurityError   sandbox escape, runaway template, unsafe URL
+    ├── StateError                  an action is not allowed in the current state
+    ├── DeliveryError               raised by mail transports only
+    │   ├── TransientDeliveryError  timeout, 429, 5xx: nothing recorded as sent, retry later
+    │   └── PermanentDeliveryError  the provider refused the request; retrying will not help
+    ├── TokenError                  unsubscribe / preference token is forged, expired or foreign
+    └── WebhookVerificationError    a provider event batch failed its signature check
+"""
+
+from __future__ import annotations
+
+
+class NewsletterError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class ConfigError(NewsletterError):
+    """Settings are missing or contradictory; raised at start, never mid-send."""
+
+
+class InputError(NewsletterError):
+    """A file or value supplied by a person is wrong.
+
+    ``location`` names the file and, where known, the row, line or field, so the CLI can print
+    ``members.csv:17: email: not a valid address`` without a traceback.
+    """
+
+    def __init__(self, message: str, *, location: str | None = None) -> None:
+        self.message = message
+        self.location = location
+        super().__init__(f"{location}: {message}" if location else message)
+
+
+class ImportFileError(InputError):
+    """A member file cannot be read at all (unknown encoding, not a CSV/XLSX, no email column)."""
+
+
+class SegmentError(InputError):
+    """A segment is unknown or its rule tree is invalid."""
+
+
+class CampaignError(InputError):
+    """A campaign definition is invalid or refers to something that does not exist."""
+
+
+class RenderError(NewsletterError):
+    """Rendering a template failed (undefined variable, syntax error, broken MJML)."""
+
+    def __init__(self, message: str, *, template: str | None = None, line: int | None = None):
+        self.template = template
+        self.line = line
+        where = template or "<template>"
+        if line is not None:
+            where = f"{where}:{line}"
+        super().__init__(f"{where}: {message}")
+
+
+class TemplateSecurityError(RenderError):
+    """A template tried to leave the sandbox, ran too long, grew too large or used an unsafe URL."""
+
+
+class StateError(NewsletterError):
+    """The action is not allowed in the current state (e.g. sending a cancelled campaign)."""
+
+
+class DeliveryError(NewsletterError):
+    """A transport failed to hand a batch to the mail system."""
+
+
+class TransientDeliveryError(DeliveryError):
+    """The provider may accept the same batch later (timeout, 429, 5xx, connection refused).
+
+    ``retry_after`` is the number of seconds the provider asked us to wait, when it said so.
+    ``maybe_sent`` is true when the request may have reached the provider (timeout after sending,
+    dropped connection): the rows must become ``unknown``, not ``pending``.
+    """
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, maybe_sent: bool = False
+    ) -> None:
+        self.retry_after = retry_after
+        self.maybe_sent = maybe_sent
+        super().__init__(message)
+
+
+class PermanentDeliveryError(DeliveryError):
+    """The provider refused the batch for a reason that will not go away by retrying."""
+
+
+class TokenError(NewsletterError):
+    """A signed link token is malformed, forged, expired or meant for another purpose."""
+
+
+class WebhookVerificationError(NewsletterError):
+    """A webhook request failed signature or freshness verification."""

@@ -1,0 +1,30 @@
+"""One RFC 5322 MIME message per recipient, for the outbox and SMTP transports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+
+from newsletter.rendering.compose import OutboundMessage
+
+
+def to_mime(message: OutboundMessage, *, message_id: str, date: dt.datetime) -> EmailMessage:
+    """multipart/alternative with text first and HTML last (RFC 2046 §5.1.4: the last part is
+    the richest the client can show). The policy folds headers and uses CRLF, as SMTP wants."""
+    mime = EmailMessage(policy=SMTP)
+    mime["From"] = Address(message.from_name, addr_spec=message.from_email)
+    mime["To"] = Address(message.to_name, addr_spec=message.to_email)
+    if message.reply_to:
+        mime["Reply-To"] = message.reply_to
+    mime["Subject"] = message.subject
+    mime["Date"] = format_datetime(date)
+    mime["Message-ID"] = message_id
+    mime["MIME-Version"] = "1.0"
+    for name, value in message.headers:
+        mime[name] = value
+    mime.set_content(message.text, subtype="plain", charset="utf-8")
+    mime.add_alternative(message.html, subtype="html", charset="utf-8")
+    return mime

@@ -1,0 +1,42 @@
+"""Small hand-made batches for transport tests (no templates needed)."""
+
+from __future__ import annotations
+
+from newsletter.rendering import merge
+from newsletter.rendering.compose import Batch, ComposedVariant, Personalization, Sender
+
+VARIANT = ComposedVariant(
+    campaign="days-of-clusters-2015",
+    step="main",
+    language="sr-Cyrl",
+    topic="events",
+    subject="Дани кластера 2015 у Брашову",
+    preheader="22–23. октобар",
+    html=(
+        "<html><body><p>Поштовани [[nl:first_name:h]],</p>"
+        '<a href="[[nl:unsubscribe_url:h]]">Одјава</a></body></html>'
+    ),
+    text="Поштовани [[nl:first_name]],\nОдјава: [[nl:unsubscribe_url]]\n",
+    categories=("days-of-clusters-2015",),
+)
+SENDER = Sender("news@clusterhouse.example", "Cluster House", "office@clusterhouse.example")
+
+
+def person(i: int, name: str = "Јелена") -> Personalization:
+    url = f"https://news.clusterhouse.example/u/tok{i}"
+    values = {"first_name": name, "unsubscribe_url": url}
+    return Personalization(
+        delivery_id=i,
+        to_email=f"member{i}@klaster-nis.example",
+        to_name=f"{name} Петровић",
+        substitutions=merge.substitutions(values),
+        headers=(
+            ("List-Unsubscribe", f"<{url}>"),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+            ("List-Id", '"Cluster House - events" <events.clusterhouse.example>'),
+        ),
+    )
+
+
+def batch(n: int, start: int = 1) -> Batch:
+    return Batch(VARIANT, SENDER, tuple(person(i) for i in range(start, start + n)))

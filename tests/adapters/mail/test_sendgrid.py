@@ -1,0 +1,102 @@
+"""The SendGrid transport against the local SendGrid double (tests/fakes/sendgrid_server.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsletter.adapters.mail.sendgrid import DELIVERY_ARG, SendGridMailer
+from newsletter.errors import PermanentDeliveryError, TransientDeliveryError
+from newsletter.rendering.compose import Batch
+from tests.adapters.mail.batches import SENDER, VARIANT, batch, person
+from tests.fakes.sendgrid_server import FakeSendGrid
+
+
+def mailer(fake: FakeSendGrid, **kw: object) -> SendGridMailer:
+    return SendGridMailer("SG.test-key", host=fake.url, timeout=kw.pop("timeout", 2.0), **kw)  # type: ignore[arg-type]
+
+
+def test_one_request_per_batch_one_personalization_per_member(fake_sendgrid: FakeSendGrid) -> None:
+    result = mailer(fake_sendgrid).send(batch(3))
+    assert fake_sendgrid.request_count == 1
+    body = fake_sendgrid.requests[0].body
+    assert result.provider_id == fake_sendgrid.requests[0].message_id
+    people = body["personalizations"]
+    assert [p["to"][0]["email"] for p in people] == [f"member{i}@klaster-nis.example" for i in (1, 2, 3)]
+    assert all(len(p["to"]) == 1 for p in people)  # nobody sees anyone else
+    first = people[0]
+    assert first["custom_args"] == {DELIVERY_ARG: "1"}
+    assert first["headers"]["List-Unsubscribe"] == "<https://news.clusterhouse.example/u/tok1>"
+    assert first["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert first["substitutions"]["[[nl:first_name:h]]"] == "Јелена"
+    assert [c["type"] for c in body["content"]] == ["text/plain", "text/html"]
+    assert body["categories"] == ["days-of-clusters-2015"]
+    assert body["tracking_settings"]["subscription_tracking"]["enable"] is False
+    assert "mail_settings" not in body
+
+
+def test_sandbox_and_unsubscribe_group(fake_sendgrid: FakeSendGrid) -> None:
+    m = mailer(fake_sendgrid, sandbox_mode=True, unsubscribe_groups={"events": 42})
+    m.send(batch(1))
+    body = fake_sendgrid.requests[0].body
+    assert body["mail_settings"] == {"sandbox_mode": {"enable": True}}
+    assert body["asm"] == {"group_id": 42}
+
+
+def test_limits_are_enforced_before_sending(fake_sendgrid: FakeSendGrid) -> None:
+    m = mailer(fake_sendgrid)
+    with pytest.raises(PermanentDeliveryError, match="1 to 1000"):
+        m.send(batch(1001))
+    twice = Batch(VARIANT, SENDER, (person(1), person(1)))
+    with pytest.raises(PermanentDeliveryError, match="twice"):
+        m.send(twice)
+    p = person(1)
+    bad = Batch(VARIANT, SENDER, (type(p)(1, p.to_email, "", {}, (("To", "x"),)),))
+    with pytest.raises(PermanentDeliveryError, match="reserved"):
+        m.send(bad)
+    assert fake_sendgrid.attempt_count == 0
+
+
+def test_rate_limit_is_transient_and_honours_reset(fake_sendgrid: FakeSendGrid) -> None:
+    fake_sendgrid.fail_next(429, reset_in=30)
+    with pytest.raises(TransientDeliveryError) as info:
+        mailer(fake_sendgrid).send(batch(2))
+    assert info.value.retry_after is not None and 25 <= info.value.retry_after <= 31
+    assert info.value.maybe_sent is False
+
+
+def test_server_error_is_transient(fake_sendgrid: FakeSendGrid) -> None:
+    fake_sendgrid.fail_next(503)
+    with pytest.raises(TransientDeliveryError, match="503"):
+        mailer(fake_sendgrid).send(batch(1))
+
+
+def test_client_error_is_permanent_and_names_the_field(fake_sendgrid: FakeSendGrid) -> None:
+    fake_sendgrid.fail_next(
+        400, body={"errors": [{"message": "bad from", "field": "from.email", "help": None}]}
+    )
+    with pytest.raises(PermanentDeliveryError, match=r"from\.email: bad from"):
+        mailer(fake_sendgrid).send(batch(1))
+
+
+def test_timeout_means_maybe_sent(fake_sendgrid: FakeSendGrid) -> None:
+    fake_sendgrid.delay_next(1.5)
+    with pytest.raises(TransientDeliveryError) as info:
+        mailer(fake_sendgrid, timeout=0.3).send(batch(1))
+    assert info.value.maybe_sent is True
+    assert fake_sendgrid.request_count == 1  # the provider did get it: hence "unknown"
+
+
+def test_dropped_connection_after_accept_means_maybe_sent(fake_sendgrid: FakeSendGrid) -> None:
+    fake_sendgrid.drop_after_accept_next()
+    with pytest.raises(TransientDeliveryError) as info:
+        mailer(fake_sendgrid).send(batch(1))
+    assert info.value.maybe_sent is True
+
+
+def test_connection_refused_is_safe_to_retry() -> None:
+    with FakeSendGrid() as fake:
+        url = fake.url
+    m = SendGridMailer("SG.k", host=url, timeout=1.0)
+    with pytest.raises(TransientDeliveryError) as info:
+        m.send(batch(1))
+    assert info.value.maybe_sent is False

@@ -1,0 +1,106 @@
+"""The SMTP transport against a real SMTP server (aiosmtpd) on loopback."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from newsletter.adapters.mail.smtp import SmtpMailer
+from newsletter.errors import TransientDeliveryError
+from tests.adapters.mail.batches import batch
+from tests.conftest import FrozenClock
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.messages: list[Envelope] = []
+        self.refuse: dict[str, str] = {}
+        self.connections = 0
+
+    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope,
+                          hostname: str, responses: list[str]) -> list[str]:  # noqa: N802
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
+                          address: str, options: list[str]) -> str:  # noqa: N802
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        self.messages.append(envelope)
+        return "250 Message accepted"
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Recorder, int]]:
+    handler = Recorder()
+    port = _port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+def mailer(port: int, **kw: Any) -> SmtpMailer:
+    return SmtpMailer("127.0.0.1", port, security="none", timeout=5, now=FrozenClock().now, **kw)
+
+
+def test_one_message_per_recipient_over_one_reused_connection(
+    smtp_server: tuple[Recorder, int],
+) -> None:
+    handler, port = smtp_server
+    m = mailer(port)
+    result = m.send(batch(3))
+    m.send(batch(2, start=10))
+    m.close()
+    assert not result.rejected and not result.deferred and not result.unknown
+    assert len(handler.messages) == 5
+    assert handler.connections == 1  # connection reuse across batches
+    parsed = email.message_from_bytes(handler.messages[0].content, policy=email.policy.default)
+    assert parsed["To"].addresses[0].addr_spec == "member1@klaster-nis.example"
+    assert parsed["Subject"] == "Дани кластера 2015 у Брашову"
+    assert parsed["List-Unsubscribe"] == "<https://news.clusterhouse.example/u/tok1>"
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert parsed.get_content_type() == "multipart/alternative"
+    text = parsed.get_body(("plain",))
+    assert text is not None and "Поштовани Јелена" in text.get_content()
+
+
+def test_single_refused_recipients_are_reported_not_raised(
+    smtp_server: tuple[Recorder, int],
+) -> None:
+    handler, port = smtp_server
+    handler.refuse = {
+        "member2@klaster-nis.example": "550 5.1.1 no such user",
+        "member3@klaster-nis.example": "451 4.3.0 try later",
+    }
+    m = mailer(port)
+    result = m.send(batch(3))
+    m.close()
+    assert dict(result.rejected) == {2: "550 5.1.1 no such user"}
+    assert dict(result.deferred) == {3: "451 4.3.0 try later"}
+    assert len(handler.messages) == 1
+
+
+def test_unreachable_server_is_transient() -> None:
+    with pytest.raises(TransientDeliveryError, match="cannot connect"):
+        mailer(_port()).send(batch(1))
