@@ -85,8 +85,10 @@ def settings(project: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def ctx(settings: Settings, clock: FrozenClock) -> Context:
-    return build(settings, clock=clock)
+def ctx(settings: Settings, clock: FrozenClock) -> Iterator[Context]:
+    built = build(settings, clock=clock)
+    yield built
+    built.close()
 
 
 @pytest.fixture

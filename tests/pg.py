@@ -7,7 +7,6 @@ points the tests at an existing server instead.
 
 from __future__ import annotations
 
-import glob
 import os
 import pwd
 import shutil
@@ -21,8 +20,8 @@ from pathlib import Path
 
 
 def _bin(name: str) -> str | None:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return found[-1] if found else shutil.which(name)
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    return str(found[-1]) if found else shutil.which(name)
 
 
 def _free_port() -> int:
@@ -58,11 +57,40 @@ def postgres_server() -> Iterator[str]:
     env = {**os.environ, "LC_ALL": "C.UTF-8"}
     run = {"check": True, "capture_output": True, "env": env}
     try:
-        subprocess.run([*as_user, initdb, "-D", str(data), "-U", "newsletter", "-A", "trust",
-                        "-E", "UTF8", "--no-sync"], **run)  # type: ignore[call-overload]
+        subprocess.run(
+            [
+                *as_user,
+                initdb,
+                "-D",
+                str(data),
+                "-U",
+                "newsletter",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+            **run,
+        )  # type: ignore[call-overload]
         opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off"
-        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-o", opts, "-w", "-t", "60",
-                        "-l", str(root / "log"), "start"], **run)  # type: ignore[call-overload]
+        subprocess.run(
+            [
+                *as_user,
+                pg_ctl,
+                "-D",
+                str(data),
+                "-o",
+                opts,
+                "-w",
+                "-t",
+                "60",
+                "-l",
+                str(root / "log"),
+                "start",
+            ],
+            **run,
+        )  # type: ignore[call-overload]
     except subprocess.CalledProcessError as exc:
         log = (root / "log").read_text() if (root / "log").exists() else ""
         shutil.rmtree(root, ignore_errors=True)
@@ -76,6 +104,10 @@ def postgres_server() -> Iterator[str]:
             time.sleep(0.1)
         yield f"postgresql+psycopg://newsletter@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, env=env, check=False)
+        subprocess.run(
+            [*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+            env=env,
+            check=False,
+        )
         shutil.rmtree(root, ignore_errors=True)

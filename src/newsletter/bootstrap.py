@@ -46,6 +46,7 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = Tru
         batch_size=settings.delivery.batch_size,
         max_in_flight=settings.delivery.max_in_flight,
         list_domain=sender.email.rsplit("@", 1)[-1],
+        close=engine.dispose,
     )
 
 

@@ -12,8 +12,9 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -93,7 +94,10 @@ class SchedulingSettings(_Section):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        ZoneInfo(value)
+        try:
+            ZoneInfo(value)
+        except ZoneInfoNotFoundError as exc:  # a KeyError, which pydantic would not catch
+            raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
 
@@ -202,7 +206,7 @@ def load_settings(explicit: str | Path | None = None, **overrides: Any) -> Setti
         settings = _FromFile(base_dir=path.resolve().parent, **overrides)
     except ValidationError as exc:
         raise ConfigError(f"{path}: " + format_validation(exc)) from exc
-    except (OSError, ValueError) as exc:  # unreadable or non-YAML file
+    except (OSError, ValueError, TypeError, yaml.YAMLError) as exc:  # unreadable or non-YAML file
         raise ConfigError(f"{path}: {exc}") from exc
     return Settings.model_validate(settings.model_dump())
 

@@ -25,6 +25,7 @@ from newsletter.cli.common import State, handle_errors, out, pass_state
 def main(click_ctx: click.Context, config: str | None) -> None:
     """Member communication for the Balkan & Black Sea Cluster Network."""
     click_ctx.obj = State(config)
+    click_ctx.call_on_close(click_ctx.obj.close)
 
 
 @main.group()
@@ -40,8 +41,12 @@ def db_upgrade(state: State) -> None:
     from newsletter.adapters.db.engine import is_current, make_engine, upgrade
 
     engine = make_engine(state.settings.database_url)
-    upgrade(engine)
-    out.print(f"database at newest schema: {is_current(engine)} ({engine.url.render_as_string()})")
+    try:
+        upgrade(engine)
+        current = is_current(engine)
+    finally:
+        engine.dispose()
+    out.print(f"database at newest schema: {current} ({engine.url.render_as_string()})")
 
 
 from newsletter.cli.audiences import members, segments  # noqa: E402

@@ -151,18 +151,18 @@ def campaigns_send(
     """Send a campaign step to its audience; running it again resumes, never repeats."""
     from newsletter.services.sending import send_campaign
 
-    ctx = state.ctx
     if not dry_run:
-        state.settings.require_sending_ready()
-        if not yes:
-            if not sys.stdin.isatty():
-                raise CampaignError("not a terminal: pass --yes to send without confirmation")
-            preview_report = send_campaign(ctx, campaign, step=step, dry_run=True)
-            click.confirm(
-                f"Send {preview_report.campaign} ({step}) to up to {preview_report.audience} "
-                f"members through {ctx.transport}?",
-                abort=True,
-            )
+        state.settings.require_sending_ready()  # before anything else: fail at start
+    ctx = state.ctx
+    if not dry_run and not yes:
+        if not sys.stdin.isatty():
+            raise CampaignError("not a terminal: pass --yes to send without confirmation")
+        preview_report = send_campaign(ctx, campaign, step=step, dry_run=True)
+        click.confirm(
+            f"Send {preview_report.campaign} ({step}) to up to {preview_report.audience} "
+            f"members through {ctx.transport}?",
+            abort=True,
+        )
     show_bar = sys.stdout.isatty() and not as_json
     with Progress(
         TextColumn("sending"),

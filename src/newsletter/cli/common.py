@@ -20,8 +20,8 @@ from newsletter.errors import InputError, NewsletterError
 from newsletter.services.context import Context
 
 F = TypeVar("F", bound=Callable[..., Any])
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)  # never wrap: paths and row numbers must stay greppable
+err = Console(stderr=True, soft_wrap=True)
 
 
 class State:
@@ -35,6 +35,10 @@ class State:
         if self._settings is None:
             self._settings = load_settings(self.config)
         return self._settings
+
+    def close(self) -> None:
+        if self._ctx is not None:
+            self._ctx.close()
 
     @property
     def ctx(self) -> Context:

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from enum import StrEnum
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -45,7 +45,10 @@ class Milestone(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        ZoneInfo(value)  # raises for unknown zones; pydantic reports it on this field
+        try:
+            ZoneInfo(value)
+        except ZoneInfoNotFoundError as exc:  # a KeyError, which pydantic would not catch
+            raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
     @property

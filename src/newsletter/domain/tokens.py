@@ -60,7 +60,9 @@ def verify(
     """
     try:
         body, mac = token.split(".", 1)
-        if not hmac.compare_digest(_unb64(mac), _mac(secret, body, purpose)):
+        # Compare the text, not the decoded bytes: base64 decoding ignores stray characters and
+        # padding bits, so two different strings would otherwise pass as one token.
+        if not hmac.compare_digest(mac, _b64(_mac(secret, body, purpose))):
             raise TokenError("invalid token")
         raw_purpose, member_id, topic, issued_at = json.loads(_unb64(body))
     except (ValueError, TypeError, UnicodeDecodeError) as exc:

@@ -92,7 +92,12 @@ def compose_variant(
         subject = message.subject_for(language)
     except KeyError as exc:
         raise RenderError(f"no subject for language {language}", template=message.template) from exc
-    preheader = message.preheader_for(language) if language in message.written_languages() else ""
+    try:
+        preheader = message.preheader_for(language)
+    except KeyError as exc:
+        raise RenderError(
+            f"no preheader for language {language}", template=message.template
+        ) from exc
     base: dict[str, Any] = {
         "lang": language,
         "dir": "rtl" if language.split("-")[0] in RTL_LANGUAGES else "ltr",
@@ -101,6 +106,8 @@ def compose_variant(
         "t": message.copy_for(language),
         "c": campaign.content,
         "milestones": campaign.milestones,
+        # The milestone a reminder step serves (None for the announcement itself).
+        "milestone": campaign.milestones.get(getattr(message, "milestone", ""), None),
         "campaign": {
             "slug": campaign.slug,
             "title": campaign.title,

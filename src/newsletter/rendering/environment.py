@@ -18,7 +18,7 @@ from typing import Any
 from babel.dates import format_date, format_datetime, format_interval
 from babel.numbers import format_currency, format_decimal
 from jinja2 import FunctionLoader, StrictUndefined, TemplateNotFound
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 TemplateLoader = Callable[[str], str]
 """Returns a template's source by name, or raises KeyError if there is none."""
@@ -53,13 +53,16 @@ def _number(value: Decimal | float | int | str, lang: str) -> str:
 
 
 def build_environment(load: TemplateLoader) -> SandboxedEnvironment:
-    def source(name: str) -> str:
+    def source(name: str) -> tuple[str, str, None]:
         try:
-            return load(name)
+            text = load(name)
         except KeyError as exc:
             raise TemplateNotFound(name) from exc
+        # The name becomes the code's file name, which is how errors find the template line.
+        return text, name, None
 
-    env = SandboxedEnvironment(
+    # Immutable: a template must not be able to change the campaign data it is given.
+    env = ImmutableSandboxedEnvironment(
         loader=FunctionLoader(source),
         undefined=StrictUndefined,
         autoescape=lambda name: name is None or not name.endswith(".txt.j2"),

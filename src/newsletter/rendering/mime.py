@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -19,7 +20,13 @@ def to_mime(message: OutboundMessage, *, message_id: str, date: dt.datetime) -> 
     mime["To"] = Address(message.to_name, addr_spec=message.to_email)
     if message.reply_to:
         mime["Reply-To"] = message.reply_to
-    mime["Subject"] = message.subject
+    if message.subject.isascii():
+        mime["Subject"] = message.subject
+    else:
+        # Python before 3.13 folds a long non-ASCII subject between two encoded words and loses
+        # the space there (RFC 2047 §6.2 ignores it: "Ниш, 1–3." arrives as "Ниш,1–3."). Header
+        # keeps spaces inside the encoded words; set_raw stores its folding as it is.
+        mime.set_raw("Subject", Header(message.subject, "utf-8", header_name="Subject").encode())
     mime["Date"] = format_datetime(date)
     mime["Message-ID"] = message_id
     mime["MIME-Version"] = "1.0"

@@ -45,3 +45,5 @@ class Context:
     batch_size: int
     max_in_flight: int
     list_domain: str
+    #: Releases pooled connections; call when done (the CLI and tests do).
+    close: Callable[[], None] = lambda: None

@@ -21,7 +21,9 @@ def test_one_request_per_batch_one_personalization_per_member(fake_sendgrid: Fak
     body = fake_sendgrid.requests[0].body
     assert result.provider_id == fake_sendgrid.requests[0].message_id
     people = body["personalizations"]
-    assert [p["to"][0]["email"] for p in people] == [f"member{i}@klaster-nis.example" for i in (1, 2, 3)]
+    assert [p["to"][0]["email"] for p in people] == [
+        f"member{i}@klaster-nis.example" for i in (1, 2, 3)
+    ]
     assert all(len(p["to"]) == 1 for p in people)  # nobody sees anyone else
     first = people[0]
     assert first["custom_args"] == {DELIVERY_ARG: "1"}

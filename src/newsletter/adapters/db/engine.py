@@ -62,12 +62,12 @@ def upgrade(engine: Engine) -> None:
     try:
         with engine.begin() as connection:
             cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, "heads")
     except SQLAlchemyError as exc:
         raise ConfigError(f"cannot migrate the database: {exc}") from exc
 
 
 def is_current(engine: Engine) -> bool:
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    heads = set(ScriptDirectory.from_config(_alembic_config()).get_heads())
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() == head
+        return set(MigrationContext.configure(connection).get_current_heads()) == heads

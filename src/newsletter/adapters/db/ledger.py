@@ -84,7 +84,9 @@ class SqlLedger:
     ) -> int:
         # The variant language is chosen in SQL with a CASE over the member's language, so
         # planning 100k rows is one INSERT ... SELECT with no rows travelling through Python.
-        language = case(dict(variants), value=members.c.language, else_=literal(default_language))
+        language: Any = literal(default_language)
+        if variants:
+            language = case(dict(variants), value=members.c.language, else_=language)
         source = select(
             literal(campaign_id),
             literal(step),
@@ -105,9 +107,13 @@ class SqlLedger:
             "created_at",
             "updated_at",
         ]
+        # rowcount of INSERT ... SELECT ... ON CONFLICT is not reliable across drivers (psycopg
+        # reports -1), so count the step's rows before and after, in the same transaction.
+        count = select(func.count()).select_from(deliveries).where(_of(campaign_id, step))
         with self.engine.begin() as conn:
-            stmt = _insert_ignore(conn, cols, source)
-            return int(conn.execute(stmt).rowcount or 0)
+            before = int(conn.execute(count).scalar_one())
+            conn.execute(_insert_ignore(conn, cols, source))
+            return int(conn.execute(count).scalar_one()) - before
 
     def recover_in_flight(self, campaign_id: int, step: str, *, now: dt.datetime) -> int:
         with self.engine.begin() as conn:
@@ -248,7 +254,7 @@ class SqlLedger:
             where = and_(where, deliveries.c.step == step)
         query = select(deliveries.c.status, func.count()).where(where).group_by(deliveries.c.status)
         with self.engine.connect() as conn:
-            found = {status: int(n) for status, n in conn.execute(query).tuples()}
+            found = {status: int(n) for status, n in conn.execute(query).all()}
         return DeliveryCounts(**{s.value: found.get(s.value, 0) for s in DeliveryStatus})
 
     def unknown_rows(self, campaign_id: int, limit: int = 50) -> list[dict[str, Any]]:

@@ -98,7 +98,7 @@ class SqlMemberStore:
                     select(members.c.email_key, members.c.id).where(
                         members.c.email_key.in_([r["email_key"] for r in new_rows])
                     )
-                ).tuples()
+                ).all()
             )
             sub_rows: list[dict[str, Any]] = []
             consent_rows: list[dict[str, Any]] = []
