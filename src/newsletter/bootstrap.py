@@ -5,20 +5,34 @@ from __future__ import annotations
 
 import os
 import secrets as pysecrets
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from newsletter.adapters.clock import SystemClock
+from newsletter.adapters.db.calendar import SqlCalendarRevisions
 from newsletter.adapters.db.engine import make_engine, upgrade
+from newsletter.adapters.db.events import SqlEventStore
 from newsletter.adapters.db.ledger import SqlLedger
 from newsletter.adapters.db.members import SqlMemberStore
+from newsletter.adapters.db.preferences import SqlPreferenceStore
+from newsletter.adapters.db.schedules import SqlScheduleStore
+from newsletter.adapters.db.staff import SqlStaffStore
 from newsletter.adapters.files import ProjectFiles
+from newsletter.adapters.ratelimit import SqlRateLimiter
+from newsletter.adapters.webhooks.sendgrid import SignedEventWebhook
 from newsletter.config import Settings, secrets
 from newsletter.errors import ConfigError
 from newsletter.rendering.compose import Organisation, Sender
 from newsletter.services.context import Context, Links
+from newsletter.services.milestone_catalog import ScheduledCatalog
 from newsletter.services.ports import Clock, Mailer
+from newsletter.services.scheduling_ports import Scheduling
+
+if TYPE_CHECKING:  # imported when used: APScheduler loads only for the scheduler
+    from newsletter.adapters.scheduler import SchedulerProcess
 
 
 def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = True) -> Context:
@@ -33,8 +47,9 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = Tru
     )
     org = settings.organisation
     sender = settings.sender
+    delivery = settings.delivery
     return Context(
-        catalog=files,
+        catalog=ScheduledCatalog(files, SqlScheduleStore(engine)),  # moved milestones
         members=SqlMemberStore(engine),
         ledger=SqlLedger(engine),
         clock=clock,
@@ -46,8 +61,30 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = Tru
         batch_size=settings.delivery.batch_size,
         max_in_flight=settings.delivery.max_in_flight,
         list_domain=sender.email.rsplit("@", 1)[-1],
+        events=SqlEventStore(engine),
+        limiter=SqlRateLimiter(
+            engine,
+            delivery.transport,
+            per_second=delivery.rate_per_second,
+            per_hour=delivery.rate_per_hour,
+        ),
         close=engine.dispose,
+        lease_seconds=delivery.lease_seconds,
+        resend_unknown_after=delivery.resend_unknown_after_minutes * 60,
+        unsubscribe_groups=dict(settings.sendgrid.unsubscribe_groups),
+        calendar=SqlCalendarRevisions(engine),
+        staff=SqlStaffStore(engine),
+        preferences=SqlPreferenceStore(engine),
     )
+
+
+def webhook_verifier(settings: Settings) -> SignedEventWebhook | None:
+    """The SendGrid Event Webhook signature check, or None when no key is configured (the
+    endpoint then refuses every request)."""
+    key = settings.sendgrid.webhook_public_key.strip()
+    if not key:
+        return None
+    return SignedEventWebhook(key, max_age=settings.sendgrid.webhook_max_age)
 
 
 def engine_for(settings: Settings) -> Engine:
@@ -108,3 +145,105 @@ def build_mailer(settings: Settings, clock: Clock) -> Mailer:
 
 def outbox_dir(settings: Settings) -> Path:
     return settings.path(settings.delivery.outbox_dir)
+
+
+# -- Scheduling (issue 6): the dispatcher's bundle, the scheduler process, rehearsals. --------
+
+
+def build_scheduling(settings: Settings, ctx: Context) -> Scheduling:
+    """The scheduling use cases' bundle over a Context built by :func:`build`."""
+    from datetime import timedelta
+
+    from newsletter.domain.calendar_rules import rules_for
+    from newsletter.domain.schedule import ScheduleKind as K
+    from newsletter.domain.schedule import SchedulePolicy
+
+    if not isinstance(ctx.catalog, ScheduledCatalog):
+        raise ConfigError("scheduling needs a Context built by newsletter.bootstrap.build")
+    sc = settings.scheduling
+    rules = rules_for(
+        sc.holidays, quiet=sc.quiet_hours, skip_weekends=sc.skip_weekends, extra=sc.extra_holidays
+    )
+    hours = {
+        K.SEND: sc.max_late_send_hours,
+        K.RECURRING: sc.max_late_send_hours,
+        K.REMINDER: sc.max_late_reminder_hours,
+        K.NOTICE: sc.max_late_notice_hours,
+    }
+    policy = SchedulePolicy(
+        max_staleness={k: timedelta(hours=v) for k, v in hours.items()},
+        reminder_cap=sc.reminder_cap_per_day,
+        catch_up=sc.catch_up_late_joiners,
+        retry_after=timedelta(minutes=sc.retry_minutes),
+    )
+    return Scheduling(ctx, ctx.catalog.store, rules, policy, sc.timezone)
+
+
+def scheduler_process(
+    settings: Settings, *, holder: str | None = None, clock: Clock | None = None
+) -> tuple[SchedulerProcess, Context]:
+    """``newsletter scheduler run`` (and ``serve``): waits for the lease, then leads."""
+    import socket
+    import uuid
+    from datetime import timedelta
+
+    from newsletter.adapters.db.scheduler_lock import SchedulerLease
+    from newsletter.adapters.scheduler import SchedulerProcess, SchedulerRuntime
+
+    clock = clock or SystemClock()
+    ctx = build(settings, clock=clock)
+    sched = build_scheduling(settings, ctx)
+    store = sched.store
+    assert isinstance(store, SqlScheduleStore)
+    name = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    lease = SchedulerLease(store.engine, name, timedelta(seconds=settings.scheduling.lease_seconds))
+
+    def runtime(on_lost: Callable[[], None]) -> SchedulerRuntime:
+        return SchedulerRuntime(
+            sched,
+            store.engine,
+            lease,
+            clock=clock,
+            sweep_seconds=settings.scheduling.sweep_seconds,
+            on_lost=on_lost,
+        )
+
+    return SchedulerProcess(runtime, lease, clock), ctx
+
+
+def start_in_process(settings: Settings) -> SchedulerProcess:
+    """For ``newsletter serve``: the scheduler in a background thread of the web process.
+    Call ``.stop()`` on shutdown. Only the lease holder sends, so several web processes each
+    calling this still make exactly one leader (the others wait)."""
+    process, _ = scheduler_process(settings)
+    return process.start_background()
+
+
+def build_simulation(
+    settings: Settings, folder: Path, clock: Clock
+) -> tuple[Scheduling, dict[str, int]]:
+    """A rehearsal: a SQLite copy of the configured database in ``folder/rehearsal.db`` and an
+    outbox in ``folder/outbox``, so nothing real is sent or recorded."""
+    from newsletter.adapters.db.snapshot import copy_database
+    from newsletter.config import DatabaseSettings
+
+    folder.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{folder / 'rehearsal.db'}"
+    target = make_engine(url)
+    upgrade(target)
+    source = make_engine(settings.database_url)
+    upgrade(source)
+    try:
+        copied = copy_database(source, target)
+    finally:
+        source.dispose()
+        target.dispose()
+    rehearsal = settings.model_copy(
+        update={
+            "database": DatabaseSettings(url=url),
+            "delivery": settings.delivery.model_copy(
+                update={"transport": "outbox", "outbox_dir": folder / "outbox"}
+            ),
+        }
+    )
+    return build_scheduling(rehearsal, build(rehearsal, clock=clock)), copied

@@ -8,6 +8,7 @@ never dies half-way for want of one. Relative paths are relative to the config f
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -53,8 +54,15 @@ class DeliverySettings(_Section):
     batch_size: int = Field(default=1000, ge=1, le=1000)
     #: Requests in flight at once; it bounds how many may end ``unknown`` after a crash.
     max_in_flight: int = Field(default=4, ge=1, le=16)
+    #: Messages handed to the transport per second / per hour (None: unlimited). Shared by all
+    #: processes through the database, so it holds across restarts.
     rate_per_second: float | None = Field(default=None, gt=0)
     rate_per_hour: int | None = Field(default=None, gt=0)
+    #: Seconds a claimed batch stays ``sending`` without its sender renewing the claim before
+    #: another run treats the sender as crashed (its rows become ``unknown``).
+    lease_seconds: float = Field(default=60.0, gt=0)
+    #: Minutes an ``unknown`` reminder waits for provider events before it is resent.
+    resend_unknown_after_minutes: float = Field(default=30.0, ge=0)
 
 
 class SendGridSettings(_Section):
@@ -63,7 +71,12 @@ class SendGridSettings(_Section):
     sandbox_mode: bool = False
     #: SendGrid's unsubscribe group (``asm.group_id``) per topic, when the account uses them.
     unsubscribe_groups: dict[str, int] = Field(default_factory=dict)
+    #: The Event Webhook's verification key (base64 of the P-256 public key, as SendGrid shows
+    #: it under Mail Settings -> Signed Event Webhook). Public, so it may live in this file.
+    #: Empty: the webhook endpoint refuses every request.
     webhook_public_key: str = ""
+    #: Oldest signed timestamp accepted, in seconds (replays are also de-duplicated).
+    webhook_max_age: int = Field(default=600, gt=0)
 
 
 class SmtpSettings(_Section):
@@ -89,7 +102,27 @@ class WebSettings(_Section):
 
 
 class SchedulingSettings(_Section):
+    """Scheduled sends and reminders (newsletter.domain.schedule, calendar_rules)."""
+
     timezone: str = "Europe/Belgrade"
+    #: No sends between these local times (a send moves to the end; the window may wrap).
+    quiet_hours: tuple[dt.time, dt.time] | None = (dt.time(21, 0), dt.time(8, 0))
+    skip_weekends: bool = True
+    #: Countries whose public holidays are skipped (newsletter.domain.calendar_rules.PRESETS).
+    holidays: list[str] = Field(default_factory=lambda: ["RS"])
+    extra_holidays: list[dt.date] = Field(default_factory=list)
+    #: Reminders one member gets per local day, across campaigns (None: no cap).
+    reminder_cap_per_day: int | None = Field(default=1, ge=1)
+    #: Late joiners get the reminder step still open, daily at its time, until the next step.
+    catch_up_late_joiners: bool = True
+    #: How late each kind may still go out automatically (reliability REL-11, SCH-04).
+    max_late_send_hours: float = Field(default=2.0, gt=0)
+    max_late_reminder_hours: float = Field(default=12.0, gt=0)
+    max_late_notice_hours: float = Field(default=24.0, gt=0)
+    retry_minutes: float = Field(default=5.0, gt=0)
+    #: The scheduler's leadership lease and how often it looks for rows added elsewhere.
+    lease_seconds: float = Field(default=30.0, ge=2)
+    sweep_seconds: float = Field(default=10.0, gt=0)
 
     @field_validator("timezone")
     @classmethod
@@ -99,6 +132,16 @@ class SchedulingSettings(_Section):
         except ZoneInfoNotFoundError as exc:  # a KeyError, which pydantic would not catch
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @field_validator("holidays")
+    @classmethod
+    def _regions(cls, value: list[str]) -> list[str]:
+        from newsletter.domain.calendar_rules import PRESETS
+
+        unknown = [v for v in value if v.upper() not in PRESETS]
+        if unknown:
+            raise ValueError(f"no holiday calendar for {unknown}; known: {', '.join(PRESETS)}")
+        return [v.upper() for v in value]
 
 
 class PathSettings(_Section):

@@ -16,6 +16,7 @@ above them ever sees ``sqlalchemy``, ``sendgrid`` or ``smtplib`` exceptions::
     ├── DeliveryError               raised by mail transports only
     │   ├── TransientDeliveryError  timeout, 429, 5xx: nothing recorded as sent, retry later
     │   └── PermanentDeliveryError  the provider refused the request; retrying will not help
+    │       └── AccountError        401/403: our key or account is refused; stop the whole run
     ├── TokenError                  unsubscribe / preference token is forged, expired or foreign
     └── WebhookVerificationError    a provider event batch failed its signature check
 """
@@ -85,19 +86,34 @@ class TransientDeliveryError(DeliveryError):
 
     ``retry_after`` is the number of seconds the provider asked us to wait, when it said so.
     ``maybe_sent`` is true when the request may have reached the provider (timeout after sending,
-    dropped connection): the rows must become ``unknown``, not ``pending``.
+    dropped connection): the rows must become ``unknown``, not ``pending``. ``throttled`` is true
+    for a rate-limit answer (429): the attempt does not count against the rows.
     """
 
     def __init__(
-        self, message: str, *, retry_after: float | None = None, maybe_sent: bool = False
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        maybe_sent: bool = False,
+        throttled: bool = False,
     ) -> None:
         self.retry_after = retry_after
         self.maybe_sent = maybe_sent
+        self.throttled = throttled
         super().__init__(message)
 
 
 class PermanentDeliveryError(DeliveryError):
     """The provider refused the batch for a reason that will not go away by retrying."""
+
+
+class AccountError(PermanentDeliveryError):
+    """The provider refused our credentials or account (401/403, SMTP login refused).
+
+    Nothing in the batch was sent and no later batch will be: the run stops, the rows stay
+    pending, and a person has to fix the key or the account (reliability REL-05).
+    """
 
 
 class TokenError(NewsletterError):

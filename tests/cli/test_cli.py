@@ -64,7 +64,8 @@ def test_campaign_with_missing_template_or_segment(run, project: Path) -> None: 
     path = project / "campaigns" / "broken.yaml"
     path.write_text(
         "title: Broken\naudience: no-such-segment\ntemplate: nowhere.mjml.j2\n"
-        "subject: {en: Hello}\npreheader: {en: Hi}\ncopy: {en: {}}\n",
+        "subject: {en: Hello}\npreheader: {en: Hi}\ncopy: {en: {}}\n"
+        "content: {sections: [{paragraphs: [Hello]}]}\n",
         encoding="utf-8",
     )
     result = run("campaigns", "validate", "broken")

@@ -29,6 +29,17 @@ def definition(**overrides: Any) -> dict[str, Any]:
             "sr-Cyrl": {"title": "Придружите нам се", "items": ["Џеп", {"x": "ћ"}]},
             "bg": {"title": "Елате"},
         },
+        "content": {
+            "name": "Danube Open Forum of Clusters 2015",
+            "starts": "2015-10-01",
+            "ends": "2015-10-03",
+            "city": {"en": "Niš", "sr-Cyrl": "Ниш", "bg": "Ниш"},
+            "country": {"en": "Serbia", "sr-Cyrl": "Србија", "bg": "Сърбия"},
+            "timezone": "Europe/Belgrade",
+            "highlights": {"en": ["Talks"], "sr-Cyrl": ["Предавања"], "bg": ["Лекции"]},
+            "registration_url": "https://dofc.example/register",
+            "registration_deadline": "registration",
+        },
         "milestones": {
             "registration": {
                 "at": "2015-09-25T23:59:00",
@@ -77,7 +88,14 @@ def test_unknown_step_raises_key_error() -> None:
 
 def test_minimal_definition_uses_defaults() -> None:
     c = CampaignDefinition.model_validate(
-        {"slug": "x", "title": "X", "audience": "a", "template": "t", "subject": {"en": "S"}}
+        {
+            "slug": "x",
+            "title": "X",
+            "audience": "a",
+            "template": "t",
+            "subject": {"en": "S"},
+            "content": {"sections": [{"paragraphs": ["Hello"]}]},
+        }
     )
     assert c.languages == ["en"]
     assert c.default_language == "en"
@@ -246,10 +264,8 @@ def test_missing_texts_for_a_reminder_and_generated_latin() -> None:
     )
     assert c.missing_texts() == [
         "last-call: en: no preheader",
-        "last-call: en: no copy",
         "last-call: sr-Latn: no subject",
         "last-call: sr-Latn: no preheader",
-        "last-call: sr-Latn: no copy",
     ]
 
 

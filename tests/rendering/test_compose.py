@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -100,6 +101,7 @@ def make_campaign(template: str = "hello.mjml.j2", **overrides: Any) -> Campaign
         "preheader": {"en": "See you in Niš", "sr-Cyrl": "Видимо се у Нишу"},
         "copy": {"en": {"title": "<b>&</b>"}, "sr-Cyrl": {"title": "Љубав"}},
         "categories": ["dofc-2015", "invitation"],
+        "content": {"sections": [{"paragraphs": ["Hello"]}]},
     }
     data.update(overrides)
     return CampaignDefinition.model_validate(data)
@@ -186,8 +188,8 @@ def test_serbian_latin_variant_is_generated_from_cyrillic(env: SandboxedEnvironm
     assert variant.preheader == "Vidimo se u Nišu"
     assert "Ljubav" in variant.html
     assert "Ljubav" in variant.text
-    # UI strings fall back to English for a language without its own.
-    assert "Unsubscribe" in variant.text
+    # UI strings of Serbian Latin come from Serbian Cyrillic when not written.
+    assert "Odjava" in variant.text
 
 
 def test_ui_strings_for_the_variant_language(env: SandboxedEnvironment) -> None:
@@ -414,3 +416,78 @@ def test_batch_messages_are_render_message_per_person(env: SandboxedEnvironment)
     assert messages == [render_message(variant, SENDER, p) for p in people]
     assert [m.to_email for m in messages] == ["ana@example.org", "bo@example.org"]
     assert messages[1].text.startswith("Hi Bo ")
+
+
+# -- per-recipient deadlines and calendar ------------------------------------------------------
+
+
+def test_deadlines_are_merged_in_each_recipients_zone() -> None:
+    from newsletter.rendering import merge
+    from tests.rendering import samples
+
+    c = samples.campaign("interreg-ipa-bg-rs-first-call")
+    field = merge.placeholder(merge.local_field("submission_deadline"), html_part=False)
+
+    def local(zone: str, lang: str = "en") -> str:
+        p = personalize(
+            recipient(timezone=zone),
+            unsubscribe_url=UNSUBSCRIBE,
+            preferences_url=PREFERENCES,
+            list_id=LIST_ID,
+            campaign=c,
+            language=lang,
+        )
+        return p.substitutions[field]
+
+    assert local("Europe/Belgrade") == " · 15:00 (Belgrade, GMT+01:00)"
+    assert local("Europe/Moscow", "bg") == " · 17:00 ч. (Москва, Гринуич+03:00)"
+    # Turkey left summer time on 8 November 2015 and was on +02 like Sofia (tzdata).
+    assert local("Europe/Istanbul") == ""
+    assert local("Europe/Sofia") == ""
+    assert local("") == ""
+    # One variant, two readers: the placeholder becomes each reader's own time.
+    variant = samples.variant("interreg-ipa-bg-rs-first-call", "en")
+    assert "[[nl:local_submission_deadline]]" in variant.text
+
+
+def test_without_calendar_revisions_there_are_links_but_no_attachment() -> None:
+    from tests.rendering import samples
+
+    c = samples.campaign("days-of-clusters-2015")
+    variant = compose_variant(
+        c, "main", "en", env=samples.environment(), organisation=ORG, ui=samples.ui()
+    )
+    assert variant.attachments == ()
+    assert "calendar.google.com" in variant.html
+    assert ".ics" not in variant.text
+
+
+def test_render_message_carries_the_variants_attachments() -> None:
+    from tests.rendering import samples
+
+    msg = samples.message("days-of-clusters-2015", "ro")
+    assert [a.filename for a in msg.attachments] == ["days-of-clusters-2015.ics"]
+
+
+def test_letter_images_keep_their_alt_text_and_links() -> None:
+    from tests.rendering import samples
+
+    letter = samples.campaign("chairmans-letter")
+    photo = {
+        "src": "https://clusterhouse.example/photos/dofc-2016-ohrid.jpg",
+        "alt": {"en": "Signing in Ohrid", "sr-Cyrl": "Потписивање у Охриду"},
+        "width": 536,
+        "href": "https://clusterhouse.example/gallery",
+    }
+    content = letter.content.model_dump()
+    content["sections"].append(
+        {"image": photo, "button": {"label": "Gallery", "url": photo["href"]}}
+    )
+    c = CampaignDefinition.model_validate({**letter.model_dump(by_alias=True), "content": content})
+    env, ui = samples.environment(), samples.ui()
+    variant = compose_variant(c, "main", "sr-Latn", env=env, organisation=ORG, ui=ui)
+    assert re.search(
+        r'<img alt="Potpisivanje u Ohridu"[^>]*src="https://clusterhouse', variant.html
+    )
+    assert 'href="https://clusterhouse.example/gallery"' in variant.html
+    assert "[Potpisivanje u Ohridu]" in variant.text

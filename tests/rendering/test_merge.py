@@ -124,3 +124,10 @@ def test_fill_without_placeholders_returns_the_same_text() -> None:
 
 def test_fill_with_empty_value() -> None:
     assert fill("Hi [[nl:first_name]]!", substitutions({"first_name": ""})) == "Hi !"
+
+
+def test_fill_keeps_an_unterminated_marker_as_text() -> None:
+    subs = substitutions({"first_name": "Ana"})
+    text = "Hi [[nl:first_name]], see [[nl:broken and [[nl:first_name]]!"
+    assert fill(text, subs) == "Hi Ana, see [[nl:broken and Ana!"
+    assert fill("[[nl:open", subs) == "[[nl:open"

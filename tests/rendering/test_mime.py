@@ -162,3 +162,26 @@ def test_long_subjects_keep_every_space(subject: str) -> None:
 def test_subject_with_a_line_break_is_refused() -> None:
     with pytest.raises(ValueError):
         to_mime(outbound(subject="Hello\r\nBcc: eve@example.org"), message_id=MESSAGE_ID, date=DATE)
+
+
+def test_attachments_make_a_multipart_mixed_with_the_alternative_first() -> None:
+    from newsletter.rendering.messages import Attachment
+
+    ics = "BEGIN:VCALENDAR\r\nSUMMARY:Дани кластера 2015\r\nEND:VCALENDAR\r\n".encode()
+    attachment = Attachment(
+        "days-of-clusters-2015.ics",
+        "text/calendar",
+        ics,
+        (("method", "PUBLISH"), ("charset", "utf-8")),
+    )
+    _, parsed = round_trip(outbound(attachments=(attachment,)))
+    assert parsed.get_content_type() == "multipart/mixed"
+    alternative, calendar = list(parsed.iter_parts())
+    assert alternative.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in alternative.iter_parts()] == ["text/plain", "text/html"]
+    assert calendar.get_content_type() == "text/calendar"
+    assert calendar.get_param("method") == "PUBLISH"
+    assert calendar.get_content_disposition() == "attachment"
+    assert calendar.get_filename() == "days-of-clusters-2015.ics"
+    assert calendar["Content-Transfer-Encoding"] == "base64"
+    assert calendar.get_payload(decode=True) == ics

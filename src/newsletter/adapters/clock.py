@@ -8,3 +8,16 @@ import datetime as dt
 class SystemClock:
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
+
+
+class VirtualClock:
+    """A clock that moves only when told: ``schedule simulate`` runs weeks in seconds."""
+
+    def __init__(self, at: dt.datetime) -> None:
+        self.at = at.astimezone(dt.UTC)
+
+    def now(self) -> dt.datetime:
+        return self.at
+
+    def set(self, at: dt.datetime) -> None:
+        self.at = at.astimezone(dt.UTC)

@@ -36,23 +36,37 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     return data, node
 
 
-def line_of(node: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
-    """The 1-based line of the value at ``loc`` (a pydantic error location) in the node tree."""
+def line_of(node: yaml.Node | None, loc: Sequence[int | str], key: str | None = None) -> int | None:
+    """The 1-based line of the value at ``loc`` (a pydantic error location) in the node tree,
+    or of the mapping key ``key`` found there (an unknown key names itself in the error)."""
     best = node.start_mark.line + 1 if node is not None else None
-    for key in loc:
+    mapping = node if isinstance(node, yaml.MappingNode) else None
+    for part in loc:
         if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if k.value == str(key)), None)
-            key_node = next((k for k, _ in node.value if k.value == str(key)), None)
-            if match is None:
+            pair = _pair(node, part)
+            if pair is None:
+                # A union tag pydantic adds ('all' under 'all', 'not' under 'not') or a key
+                # that is missing from the file: stay on the closest line we have.
+                continue
+            mapping, node = node, pair[1]
+            best = pair[0].start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
                 break
-            node = match
-            best = (key_node or match).start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
+            node = node.value[part]
             best = node.start_mark.line + 1
-        else:
-            continue  # pydantic adds union tags ('all', 'field') that are not in the file
+    if key is not None:
+        # The key sits in the mapping reached, or - when a union tag such as 'field' or
+        # 'topic' led into that key's value - in the mapping it came from.
+        for candidate in (node, mapping):
+            pair = _pair(candidate, key) if isinstance(candidate, yaml.MappingNode) else None
+            if pair is not None:
+                return int(pair[0].start_mark.line) + 1
     return best
+
+
+def _pair(node: yaml.MappingNode, key: int | str) -> tuple[yaml.Node, yaml.Node] | None:
+    return next(((k, v) for k, v in node.value if k.value == str(key)), None)
 
 
 def validate(
@@ -63,7 +77,11 @@ def validate(
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = first["loc"]
-        line = line_of(node, loc)
+        key = (first.get("ctx") or {}).get("key")
+        path_loc = loc
+        if first["type"] == "extra_forbidden" and loc:
+            path_loc, key = loc[:-1], loc[-1]
+        line = line_of(node, path_loc, str(key) if key is not None else None)
         field = ".".join(str(p) for p in loc) or "(top level)"
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         where = f"{path}:{line}" if line else str(path)

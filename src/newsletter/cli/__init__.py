@@ -51,7 +51,15 @@ def db_upgrade(state: State) -> None:
 
 from newsletter.cli.audiences import members, segments  # noqa: E402
 from newsletter.cli.campaigns import campaigns  # noqa: E402
+from newsletter.cli.delivery import events, serve  # noqa: E402  (also adds campaigns commands)
+from newsletter.cli.scheduler import schedule, scheduler  # noqa: E402  (and campaigns schedule/...)
+from newsletter.cli.staff import staff  # noqa: E402
 
 main.add_command(members)
 main.add_command(segments)
 main.add_command(campaigns)
+main.add_command(events)
+main.add_command(serve)
+main.add_command(schedule)
+main.add_command(scheduler)
+main.add_command(staff)

@@ -1,56 +1,14 @@
-"""``newsletter members ...`` and ``newsletter segments ...``."""
+"""``newsletter segments ...`` (and, for ``cli/__init__``, the ``members`` group)."""
 
 from __future__ import annotations
-
-import sys
-from pathlib import Path
 
 import click
 from rich.table import Table
 
 from newsletter.cli.common import State, emit_json, handle_errors, out, pass_state
+from newsletter.cli.members import members
 
-
-# -- members -----------------------------------------------------------------------------
-@click.group()
-def members() -> None:
-    """Import and inspect members."""
-
-
-@members.command("import")
-@click.argument("file", type=click.Path(path_type=Path))
-@click.option("--list", "list_name", help="Tag every imported member with this list name.")
-@click.option("--encoding", help="File encoding (default: UTF-8, with or without BOM).")
-@click.option("--dry-run", is_flag=True, help="Report what would happen; write nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON report on stdout.")
-@pass_state
-@handle_errors
-def members_import(
-    state: State,
-    file: Path,
-    list_name: str | None,
-    encoding: str | None,
-    dry_run: bool,
-    as_json: bool,
-) -> None:
-    """Import members from a CSV file (tier and topics are columns)."""
-    from newsletter.adapters.member_files import read_csv
-    from newsletter.services.audiences import import_members
-
-    _, rows = read_csv(file, encoding)
-    report = import_members(state.ctx, rows, source=str(file), tag=list_name, dry_run=dry_run)
-    if as_json:
-        emit_json(report.as_dict())
-    else:
-        verb = "would import" if dry_run else "imported"
-        out.print(
-            f"{file}: {verb} {report.imported}, updated {report.updated}, "
-            f"unchanged {report.unchanged}, rejected {len(report.rejected)}"
-        )
-        for p in report.rejected:
-            out.print(f"  {file}:{p.row}: {p.field}: {p.reason}", highlight=False)
-    if report.rejected:
-        sys.exit(3)  # partial success: the valid rows are in, the rejected ones are listed
+__all__ = ["members", "segments"]
 
 
 # -- segments ----------------------------------------------------------------------------

@@ -107,6 +107,12 @@ def campaigns_validate(state: State, campaign: str, as_json: bool) -> None:
     type=click.Path(path_type=Path),
     help="Write FILE.html, FILE.txt and FILE.eml instead of printing the text.",
 )
+@click.option(
+    "--screenshot",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write PNGs at 375 and 640 px into DIR (headless Chromium); exit 1 if the email "
+    "scrolls sideways.",
+)
 @pass_state
 @handle_errors
 def campaigns_preview(
@@ -116,6 +122,7 @@ def campaigns_preview(
     language: str | None,
     step: str,
     output: Path | None,
+    screenshot: Path | None,
 ) -> None:
     """Render exactly what a member would receive (the same code path as sending)."""
     from newsletter.adapters.mail.outbox import message_id
@@ -124,6 +131,12 @@ def campaigns_preview(
 
     ctx = state.ctx
     message = preview(ctx, campaign, email=email, language=language, step=step)
+    if screenshot is not None:
+        from newsletter.cli.screenshots import take_screenshots
+
+        take_screenshots(message, screenshot, campaign, language, step)
+    if output is None and screenshot is not None:
+        return
     if output is None:
         out.print(f"Subject: {message.subject}\nTo: {message.to_email}\n", highlight=False)
         click.echo(message.text)
@@ -134,6 +147,8 @@ def campaigns_preview(
     base.with_suffix(".txt").write_text(message.text, encoding="utf-8")
     mime = to_mime(message, message_id=message_id(None, message.from_email), date=ctx.clock.now())
     base.with_suffix(".eml").write_bytes(mime.as_bytes())
+    for attachment in message.attachments:
+        (base.parent / attachment.filename).write_bytes(attachment.data)
     out.print(f"wrote {base}.html, {base}.txt and {base}.eml")
 
 
@@ -141,19 +156,40 @@ def campaigns_preview(
 @click.argument("campaign")
 @click.option("--step", default=MAIN_STEP, show_default=True, help="Reminder step key.")
 @click.option("--dry-run", is_flag=True, help="Compose everything and count; send nothing.")
+@click.option(
+    "--test-to",
+    "test_to",
+    multiple=True,
+    metavar="EMAIL",
+    help="Send a test to this staff address instead (repeatable); subject marked [TEST], "
+    "nothing recorded in the ledger.",
+)
+@click.option("--lang", "language", help="Language of the test send (default: the campaign's).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
 @handle_errors
 def campaigns_send(
-    state: State, campaign: str, step: str, dry_run: bool, yes: bool, as_json: bool
+    state: State,
+    campaign: str,
+    step: str,
+    dry_run: bool,
+    test_to: tuple[str, ...],
+    language: str | None,
+    yes: bool,
+    as_json: bool,
 ) -> None:
     """Send a campaign step to its audience; running it again resumes, never repeats."""
     from newsletter.services.sending import send_campaign
 
+    if language is not None and not test_to:
+        raise CampaignError("--lang applies to test sends (--test-to); members get their own")
     if not dry_run:
         state.settings.require_sending_ready()  # before anything else: fail at start
     ctx = state.ctx
+    if test_to and not dry_run:
+        _send_test(state, campaign, step, list(test_to), language, as_json)
+        return
     if not dry_run and not yes:
         if not sys.stdin.isatty():
             raise CampaignError("not a terminal: pass --yes to send without confirmation")
@@ -200,9 +236,77 @@ def campaigns_send(
 
             folder = outbox_dir(state.settings) / report.campaign / step
             out.print(f"outbox: {folder}", highlight=False)
+        _explain(report.as_dict(), campaign)
         for line in report.errors[:10]:
             err.print(f"  [yellow]![/] {line}", highlight=False)
-    if report.failed or report.unknown or report.pending:
+    totals = report.totals
+    if report.failed or totals.get("unknown") or report.pending or report.in_flight_elsewhere:
+        sys.exit(1)
+
+
+def _explain(report: dict[str, Any], campaign: str) -> None:
+    """The lines a person needs after a send that did not finish cleanly."""
+    totals = report["totals"]
+    if report["recovered_unknown"]:
+        err.print(
+            f"  [yellow]![/] {report['recovered_unknown']} rows were in flight when an earlier "
+            "run stopped; they may have been sent and are now unknown",
+            highlight=False,
+        )
+    if report["resent_unknown"]:
+        err.print(
+            f"  [yellow]![/] {report['resent_unknown']} reminder rows of unknown fate were "
+            "resent (reminder policy)",
+            highlight=False,
+        )
+    if totals.get("unknown"):
+        if report["unknown_policy"] == "ask":
+            hint = (
+                f"provider events may still confirm them; otherwise decide with `newsletter "
+                f"campaigns resolve-unknown {campaign} --resend` or `--mark-sent`"
+            )
+        else:
+            hint = "they are resent by a later run once provider events had time to confirm them"
+        err.print(f"  [yellow]![/] {totals['unknown']} rows unknown: {hint}", highlight=False)
+    transient = report["failures"].get("transient", 0)
+    if transient:
+        err.print(
+            f"  [yellow]![/] {transient} rows failed for transient reasons: "
+            f"`newsletter campaigns retry {campaign} --failed` re-queues them",
+            highlight=False,
+        )
+    if report["in_flight_elsewhere"]:
+        err.print(
+            f"  [yellow]![/] {report['in_flight_elsewhere']} rows are claimed by another sender "
+            "(or one that stopped less than delivery.lease_seconds ago); run again to finish",
+            highlight=False,
+        )
+    if report["stopped"]:
+        err.print(f"  [red]stopped:[/] {report['stopped']}", highlight=False)
+
+
+def _send_test(
+    state: State,
+    campaign: str,
+    step: str,
+    addresses: list[str],
+    language: str | None,
+    as_json: bool,
+) -> None:
+    from newsletter.services.sending import send_test
+
+    report = send_test(state.ctx, campaign, addresses, step=step, language=language)
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        out.print(
+            f"test of {report.campaign} ({report.step}, {report.language}) via "
+            f"{report.transport} to {', '.join(report.recipients)}: {report.subject}",
+            highlight=False,
+        )
+        for address, why in report.refused.items():
+            err.print(f"  [red]✗[/] {address}: {why}", highlight=False)
+    if report.refused:
         sys.exit(1)
 
 
@@ -212,7 +316,9 @@ def campaigns_send(
 @pass_state
 @handle_errors
 def campaigns_status(state: State, campaign: str, as_json: bool) -> None:
-    """Delivery counts per step, and the rows whose fate is unknown."""
+    """Delivery counts per step, failures by kind, and the rows whose fate is unknown."""
+    from newsletter.domain.deliveries import unknown_policy
+
     ctx = state.ctx
     definition, _ = ctx.catalog.campaign(campaign)
     cid = ctx.ledger.campaign_id(definition.slug)
@@ -220,9 +326,22 @@ def campaigns_status(state: State, campaign: str, as_json: bool) -> None:
         key: (ctx.ledger.counts(cid, key).as_dict() if cid is not None else {})
         for key in definition.step_keys()
     }
+    failures = {
+        key: (ctx.ledger.failure_kinds(cid, key) if cid is not None else {})
+        for key in definition.step_keys()
+    }
+    policies = {key: unknown_policy(key).value for key in definition.step_keys()}
     unknown = ctx.ledger.unknown_rows(cid) if cid is not None else []
     if as_json:
-        emit_json({"campaign": definition.slug, "steps": steps, "unknown": unknown})
+        emit_json(
+            {
+                "campaign": definition.slug,
+                "steps": steps,
+                "failures": failures,
+                "unknown_policy": policies,
+                "unknown": unknown,
+            }
+        )
         return
     table = Table("step", "pending", "sending", "sent", "failed", "suppressed", "unknown", "total")
     for key, c in steps.items():
@@ -234,6 +353,31 @@ def campaigns_status(state: State, campaign: str, as_json: bool) -> None:
             ),
         )
     out.print(table)
+    for key, kinds in failures.items():
+        if kinds:
+            parts = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+            out.print(f"  failed in {key}: {parts}", highlight=False)
+            if kinds.get("transient"):
+                out.print(
+                    f"    `newsletter campaigns retry {definition.slug} --failed` re-queues the "
+                    "transient ones",
+                    highlight=False,
+                )
+    for key, c in steps.items():
+        if c.get("unknown"):
+            if policies[key] == "ask":
+                out.print(
+                    f"  {c['unknown']} unknown in {key}: staff decide - `newsletter campaigns "
+                    f"resolve-unknown {definition.slug} --resend` or `--mark-sent` "
+                    "(provider events resolve them meanwhile)",
+                    highlight=False,
+                )
+            else:
+                out.print(
+                    f"  {c['unknown']} unknown in {key}: reminders are resent by the next run "
+                    "once provider events had time to confirm them",
+                    highlight=False,
+                )
     for row in unknown:
         out.print(
             f"  unknown: {row['email']} ({row['step']}): {row['last_error']}", highlight=False

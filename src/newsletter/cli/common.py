@@ -20,7 +20,9 @@ from newsletter.errors import InputError, NewsletterError
 from newsletter.services.context import Context
 
 F = TypeVar("F", bound=Callable[..., Any])
-out = Console(soft_wrap=True)  # never wrap: paths and row numbers must stay greppable
+# Never wrap: paths and row numbers must stay greppable. Piped output gets a wide table width
+# instead of Rich's 80 columns, so names are not truncated in logs.
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
 
 

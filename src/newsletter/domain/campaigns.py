@@ -14,15 +14,30 @@ from enum import StrEnum
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from newsletter.domain.content import CONTENT_MODELS, Announcement
 from newsletter.domain.members import LANGUAGES
 from newsletter.domain.serbian import to_latin, to_latin_deep
+from newsletter.domain.translated import untranslated
 
 CampaignKind = Literal["conference_invitation", "call_for_proposals", "letter", "newsletter"]
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 #: The ledger key of the announcement itself; reminder steps use their own key.
 MAIN_STEP = "main"
+#: Whom a reader falls back to when a campaign is not written in their language, before the
+#: campaign's default: a Cyrillic reader reads Latin and the reverse. A campaign's own
+#: ``fallbacks:`` replace these per language (e.g. ``mk: [bg, sr-Cyrl]``).
+SCRIPT_TWINS: dict[str, list[str]] = {"sr-Cyrl": ["sr-Latn"], "sr-Latn": ["sr-Cyrl"]}
 
 
 class CampaignState(StrEnum):
@@ -41,6 +56,9 @@ class Milestone(BaseModel):
     at: dt.datetime
     timezone: str
     label: dict[str, str] = Field(default_factory=dict)
+
+    def label_for(self, lang: str) -> str | None:
+        return _pick(self.label, lang) if _has(self.label, lang) else None
 
     @field_validator("timezone")
     @classmethod
@@ -112,7 +130,9 @@ class CampaignDefinition(Message):
     languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
     default_language: str = "en"
     categories: list[str] = Field(default_factory=list, max_length=10)
-    content: dict[str, Any] = Field(default_factory=dict)
+    fallbacks: dict[str, list[str]] = Field(default_factory=dict)
+    #: Validated against the model of ``kind`` (newsletter.domain.content).
+    content: Announcement = Field(default_factory=dict, validate_default=True)
     milestones: dict[str, Milestone] = Field(default_factory=dict)
     reminders: list[ReminderStep] = Field(default_factory=list)
 
@@ -131,6 +151,18 @@ class CampaignDefinition(Message):
             raise ValueError(f"unsupported language(s) {unknown}; use {', '.join(LANGUAGES)}")
         return value
 
+    @field_validator("content", mode="before")
+    @classmethod
+    def _content(cls, value: Any, info: ValidationInfo) -> Any:
+        kind = info.data.get("kind")
+        if kind not in CONTENT_MODELS:
+            raise ValueError("cannot be checked before kind is valid")
+        model = CONTENT_MODELS[kind]
+        if isinstance(value, BaseModel) and not isinstance(value, model):
+            value = value.model_dump()
+        # Errors keep their place: "content.highlights: Field required".
+        return value if isinstance(value, model) else model.model_validate(value)
+
     @model_validator(mode="after")
     def _consistent(self) -> CampaignDefinition:
         if self.default_language not in self.languages:
@@ -143,6 +175,31 @@ class CampaignDefinition(Message):
                 raise ValueError(
                     f"reminder {step.key!r} names unknown milestone {step.milestone!r}"
                 )
+        problems = [
+            (("content", *path.split(".")), f"no milestone {key!r} (milestones: {known})")
+            for path, key in self.content.milestone_refs().items()
+            if key not in self.milestones
+            for known in [", ".join(self.milestones) or "none"]
+        ]
+        for lang, chain in self.fallbacks.items():
+            stray = [x for x in (lang, *chain) if x not in LANGUAGES]
+            stray += [x for x in chain if x in LANGUAGES and x not in self.languages]
+            if stray:
+                problems.append(
+                    (("fallbacks", lang), f"not among the campaign's languages: {stray}")
+                )
+        if problems:
+            raise ValidationError.from_exception_data(
+                "CampaignDefinition",
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError("campaign", message),
+                        loc=tuple(int(p) if isinstance(p, str) and p.isdigit() else p for p in loc),
+                        input=None,
+                    )
+                    for loc, message in problems
+                ],
+            )
         return self
 
     def step(self, key: str) -> Message:
@@ -156,29 +213,40 @@ class CampaignDefinition(Message):
     def step_keys(self) -> list[str]:
         return [MAIN_STEP, *(r.key for r in self.reminders)]
 
+    def fallback_chain(self, lang: str) -> list[str]:
+        """Languages to try, in order, for a reader of ``lang``: theirs, the campaign's
+        fallbacks for it (by default the other Serbian script), then the default language."""
+        chain = [lang, *self.fallbacks.get(lang, SCRIPT_TWINS.get(lang, [])), self.default_language]
+        return list(dict.fromkeys(chain))
+
     def variant_for(self, member_language: str) -> str:
-        """The campaign language a member reads: theirs, the same language in the other
-        script, or the campaign default (Cyrillic readers read Latin; the reverse also works)."""
-        if member_language in self.languages:
+        """The campaign language a member reads: the first of their fallback chain that the
+        campaign is written in (the default language always is)."""
+        if member_language in self.languages:  # most readers; once per recipient of a send
             return member_language
-        twin = {"sr-Cyrl": "sr-Latn", "sr-Latn": "sr-Cyrl"}.get(member_language)
-        if twin and twin in self.languages:
-            return twin
-        return self.default_language
+        return next(x for x in self.fallback_chain(member_language) if x in self.languages)
 
     def missing_texts(self) -> list[str]:
-        """Per step and language, what a targeted language lacks (subject, preheader, copy)."""
+        """Per step and language, what a targeted language lacks: subject, preheader, copy
+        (when the step has copy at all: a letter's body may live entirely in ``content``),
+        and translated content fields. UI strings are the catalog's (services.composing)."""
         problems: list[str] = []
         for key in self.step_keys():
             msg = self.step(key)
             for lang in self.languages:
-                for part, table in (
+                tables: list[tuple[str, dict[str, Any]]] = [
                     ("subject", msg.subject),
                     ("preheader", msg.preheader),
-                    ("copy", msg.copy_),
-                ):
-                    if not _has(table, lang):
-                        problems.append(f"{key}: {lang}: no {part}")
+                ]
+                if msg.copy_:
+                    tables.append(("copy", msg.copy_))
+                problems += [
+                    f"{key}: {lang}: no {part}" for part, table in tables if not _has(table, lang)
+                ]
+        for lang in self.languages:
+            problems += [
+                f"{MAIN_STEP}: {lang}: no {path}" for path in untranslated(self.content, lang)
+            ]
         return problems
 
 

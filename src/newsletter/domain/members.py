@@ -18,7 +18,23 @@ from enum import StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from email_validator import EmailNotValidError, validate_email
+from newsletter.domain.addresses import AddressError, email_key, normalize_address
+
+__all__ = [
+    "COLUMNS",
+    "LANGUAGES",
+    "TIERS",
+    "AddressError",
+    "MemberRecord",
+    "MemberStatus",
+    "RowProblem",
+    "Tier",
+    "email_key",
+    "normalize_address",
+    "normalize_text",
+    "parse_member_row",
+    "parse_topics",
+]
 
 Tier = Literal["member", "friend"]
 TIERS: tuple[Tier, ...] = ("member", "friend")
@@ -37,6 +53,7 @@ COLUMNS: tuple[str, ...] = (
     "timezone",
     "consent_source",
     "consent_date",
+    "consent_wording",
 )
 
 #: BCP 47 tags the network writes in. Serbian is the only language with two scripts.
@@ -46,6 +63,7 @@ _TOPIC_RE = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 _COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 # Romanian is written with comma-below letters (SR 13011); legacy keyboards produce cedillas.
 _ROMANIAN_CEDILLA = str.maketrans({"ş": "ș", "Ş": "Ș", "ţ": "ț", "Ţ": "Ț"})
+_CEDILLAS = re.compile("[şŞţŢ]")
 _MAX_FIELD = 200
 
 
@@ -75,6 +93,8 @@ class MemberRecord:
     timezone: str = ""
     consent_source: str = ""
     consent_date: dt.date | None = None
+    #: Version id of the consent text the person saw (GDPR Art. 7(1); reliability GDPR-07).
+    consent_wording: str = ""
 
     @property
     def full_name(self) -> str:
@@ -91,34 +111,13 @@ class RowProblem:
     email: str = ""
 
 
-class AddressError(ValueError):
-    """An address that cannot be used; the message says why."""
-
-
-def normalize_address(raw: str) -> tuple[str, str]:
-    """Return ``(stored_address, dedupe_key)`` for a raw address, or raise AddressError.
-
-    No DNS look-up: imports must be fast and work offline; bounces tell us the rest.
-    """
-    candidate = raw.strip()
-    if not candidate:
-        raise AddressError("empty address")
-    try:
-        valid = validate_email(candidate, check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise AddressError(str(exc)) from exc
-    stored = valid.ascii_email or valid.normalized
-    return stored, email_key(stored)
-
-
-def email_key(address: str) -> str:
-    """The duplicate-detection key: NFKC then ``casefold()`` (``lower()`` misses ß, ς, ...)."""
-    return unicodedata.normalize("NFKC", address.strip()).casefold()
-
-
 def normalize_text(value: str) -> str:
     """NFC, Romanian comma-below letters, inner whitespace (CR/LF from Excel cells) folded."""
-    text = unicodedata.normalize("NFC", value).translate(_ROMANIAN_CEDILLA)
+    if value.isascii():  # most cells: NFC and the cedilla map cannot change ASCII (fast path)
+        return " ".join(value.split())
+    text = unicodedata.normalize("NFC", value)
+    if _CEDILLAS.search(text):  # str.translate is slow; most text has no cedilla
+        text = text.translate(_ROMANIAN_CEDILLA)
     return " ".join(text.split())
 
 
@@ -204,6 +203,7 @@ def parse_member_row(row: Mapping[str, str], row_number: int) -> MemberRecord | 
         timezone=timezone,
         consent_source=values["consent_source"],
         consent_date=consent_date,
+        consent_wording=values["consent_wording"],
     )
 
 

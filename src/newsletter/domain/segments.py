@@ -8,6 +8,9 @@ A rule is one of::
     {field: country, in: [BG, RS]}     also eq / ne / not_in / contains / startswith
     {topic: calls}          subscribed (and not unsubscribed) to the topic
     {tag: registered-dofc-2015}        carries a tag (lists imported with ``--list``)
+    {received: days-of-clusters-2015}  was sent that campaign (a delivery with status ``sent``)
+
+Engagement facts ``opened`` / ``clicked`` need provider events and come with the delivery work.
 
 The same tree is evaluated in two places: compiled to SQL by the database adapter (counting and
 sending never load everyone into Python) and evaluated here, in pure Python, to *explain* why one
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic_core import PydanticCustomError
 
 #: Member fields a rule may test, all plain text columns in the store.
 FIELDS: tuple[str, ...] = (
@@ -56,7 +60,12 @@ class FieldRule(_Rule):
             ops = [k for k in data if k in OPERATORS]
             extra = [k for k in data if k not in (*OPERATORS, "field")]
             if extra:
-                raise ValueError(f"unknown key(s) {', '.join(map(str, extra))}")
+                # ctx.key lets the file reader point at the offending key's own line.
+                raise PydanticCustomError(
+                    "unknown_key",
+                    "unknown key '{key}' in a field rule; operators: {operators}",
+                    {"key": str(extra[0]), "operators": ", ".join(OPERATORS)},
+                )
             if len(ops) != 1:
                 raise ValueError(
                     f"a field rule needs exactly one operator of {', '.join(OPERATORS)}"
@@ -87,6 +96,12 @@ class TagRule(_Rule):
     tag: str
 
 
+class ReceivedRule(_Rule):
+    """Was sent campaign ``received`` (by slug): a delivery of any step with status sent."""
+
+    received: str = Field(min_length=1)
+
+
 class AllRule(_Rule):
     all: tuple[Rule, ...] = Field(min_length=1)
 
@@ -99,10 +114,13 @@ class NotRule(_Rule):
     not_: Rule = Field(alias="not")
 
 
+_KINDS = ("all", "any", "not", "field", "topic", "tag", "received")
+
+
 def _rule_kind(value: Any) -> str | None:
     """Pick the rule model by its key, so a mistake gets one clear message, not six."""
     if isinstance(value, Mapping):
-        return next((k for k in ("all", "any", "not", "field", "topic", "tag") if k in value), None)
+        return next((k for k in _KINDS if k in value), None)
     kinds: dict[type, str] = {
         AllRule: "all",
         AnyRule: "any",
@@ -110,6 +128,7 @@ def _rule_kind(value: Any) -> str | None:
         FieldRule: "field",
         TopicRule: "topic",
         TagRule: "tag",
+        ReceivedRule: "received",
     }
     return kinds.get(type(value))
 
@@ -120,11 +139,12 @@ Rule = Annotated[
     | Annotated[NotRule, Tag("not")]
     | Annotated[FieldRule, Tag("field")]
     | Annotated[TopicRule, Tag("topic")]
-    | Annotated[TagRule, Tag("tag")],
+    | Annotated[TagRule, Tag("tag")]
+    | Annotated[ReceivedRule, Tag("received")],
     Discriminator(
         _rule_kind,
         custom_error_type="invalid_rule",
-        custom_error_message="a rule needs one of the keys all, any, not, field, topic, tag",
+        custom_error_message=f"a rule needs one of the keys {', '.join(_KINDS)}",
     ),
 ]
 
@@ -143,11 +163,12 @@ class Segment(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class MemberFacts:
-    """What a rule can see of one member: fields, active topics and tags."""
+    """What a rule can see of one member: fields, active topics, tags, campaigns received."""
 
     fields: Mapping[str, str]
     topics: frozenset[str]
     tags: frozenset[str]
+    received: frozenset[str] = frozenset()
 
 
 def matches(rule: Rule | None, facts: MemberFacts) -> bool:
@@ -178,10 +199,31 @@ def explain(rule: Rule | None, facts: MemberFacts, depth: int = 0) -> tuple[bool
     if isinstance(rule, TagRule):
         ok = rule.tag in facts.tags
         return ok, [f"{pad}{_mark(ok)} tagged {rule.tag!r}"]
+    if isinstance(rule, ReceivedRule):
+        ok = rule.received in facts.received
+        return ok, [f"{pad}{_mark(ok)} received campaign {rule.received!r}"]
     actual = facts.fields.get(rule.field, "")
     ok = _compare(rule, actual)
     shown = list(rule.value) if isinstance(rule.value, tuple) else rule.value
     return ok, [f"{pad}{_mark(ok)} {rule.field} {rule.op} {shown!r} (is {actual!r})"]
+
+
+def explain_member(
+    segment: Segment, facts: MemberFacts, status: str, topic: str | None = None
+) -> tuple[bool, list[str]]:
+    """The whole membership test, as the SQL compiler applies it: the address is active, it
+    is subscribed to the campaign's (or else the segment's) topic, and the rule holds."""
+    lines: list[str] = []
+    ok = status == "active"
+    if not ok:
+        lines.append(f"✗ address status is {status}: no mail at all")
+    effective = topic or segment.topic
+    if effective:
+        subscribed = effective in facts.topics
+        ok = ok and subscribed
+        lines.append(f"{_mark(subscribed)} subscribed to the topic {effective!r}")
+    rule_ok, rule_lines = explain(segment.rule, facts)
+    return ok and rule_ok, lines + rule_lines
 
 
 def _compare(rule: FieldRule, actual: str) -> bool:

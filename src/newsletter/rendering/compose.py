@@ -1,74 +1,61 @@
 """Compose: campaign + language -> a finished variant; variant + recipient -> one message.
 
 This is the function both ``campaigns preview`` and ``campaigns send`` call, so what staff
-preview is byte for byte what members get. MJML is compiled once per (step, language) variant,
-never per recipient; recipients differ only in merge fields (see :mod:`merge`).
+preview is byte for byte what members get. Jinja renders the MJML template and its plain-text
+twin once per (step, language) variant, MJML is compiled once per variant, never per recipient;
+recipients differ only in merge fields (see :mod:`merge`), filled in by :func:`render_message`
+or by SendGrid's ``substitutions``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
+from jinja2 import Environment, TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
 
 from newsletter.domain.campaigns import CampaignDefinition
 from newsletter.domain.deliveries import Recipient
 from newsletter.errors import RenderError, TemplateSecurityError
-from newsletter.rendering import merge
+from newsletter.rendering import calendar, dates, merge
+from newsletter.rendering.linkcheck import check_links
+from newsletter.rendering.messages import (
+    Attachment,
+    Batch,
+    ComposedVariant,
+    Organisation,
+    OutboundMessage,
+    Personalization,
+    Sender,
+    render_message,
+)
 from newsletter.rendering.mjml import compile_mjml
+from newsletter.rendering.sandbox import Limits, render
+from newsletter.rendering.variables import template_variables
+
+__all__ = [
+    "MAX_HTML_BYTES",
+    "Attachment",
+    "Batch",
+    "ComposedVariant",
+    "Organisation",
+    "OutboundMessage",
+    "Personalization",
+    "Sender",
+    "bulk_headers",
+    "check_links",
+    "compose_variant",
+    "merge_values",
+    "personalize",
+    "render_message",
+    "text_template_name",
+]
 
 #: Gmail clips messages whose HTML exceeds about 102 KB, hiding the footer with the
 #: unsubscribe link (reliability DEL-05); we stop at 100 KB.
 MAX_HTML_BYTES = 100_000
-RTL_LANGUAGES = frozenset({"ar", "he", "fa", "ur"})
-
-
-@dataclass(frozen=True, slots=True)
-class Organisation:
-    name: str
-    postal_address: str
-    website: str
-
-
-@dataclass(frozen=True, slots=True)
-class Sender:
-    email: str
-    name: str
-    reply_to: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class ComposedVariant:
-    campaign: str
-    step: str
-    language: str
-    topic: str
-    subject: str
-    preheader: str
-    html: str
-    text: str
-    categories: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class OutboundMessage:
-    """One finished email for one recipient, transport-neutral."""
-
-    delivery_id: int | None
-    to_email: str
-    to_name: str
-    from_email: str
-    from_name: str
-    reply_to: str
-    subject: str
-    html: str
-    text: str
-    headers: tuple[tuple[str, str], ...]
-    categories: tuple[str, ...] = ()
 
 
 def text_template_name(template: str) -> str:
@@ -82,11 +69,17 @@ def compose_variant(
     step: str,
     language: str,
     *,
-    env: SandboxedEnvironment,
+    env: Environment,
     organisation: Organisation,
     ui: Mapping[str, Mapping[str, str]],
+    revisions: Mapping[str, calendar.Revision] | None = None,
+    limits: Limits | None = None,
 ) -> ComposedVariant:
-    """Render one (step, language) variant, or raise RenderError naming template and line."""
+    """Render one (step, language) variant, or raise RenderError naming template and line.
+
+    ``revisions`` (SEQUENCE and DTSTAMP per calendar UID, kept by the caller) turn on the
+    ``.ics`` attachment; without them the variant has the calendar links only.
+    """
     message = campaign.step(step)
     try:
         subject = message.subject_for(language)
@@ -98,27 +91,15 @@ def compose_variant(
         raise RenderError(
             f"no preheader for language {language}", template=message.template
         ) from exc
-    base: dict[str, Any] = {
-        "lang": language,
-        "dir": "rtl" if language.split("-")[0] in RTL_LANGUAGES else "ltr",
-        "subject": subject,
-        "preheader": preheader,
-        "t": message.copy_for(language),
-        "c": campaign.content,
-        "milestones": campaign.milestones,
-        # The milestone a reminder step serves (None for the announcement itself).
-        "milestone": campaign.milestones.get(getattr(message, "milestone", ""), None),
-        "campaign": {
-            "slug": campaign.slug,
-            "title": campaign.title,
-            "kind": campaign.kind,
-            "topic": campaign.topic,
-            "step": step,
-        },
-        "org": organisation,
-        "ui": _ui_for(ui, language),
-    }
-    mjml_source = _render(env, message.template, base, html_part=True)
+    strings = ui_for(ui, language)
+    entries = calendar.entries(campaign, calendar_domain(organisation))
+    base = template_variables(
+        campaign, message, step, language, subject, preheader, organisation, strings, entries
+    )
+    base["calendar_attached"] = bool(entries) and revisions is not None
+    milestones = list(campaign.milestones)
+    limits = limits or Limits()
+    mjml_source = _render(env, message.template, base, milestones, limits, html_part=True)
     html = compile_mjml(mjml_source, template=message.template)
     if len(html.encode("utf-8")) > MAX_HTML_BYTES:
         raise RenderError(
@@ -126,7 +107,12 @@ def compose_variant(
             "footer with the unsubscribe link",
             template=message.template,
         )
-    text = _render(env, text_template_name(message.template), base, html_part=False)
+    check_links(html, template=message.template)
+    text_name = text_template_name(message.template)
+    text = _render(env, text_name, base, milestones, limits, html_part=False)
+    attachments: tuple[Attachment, ...] = ()
+    if entries and revisions is not None:
+        attachments = (_ics(campaign, entries, base, revisions, organisation),)
     return ComposedVariant(
         campaign=campaign.slug,
         step=step,
@@ -137,27 +123,69 @@ def compose_variant(
         html=html,
         text=text,
         categories=tuple(campaign.categories),
+        attachments=attachments,
     )
 
 
-def _ui_for(ui: Mapping[str, Mapping[str, str]], language: str) -> dict[str, str]:
+def calendar_domain(organisation: Organisation) -> str:
+    """The right-hand side of calendar UIDs: the organisation's own web domain."""
+    host = organisation.website.split("://", 1)[-1].split("/", 1)[0]
+    return host or "newsletter.invalid"
+
+
+def ui_for(ui: Mapping[str, Mapping[str, str]], language: str) -> dict[str, str]:
+    """UI strings of ``language``; Serbian Latin from Cyrillic, English for what is missing
+    (``campaigns validate`` lists those gaps)."""
     strings = dict(ui.get("en", {}))
+    if language == "sr-Latn" and "sr-Latn" not in ui and "sr-Cyrl" in ui:
+        from newsletter.domain.serbian import to_latin
+
+        strings.update({k: to_latin(v) for k, v in ui["sr-Cyrl"].items()})
     strings.update(ui.get(language, {}))
     return strings
 
 
+def _ics(
+    campaign: CampaignDefinition,
+    entries: list[calendar.Entry],
+    base: Mapping[str, Any],
+    revisions: Mapping[str, calendar.Revision],
+    organisation: Organisation,
+) -> Attachment:
+    data = calendar.ics(
+        entries,
+        {e["key"]: e["title"] for e in base["calendar"]},
+        location=base["calendar_location"],
+        url=base["calendar_url"],
+        description=base["calendar_details"],
+        revisions=revisions,
+        producer=organisation.name,
+    )
+    params = (("method", "PUBLISH"), ("charset", "utf-8"))
+    return Attachment(f"{campaign.slug}.ics", "text/calendar", data, params)
+
+
 def _render(
-    env: SandboxedEnvironment, name: str, context: dict[str, Any], *, html_part: bool
+    env: Environment,
+    name: str,
+    context: dict[str, Any],
+    milestones: Sequence[str],
+    limits: Limits,
+    *,
+    html_part: bool,
 ) -> str:
     ctx = {
         **context,
         "recipient": merge.recipient_proxy(html_part=html_part),
         "links": merge.links_proxy(html_part=html_part),
+        "local": merge.local_proxy(milestones, html_part=html_part),
     }
     try:
-        return env.get_template(name).render(ctx)
+        return render(env.get_template(name), ctx, limits)
     except SecurityError as exc:
-        raise TemplateSecurityError(f"not allowed in a template: {exc}", template=name) from exc
+        raise TemplateSecurityError(
+            f"not allowed in a template: {exc}", template=name, line=_template_line(exc)
+        ) from exc
     except TemplateNotFound as exc:
         raise RenderError(f"template not found: {exc.name}", template=name) from exc
     except TemplateSyntaxError as exc:
@@ -168,7 +196,16 @@ def _render(
         raise RenderError(
             exc.message or "undefined variable", template=name, line=_template_line(exc)
         ) from exc
-    except (TemplateError, AttributeError, TypeError, ValueError, KeyError) as exc:
+    except RecursionError as exc:
+        raise TemplateSecurityError("template recurses without end", template=name) from exc
+    except (
+        TemplateError,
+        AttributeError,
+        TypeError,
+        ValueError,
+        KeyError,
+        ArithmeticError,
+    ) as exc:
         raise RenderError(str(exc), template=name, line=_template_line(exc)) from exc
 
 
@@ -183,34 +220,22 @@ def _template_line(exc: BaseException) -> int | None:
     return line
 
 
-@dataclass(frozen=True, slots=True)
-class Personalization:
-    """One recipient of a batch: who, their merge values and their own headers."""
-
-    delivery_id: int | None
-    to_email: str
-    to_name: str
-    substitutions: Mapping[str, str]
-    headers: tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Batch:
-    """Recipients that share one composed variant: one SendGrid request, or N MIME messages."""
-
-    variant: ComposedVariant
-    sender: Sender
-    personalizations: tuple[Personalization, ...]
-
-    def messages(self) -> list[OutboundMessage]:
-        return [render_message(self.variant, self.sender, p) for p in self.personalizations]
-
-
 def personalize(
-    recipient: Recipient, *, unsubscribe_url: str, preferences_url: str, list_id: str
+    recipient: Recipient,
+    *,
+    unsubscribe_url: str,
+    preferences_url: str,
+    list_id: str,
+    campaign: CampaignDefinition | None = None,
+    language: str = "en",
 ) -> Personalization:
-    """Merge values and the bulk-sender headers for one recipient."""
+    """Merge values and the bulk-sender headers for one recipient. With ``campaign``, each of
+    its milestones also in the recipient's own time zone (``local.<milestone>``)."""
     values = merge_values(recipient, unsubscribe_url, preferences_url)
+    if campaign is not None:
+        zone = recipient.timezone
+        for field, instant, official in _deadlines(campaign):
+            values[field] = dates.local_time(instant, official, zone, language)
     return Personalization(
         delivery_id=recipient.delivery_id,
         to_email=recipient.email,
@@ -220,23 +245,23 @@ def personalize(
     )
 
 
-def render_message(
-    variant: ComposedVariant, sender: Sender, person: Personalization
-) -> OutboundMessage:
-    """The finished message for one recipient: what preview shows and what the outbox writes."""
-    return OutboundMessage(
-        delivery_id=person.delivery_id,
-        to_email=person.to_email,
-        to_name=person.to_name,
-        from_email=sender.email,
-        from_name=sender.name,
-        reply_to=sender.reply_to,
-        subject=variant.subject,
-        html=merge.fill(variant.html, person.substitutions),
-        text=merge.fill(variant.text, person.substitutions),
-        headers=person.headers,
-        categories=variant.categories,
+#: Per campaign object, its milestones as (merge field, instant, official zone): computed once,
+#: not once per recipient (a send personalises 100,000 messages with the same campaign).
+_DEADLINES: dict[int, tuple[CampaignDefinition, tuple[tuple[str, dt.datetime, str], ...]]] = {}
+
+
+def _deadlines(campaign: CampaignDefinition) -> tuple[tuple[str, dt.datetime, str], ...]:
+    hit = _DEADLINES.get(id(campaign))
+    if hit is not None and hit[0] is campaign:
+        return hit[1]
+    found = tuple(
+        (merge.local_field(key), m.aware.astimezone(dt.UTC), m.timezone)
+        for key, m in campaign.milestones.items()
     )
+    if len(_DEADLINES) >= 64:
+        _DEADLINES.clear()
+    _DEADLINES[id(campaign)] = (campaign, found)
+    return found
 
 
 def merge_values(

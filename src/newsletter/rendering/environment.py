@@ -1,58 +1,51 @@
 """The Jinja2 environment every email template runs in.
 
-- ``SandboxedEnvironment``: campaign copy is written by staff in a browser; a template must not
-  reach Python internals (``().__class__.__mro__`` and friends raise SecurityError).
+- Sandboxed (``ImmutableSandboxedEnvironment`` with the limits of :mod:`sandbox`): campaign
+  copy is written by staff in a browser; a template must not reach Python internals
+  (``().__class__.__mro__`` raises SecurityError), run for ever or fill memory.
 - ``StrictUndefined``: a misspelt variable is an error at validation, not a blank in 2,000 inboxes.
 - Autoescaping on for every template except ``*.txt.j2``: Jinja's default ``select_autoescape``
   does not know ``.mjml``, so MJML templates would otherwise go out unescaped (a ``<`` in a name
-  also breaks the MJML parser).
+  also breaks the MJML parser). The plain-text twin is rendered unescaped (reliability SEC-07).
+- Filters for the reader's locale (:mod:`dates`) and ``href``, which refuses a link whose scheme
+  is not https, http or mailto (SEC-06); compose checks the finished HTML again.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
-from babel.dates import format_date, format_datetime, format_interval
-from babel.numbers import format_currency, format_decimal
 from jinja2 import FunctionLoader, StrictUndefined, TemplateNotFound
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
+
+from newsletter.domain.urls import check_url, is_safe_link
+from newsletter.rendering import dates
+from newsletter.rendering.sandbox import GuardedEnvironment, LimitExceeded
 
 TemplateLoader = Callable[[str], str]
 """Returns a template's source by name, or raises KeyError if there is none."""
 
-
-def babel_locale(lang: str) -> str:
-    """BCP 47 (``sr-Cyrl``) to the CLDR identifier Babel expects (``sr_Cyrl``)."""
-    return lang.replace("-", "_")
+babel_locale = dates.babel_locale
 
 
-def _date(value: dt.date | str, lang: str, fmt: str = "long") -> str:
-    day = dt.date.fromisoformat(value) if isinstance(value, str) else value
-    return format_date(day, format=fmt, locale=babel_locale(lang))
+class UnsafeLink(LimitExceeded):
+    """A template tried to link to a URL whose scheme is not allowed."""
 
 
-def _daterange(start: dt.date | str, end: dt.date | str, lang: str) -> str:
-    first = dt.date.fromisoformat(start) if isinstance(start, str) else start
-    last = dt.date.fromisoformat(end) if isinstance(end, str) else end
-    return format_interval(first, last, "yMMMMd", locale=babel_locale(lang))
+def href(value: Any) -> Any:
+    """``href="{{ c.url | href }}"``: the URL if it is safe to click, else a SecurityError.
+    Merge placeholders (``links.unsubscribe``) pass: their values are our own https URLs."""
+    text = str(value)
+    if text.startswith("[[nl:") and text.endswith("]]"):
+        return value
+    try:
+        check_url(text)
+    except ValueError as exc:
+        raise UnsafeLink(f"unsafe link {text[:80]!r}: {exc}") from exc
+    return value
 
 
-def _datetime(value: dt.datetime, lang: str, fmt: str = "long") -> str:
-    return format_datetime(value, format=fmt, tzinfo=value.tzinfo, locale=babel_locale(lang))
-
-
-def _money(amount: Decimal | float | str, currency: str, lang: str) -> str:
-    return format_currency(Decimal(str(amount)), currency, locale=babel_locale(lang))
-
-
-def _number(value: Decimal | float | int | str, lang: str) -> str:
-    return format_decimal(Decimal(str(value)), locale=babel_locale(lang))
-
-
-def build_environment(load: TemplateLoader) -> SandboxedEnvironment:
+def build_environment(load: TemplateLoader) -> GuardedEnvironment:
     def source(name: str) -> tuple[str, str, None]:
         try:
             text = load(name)
@@ -62,7 +55,7 @@ def build_environment(load: TemplateLoader) -> SandboxedEnvironment:
         return text, name, None
 
     # Immutable: a template must not be able to change the campaign data it is given.
-    env = ImmutableSandboxedEnvironment(
+    env = GuardedEnvironment(
         loader=FunctionLoader(source),
         undefined=StrictUndefined,
         autoescape=lambda name: name is None or not name.endswith(".txt.j2"),
@@ -70,12 +63,17 @@ def build_environment(load: TemplateLoader) -> SandboxedEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    filters: dict[str, Any] = {
-        "date": _date,
-        "daterange": _daterange,
-        "datetime": _datetime,
-        "money": _money,
-        "number": _number,
-    }
-    env.filters.update(filters)
+    env.add_filters(
+        {
+            "date": dates.date,
+            "daterange": dates.daterange,
+            "datetime": dates.datetime,
+            "time": dates.time,
+            "zone": dates.zone,
+            "money": dates.money,
+            "number": dates.number,
+            "href": href,
+        }
+    )
+    env.tests["safe_url"] = lambda value: is_safe_link(str(value))
     return env

@@ -10,7 +10,9 @@ differently in each.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from markupsafe import Markup
 
@@ -55,26 +57,67 @@ def links_proxy(*, html_part: bool) -> MergeProxy:
     return MergeProxy({n: f"{n}_url" for n in LINK_FIELDS}, html_part=html_part)
 
 
+def local_field(milestone: str) -> str:
+    """The merge field holding a milestone in the recipient's own time zone."""
+    return f"local_{milestone}"
+
+
+def local_proxy(milestones: Iterable[str], *, html_part: bool) -> MergeProxy:
+    """``local.<milestone>`` (or ``local[key]``): the deadline in the reader's zone."""
+    return MergeProxy({k: local_field(k) for k in milestones}, html_part=html_part)
+
+
 def substitutions(values: Mapping[str, str]) -> dict[str, str]:
-    """Placeholder -> value for both parts, HTML values escaped (quotes too: they sit in href)."""
+    """Placeholder -> value for both parts, HTML values escaped (quotes too: they sit in href).
+    Runs once per recipient: placeholders are looked up, and a value with nothing to escape
+    (most names, every signed URL) is not copied through the escaper."""
     out: dict[str, str] = {}
     for field, value in values.items():
-        out[placeholder(field, html_part=False)] = value
-        out[placeholder(field, html_part=True)] = html.escape(value, quote=True)
+        keys = _KEYS.get(field)
+        if keys is None:
+            keys = (placeholder(field, html_part=False), placeholder(field, html_part=True))
+            _KEYS[field] = keys
+        out[keys[0]] = value
+        out[keys[1]] = html.escape(value, quote=True) if _NEEDS_ESCAPE(value) else value
     return out
 
 
+#: field -> (text placeholder, HTML placeholder); fields are a handful of fixed names.
+_KEYS: dict[str, tuple[str, str]] = {}
+
+
+_NEEDS_ESCAPE = re.compile(r"[&<>\"']").search
+
+
 def fill(text: str, subs: Mapping[str, str]) -> str:
-    """Replace placeholders in one pass-per-field; values never get re-scanned."""
-    if "[[nl:" not in text:
+    """Replace placeholders; values are inserted, never re-scanned. Unknown ones stay."""
+    first, pairs = _pieces(text)
+    if not pairs:
         return text
+    get = subs.get
+    out = [first]
+    for key, literal in pairs:
+        out.append(get(key, key))
+        out.append(literal)
+    return "".join(out)
+
+
+@lru_cache(maxsize=256)
+def _pieces(text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Split a variant once into literal text and (placeholder, following text) pairs: every
+    recipient of a variant then costs one join instead of a scan of ~50 KB of HTML
+    (benchmarks/compose.py). The cache key is the variant's own string object, whose hash
+    Python keeps after the first use."""
     parts = text.split("[[nl:")
-    out = [parts[0]]
+    first = parts[0]
+    pairs: list[tuple[str, str]] = []
     for part in parts[1:]:
         end = part.find("]]")
-        key = "[[nl:" + part[: end + 2] if end >= 0 else ""
-        if key in subs:
-            out.append(subs[key] + part[end + 2 :])
-        else:
-            out.append("[[nl:" + part)
-    return "".join(out)
+        if end < 0:  # not a placeholder after all: literal text
+            if pairs:
+                pairs[-1] = (pairs[-1][0], pairs[-1][1] + "[[nl:" + part)
+            else:
+                first += "[[nl:" + part
+            continue
+        pairs.append(("[[nl:" + part[: end + 2], part[end + 2 :]))
+    return first, tuple(pairs)

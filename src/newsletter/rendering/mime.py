@@ -1,4 +1,10 @@
-"""One RFC 5322 MIME message per recipient, for the outbox and SMTP transports."""
+"""One RFC 5322 MIME message per recipient, for the outbox and SMTP transports.
+
+Without attachments the message is multipart/alternative (text, then HTML). With them (the
+``.ics`` of an invitation) it is multipart/mixed: the alternative first, then each attachment
+base64-encoded with ``Content-Disposition: attachment`` (RFC 2046 §5.1.3, RFC 2183); a calendar
+keeps its ``method`` parameter (RFC 6047 §2.4).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 
-from newsletter.rendering.compose import OutboundMessage
+from newsletter.rendering.messages import OutboundMessage
 
 
 def to_mime(message: OutboundMessage, *, message_id: str, date: dt.datetime) -> EmailMessage:
@@ -34,4 +40,12 @@ def to_mime(message: OutboundMessage, *, message_id: str, date: dt.datetime) -> 
         mime[name] = value
     mime.set_content(message.text, subtype="plain", charset="utf-8")
     mime.add_alternative(message.html, subtype="html", charset="utf-8")
+    for attachment in message.attachments:
+        mime.add_attachment(
+            attachment.data,
+            maintype=attachment.maintype,
+            subtype=attachment.subtype,
+            filename=attachment.filename,
+            params=dict(attachment.params),
+        )
     return mime

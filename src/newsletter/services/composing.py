@@ -3,21 +3,31 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from newsletter.domain.campaigns import MAIN_STEP, CampaignDefinition
 from newsletter.domain.deliveries import Recipient
 from newsletter.errors import CampaignError, NewsletterError
+from newsletter.rendering import calendar
 from newsletter.rendering.compose import (
     ComposedVariant,
     OutboundMessage,
     Personalization,
+    calendar_domain,
     compose_variant,
     personalize,
     render_message,
 )
 from newsletter.rendering.environment import build_environment
 from newsletter.services.context import Context
+from newsletter.services.ports import Screenshots, Shot
+
+#: The sample reader of a preview without ``--member``: in Niš, so deadlines set elsewhere
+#: show the reader's own time too.
+SAMPLE_ZONE = "Europe/Belgrade"
 
 
 def compose_step(
@@ -27,9 +37,32 @@ def compose_step(
     campaign that cannot be composed in one language is sent in none."""
     env = build_environment(ctx.catalog.template)
     ui = ctx.catalog.ui_strings()
+    revisions = calendar_revisions(ctx, campaign)
     return {
-        lang: compose_variant(campaign, step, lang, env=env, organisation=ctx.organisation, ui=ui)
+        lang: compose_variant(
+            campaign,
+            step,
+            lang,
+            env=env,
+            organisation=ctx.organisation,
+            ui=ui,
+            revisions=revisions,
+        )
         for lang in (languages or campaign.languages)
+    }
+
+
+def calendar_revisions(
+    ctx: Context, campaign: CampaignDefinition
+) -> Mapping[str, calendar.Revision] | None:
+    """SEQUENCE and DTSTAMP of each calendar entry: recorded on first compose, raised when the
+    event or deadline changed since (so preview, validate and send agree on the bytes)."""
+    if ctx.calendar is None:
+        return None
+    now = ctx.clock.now()
+    return {
+        entry.uid: ctx.calendar.revision(entry.uid, entry.fingerprint, now=now)
+        for entry in calendar.entries(campaign, calendar_domain(ctx.organisation))
     }
 
 
@@ -41,11 +74,15 @@ def list_id(ctx: Context, campaign: CampaignDefinition) -> str:
 def personalization_for(
     ctx: Context, campaign: CampaignDefinition, recipient: Recipient, issued_at: int
 ) -> Personalization:
+    """Merge values for one recipient, including each deadline in the recipient's own zone,
+    written in the language of the variant they read."""
     return personalize(
         recipient,
         unsubscribe_url=ctx.links.unsubscribe(recipient.member_id, campaign.topic, issued_at),
         preferences_url=ctx.links.preferences(recipient.member_id, campaign.topic, issued_at),
         list_id=list_id(ctx, campaign),
+        campaign=campaign,
+        language=campaign.variant_for(recipient.language),
     )
 
 
@@ -77,12 +114,30 @@ def validate_campaign(ctx: Context, ref: str) -> Validation:
             except NewsletterError as exc:
                 result.problems.append(f"{path}: reminders.{step.key}.skip_segment: {exc}")
     result.problems.extend(f"{path}: {p}" for p in campaign.missing_texts())
+    result.problems.extend(missing_ui_strings(ctx.catalog.ui_strings(), campaign))
     for key in campaign.step_keys():
         try:
             result.variants += len(compose_step(ctx, campaign, key))
         except NewsletterError as exc:
             result.problems.append(f"{path}: step {key}: {exc}")
     return result
+
+
+def missing_ui_strings(
+    ui: Mapping[str, Mapping[str, str]], campaign: CampaignDefinition
+) -> list[str]:
+    """UI strings (footer, labels) that a targeted language would show in English instead:
+    every key English has, plus the footer's phrase for this campaign's topic."""
+    reference = set(ui.get("en", {})) | {f"topic_{campaign.topic}"}
+    problems = []
+    for lang in campaign.languages:
+        own = set(ui.get(lang, {}))
+        if lang == "sr-Latn":
+            own |= set(ui.get("sr-Cyrl", {}))  # generated from Cyrillic when not written
+        missing = sorted(reference - own)
+        if missing:
+            problems.append(f"templates/strings.yaml: {lang}: no {', '.join(missing)}")
+    return problems
 
 
 def preview(
@@ -103,13 +158,25 @@ def preview(
         raise CampaignError(f"no step {step!r}; steps: {', '.join(campaign.step_keys())}") from exc
     variant = compose_step(ctx, campaign, step, [lang])[lang]
     issued = int(ctx.clock.now().timestamp())
+    if language is not None:
+        # The member reads the variant asked for, so their merge fields match it.
+        recipient = dataclasses.replace(recipient, language=lang)
     person = personalization_for(ctx, campaign, recipient, issued)
     return render_message(variant, ctx.sender, person)
 
 
 def sample_recipient(ctx: Context, email: str | None, language: str) -> Recipient:
     if email is None:
-        return Recipient(0, 0, "member@example.org", "Ana", "Primer", "Sample Cluster", language)
+        return Recipient(
+            0,
+            0,
+            "member@example.org",
+            "Ana",
+            "Primer",
+            "Sample Cluster",
+            language,
+            timezone=SAMPLE_ZONE,
+        )
     found = ctx.members.facts(email)
     if found is None:
         raise CampaignError(f"no member with address {email}")
@@ -123,4 +190,14 @@ def sample_recipient(ctx: Context, email: str | None, language: str) -> Recipien
         f["last_name"],
         f["organization"],
         f["language"],
+        timezone=f.get("timezone", ""),
     )
+
+
+#: A phone (375 px, the narrowest common iPhone) and a desktop pane wider than the 600 px body.
+SCREENSHOT_WIDTHS = (375, 640)
+
+
+def screenshots(message: OutboundMessage, shooter: Screenshots, stem: Path) -> list[Shot]:
+    """PNGs of the message as a member sees it, with the horizontal-scroll measurement."""
+    return shooter.shoot(message.html, SCREENSHOT_WIDTHS, stem)

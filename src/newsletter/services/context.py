@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from newsletter.domain import tokens
 from newsletter.rendering.compose import Organisation, Sender
-from newsletter.services.ports import Catalog, Clock, Ledger, Mailer, MemberStore
+from newsletter.services.ports import (
+    CalendarRevisions,
+    Catalog,
+    Clock,
+    EventStore,
+    Ledger,
+    Mailer,
+    MemberStore,
+    RateLimiter,
+)
+from newsletter.services.preference_ports import PreferenceStore
+from newsletter.services.staff_ports import StaffStore
 
 UNSUBSCRIBE = "unsubscribe"
 PREFERENCES = "preferences"
@@ -45,5 +56,21 @@ class Context:
     batch_size: int
     max_in_flight: int
     list_domain: str
+    #: Provider events, one-click unsubscribes and campaign outcome counts.
+    events: EventStore
+    #: The configured transport's per-second / per-hour limit (shared through the database).
+    limiter: RateLimiter
     #: Releases pooled connections; call when done (the CLI and tests do).
     close: Callable[[], None] = lambda: None
+    #: Seconds a ``sending`` row stays claimed without renewal before it counts as crashed.
+    lease_seconds: float = 60.0
+    #: Seconds an ``unknown`` reminder row waits for provider events before it is resent.
+    resend_unknown_after: float = 1800.0
+    #: SendGrid unsubscribe group id per topic (events map groups back to topics).
+    unsubscribe_groups: Mapping[str, int] = field(default_factory=dict)
+    #: SEQUENCE/DTSTAMP per calendar UID; None composes without the .ics attachment.
+    calendar: CalendarRevisions | None = None
+    #: Staff accounts, sessions and approvals for the web app; None where no web app runs.
+    staff: StaffStore | None = None
+    #: Members' own choices through the signed preference link (issue 7).
+    preferences: PreferenceStore | None = None

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from newsletter.domain.campaigns import CampaignDefinition, CampaignState
-from newsletter.domain.deliveries import DeliveryCounts, Recipient
+from newsletter.domain.deliveries import DeliveryCounts, DeliveryStatus, FailureKind, Recipient
+from newsletter.domain.events import CampaignStats, Effect, ProviderEvent
 from newsletter.domain.members import MemberRecord
-from newsletter.domain.segments import MemberFacts, Segment
+from newsletter.domain.privacy import PersonData
+from newsletter.domain.segments import MemberFacts, Rule, Segment
+from newsletter.rendering.calendar import Revision
 from newsletter.rendering.compose import Batch
 
 
@@ -22,17 +26,38 @@ class Clock(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Incoming:
+    """A validated row on its way into the store, with the columns it actually filled: only
+    those may change a stored member (an empty or missing cell never erases what we hold)."""
+
+    record: MemberRecord
+    given: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class UpsertOutcome:
-    imported: list[int] = field(default_factory=list)  # indexes into the records given
-    updated: list[int] = field(default_factory=list)
+    """Per index into the rows given: what happened. Status and unsubscribes are never changed."""
+
+    imported: list[int] = field(default_factory=list)
+    updated: dict[int, tuple[str, ...]] = field(default_factory=dict)  # index -> what changed
     unchanged: list[int] = field(default_factory=list)
-    suppressed: list[int] = field(default_factory=list)  # erased/bounced addresses: refused
+    notes: dict[int, tuple[str, ...]] = field(default_factory=dict)  # e.g. kept unsubscribed
+
+
+class ImportSession(Protocol):
+    """One import, one transaction: rolled back on error or for a dry run."""
+
+    def suppressed(self, hashes: Collection[str]) -> dict[str, str]:
+        """Suppression reason by hash, for the hashes that are suppressed."""
+        ...
+
+    def upsert(self, rows: Sequence[Incoming]) -> UpsertOutcome: ...
 
 
 class MemberStore(Protocol):
-    def upsert(
-        self, records: Sequence[MemberRecord], *, tag: str | None, now: dt.datetime, dry_run: bool
-    ) -> UpsertOutcome: ...
+    def importing(
+        self, *, tag: str | None, now: dt.datetime, dry_run: bool
+    ) -> AbstractContextManager[ImportSession]: ...
 
     def count(self, segment: Segment, topic: str | None) -> int: ...
 
@@ -44,6 +69,21 @@ class MemberStore(Protocol):
 
     def unsubscribe(self, member_id: int, topic: str, *, source: str, now: dt.datetime) -> bool:
         """End one topic subscription; True if it changed (repeats are harmless)."""
+        ...
+
+    def person(self, key: str, suppression_hash: str) -> PersonData | None:
+        """Everything held about the member with this dedupe key (GDPR Art. 15)."""
+        ...
+
+    def erase(self, key: str, suppression_hash: str, *, now: dt.datetime) -> bool:
+        """Delete the member (cascading) and keep only the hash as ``erased``; True if a
+        member was deleted. The hash is stored either way."""
+        ...
+
+    def suppression(self, suppression_hash: str) -> str | None: ...
+
+    def export_rows(self, segment: Segment | None) -> Iterator[dict[str, str]]:
+        """Members (of a segment, or all) as canonical columns plus ``status``, by id."""
         ...
 
 
@@ -62,15 +102,26 @@ class Ledger(Protocol):
         default_language: str,
         *,
         now: dt.datetime,
+        only: Rule | None = None,
     ) -> int:
-        """Insert pending rows for everyone in the segment now; return how many were new."""
+        """Insert pending rows for everyone in the segment now (narrowed by ``only``); return
+        how many were new."""
         ...
 
-    def recover_in_flight(self, campaign_id: int, step: str, *, now: dt.datetime) -> int:
-        """Rows left ``sending`` by a crashed run become ``unknown``; return how many."""
+    def recover_in_flight(
+        self, campaign_id: int, step: str, *, now: dt.datetime, lease_seconds: float
+    ) -> int:
+        """Rows left ``sending`` whose lease ran out (their sender died) become ``unknown``;
+        return how many."""
         ...
 
-    def pending_languages(self, campaign_id: int, step: str) -> list[str]: ...
+    def renew(self, ids: Sequence[int], *, now: dt.datetime) -> None:
+        """Extend the lease of rows still ``sending``: their request is still in flight."""
+        ...
+
+    def pending_languages(self, campaign_id: int, step: str) -> dict[str, int]:
+        """Pending rows per variant language."""
+        ...
 
     def claim(
         self,
@@ -90,16 +141,53 @@ class Ledger(Protocol):
         self, ids: Sequence[int], provider_id: str | None, *, now: dt.datetime
     ) -> None: ...
 
-    def mark_failed(self, ids: Sequence[int], error: str, *, now: dt.datetime) -> None: ...
+    def mark_failed(
+        self,
+        ids: Sequence[int],
+        error: str,
+        *,
+        now: dt.datetime,
+        kind: FailureKind = FailureKind.PERMANENT,
+    ) -> None: ...
 
     def mark_unknown(self, ids: Sequence[int], error: str, *, now: dt.datetime) -> None: ...
 
     def release(
-        self, ids: Sequence[int], error: str, *, now: dt.datetime, max_attempts: int = 5
+        self,
+        ids: Sequence[int],
+        error: str,
+        *,
+        now: dt.datetime,
+        max_attempts: int = 5,
+        refund: bool = False,
     ) -> None:
-        """``sending`` -> ``pending`` (``failed`` once attempts are used up): the request
-        certainly did not reach the provider."""
+        """``sending`` -> ``pending`` (``failed``, transient, once attempts are used up): the
+        request certainly did not reach the provider. ``refund``: the attempt does not count."""
         ...
+
+    def requeue_unknown(
+        self,
+        campaign_id: int,
+        step: str,
+        *,
+        older_than: dt.datetime,
+        now: dt.datetime,
+        max_attempts: int = 5,
+    ) -> int:
+        """Resend policy: ``unknown`` rows not confirmed since ``older_than`` -> ``pending``."""
+        ...
+
+    def resolve_unknown(
+        self, campaign_id: int, step: str | None, to: DeliveryStatus, *, now: dt.datetime
+    ) -> int:
+        """Staff decision for ``unknown`` rows: ``pending`` (resend) or ``sent``."""
+        ...
+
+    def retry_failed(self, campaign_id: int, step: str | None, *, now: dt.datetime) -> int:
+        """Transient failures -> ``pending`` with fresh attempts; permanent ones stay."""
+        ...
+
+    def failure_kinds(self, campaign_id: int, step: str | None = None) -> dict[str, int]: ...
 
     def set_state(self, campaign_id: int, state: CampaignState, *, now: dt.datetime) -> None: ...
 
@@ -152,3 +240,97 @@ class Catalog(Protocol):
     def campaign(self, ref: str) -> tuple[CampaignDefinition, Path]: ...
 
     def campaign_paths(self) -> Iterator[Path]: ...
+
+
+class CalendarRevisions(Protocol):
+    """SEQUENCE and DTSTAMP per calendar UID (adapters/db/calendar.py): the same fingerprint
+    gives the same revision, a changed one the next SEQUENCE (RFC 5545 §3.8.7.4)."""
+
+    def revision(self, uid: str, fingerprint: str, *, now: dt.datetime) -> Revision: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Shot:
+    """One screenshot: where it is and whether the page scrolled sideways at that width."""
+
+    width: int
+    path: Path
+    scroll_width: int
+    inner_width: int
+
+    @property
+    def fits(self) -> bool:
+        return self.scroll_width <= self.inner_width
+
+
+class Screenshots(Protocol):
+    """Renders HTML in a browser at given widths (adapters/browser.py)."""
+
+    def shoot(self, html: str, widths: Sequence[int], stem: Path) -> list[Shot]: ...
+
+
+class RateLimiter(Protocol):
+    """A transport's message rate, shared by every process (adapters/ratelimit.py)."""
+
+    @property
+    def max_batch(self) -> int | None:
+        """The most messages one request may carry under the limits (None: no limit)."""
+        ...
+
+    def reserve(self, count: int, *, now: dt.datetime) -> float:
+        """Record ``count`` messages as handed over now and return 0, or record nothing and
+        return the seconds to wait before asking again."""
+        ...
+
+
+@dataclass
+class RecordOutcome:
+    """What one batch of provider events did."""
+
+    received: int = 0
+    new: int = 0
+    duplicates: int = 0
+    #: New events that matched no delivery and no member (kept, nothing to change).
+    unmatched: int = 0
+    #: ``unknown``/``sending`` rows resolved by an event (sent, or failed when dropped).
+    confirmed: int = 0
+    #: Members newly marked bounced or complained.
+    suppressed: int = 0
+    #: Topic subscriptions ended.
+    unsubscribed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class UnsubscribeTarget:
+    member_id: int
+    language: str
+    subscribed: bool
+
+
+class EventStore(Protocol):
+    """Provider events, one-click unsubscribes and the outcome counts built from them."""
+
+    def record(
+        self,
+        batch: Sequence[tuple[ProviderEvent, tuple[Effect, ...]]],
+        *,
+        suppression_hashes: Mapping[str, str],
+        now: dt.datetime,
+    ) -> RecordOutcome:
+        """Store each event once (both unique keys) and apply the effects of the new ones,
+        all in one transaction. ``suppression_hashes``: event address -> suppression hash."""
+        ...
+
+    def unsubscribe_target(
+        self, member_id: int, topic: str, issued_at: dt.datetime
+    ) -> UnsubscribeTarget | None: ...
+
+    def one_click(
+        self, member_id: int, topic: str, issued_at: dt.datetime, *, now: dt.datetime
+    ) -> bool: ...
+
+    def stats(self, campaign_id: int) -> CampaignStats: ...
+
+    def recent_stats(self, since: dt.datetime) -> list[tuple[str, CampaignStats]]: ...
+
+    def acknowledge_complaints(self, campaign_id: int, count: int, *, now: dt.datetime) -> None: ...

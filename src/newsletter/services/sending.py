@@ -1,39 +1,73 @@
 """Send one step of a campaign: plan the ledger, claim batches, hand them over, record.
 
 Order of effects (reliability REL-02): compose every variant (nothing is written if any fails)
--> plan rows (idempotent) -> per batch: claim + eligibility re-check + ``sending`` committed ->
-transport -> outcome committed. Up to ``max_in_flight`` batches are in the transport at once;
-that number bounds how many rows a crash can leave ``unknown``. Running the same send again
-resumes: rows already sent are never claimed again.
+-> plan rows (idempotent) -> per batch: rate-limit reservation -> claim + eligibility re-check +
+``sending`` committed -> transport -> outcome committed. Up to ``max_in_flight`` batches are in
+the transport at once; that number times the batch size bounds how many rows a crash can leave
+``unknown``. While requests are in flight the sender renews their claim (a lease), so another
+worker can tell a live sender from a dead one. Running the same send again resumes: rows already
+sent are never claimed again.
+
+Outcomes per batch: accepted -> ``sent``; refused (4xx) -> ``failed`` (permanent); 429 -> back
+to ``pending`` after the wait the provider asked for, the attempt not counted; 5xx / connection
+refused -> back to ``pending`` with backoff (``failed``, transient, after 5 attempts); timeout or
+connection lost after the request was written -> ``unknown``; 401/403 -> the run stops, rows
+back to ``pending``.
+
+``unknown`` rows follow the step's policy (:func:`newsletter.domain.deliveries.unknown_policy`):
+reminders are resent once provider events had ``resend_unknown_after`` seconds to confirm them;
+the announcement waits for staff (``campaigns resolve-unknown``).
+
+Test sends (:func:`send_test`) compose the same message for staff addresses, mark the subject
+``[TEST]`` and never touch the ledger.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from newsletter.domain.addresses import AddressError, normalize_address
 from newsletter.domain.campaigns import MAIN_STEP, CampaignDefinition, CampaignState
-from newsletter.domain.deliveries import Recipient
+from newsletter.domain.deliveries import (
+    DeliveryStatus,
+    FailureKind,
+    Recipient,
+    UnknownPolicy,
+    unknown_policy,
+)
+from newsletter.domain.segments import Rule
 from newsletter.errors import (
+    AccountError,
     CampaignError,
     DeliveryError,
+    InputError,
     PermanentDeliveryError,
     TransientDeliveryError,
 )
 from newsletter.rendering.compose import Batch, ComposedVariant
-from newsletter.services.composing import compose_step, personalization_for
+from newsletter.services.composing import compose_step, personalization_for, sample_recipient
 from newsletter.services.context import Context
 from newsletter.services.ports import Mailer, SendResult
+from newsletter.services.reporting import ensure_not_blocked
 
 MAX_ATTEMPTS = 5
 #: Consecutive transient failures after which the run stops (rows stay pending for later).
 MAX_TRANSIENT_STREAK = 5
+#: Consecutive rate-limit answers (429) after which the run stops.
+MAX_THROTTLE_STREAK = 20
 MAX_WAIT = 60.0
+#: At most this many test addresses per test send: it is not a way round the ledger.
+MAX_TEST_RECIPIENTS = 20
+TEST_PREFIX = "[TEST] "
 
 Progress = Callable[[int, int], None]
+Sleep = Callable[[float], None]
 
 
 @dataclass
@@ -49,10 +83,20 @@ class SendReport:
     suppressed: int = 0
     unknown: int = 0
     recovered_unknown: int = 0
+    #: ``unknown`` rows re-queued by the resend policy (reminders) at the start of this run.
+    resent_unknown: int = 0
     pending: int = 0
+    #: Rows another live sender has in flight right now (their claim has not expired).
+    in_flight_elsewhere: int = 0
     requests: int = 0
+    #: Seconds spent waiting for the transport's rate limit.
+    throttled_seconds: float = 0.0
+    unknown_policy: str = UnknownPolicy.ASK.value
+    #: Why the run stopped early, if it did (the rows left are pending; run again later).
+    stopped: str | None = None
     errors: list[str] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -65,26 +109,48 @@ def send_campaign(
     step: str = MAIN_STEP,
     dry_run: bool = False,
     progress: Progress | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Sleep = time.sleep,
+    only: Rule | None = None,
 ) -> SendReport:
+    """Plan, send and record one step. ``only`` narrows who is *planned* by this run (the
+    scheduler sends a step per time-zone group); rows already pending are sent regardless."""
     campaign, _ = ctx.catalog.campaign(ref)
-    try:
-        campaign.step(step)
-    except KeyError as exc:
-        raise CampaignError(f"no step {step!r}; steps: {', '.join(campaign.step_keys())}") from exc
+    _check_step(campaign, step)
     segment = ctx.catalog.segment(campaign.audience)
     variants = compose_step(ctx, campaign, step)  # raises before anything is written
     report = SendReport(campaign.slug, step, ctx.transport, dry_run=dry_run)
+    report.unknown_policy = unknown_policy(step).value
     report.audience = ctx.members.count(segment, campaign.topic)
     if dry_run:
         return report
 
+    existing = ctx.ledger.campaign_id(campaign.slug)
+    if existing is None or ctx.ledger.counts(existing, step).total == 0:
+        ensure_not_blocked(ctx, campaign.slug)  # complaint rate: new sends wait for a person
+
     now = ctx.clock.now()
     campaign_id = ctx.ledger.ensure_campaign(campaign, now=now)
-    report.recovered_unknown = ctx.ledger.recover_in_flight(campaign_id, step, now=now)
+    report.recovered_unknown = ctx.ledger.recover_in_flight(
+        campaign_id, step, now=now, lease_seconds=ctx.lease_seconds
+    )
+    if unknown_policy(step) is UnknownPolicy.RESEND:
+        report.resent_unknown = ctx.ledger.requeue_unknown(
+            campaign_id,
+            step,
+            older_than=now - dt.timedelta(seconds=ctx.resend_unknown_after),
+            now=now,
+            max_attempts=MAX_ATTEMPTS,
+        )
     variant_map = {lang: campaign.variant_for(lang) for lang in _all_member_languages()}
     report.planned = ctx.ledger.plan(
-        campaign_id, step, segment, campaign.topic, variant_map, campaign.default_language, now=now
+        campaign_id,
+        step,
+        segment,
+        campaign.topic,
+        variant_map,
+        campaign.default_language,
+        now=now,
+        only=only,
     )
     ctx.ledger.set_state(campaign_id, CampaignState.SENDING, now=now)
     _Sender(ctx, campaign, campaign_id, step, variants, report, progress, sleep).run()
@@ -92,15 +158,28 @@ def send_campaign(
     counts = ctx.ledger.counts(campaign_id, step)
     report.totals = counts.as_dict()
     report.pending = counts.pending
+    report.in_flight_elsewhere = counts.sending
+    report.failures = ctx.ledger.failure_kinds(campaign_id, step)
     if counts.pending == 0 and counts.sending == 0 and counts.unknown == 0:
         ctx.ledger.set_state(campaign_id, CampaignState.SENT, now=ctx.clock.now())
     return report
+
+
+def _check_step(campaign: CampaignDefinition, step: str) -> None:
+    try:
+        campaign.step(step)
+    except KeyError as exc:
+        raise CampaignError(f"no step {step!r}; steps: {', '.join(campaign.step_keys())}") from exc
 
 
 def _all_member_languages() -> tuple[str, ...]:
     from newsletter.domain.members import LANGUAGES
 
     return LANGUAGES
+
+
+class _Stop(Exception):
+    """Stop claiming: what is in flight is finished and recorded, the rest stays pending."""
 
 
 class _Sender:
@@ -115,37 +194,53 @@ class _Sender:
         variants: dict[str, ComposedVariant],
         report: SendReport,
         progress: Progress | None,
-        sleep: Callable[[float], None],
+        sleep: Sleep,
     ) -> None:
         self.ctx, self.campaign, self.campaign_id, self.step = ctx, campaign, campaign_id, step
         self.variants, self.report, self.progress, self.sleep = variants, report, progress, sleep
         self.streak = 0
+        self.throttle_streak = 0
         self.total = 0
+        #: Rows put back to pending by this run (429, 5xx, deferrals): claim them again.
+        self.requeued = 0
+        self.in_flight: dict[Future[SendResult], list[Recipient]] = {}
+        # Renew claims well before they could expire; never busy-loop on a tiny lease.
+        self.renew_every = max(0.05, ctx.lease_seconds / 3)
 
     def run(self) -> None:
         ctx = self.ctx
         mailer = ctx.mailer()
-        size = max(1, min(ctx.batch_size, mailer.max_batch))
-        self.total = ctx.ledger.counts(self.campaign_id, self.step).pending
+        size = max(1, min(ctx.batch_size, mailer.max_batch, ctx.limiter.max_batch or 1000))
+        languages = ctx.ledger.pending_languages(self.campaign_id, self.step)
+        self.total = sum(languages.values())
         try:
             with ThreadPoolExecutor(max_workers=ctx.max_in_flight) as pool:
-                for lang in ctx.ledger.pending_languages(self.campaign_id, self.step):
-                    if not self._send_language(pool, mailer, lang, size):
-                        break
+                try:
+                    for lang, pending in languages.items():
+                        self._send_language(pool, mailer, lang, pending, size)
+                except _Stop as stop:
+                    self.report.stopped = str(stop)
+                except BaseException:
+                    # Ctrl-C or a bug: record what is in flight before leaving, so those rows
+                    # end sent/failed/pending rather than waiting out their lease as unknown.
+                    self._drain()
+                    raise
+                self._drain()
         finally:
             mailer.close()
 
     def _send_language(
-        self, pool: ThreadPoolExecutor, mailer: Mailer, lang: str, size: int
-    ) -> bool:
+        self, pool: ThreadPoolExecutor, mailer: Mailer, lang: str, pending: int, size: int
+    ) -> None:
         ctx = self.ctx
         variant = self.variants.get(lang)
         if variant is None:  # rows planned under an older language set
             variant = compose_step(ctx, self.campaign, self.step, [lang])[lang]
-        in_flight: dict[Future[SendResult], list[Recipient]] = {}
-        exhausted = False
+        remaining = pending
         while True:
-            while not exhausted and len(in_flight) < ctx.max_in_flight:
+            remaining, self.requeued = remaining + self.requeued, 0
+            while remaining > 0 and len(self.in_flight) < ctx.max_in_flight:
+                self._reserve(min(size, remaining))
                 recipients, suppressed = ctx.ledger.claim(
                     self.campaign_id,
                     self.step,
@@ -155,28 +250,74 @@ class _Sender:
                     now=ctx.clock.now(),
                 )
                 self.report.suppressed += suppressed
+                remaining -= len(recipients) + suppressed
                 if not recipients:
-                    exhausted = True
+                    if suppressed:  # a batch of people who left meanwhile: on to the next
+                        continue
+                    remaining = 0
                     break
                 issued = int(ctx.clock.now().timestamp())
-                batch = Batch(
-                    variant,
-                    ctx.sender,
-                    tuple(personalization_for(ctx, self.campaign, r, issued) for r in recipients),
-                )
-                in_flight[pool.submit(mailer.send, batch)] = recipients
+                try:
+                    people = tuple(
+                        personalization_for(ctx, self.campaign, r, issued) for r in recipients
+                    )
+                except BaseException:
+                    # Nothing left this process: the rows go back rather than end unknown.
+                    ids = [r.delivery_id for r in recipients]
+                    ctx.ledger.release(
+                        ids, "not sent: the batch could not be prepared", now=ctx.clock.now(),
+                        refund=True,
+                    )  # fmt: skip
+                    raise
+                batch = Batch(variant, ctx.sender, people)
+                self.in_flight[pool.submit(mailer.send, batch)] = recipients
                 self.report.requests += 1
-            if not in_flight:
-                return True
-            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            for future in done:
-                if not self._record(future, in_flight.pop(future)):
-                    # Stop claiming; let what is in flight finish and be recorded.
-                    for rest in list(in_flight):
-                        self._record(rest, in_flight.pop(rest))
-                    return False
+            if not self.in_flight:
+                return
+            self._wait_one()
 
-    def _record(self, future: Future[SendResult], recipients: list[Recipient]) -> bool:
+    def _reserve(self, count: int) -> None:
+        """Block (renewing claims in flight) until the rate limit lets ``count`` more go."""
+        while (delay := self.ctx.limiter.reserve(count, now=self.ctx.clock.now())) > 0:
+            self.report.throttled_seconds += delay
+            self._pause(delay)
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep, renewing the claims of requests in flight meanwhile."""
+        left = seconds
+        while left > 0:
+            step = min(left, self.renew_every)
+            self.sleep(step)
+            left -= step
+            self._renew()
+
+    def _renew(self) -> None:
+        ids = [r.delivery_id for rows in self.in_flight.values() for r in rows]
+        if ids:
+            self.ctx.ledger.renew(ids, now=self.ctx.clock.now())
+
+    def _wait_one(self) -> None:
+        """Wait for at least one request to finish, record it, renew the others' claims."""
+        done, _ = wait(self.in_flight, timeout=self.renew_every, return_when=FIRST_COMPLETED)
+        if not done:
+            self._renew()
+            return
+        for future in done:
+            self._record(future, self.in_flight.pop(future))
+
+    def _drain(self) -> None:
+        while self.in_flight:
+            done, _ = wait(self.in_flight, timeout=self.renew_every, return_when=FIRST_COMPLETED)
+            if not done:
+                self._renew()
+            for future in done:
+                try:
+                    self._record(future, self.in_flight.pop(future))
+                except _Stop as stop:
+                    self.report.stopped = self.report.stopped or str(stop)
+
+    def _record(self, future: Future[SendResult], recipients: list[Recipient]) -> None:
+        """Commit the outcome of one request; raise _Stop when the run must not go on."""
         ctx, report = self.ctx, self.report
         ids = [r.delivery_id for r in recipients]
         now = ctx.clock.now()
@@ -188,30 +329,49 @@ class _Sender:
                 ctx.ledger.mark_unknown(ids, str(exc), now=now)
                 report.unknown += len(ids)
             else:
-                ctx.ledger.release(ids, str(exc), now=now, max_attempts=MAX_ATTEMPTS)
-            self.streak += 1
-            if self.streak >= MAX_TRANSIENT_STREAK:
-                report.errors.append("stopping after repeated transient errors; run again later")
-                return False
-            self.sleep(min(MAX_WAIT, exc.retry_after if exc.retry_after else 2.0**self.streak))
-            return True
+                ctx.ledger.release(
+                    ids, str(exc), now=now, max_attempts=MAX_ATTEMPTS, refund=exc.throttled
+                )
+                self.requeued += len(ids)
+            if exc.throttled:
+                self.throttle_streak += 1
+                if self.throttle_streak >= MAX_THROTTLE_STREAK:
+                    raise _Stop(
+                        "the provider keeps asking us to slow down; run again later"
+                    ) from exc
+                wait_for = exc.retry_after if exc.retry_after is not None else 2.0
+            else:
+                self.streak += 1
+                if self.streak >= MAX_TRANSIENT_STREAK:
+                    raise _Stop(
+                        "stopping after repeated transient errors; run again later"
+                    ) from exc
+                wait_for = exc.retry_after if exc.retry_after else 2.0**self.streak
+            self._pause(min(MAX_WAIT, wait_for))
+            return
+        except AccountError as exc:
+            # Nothing was sent and nothing will be: the rows go back untouched.
+            ctx.ledger.release(ids, str(exc), now=now, refund=True)
+            report.errors.append(str(exc))
+            raise _Stop(str(exc)) from exc
         except PermanentDeliveryError as exc:
-            ctx.ledger.mark_failed(ids, str(exc), now=now)
+            ctx.ledger.mark_failed(ids, str(exc), now=now, kind=FailureKind.PERMANENT)
             report.failed += len(ids)
             report.errors.append(str(exc))
-            return True
-        except DeliveryError as exc:  # pragma: no cover - the two above are exhaustive
+            return
+        except DeliveryError as exc:  # pragma: no cover - the three above are exhaustive
             ctx.ledger.mark_unknown(ids, str(exc), now=now)
             report.unknown += len(ids)
-            return False
-        self.streak = 0
+            raise _Stop(str(exc)) from exc
+        self.streak = self.throttle_streak = 0
         special = set(result.rejected) | set(result.deferred) | set(result.unknown)
         sent = [i for i in ids if i not in special]
         ctx.ledger.mark_sent(sent, result.provider_id, now=now)
         for did, why in result.rejected.items():
-            ctx.ledger.mark_failed([did], why, now=now)
+            ctx.ledger.mark_failed([did], why, now=now, kind=FailureKind.PERMANENT)
         for did, why in result.deferred.items():
             ctx.ledger.release([did], why, now=now, max_attempts=MAX_ATTEMPTS)
+        self.requeued += len(result.deferred)
         for did, why in result.unknown.items():
             ctx.ledger.mark_unknown([did], why, now=now)
         report.sent += len(sent)
@@ -219,4 +379,127 @@ class _Sender:
         report.unknown += len(result.unknown)
         if self.progress is not None:
             self.progress(report.sent + report.failed + report.unknown, self.total)
-        return True
+
+
+# -- test sends --------------------------------------------------------------------------------
+
+
+@dataclass
+class TestSendReport:
+    campaign: str
+    step: str
+    language: str
+    transport: str
+    subject: str
+    recipients: list[str] = field(default_factory=list)
+    provider_id: str | None = None
+    refused: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def send_test(
+    ctx: Context,
+    ref: str,
+    to: Sequence[str],
+    *,
+    step: str = MAIN_STEP,
+    language: str | None = None,
+    sleep: Sleep = time.sleep,
+) -> TestSendReport:
+    """Send the step, as members of ``language`` would get it, to staff addresses.
+
+    The subject starts with ``[TEST]``; nothing is planned, claimed or recorded in the ledger
+    (test messages carry no delivery id, so their provider events are ignored too). An address
+    that belongs to a member gets that member's merge fields; any other gets a sample reader's.
+    """
+    campaign, _ = ctx.catalog.campaign(ref)
+    _check_step(campaign, step)
+    addresses = _test_addresses(to)
+    lang = campaign.variant_for(language or campaign.default_language)
+    if language is not None and language not in campaign.languages and lang != language:
+        raise CampaignError(
+            f"{campaign.slug} is not written in {language}; languages: "
+            f"{', '.join(campaign.languages)}"
+        )
+    variant = compose_step(ctx, campaign, step, [lang])[lang]
+    variant = dataclasses.replace(variant, subject=TEST_PREFIX + variant.subject)
+    issued = int(ctx.clock.now().timestamp())
+    people = []
+    for address in addresses:
+        recipient = _test_recipient(ctx, address, lang)
+        person = personalization_for(ctx, campaign, recipient, issued)
+        people.append(dataclasses.replace(person, delivery_id=None))
+    report = TestSendReport(campaign.slug, step, lang, ctx.transport, variant.subject, addresses)
+    mailer = ctx.mailer()
+    try:
+        # One message per request, so a refusal names its address (transports key refusals by
+        # delivery id, and a test message has none).
+        for address, person in zip(addresses, people, strict=True):
+            while (delay := ctx.limiter.reserve(1, now=ctx.clock.now())) > 0:
+                sleep(delay)
+            result = mailer.send(Batch(variant, ctx.sender, (person,)))
+            report.provider_id = result.provider_id or report.provider_id
+            trouble = [*result.rejected.values(), *result.deferred.values()]
+            trouble += list(result.unknown.values())
+            if trouble:
+                report.refused[address] = trouble[0]
+    finally:
+        mailer.close()
+    return report
+
+
+def _test_addresses(to: Sequence[str]) -> list[str]:
+    if not to:
+        raise InputError("a test send needs at least one --test-to address")
+    found: dict[str, str] = {}
+    for raw in to:
+        try:
+            stored, key = normalize_address(raw)
+        except AddressError as exc:
+            raise InputError(f"not an email address: {exc}", location=raw) from exc
+        found.setdefault(key, stored)
+    if len(found) > MAX_TEST_RECIPIENTS:
+        raise InputError(f"at most {MAX_TEST_RECIPIENTS} test addresses at once")
+    return list(found.values())
+
+
+def _test_recipient(ctx: Context, address: str, language: str) -> Recipient:
+    try:
+        member = sample_recipient(ctx, address, language)
+    except CampaignError:  # not a member: a staff address gets the sample reader's fields
+        member = dataclasses.replace(sample_recipient(ctx, None, language), email=address)
+    return dataclasses.replace(member, language=language)
+
+
+# -- staff decisions ---------------------------------------------------------------------------
+
+
+@dataclass
+class Resolution:
+    campaign: str
+    step: str | None
+    action: str
+    rows: int
+
+
+def resolve_unknown(ctx: Context, ref: str, *, resend: bool, step: str | None = None) -> Resolution:
+    """Staff decide about rows whose fate is unknown: send them again, or count them as sent."""
+    campaign, _ = ctx.catalog.campaign(ref)
+    if step is not None:
+        _check_step(campaign, step)
+    cid = ctx.ledger.campaign_id(campaign.slug)
+    target = DeliveryStatus.PENDING if resend else DeliveryStatus.SENT
+    rows = 0 if cid is None else ctx.ledger.resolve_unknown(cid, step, target, now=ctx.clock.now())
+    return Resolution(campaign.slug, step, "resend" if resend else "mark-sent", rows)
+
+
+def retry_failed(ctx: Context, ref: str, *, step: str | None = None) -> Resolution:
+    """Re-queue rows that failed for transient reasons; permanent failures stay failed."""
+    campaign, _ = ctx.catalog.campaign(ref)
+    if step is not None:
+        _check_step(campaign, step)
+    cid = ctx.ledger.campaign_id(campaign.slug)
+    rows = 0 if cid is None else ctx.ledger.retry_failed(cid, step, now=ctx.clock.now())
+    return Resolution(campaign.slug, step, "retry-failed", rows)

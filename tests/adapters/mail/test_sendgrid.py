@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import pytest
 
-from newsletter.adapters.mail.sendgrid import DELIVERY_ARG, SendGridMailer
-from newsletter.errors import PermanentDeliveryError, TransientDeliveryError
+from newsletter.adapters.mail.sendgrid import DELIVERY_ARG, TEST_ARG, SendGridMailer
+from newsletter.errors import AccountError, PermanentDeliveryError, TransientDeliveryError
 from newsletter.rendering.compose import Batch
 from tests.adapters.mail.batches import SENDER, VARIANT, batch, person
 from tests.fakes.sendgrid_server import FakeSendGrid
@@ -27,6 +30,12 @@ def test_one_request_per_batch_one_personalization_per_member(fake_sendgrid: Fak
     assert all(len(p["to"]) == 1 for p in people)  # nobody sees anyone else
     first = people[0]
     assert first["custom_args"] == {DELIVERY_ARG: "1"}
+    # Campaign and step once for the whole request; never personal data in custom args.
+    assert body["custom_args"] == {"nl_campaign": "days-of-clusters-2015", "nl_step": "main"}
+    assert "Јелена" not in json.dumps([p["custom_args"] for p in people] + [body["custom_args"]])
+    # One subject at the top level; personalizations repeat it only when it differs.
+    assert body["subject"] == "Дани кластера 2015 у Брашову"
+    assert all("subject" not in p for p in people)
     assert first["headers"]["List-Unsubscribe"] == "<https://news.clusterhouse.example/u/tok1>"
     assert first["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert first["substitutions"]["[[nl:first_name:h]]"] == "Јелена"
@@ -34,6 +43,9 @@ def test_one_request_per_batch_one_personalization_per_member(fake_sendgrid: Fak
     assert body["categories"] == ["days-of-clusters-2015"]
     assert body["tracking_settings"]["subscription_tracking"]["enable"] is False
     assert "mail_settings" not in body
+    headers = fake_sendgrid.requests[0].headers
+    assert headers["Authorization"] == "Bearer SG.test-key"
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
 
 
 def test_sandbox_and_unsubscribe_group(fake_sendgrid: FakeSendGrid) -> None:
@@ -101,4 +113,66 @@ def test_connection_refused_is_safe_to_retry() -> None:
     m = SendGridMailer("SG.k", host=url, timeout=1.0)
     with pytest.raises(TransientDeliveryError) as info:
         m.send(batch(1))
+    assert info.value.maybe_sent is False
+
+
+def test_personalized_subjects_go_per_personalization(fake_sendgrid: FakeSendGrid) -> None:
+    variant = dataclasses.replace(VARIANT, subject="[[nl:first_name]], Days of Clusters 2015")
+    mailer(fake_sendgrid).send(Batch(variant, SENDER, (person(1, "Ana"), person(2, "Ivo"))))
+    people = fake_sendgrid.requests[0].body["personalizations"]
+    assert [p["subject"] for p in people] == [
+        "Ana, Days of Clusters 2015",
+        "Ivo, Days of Clusters 2015",
+    ]
+
+
+def test_test_sends_carry_a_marker_instead_of_a_delivery_id(fake_sendgrid: FakeSendGrid) -> None:
+    p = dataclasses.replace(person(1), delivery_id=None)
+    mailer(fake_sendgrid).send(Batch(VARIANT, SENDER, (p,)))
+    assert fake_sendgrid.requests[0].body["personalizations"][0]["custom_args"] == {TEST_ARG: "1"}
+
+
+def test_category_limits(fake_sendgrid: FakeSendGrid) -> None:
+    many = dataclasses.replace(VARIANT, categories=tuple(f"c{i}" for i in range(11)))
+    with pytest.raises(PermanentDeliveryError, match="10 categories"):
+        mailer(fake_sendgrid).send(Batch(many, SENDER, (person(1),)))
+    long = dataclasses.replace(VARIANT, categories=("x" * 256,))
+    with pytest.raises(PermanentDeliveryError, match="255"):
+        mailer(fake_sendgrid).send(Batch(long, SENDER, (person(1),)))
+    assert fake_sendgrid.attempt_count == 0
+
+
+def test_a_full_request_of_1000_passes_the_official_schema(fake_sendgrid: FakeSendGrid) -> None:
+    result = mailer(fake_sendgrid, timeout=10.0).send(batch(1000))
+    assert result.provider_id is not None
+    assert len(fake_sendgrid.recipients()) == 1000
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_refused_key_is_an_account_error(fake_sendgrid: FakeSendGrid, status: int) -> None:
+    fake_sendgrid.fail_next(status, body={"errors": [{"message": "denied", "field": None}]})
+    with pytest.raises(AccountError, match="SENDGRID_API_KEY"):
+        mailer(fake_sendgrid).send(batch(1))
+
+
+def test_a_wrong_key_meets_the_real_check() -> None:
+    with FakeSendGrid(api_key="SG.right") as fake, pytest.raises(AccountError):
+        SendGridMailer("SG.wrong", host=fake.url, timeout=2.0).send(batch(1))
+
+
+def test_429_without_reset_leaves_the_wait_to_the_sender(fake_sendgrid: FakeSendGrid) -> None:
+    fake_sendgrid.fail_next(429)
+    with pytest.raises(TransientDeliveryError) as info:
+        mailer(fake_sendgrid).send(batch(1))
+    assert info.value.throttled and info.value.retry_after is None
+
+
+def test_a_gateway_5xx_may_hide_an_accepted_request(fake_sendgrid: FakeSendGrid) -> None:
+    fake_sendgrid.fail_next(502, body="<html>Bad Gateway</html>")
+    with pytest.raises(TransientDeliveryError) as info:
+        mailer(fake_sendgrid).send(batch(1))
+    assert info.value.maybe_sent is True
+    fake_sendgrid.fail_next(500)  # SendGrid's own error body: it did not take the request
+    with pytest.raises(TransientDeliveryError) as info:
+        mailer(fake_sendgrid).send(batch(1))
     assert info.value.maybe_sent is False

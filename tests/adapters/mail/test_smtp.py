@@ -6,14 +6,15 @@ import email
 import email.policy
 import socket
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from newsletter.adapters.mail.smtp import SmtpMailer
-from newsletter.errors import TransientDeliveryError
+from newsletter.errors import AccountError, TransientDeliveryError
 from tests.adapters.mail.batches import batch
 from tests.conftest import FrozenClock
 
@@ -111,3 +112,53 @@ def test_single_refused_recipients_are_reported_not_raised(
 def test_unreachable_server_is_transient() -> None:
     with pytest.raises(TransientDeliveryError, match="cannot connect"):
         mailer(_port()).send(batch(1))
+
+
+def test_batches_in_flight_at_once_each_get_their_own_connection(
+    smtp_server: tuple[Recorder, int],
+) -> None:
+    handler, port = smtp_server
+    m = mailer(port)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(m.send, [batch(5, start=1 + 10 * i) for i in range(12)]))
+    m.close()
+    assert all(not r.rejected and not r.deferred and not r.unknown for r in results)
+    assert len(handler.messages) == 60
+    got = sorted(env.rcpt_tos[0] for env in handler.messages)
+    assert got == sorted(
+        f"member{1 + 10 * i + j}@klaster-nis.example" for i in range(12) for j in range(5)
+    )
+    assert 1 <= handler.connections <= 4  # pooled and reused, never shared between threads
+
+
+def test_refused_login_is_an_account_error() -> None:
+    def authenticate(
+        server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: object
+    ) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and data.password == b"right"
+        return AuthResult(success=ok, handled=False)
+
+    port = _port()
+    controller = Controller(
+        Recorder(),
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticate,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        wrong = SmtpMailer(
+            "127.0.0.1", port, security="none", username="news", password="wrong",
+            timeout=5, now=FrozenClock().now,
+        )  # fmt: skip
+        with pytest.raises(AccountError, match="login refused"):
+            wrong.send(batch(1))
+        right = SmtpMailer(
+            "127.0.0.1", port, security="none", username="news", password="right",
+            timeout=5, now=FrozenClock().now,
+        )  # fmt: skip
+        assert not right.send(batch(1)).rejected
+        right.close()
+    finally:
+        controller.stop()

@@ -48,6 +48,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a crash loses no commit
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    # Python's Unicode case folding for segment rules (SQLite's lower() folds ASCII only);
+    # see adapters/db/segments.py.
+    dbapi_connection.create_function("casefold", 1, _casefold, deterministic=True)
+
+
+def _casefold(value: str | None) -> str | None:
+    return None if value is None else value.casefold()
 
 
 def _alembic_config() -> Config:

@@ -4,23 +4,41 @@ Every state change is committed before the next external side effect (reliabilit
 ``claim`` commits ``sending`` before the transport is called, and the outcome is committed as
 soon as the transport returns. On PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED`` so
 several workers can share one campaign without ever claiming the same row.
+
+A ``sending`` row carries a lease: its ``updated_at`` is the claim time, renewed by the sender
+while the request is in flight (:meth:`SqlLedger.renew`). Only rows whose lease ran out - their
+sender died - are turned ``unknown`` by :meth:`SqlLedger.recover_in_flight`, so a second worker
+starting up never mistakes the first one's requests in flight for a crash.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, insert, literal, select, update
+from sqlalchemy import (
+    Engine,
+    Integer,
+    and_,
+    any_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from newsletter.adapters.db.segments import eligible, segment_clause
+from newsletter.adapters.db.segments import compile_rule, eligible, segment_clause
 from newsletter.adapters.db.tables import campaigns, deliveries, members
 from newsletter.domain.campaigns import CampaignDefinition, CampaignState
-from newsletter.domain.deliveries import DeliveryCounts, DeliveryStatus, Recipient
-from newsletter.domain.segments import Segment
+from newsletter.domain.deliveries import DeliveryCounts, DeliveryStatus, FailureKind, Recipient
+from newsletter.domain.segments import Rule, Segment
 
 S = DeliveryStatus
 
@@ -81,6 +99,7 @@ class SqlLedger:
         default_language: str,
         *,
         now: dt.datetime,
+        only: Rule | None = None,
     ) -> int:
         # The variant language is chosen in SQL with a CASE over the member's language, so
         # planning 100k rows is one INSERT ... SELECT with no rows travelling through Python.
@@ -97,6 +116,8 @@ class SqlLedger:
             literal(now),
             literal(now),
         ).where(segment_clause(segment, topic))
+        if only is not None:
+            source = source.where(compile_rule(only))
         cols = [
             "campaign_id",
             "step",
@@ -115,11 +136,19 @@ class SqlLedger:
             conn.execute(_insert_ignore(conn, cols, source))
             return int(conn.execute(count).scalar_one()) - before
 
-    def recover_in_flight(self, campaign_id: int, step: str, *, now: dt.datetime) -> int:
+    def recover_in_flight(
+        self, campaign_id: int, step: str, *, now: dt.datetime, lease_seconds: float
+    ) -> int:
+        """Rows left ``sending`` by a sender whose lease ran out become ``unknown``."""
+        expired = now - dt.timedelta(seconds=lease_seconds)
         with self.engine.begin() as conn:
             result = conn.execute(
                 update(deliveries)
-                .where(_of(campaign_id, step), deliveries.c.status == S.SENDING.value)
+                .where(
+                    _of(campaign_id, step),
+                    deliveries.c.status == S.SENDING.value,
+                    deliveries.c.updated_at < expired,
+                )
                 .values(
                     status=S.UNKNOWN.value,
                     updated_at=now,
@@ -128,15 +157,27 @@ class SqlLedger:
             )
             return int(result.rowcount or 0)
 
-    def pending_languages(self, campaign_id: int, step: str) -> list[str]:
+    def renew(self, ids: Sequence[int], *, now: dt.datetime) -> None:
+        """Extend the lease of rows still ``sending`` (their request is still in flight)."""
+        if not ids:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(deliveries)
+                .where(_ids(conn, ids), deliveries.c.status == S.SENDING.value)
+                .values(updated_at=now)
+            )
+
+    def pending_languages(self, campaign_id: int, step: str) -> dict[str, int]:
+        """Pending rows per variant language, in language order."""
         with self.engine.connect() as conn:
             query = (
-                select(deliveries.c.language)
+                select(deliveries.c.language, func.count())
                 .where(_of(campaign_id, step), deliveries.c.status == S.PENDING.value)
-                .distinct()
+                .group_by(deliveries.c.language)
                 .order_by(deliveries.c.language)
             )
-            return list(conn.execute(query).scalars())
+            return {str(lang): int(n) for lang, n in conn.execute(query).all()}
 
     def claim(
         self,
@@ -154,19 +195,9 @@ class SqlLedger:
             deliveries.c.status == S.PENDING.value,
         )
         with self.engine.begin() as conn:
-            # Re-check eligibility right before sending (reliability UNS-06): whoever
-            # unsubscribed or bounced since planning is marked suppressed, never sent.
-            stale = select(deliveries.c.id).join(members, members.c.id == deliveries.c.member_id)
-            stale = stale.where(base, ~eligible(topic))
-            suppressed = conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id.in_(stale.scalar_subquery()))
-                .values(
-                    status=S.SUPPRESSED.value,
-                    updated_at=now,
-                    last_error="no longer eligible at send time",
-                )
-            ).rowcount
+            # The next rows in id order, each with whether it may still be mailed: eligibility
+            # is re-checked right before sending (reliability UNS-06, REL-07), for the rows of
+            # this batch only, so a claim costs the same at the end of 100k rows as at the start.
             query = (
                 select(
                     deliveries.c.id,
@@ -176,6 +207,8 @@ class SqlLedger:
                     members.c.last_name,
                     members.c.organization,
                     members.c.language,
+                    members.c.timezone,
+                    eligible(topic).label("ok"),
                 )
                 .join(members, members.c.id == deliveries.c.member_id)
                 .where(base)
@@ -184,69 +217,215 @@ class SqlLedger:
             )
             if conn.dialect.name == "postgresql":
                 query = query.with_for_update(of=deliveries, skip_locked=True)
-            rows = conn.execute(query).all()
-            ids = [r.id for r in rows]
-            if ids:
-                conn.execute(
+            # Plain tuples: attribute access on 1000 Rows costs more than the query.
+            found = [tuple(r) for r in conn.execute(query).all()]
+            stale = [r[0] for r in found if not r[-1]]
+            suppressed = 0
+            if stale:
+                suppressed = conn.execute(
                     update(deliveries)
-                    .where(deliveries.c.id.in_(ids), deliveries.c.status == S.PENDING.value)
+                    .where(_ids(conn, stale), deliveries.c.status == S.PENDING.value)
                     .values(
-                        status=S.SENDING.value, updated_at=now, attempts=deliveries.c.attempts + 1
+                        status=S.SUPPRESSED.value,
+                        updated_at=now,
+                        last_error="no longer eligible at send time",
                     )
-                )
+                ).rowcount
+            ready = {r[0]: r for r in found if r[-1]}
+            claimed: set[int] = set()
+            if ready:
+                # RETURNING says which rows this claim really moved: on SQLite the SELECT above
+                # runs before the write lock is taken, so another process may have won a row.
+                claimed = {
+                    row[0]
+                    for row in conn.execute(
+                        update(deliveries)
+                        .where(_ids(conn, list(ready)), deliveries.c.status == S.PENDING.value)
+                        .values(
+                            status=S.SENDING.value,
+                            updated_at=now,
+                            attempts=deliveries.c.attempts + 1,
+                        )
+                        .returning(deliveries.c.id)
+                    ).all()
+                }
         recipients = [
-            Recipient(
-                r.id, r.member_id, r.email, r.first_name, r.last_name, r.organization, r.language
-            )
-            for r in rows
+            Recipient(did, mid, email, first, last, org, lang, timezone=zone)
+            for did, mid, email, first, last, org, lang, zone, _ in ready.values()
+            if did in claimed
         ]
         return recipients, int(suppressed or 0)
 
     def mark_sent(self, ids: Sequence[int], provider_id: str | None, *, now: dt.datetime) -> None:
-        self._move(ids, S.SENT, now, provider_message_id=provider_id, sent_at=now, last_error=None)
+        # From ``unknown`` too: a definite answer that arrives after a lease ran out still counts.
+        self._move(
+            ids,
+            S.SENT,
+            now,
+            (S.SENDING, S.UNKNOWN),
+            provider_message_id=provider_id,
+            sent_at=now,
+            last_error=None,
+            failure_kind=None,
+        )
 
-    def mark_failed(self, ids: Sequence[int], error: str, *, now: dt.datetime) -> None:
-        self._move(ids, S.FAILED, now, last_error=error[:2000])
+    def mark_failed(
+        self,
+        ids: Sequence[int],
+        error: str,
+        *,
+        now: dt.datetime,
+        kind: FailureKind = FailureKind.PERMANENT,
+    ) -> None:
+        self._move(
+            ids,
+            S.FAILED,
+            now,
+            (S.SENDING, S.UNKNOWN),
+            last_error=error[:2000],
+            failure_kind=kind.value,
+        )
 
     def mark_unknown(self, ids: Sequence[int], error: str, *, now: dt.datetime) -> None:
-        self._move(ids, S.UNKNOWN, now, last_error=error[:2000])
+        self._move(ids, S.UNKNOWN, now, (S.SENDING,), last_error=error[:2000])
 
     def release(
-        self, ids: Sequence[int], error: str, *, now: dt.datetime, max_attempts: int = 5
+        self,
+        ids: Sequence[int],
+        error: str,
+        *,
+        now: dt.datetime,
+        max_attempts: int = 5,
+        refund: bool = False,
     ) -> None:
-        """Back to pending, unless the row has used up its attempts: then failed."""
+        """Back to pending, unless the row has used up its attempts: then failed (transient).
+        ``refund``: the attempt does not count (the provider only asked us to slow down)."""
         if not ids:
             return
-        status = case(
-            (deliveries.c.attempts >= max_attempts, literal(S.FAILED.value)),
-            else_=literal(S.PENDING.value),
+        values: dict[str, Any]
+        if refund:
+            values = {"status": S.PENDING.value, "attempts": deliveries.c.attempts - 1}
+        else:
+            exhausted = deliveries.c.attempts >= max_attempts
+            values = {
+                "status": case(
+                    (exhausted, literal(S.FAILED.value)), else_=literal(S.PENDING.value)
+                ),
+                "failure_kind": case((exhausted, literal(FailureKind.TRANSIENT.value)), else_=None),
+            }
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(deliveries)
+                .where(_ids(conn, ids), deliveries.c.status == S.SENDING.value)
+                .values(updated_at=now, last_error=error[:2000], **values)
+            )
+
+    def requeue_unknown(
+        self,
+        campaign_id: int,
+        step: str,
+        *,
+        older_than: dt.datetime,
+        now: dt.datetime,
+        max_attempts: int = 5,
+    ) -> int:
+        """The resend policy: ``unknown`` rows no event has confirmed since ``older_than`` go
+        back to ``pending`` (``failed``, transient, once their attempts are used up, so a row
+        that keeps ending unknown cannot flood anyone). Returns how many were re-queued."""
+        where = and_(
+            _of(campaign_id, step),
+            deliveries.c.status == S.UNKNOWN.value,
+            deliveries.c.updated_at < older_than,
         )
         with self.engine.begin() as conn:
-            for start in range(0, len(ids), 900):
+            conn.execute(
+                update(deliveries)
+                .where(where, deliveries.c.attempts >= max_attempts)
+                .values(
+                    status=S.FAILED.value,
+                    failure_kind=FailureKind.TRANSIENT.value,
+                    updated_at=now,
+                    last_error="ended unknown on every attempt; not resent again",
+                )
+            )
+            return int(
+                conn.execute(
+                    update(deliveries)
+                    .where(where)
+                    .values(
+                        status=S.PENDING.value,
+                        updated_at=now,
+                        last_error="resent: the earlier attempt ended unknown",
+                    )
+                ).rowcount
+                or 0
+            )
+
+    def resolve_unknown(
+        self, campaign_id: int, step: str | None, to: DeliveryStatus, *, now: dt.datetime
+    ) -> int:
+        """Staff decide about ``unknown`` rows: ``pending`` (send again) or ``sent``."""
+        if to not in (S.PENDING, S.SENT):
+            raise ValueError(f"unknown rows can only become pending or sent, not {to}")
+        values: dict[str, Any] = {"status": to.value, "updated_at": now}
+        if to is S.SENT:
+            values |= {"sent_at": now, "last_error": "marked sent by staff"}
+        else:
+            values |= {"last_error": "resent by staff decision"}
+        with self.engine.begin() as conn:
+            return int(
+                conn.execute(
+                    update(deliveries)
+                    .where(_of_campaign(campaign_id, step), deliveries.c.status == S.UNKNOWN.value)
+                    .values(**values)
+                ).rowcount
+                or 0
+            )
+
+    def retry_failed(self, campaign_id: int, step: str | None, *, now: dt.datetime) -> int:
+        """Transient failures go back to ``pending`` with fresh attempts; permanent ones stay."""
+        with self.engine.begin() as conn:
+            return int(
                 conn.execute(
                     update(deliveries)
                     .where(
-                        deliveries.c.id.in_(ids[start : start + 900]),
-                        deliveries.c.status == S.SENDING.value,
+                        _of_campaign(campaign_id, step),
+                        deliveries.c.status == S.FAILED.value,
+                        deliveries.c.failure_kind == FailureKind.TRANSIENT.value,
                     )
-                    .values(status=status, updated_at=now, last_error=error[:2000])
-                )
+                    .values(status=S.PENDING.value, attempts=0, failure_kind=None, updated_at=now)
+                ).rowcount
+                or 0
+            )
+
+    def failure_kinds(self, campaign_id: int, step: str | None = None) -> dict[str, int]:
+        query = (
+            select(deliveries.c.failure_kind, func.count())
+            .where(_of_campaign(campaign_id, step), deliveries.c.status == S.FAILED.value)
+            .group_by(deliveries.c.failure_kind)
+        )
+        with self.engine.connect() as conn:
+            return {
+                str(kind or FailureKind.PERMANENT.value): int(n)
+                for kind, n in conn.execute(query).all()
+            }
 
     def _move(
-        self, ids: Sequence[int], to: DeliveryStatus, now: dt.datetime, **values: Any
+        self,
+        ids: Sequence[int],
+        to: DeliveryStatus,
+        now: dt.datetime,
+        sources: tuple[DeliveryStatus, ...],
+        **values: Any,
     ) -> None:
         if not ids:
             return
         with self.engine.begin() as conn:
-            for start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
-                conn.execute(
-                    update(deliveries)
-                    .where(
-                        deliveries.c.id.in_(ids[start : start + 900]),
-                        deliveries.c.status == S.SENDING.value,
-                    )
-                    .values(status=to.value, updated_at=now, **values)
-                )
+            conn.execute(
+                update(deliveries)
+                .where(_ids(conn, ids), deliveries.c.status.in_([s.value for s in sources]))
+                .values(status=to.value, updated_at=now, **values)
+            )
 
     def counts(self, campaign_id: int, step: str | None = None) -> DeliveryCounts:
         where = deliveries.c.campaign_id == campaign_id
@@ -263,6 +442,7 @@ class SqlLedger:
                 deliveries.c.id,
                 deliveries.c.step,
                 members.c.email,
+                deliveries.c.attempts,
                 deliveries.c.last_error,
                 deliveries.c.updated_at,
             )
@@ -277,6 +457,23 @@ class SqlLedger:
 
 def _of(campaign_id: int, step: str) -> Any:
     return and_(deliveries.c.campaign_id == campaign_id, deliveries.c.step == step)
+
+
+def _of_campaign(campaign_id: int, step: str | None) -> Any:
+    return _of(campaign_id, step) if step is not None else deliveries.c.campaign_id == campaign_id
+
+
+def _ids(conn: Connection, ids: Sequence[int]) -> Any:
+    """``deliveries.id`` is one of ``ids``, as one bound parameter whatever the count: an array
+    on PostgreSQL, a JSON list read by ``json_each`` on SQLite. (An IN list of 1000 parameters
+    costs more to compile than to run, and SQLite caps parameters per statement.)"""
+    values = [int(i) for i in ids]
+    if conn.dialect.name == "postgresql":
+        return deliveries.c.id == any_(
+            bindparam(None, values, type_=postgresql.ARRAY(Integer), unique=True)
+        )
+    listed = func.json_each(bindparam(None, json.dumps(values), unique=True)).table_valued("value")
+    return deliveries.c.id.in_(select(listed.c.value))
 
 
 def _insert_ignore(conn: Connection, cols: list[str], source: Any) -> Any:

@@ -1,21 +1,46 @@
-"""Compile segment rule trees to SQL, so counting and planning never load members into Python."""
+"""Compile segment rule trees to SQL, so counting and planning never load members into Python.
+
+The pure evaluator in ``domain/segments.py`` must give the same answers (tests compare both on
+every sample member). The one place they could drift is case-insensitive matching: Python uses
+``str.casefold`` while SQLite's ``lower()``/``LIKE`` fold ASCII only, so ``Ђорђе`` would not
+match ``ђорђе``. SQLite therefore gets a ``casefold()`` SQL function that *is* Python's
+(registered by ``engine.py``); PostgreSQL uses ``lower()``, which follows the database's
+Unicode locale and differs from casefold only for rarities such as ``ß`` -> ``ss``.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, true
+from typing import Any
 
-from newsletter.adapters.db.tables import member_tags, members, subscriptions
+from sqlalchemy import ColumnElement, String, and_, exists, false, not_, or_, select, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import GenericFunction
+
+from newsletter.adapters.db.tables import campaigns, deliveries, member_tags, members, subscriptions
+from newsletter.domain.deliveries import DeliveryStatus
 from newsletter.domain.members import MemberStatus
 from newsletter.domain.segments import (
     AllRule,
     AnyRule,
     FieldRule,
     NotRule,
+    ReceivedRule,
     Rule,
     Segment,
     TagRule,
     TopicRule,
 )
+
+
+class casefold(GenericFunction[str]):
+    type = String()
+    inherit_cache = True
+
+
+@compiles(casefold, "postgresql")
+def _casefold_pg(element: casefold, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
 
 
 def subscribed(topic: str) -> ColumnElement[bool]:
@@ -56,6 +81,16 @@ def compile_rule(rule: Rule) -> ColumnElement[bool]:
                 member_tags.c.member_id == members.c.id, member_tags.c.tag == rule.tag
             )
         )
+    if isinstance(rule, ReceivedRule):
+        return exists(
+            select(deliveries.c.id)
+            .join(campaigns, campaigns.c.id == deliveries.c.campaign_id)
+            .where(
+                deliveries.c.member_id == members.c.id,
+                deliveries.c.status == DeliveryStatus.SENT.value,
+                campaigns.c.slug == rule.received,
+            )
+        )
     return _field(rule)
 
 
@@ -71,8 +106,7 @@ def _field(rule: FieldRule) -> ColumnElement[bool]:
     if rule.op == "not_in":
         return column.not_in(value) if value else true()
     assert isinstance(value, str)
-    # Case-insensitive the same way the pure evaluator is (casefold ~ lower for these columns).
-    pattern = value.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    if rule.op == "contains":
-        return column.ilike(f"%{pattern}%", escape="\\")
-    return column.ilike(f"{pattern}%", escape="\\")
+    # Both sides folded by the same SQL function, so the pattern needs no Python-side folding.
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%" if rule.op == "contains" else f"{escaped}%"
+    return casefold(column).like(casefold(pattern), escape="\\")

@@ -3,14 +3,16 @@
 Recipients sharing a composed variant go in one request with one personalization each (so
 nobody sees anyone else), each carrying its own List-Unsubscribe headers, merge-field
 ``substitutions`` and our delivery id in ``custom_args`` (never personal data: SendGrid keeps
-custom args and cannot redact them). The request body is built as JSON here rather than with
-the library's ``Mail`` helper, whose ``add_personalization`` prepends and is slow at 1000.
+custom args and cannot redact them). The subject is set once at the top level; a personalization
+gets its own only where it differs (a subject with merge fields). The request body is built as
+JSON here rather than with the library's ``Mail`` helper, whose ``add_personalization``
+prepends and is slow at 1000.
 
 The library has no timeout and no retries and leaks raw urllib errors (reference/libraries.md
 §2.1), so every call has a timeout and every failure is translated:
-429 -> transient with X-RateLimit-Reset; 5xx -> transient; timeout / dropped connection after
-the request was written -> transient *maybe sent*; other 4xx -> permanent, naming SendGrid's
-``errors[].field``.
+429 -> transient, *throttled*, with X-RateLimit-Reset; 5xx -> transient; timeout / dropped
+connection after the request was written -> transient *maybe sent*; 401/403 -> AccountError
+(stop the run); other 4xx -> permanent, naming SendGrid's ``errors[].field``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from typing import Any
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
-from newsletter.errors import PermanentDeliveryError, TransientDeliveryError
+from newsletter.domain.events import DELIVERY_ARG, TEST_ARG
+from newsletter.errors import AccountError, PermanentDeliveryError, TransientDeliveryError
+from newsletter.rendering import merge
 from newsletter.rendering.compose import Batch
 from newsletter.services.ports import SendResult
 
@@ -51,7 +55,10 @@ RESERVED_HEADERS = frozenset(
 MAX_PERSONALIZATIONS = 1000
 MAX_CUSTOM_ARGS_BYTES = 10_000
 MAX_CATEGORIES = 10
-DELIVERY_ARG = "nl_delivery_id"
+MAX_CATEGORY_LENGTH = 255
+
+__all__ = ["DELIVERY_ARG", "TEST_ARG", "SendGridMailer"]
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class SendGridMailer:
@@ -78,6 +85,10 @@ class SendGridMailer:
         if client is None:
             client = SendGridAPIClient(api_key=self.api_key, host=self.host).client
             client.timeout = self.timeout
+            # With a Content-Type other than exactly "application/json" the library sends a
+            # string body as it is instead of json.dumps-ing it again (python_http_client):
+            # we serialise once, compactly and without escaping every Cyrillic letter.
+            client.request_headers["Content-Type"] = "application/json; charset=utf-8"
             self._local.client = client
         return client
 
@@ -87,6 +98,18 @@ class SendGridMailer:
         people = batch.personalizations
         if not 1 <= len(people) <= MAX_PERSONALIZATIONS:
             raise PermanentDeliveryError(f"a request takes 1 to 1000 recipients, not {len(people)}")
+        categories = list(variant.categories)
+        if len(categories) > MAX_CATEGORIES or any(
+            len(c) > MAX_CATEGORY_LENGTH for c in categories
+        ):
+            raise PermanentDeliveryError("at most 10 categories of at most 255 characters")
+        # Campaign and step, for SendGrid's activity feed: identifiers, never personal data.
+        common_args = {"nl_campaign": variant.campaign, "nl_step": variant.step}
+        common_size = len(json.dumps(common_args).encode())
+        personalized_subject = "[[nl:" in variant.subject
+        # Only the merge fields this variant uses travel (a recipient's substitutions cover
+        # every field, twice: HTML-escaped and plain); that halves the request body.
+        used = _used_placeholders(variant.subject, variant.html, variant.text, people)
         seen: set[str] = set()
         personalizations = []
         for person in people:
@@ -104,21 +127,22 @@ class SendGridMailer:
                 to["name"] = name
             entry: dict[str, Any] = {
                 "to": [to],
-                "subject": variant.subject,
                 "headers": headers,
-                "substitutions": dict(person.substitutions),
+                "substitutions": {
+                    k: person.substitutions[k] for k in used if k in person.substitutions
+                },
             }
-            if person.delivery_id is not None:
-                entry["custom_args"] = {DELIVERY_ARG: str(person.delivery_id)}
+            if personalized_subject:
+                entry["subject"] = merge.fill(variant.subject, person.substitutions)
+            args = (
+                {DELIVERY_ARG: str(person.delivery_id)}
+                if person.delivery_id is not None
+                else {TEST_ARG: "1"}  # a test send: its events are ignored
+            )
+            if common_size + len(json.dumps(args).encode()) >= MAX_CUSTOM_ARGS_BYTES:
+                raise PermanentDeliveryError("custom_args must stay under 10,000 bytes")
+            entry["custom_args"] = args
             personalizations.append(entry)
-        if any(
-            len(json.dumps(p.get("custom_args", {})).encode()) >= MAX_CUSTOM_ARGS_BYTES
-            for p in personalizations
-        ):
-            raise PermanentDeliveryError("custom_args must stay under 10,000 bytes")
-        categories = list(variant.categories)[:MAX_CATEGORIES]
-        if len(variant.categories) > MAX_CATEGORIES or any(len(c) > 255 for c in categories):
-            raise PermanentDeliveryError("at most 10 categories of at most 255 characters")
         body: dict[str, Any] = {
             "personalizations": personalizations,
             "from": {"email": sender.email, "name": sender.name},
@@ -128,6 +152,7 @@ class SendGridMailer:
                 {"type": "text/plain", "value": variant.text},
                 {"type": "text/html", "value": variant.html},
             ],
+            "custom_args": common_args,
             # One authority for List-Unsubscribe: ours. SendGrid's subscription tracking would
             # add a second header (reliability DEL-04).
             "tracking_settings": {"subscription_tracking": {"enable": False}},
@@ -144,7 +169,7 @@ class SendGridMailer:
         return body
 
     def send(self, batch: Batch) -> SendResult:
-        body = self.payload(batch)
+        body = _COMPACT(self.payload(batch))
         try:
             response = self._client().mail.send.post(request_body=body)
         except HTTPError as exc:
@@ -155,7 +180,8 @@ class SendGridMailer:
             ) from exc
         except urllib.error.URLError as exc:
             raise _translate_url(exc) from exc
-        except (http.client.HTTPException, ConnectionError) as exc:
+        except (http.client.HTTPException, OSError) as exc:
+            # Reset, dropped or garbled while waiting for the answer: the request was written.
             raise TransientDeliveryError(
                 f"connection to SendGrid lost: {exc!r}", maybe_sent=True
             ) from exc
@@ -166,26 +192,56 @@ class SendGridMailer:
         return None
 
 
+def _used_placeholders(subject: str, html: str, text: str, people: Any) -> list[str]:
+    keys: set[str] = set()
+    for person in people:
+        keys.update(person.substitutions)
+    return sorted(k for k in keys if k in subject or k in html or k in text)
+
+
 def _translate_http(exc: HTTPError) -> Exception:
     status = int(exc.status_code)
     detail = _error_fields(exc.body)
     if status == 429:
-        reset = exc.headers.get("X-RateLimit-Reset") if exc.headers else None
-        wait = max(0.0, float(reset) - time.time()) if reset else 1.0
-        return TransientDeliveryError(f"SendGrid rate limit (429){detail}", retry_after=wait)
+        return TransientDeliveryError(
+            f"SendGrid rate limit (429){detail}",
+            retry_after=_reset_wait(exc.headers),
+            throttled=True,
+        )
     if status >= 500:
-        return TransientDeliveryError(f"SendGrid server error {status}{detail}")
+        # SendGrid's own error body says it failed; a bare 502/504 from a gateway may hide a
+        # request the backend accepted (reliability REL-04): that one is "maybe sent".
+        ambiguous = status in (502, 504) or not detail
+        return TransientDeliveryError(
+            f"SendGrid server error {status}{detail}", maybe_sent=ambiguous
+        )
+    if status in (401, 403):
+        return AccountError(
+            f"SendGrid refused our API key or account ({status}){detail}: check SENDGRID_API_KEY "
+            "(a restricted key needs the Mail Send permission)"
+        )
     return PermanentDeliveryError(f"SendGrid refused the request ({status}){detail}")
 
 
+def _reset_wait(headers: Any) -> float | None:
+    """Seconds until ``X-RateLimit-Reset`` (epoch seconds), or None when SendGrid did not say."""
+    reset = headers.get("X-RateLimit-Reset") if headers else None
+    try:
+        return max(0.0, float(reset) - time.time()) if reset else None
+    except (TypeError, ValueError):
+        return None
+
+
 def _translate_url(exc: urllib.error.URLError) -> Exception:
+    # urllib raises URLError only from connecting and writing the request (do_open wraps
+    # ``h.request``); failures while waiting for the answer come through raw (see ``send``).
+    # A request whose bytes were not all written cannot have been accepted: safe to retry.
     reason = exc.reason
     if isinstance(reason, TimeoutError | socket.timeout):
-        return TransientDeliveryError("SendGrid did not answer in time", maybe_sent=True)
+        return TransientDeliveryError("SendGrid did not take the request in time")
     if isinstance(reason, ConnectionRefusedError | socket.gaierror):
-        # Nothing was written to the provider: safe to retry.
         return TransientDeliveryError(f"cannot reach SendGrid: {reason}")
-    return TransientDeliveryError(f"connection to SendGrid failed: {reason}", maybe_sent=True)
+    return TransientDeliveryError(f"connection to SendGrid failed: {reason}")
 
 
 def _error_fields(body: Any) -> str:

@@ -1,5 +1,12 @@
-"""The SMTP transport: any server, STARTTLS or implicit TLS, optional auth, one connection
-reused across batches (reconnected when the server drops it)."""
+"""The SMTP transport: any server, STARTTLS or implicit TLS, optional auth, connections reused
+across batches (reconnected when the server drops them).
+
+The sender may have several batches in flight at once (``delivery.max_in_flight``), so open
+connections live in a small pool: a batch takes one, sends its messages one by one, and puts it
+back. ``smtplib.SMTP`` is not safe to share between threads, hence no connection is ever used by
+two batches at once. The message rate is the sender's per-transport limit
+(``delivery.rate_per_second`` / ``rate_per_hour``, adapters/ratelimit.py).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +14,12 @@ import contextlib
 import datetime as dt
 import smtplib  # noqa: TID251 - this is the one module allowed to talk SMTP
 import ssl
+import threading
 from collections.abc import Callable
 from typing import Literal
 
 from newsletter.adapters.mail.outbox import message_id
-from newsletter.errors import PermanentDeliveryError, TransientDeliveryError
+from newsletter.errors import AccountError, TransientDeliveryError
 from newsletter.rendering.compose import Batch
 from newsletter.rendering.mime import to_mime
 from newsletter.services.ports import SendResult
@@ -37,17 +45,30 @@ class SmtpMailer:
         self.username, self.password, self.timeout = username, password, timeout
         self._now = now
         self._ssl = ssl_context or ssl.create_default_context()
-        self._conn: smtplib.SMTP | None = None
+        self._idle: list[smtplib.SMTP] = []
+        self._lock = threading.Lock()
+
+    def _checkout(self) -> smtplib.SMTP:
+        """An idle pooled connection that still answers NOOP, or a new one."""
+        while True:
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                return self._connect()
+            try:
+                conn.noop()
+                return conn
+            except (OSError, smtplib.SMTPException):
+                with contextlib.suppress(OSError, smtplib.SMTPException):
+                    conn.close()
+
+    def _checkin(self, conn: smtplib.SMTP) -> None:
+        with self._lock:
+            self._idle.append(conn)
 
     def _connect(self) -> smtplib.SMTP:
-        if self._conn is not None:
-            try:
-                self._conn.noop()
-                return self._conn
-            except smtplib.SMTPException:
-                self._conn = None
+        conn: smtplib.SMTP | None = None
         try:
-            conn: smtplib.SMTP
             if self.security == "ssl":
                 conn = smtplib.SMTP_SSL(
                     self.host, self.port, timeout=self.timeout, context=self._ssl
@@ -58,17 +79,19 @@ class SmtpMailer:
                     conn.starttls(context=self._ssl)
             if self.username:
                 conn.login(self.username, self.password)
-        except smtplib.SMTPAuthenticationError as exc:
-            raise PermanentDeliveryError(f"SMTP login refused by {self.host}: {exc}") from exc
         except (OSError, smtplib.SMTPException) as exc:
+            if conn is not None:
+                with contextlib.suppress(OSError, smtplib.SMTPException):
+                    conn.close()
+            if isinstance(exc, smtplib.SMTPAuthenticationError):
+                raise AccountError(f"SMTP login refused by {self.host}: {exc}") from exc
             raise TransientDeliveryError(
                 f"cannot connect to SMTP {self.host}:{self.port}: {exc}"
             ) from exc
-        self._conn = conn
         return conn
 
     def send(self, batch: Batch) -> SendResult:
-        conn = self._connect()
+        conn: smtplib.SMTP | None = self._checkout()
         rejected: dict[int, str] = {}
         deferred: dict[int, str] = {}
         unknown: dict[int, str] = {}
@@ -80,6 +103,7 @@ class SmtpMailer:
                 message_id=message_id(message.delivery_id, message.from_email),
                 date=self._now(),
             )
+            assert conn is not None
             try:
                 conn.send_message(mime)
             except smtplib.SMTPRecipientsRefused as exc:
@@ -92,19 +116,24 @@ class SmtpMailer:
             except (OSError, smtplib.SMTPException) as exc:
                 # The connection broke: earlier messages were accepted, this one may or may not
                 # have been, later ones certainly were not.
-                self._conn = None
+                with contextlib.suppress(OSError, smtplib.SMTPException):
+                    conn.close()
+                conn = None
                 unknown[did] = f"SMTP connection lost: {exc}"
                 for later in messages[index + 1 :]:
                     if later.delivery_id is not None:
                         deferred[later.delivery_id] = "not sent: SMTP connection lost"
                 break
+        if conn is not None:
+            self._checkin(conn)
         return SendResult(provider_id=None, rejected=rejected, deferred=deferred, unknown=unknown)
 
     def close(self) -> None:
-        if self._conn is not None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
             with contextlib.suppress(OSError, smtplib.SMTPException):
-                self._conn.quit()
-            self._conn = None
+                conn.quit()
 
 
 def _text(value: bytes | str) -> str:

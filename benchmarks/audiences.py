@@ -1,0 +1,387 @@
+"""Audience benchmarks: member import throughput and segment counts at scale.
+
+    .venv/bin/python benchmarks/audiences.py [--rows 100000] [--naive-rows 100000]
+        [--members 1000000] [--no-postgres]
+
+Everything happens in a temporary folder. Each measurement runs in its own child process, so
+"peak MB" is that process's own high-water mark (``ru_maxrss``: interpreter, libraries,
+SQLite's cache and the work itself), not something left over from a previous step.
+
+1. import: a synthetic 100k-row CSV through the real path (``read_member_file`` ->
+   ``import_members`` -> one transaction, set-based SQL per 1000-row chunk), against the
+   obvious approach: the same parsing, then per row a SELECT for the address and INSERTs for
+   the member, each subscription and each consent event (one transaction too, to be fair).
+2. count: a 3-condition segment (country in BG/RS, tier member, subscribed to calls; plus the
+   implicit "address is active") over 1M members generated in SQL, on SQLite and, when a
+   server can be started (tests/pg.py), on PostgreSQL. Cold = first run, warm = median of 5.
+"""
+
+# ruff: noqa: S608 - the SQL that generates synthetic members is built from constants only.
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "src"), str(REPO)]
+
+COUNTRIES = (
+    ["RS"] * 20
+    + ["BG"] * 12
+    + ["RO"] * 10
+    + ["MK"] * 7
+    + ["TR"] * 7
+    + ["GR", "BA", "HR", "ME", "AL", "SI", "HU", "CZ", "AT", "IT", "ES", "DE"] * 3
+)
+SEGMENT = {
+    "name": "bench",
+    "rule": {
+        "all": [
+            {"field": "country", "in": ["BG", "RS"]},
+            {"field": "tier", "eq": "member"},
+            {"topic": "calls"},
+        ]
+    },
+}
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def write_csv(path: Path, rows: int) -> None:
+    rng = random.Random(2015)
+    first = ["Ana", "Marko", "Иван", "Мария", "Ștefan", "Đorđe", "Ayşe", "Петар", "Elena"]
+    last = ["Petrović", "Иванов", "Popescu", "Đorđević", "Yılmaz", "Петровић", "Georgiou"]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(
+            [
+                "email",
+                "first_name",
+                "last_name",
+                "organization",
+                "role",
+                "country",
+                "language",
+                "tier",
+                "topics",
+                "timezone",
+                "consent_source",
+                "consent_date",
+            ]
+        )
+        for i in range(rows):
+            topics = [t for t in ("events", "calls", "news") if rng.random() < 0.6] or ["news"]
+            out.writerow(
+                [
+                    f"person{i}@cluster{i % 997}.example",
+                    rng.choice(first),
+                    rng.choice(last),
+                    f"Cluster {i % 997}",
+                    rng.choice(["cluster manager", "researcher", "director"]),
+                    rng.choice(COUNTRIES),
+                    rng.choice(["en", "sr-Latn", "sr-Cyrl", "bg", "ro"]),
+                    rng.choice(["member", "friend"]),
+                    ";".join(topics),
+                    "Europe/Belgrade",
+                    "membership-agreement",
+                    f"2014-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                ]
+            )
+
+
+def context(url: str) -> Any:
+    """What ``import_members`` uses of a Context: the SQL store, a clock, the secret."""
+    from newsletter.adapters.clock import SystemClock
+    from newsletter.adapters.db.engine import make_engine, upgrade
+    from newsletter.adapters.db.members import SqlMemberStore
+
+    engine = make_engine(url)
+    upgrade(engine)
+    return SimpleNamespace(
+        members=SqlMemberStore(engine),
+        clock=SystemClock(),
+        links=SimpleNamespace(secret=b"benchmark-only"),
+        close=engine.dispose,
+    )
+
+
+def phase_import(url: str, path: Path) -> dict[str, Any]:
+    from newsletter.adapters.member_files import read_member_file
+    from newsletter.services.audiences import import_members
+
+    ctx = context(url)
+    started = time.perf_counter()
+    report = import_members(ctx, read_member_file(path).rows, source=str(path))
+    seconds = time.perf_counter() - started
+    ctx.close()
+    assert report.imported > 0 and not report.rejected, report.rejected[:3]
+    return {"rows": report.imported, "seconds": seconds, "peak_mb": peak_mb()}
+
+
+def phase_naive(url: str, path: Path) -> dict[str, Any]:
+    """Row by row: SELECT the address, INSERT the member, each subscription, each consent."""
+    import datetime as dt
+
+    from sqlalchemy import insert, select
+
+    from newsletter.adapters.db.tables import consent_events, members, subscriptions
+    from newsletter.domain.members import MemberRecord, parse_member_row
+
+    ctx = context(url)  # creates and migrates the schema
+    ctx.close()
+    from newsletter.adapters.db.engine import make_engine
+
+    engine = make_engine(url)
+    now = dt.datetime.now(dt.UTC)
+    started = time.perf_counter()
+    count = 0
+    with engine.begin() as conn, path.open(encoding="utf-8", newline="") as fh:
+        for number, row in enumerate(csv.DictReader(fh), start=2):
+            rec = parse_member_row(row, number)
+            assert isinstance(rec, MemberRecord)
+            if conn.execute(
+                select(members.c.id).where(members.c.email_key == rec.email_key)
+            ).first():
+                continue
+            mid = conn.execute(
+                insert(members)
+                .values(
+                    email=rec.email,
+                    email_key=rec.email_key,
+                    first_name=rec.first_name,
+                    last_name=rec.last_name,
+                    organization=rec.organization,
+                    role=rec.role,
+                    country=rec.country,
+                    language=rec.language,
+                    tier=rec.tier,
+                    timezone=rec.timezone,
+                    consent_source=rec.consent_source,
+                    consent_date=rec.consent_date,
+                    status="active",
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(members.c.id)
+            ).scalar_one()
+            for topic in rec.topics:
+                conn.execute(
+                    insert(subscriptions).values(
+                        member_id=mid, topic=topic, status="subscribed", updated_at=now
+                    )
+                )
+                conn.execute(
+                    insert(consent_events).values(
+                        member_id=mid,
+                        topic=topic,
+                        action="subscribed",
+                        source=rec.consent_source,
+                        wording_version="",
+                        at=now,
+                    )
+                )
+            count += 1
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return {"rows": count, "seconds": seconds, "peak_mb": peak_mb()}
+
+
+def generate_members(url: str, n: int) -> None:
+    """1M members and their subscriptions, generated inside the database (not timed)."""
+    from sqlalchemy import text
+
+    from newsletter.adapters.db.engine import make_engine, upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)
+    pg = engine.dialect.name == "postgresql"
+    series = (
+        f"SELECT i::bigint AS i FROM generate_series(1, {n}) AS s(i)"
+        if pg
+        else f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n}) "
+        "SELECT i FROM s"
+    )
+    cases = " ".join(f"WHEN {k} THEN '{c}'" for k, c in enumerate(COUNTRIES))
+    country = f"CASE (i * 7919) % {len(COUNTRIES)} {cases} END"
+    now = "CURRENT_TIMESTAMP"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO members (id, email, email_key, first_name, last_name, organization, "
+                "role, country, language, tier, timezone, consent_source, consent_wording, status, "
+                "created_at, updated_at) "
+                f"SELECT i, 'p' || i || '@bench.example', 'p' || i || '@bench.example', 'Ana', "
+                f"'Petrović', 'Cluster', 'cluster manager', {country}, 'en', "
+                "CASE WHEN (i * 13) % 10 < 6 THEN 'member' ELSE 'friend' END, '', 'bench', '', "
+                f"CASE WHEN i % 50 = 0 THEN 'unsubscribed' ELSE 'active' END, {now}, {now} "
+                f"FROM ({series}) AS g"
+            )
+        )
+        for topic, share in (("events", 7), ("calls", 4), ("news", 6)):
+            conn.execute(
+                text(
+                    "INSERT INTO subscriptions (member_id, topic, status, updated_at) "
+                    f"SELECT id, '{topic}', 'subscribed', {now} FROM members "
+                    f"WHERE (id * {len(topic) * 7 + 3}) % 10 < {share}"
+                )
+            )
+        if pg:
+            conn.execute(text("ANALYZE"))
+    if not pg:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    engine.dispose()
+
+
+def phase_count(url: str) -> dict[str, Any]:
+    from newsletter.adapters.db.engine import make_engine
+    from newsletter.adapters.db.members import SqlMemberStore
+    from newsletter.domain.segments import Segment
+
+    store = SqlMemberStore(make_engine(url))
+    segment = Segment.model_validate(SEGMENT)
+    times, result = [], 0
+    for _ in range(6):
+        started = time.perf_counter()
+        result = store.count(segment, None)
+        times.append(time.perf_counter() - started)
+    store.engine.dispose()
+    return {
+        "rows": result,
+        "cold": times[0],
+        "seconds": statistics.median(times[1:]),
+        "peak_mb": peak_mb(),
+    }
+
+
+def child(phase: str, url: str, path: str = "") -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--phase", phase, "--url", url, "--file", path]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"{phase} failed:\n{done.stderr}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument("--naive-rows", type=int, default=100_000, help="rows for the baseline")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        phases = {"import": phase_import, "naive": phase_naive}
+        out = (
+            phase_count(args.url)
+            if args.phase == "count"
+            else phases[args.phase](args.url, Path(args.file))
+        )
+        print(json.dumps(out))
+        return
+
+    machine = calibrate()
+    with tempfile.TemporaryDirectory(prefix="nl-bench-") as tmp:
+        folder = Path(tmp)
+        source = folder / "audience.csv"
+        write_csv(source, args.rows)
+        print(f"synthetic audience: {args.rows:,} rows, {source.stat().st_size / 1e6:.1f} MB CSV")
+        print(HEADER, flush=True)
+        show(
+            (
+                "import, batched (ours), SQLite",
+                child("import", f"sqlite:///{folder / 'a.db'}", str(source)),
+            )
+        )
+        naive = source
+        if args.naive_rows < args.rows:
+            naive = folder / "naive.csv"
+            write_csv(naive, args.naive_rows)
+        show(
+            (
+                "import, row by row, SQLite",
+                child("naive", f"sqlite:///{folder / 'b.db'}", str(naive)),
+            )
+        )
+        big = f"sqlite:///{folder / 'big.db'}"
+        generate_members(big, args.members)
+        show((f"count 3-condition segment, {args.members:,} members, SQLite", child("count", big)))
+        if not args.no_postgres:
+            postgres(args, source)
+    print(f"{machine}; load average after: {os.getloadavg()[0]:.2f}")
+
+
+def calibrate() -> str:
+    """How fast this machine runs plain Python right now, to read the figures against."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(5_000_000):
+        total += i
+    loop = time.perf_counter() - started
+    load = os.getloadavg()[0]
+    return (
+        f"{os.cpu_count()} CPUs, load average before: {load:.2f}, 5M-step Python loop: {loop:.2f} s"
+    )
+
+
+def postgres(args: argparse.Namespace, source: Path) -> None:
+    from sqlalchemy import create_engine, text
+
+    from tests.pg import postgres_server
+
+    try:
+        with postgres_server() as server:
+            admin = create_engine(server, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text("CREATE DATABASE bench_import"))
+                conn.execute(text("CREATE DATABASE bench_count"))
+            admin.dispose()
+            base = server.rsplit("/", 1)[0]
+            show(
+                (
+                    "import, batched (ours), PostgreSQL",
+                    child("import", f"{base}/bench_import", str(source)),
+                )
+            )
+            generate_members(f"{base}/bench_count", args.members)
+            show(
+                (
+                    f"count 3-condition segment, {args.members:,} members, PostgreSQL",
+                    child("count", f"{base}/bench_count"),
+                )
+            )
+    except RuntimeError as exc:
+        print(f"PostgreSQL skipped: {exc}", file=sys.stderr)
+
+
+HEADER = f"{'measurement':<58} {'rows':>9} {'seconds':>8} {'rows/s':>9} {'peak MB':>8}"
+
+
+def show(row: tuple[str, dict[str, Any]]) -> None:
+    """Print one measured row at once (a later failure must not lose the earlier ones)."""
+    name, r = row
+    rate = f"{r['rows'] / r['seconds']:,.0f}" if name.startswith("import") else "-"
+    seconds = f"{r['seconds']:.3f}"
+    if "cold" in r:
+        seconds += f" (cold {r['cold']:.3f})"
+    print(f"{name:<58} {r['rows']:>9,} {seconds:>8} {rate:>9} {r['peak_mb']:>8.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

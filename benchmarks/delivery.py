@@ -1,0 +1,349 @@
+"""Delivery benchmark: a 100k-member campaign through the SendGrid transport to the local
+SendGrid double with 100 ms of added latency per request.
+
+    .venv/bin/python benchmarks/delivery.py [--members 100000] [--naive-sample 500]
+                                            [--latency 0.1] [--json]
+
+Everything happens in a temporary folder (SQLite, the repository's templates and campaigns).
+
+- **batched** (ours): ``send_campaign`` on the Days of Clusters invitation - compose the 7
+  language variants, plan 100k ledger rows, then claim / send / record in requests of up to
+  1000 personalizations with ``delivery.max_in_flight`` (4) requests in flight. The time is
+  the whole call, planning and recording included.
+- **naive**: the obvious approach - one ``Mail`` per member built with the sendgrid helper
+  (merge fields filled in Python, our headers and custom args), one ``sg.send`` request each,
+  in a loop. Measured on a sample (``--naive-sample``, 500 by default) and extrapolated to the
+  full audience, because 100k requests at 100 ms would take close to three hours. It gets the
+  composed variant for free (no MJML per member), so the comparison isolates the requests.
+
+The SendGrid double runs in its own process (otherwise its JSON-schema validation would
+compete with the sender for the GIL) and validates a sample of requests against the official
+OpenAPI schema - the first three and every 25th - since full validation of a 1000-recipient
+request costs it about 0.1 s of CPU; the test suite validates every request it sends. It also
+counts every delivery id it accepts, so duplicates would show. Each measured phase runs in a
+child process, so "peak MB" is that process's own high-water mark (``ru_maxrss``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "src"), str(REPO)]
+
+DOC = "days-of-clusters-2015"
+#: Members per language, in whole thousands (an uneven split costs at most one extra request
+#: per language variant).
+LANGUAGE_SHARE = {
+    "en": 0.30,
+    "sr-Cyrl": 0.20,
+    "sr-Latn": 0.15,
+    "bg": 0.10,
+    "ro": 0.10,
+    "mk": 0.08,
+    "tr": 0.07,
+}
+TARGET_REQUESTS_PER_1000 = 1.0
+TARGET_RATE = 20_000
+TARGET_PEAK_MB = 250
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# -- the SendGrid double, in its own process ---------------------------------------------------
+
+
+def serve_fake(conn: Connection, latency: float, validate_every: int) -> None:
+    sys.path[:0] = [str(REPO / "src"), str(REPO)]
+    import tests.fakes.sendgrid_server as double
+
+    full = double.validate_mail_send
+    seen = {"n": 0, "validated": 0}
+
+    def sampled(body: Any, *, now: float | None = None) -> list[Any]:
+        seen["n"] += 1
+        if seen["n"] <= 3 or seen["n"] % validate_every == 0:
+            seen["validated"] += 1
+            return full(body, now=now)
+        return []
+
+    double.validate_mail_send = sampled  # type: ignore[assignment]
+    with double.FakeSendGrid(latency=latency) as fake:
+        conn.send(fake.url)
+        while True:
+            command = conn.recv()
+            if command == "summary":
+                ids = Counter(
+                    p.get("custom_args", {}).get("nl_delivery_id")
+                    for r in fake.requests
+                    for p in r.body["personalizations"]
+                )
+                sizes = [len(r.body["personalizations"]) for r in fake.requests]
+                conn.send(
+                    {
+                        "requests": fake.request_count,
+                        "attempts": fake.attempt_count,
+                        "recipients": len(fake.recipients()),
+                        "duplicates": sum(n - 1 for k, n in ids.items() if k and n > 1),
+                        "largest_request": max(sizes, default=0),
+                        "schema_validated": seen["validated"],
+                        "handler_errors": len(fake.handler_errors),
+                        "cpu_seconds": cpu_seconds(),
+                    }
+                )
+            elif command == "reset":
+                fake.reset()
+                seen["n"] = seen["validated"] = 0
+                conn.send("ok")
+            else:
+                conn.send("bye")
+                return
+
+
+# -- the measured phases (each in a child process) --------------------------------------------
+
+
+def _ctx(project: Path, api_host: str) -> Any:
+    from newsletter.bootstrap import build
+    from newsletter.config import load_settings
+
+    os.environ.update(
+        {
+            "SENDGRID_API_KEY": "SG.benchmark",
+            "NEWSLETTER_SECRET_KEY": "benchmark-secret",
+            "NEWSLETTER_DELIVERY__TRANSPORT": "sendgrid",
+            "NEWSLETTER_SENDGRID__API_HOST": api_host,
+            "NEWSLETTER_SENDGRID__TIMEOUT": "30",
+            "NEWSLETTER_WEB__BASE_URL": "https://news.clusterhouse.example",
+        }
+    )
+    return build(load_settings(project / "config.yaml"))
+
+
+def phase_batched(project: Path, api_host: str) -> dict[str, Any]:
+    from newsletter.services.sending import send_campaign
+
+    ctx = _ctx(project, api_host)
+    start, cpu = time.perf_counter(), cpu_seconds()
+    report = send_campaign(ctx, DOC)
+    seconds = time.perf_counter() - start
+    cpu = cpu_seconds() - cpu
+    ctx.close()
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "sent": report.sent,
+        "requests": report.requests,
+        "unknown": report.unknown,
+        "failed": report.failed,
+        "peak_mb": peak_mb(),
+    }
+
+
+def phase_naive(project: Path, api_host: str, sample: int) -> dict[str, Any]:
+    from sendgrid import SendGridAPIClient
+    from sendgrid.helpers.mail import CustomArg, Header, Mail
+    from sqlalchemy import select
+
+    from newsletter.adapters.db.tables import members
+    from newsletter.domain.deliveries import Recipient
+    from newsletter.rendering import merge
+    from newsletter.services.composing import compose_step, personalization_for
+
+    ctx = _ctx(project, api_host)
+    campaign, _ = ctx.catalog.campaign(DOC)
+    variant = compose_step(ctx, campaign, "main", ["en"])["en"]
+    with ctx.ledger.engine.connect() as conn:
+        people = conn.execute(
+            select(
+                members.c.id,
+                members.c.email,
+                members.c.first_name,
+                members.c.last_name,
+                members.c.organization,
+            )
+            .order_by(members.c.id)
+            .limit(sample)
+        ).all()
+    client = SendGridAPIClient(api_key="SG.benchmark", host=api_host)
+    client.client.timeout = 30
+    start = time.perf_counter()
+    issued = int(time.time())
+    for n, row in enumerate(people):
+        recipient = Recipient(n, row.id, row.email, row.first_name, row.last_name,
+                              row.organization, "en")  # fmt: skip
+        person = personalization_for(ctx, campaign, recipient, issued)
+        mail = Mail(
+            from_email=(ctx.sender.email, ctx.sender.name),
+            to_emails=row.email,
+            subject=variant.subject,
+            plain_text_content=merge.fill(variant.text, person.substitutions),
+            html_content=merge.fill(variant.html, person.substitutions),
+        )
+        for name, value in person.headers:
+            mail.add_header(Header(name, value))
+        mail.add_custom_arg(CustomArg("nl_delivery_id", str(n)))
+        client.send(mail)
+    seconds = time.perf_counter() - start
+    ctx.close()
+    return {"seconds": seconds, "sent": len(people), "requests": len(people), "peak_mb": peak_mb()}
+
+
+# -- orchestration -----------------------------------------------------------------------------
+
+
+def setup(folder: Path, count: int) -> Path:
+    """A project copy with ``count`` synthetic members subscribed to events."""
+    project = folder / "project"
+    project.mkdir()
+    for name in ("templates", "audiences", "campaigns"):
+        shutil.copytree(REPO / name, project / name)
+    for stray in (project / "audiences").glob("*.csv"):
+        stray.unlink()  # only the synthetic audience
+    shutil.copy(REPO / "config.yaml", project / "config.yaml")
+    os.environ["NEWSLETTER_DATABASE__URL"] = f"sqlite:///{project / 'var' / 'bench.db'}"
+
+    from newsletter.adapters.db.engine import make_engine, upgrade
+    from newsletter.config import load_settings
+    from tests.synthetic import add_members
+
+    engine = make_engine(load_settings(project / "config.yaml").database_url)
+    upgrade(engine)
+    start = time.perf_counter()
+    left = count
+    for i, (lang, share) in enumerate(LANGUAGE_SHARE.items()):
+        n = left if i == len(LANGUAGE_SHARE) - 1 else round(count * share)
+        add_members(engine, n, prefix=f"m-{lang.lower()}-", languages=(lang,))
+        left -= n
+    engine.dispose()
+    print(
+        f"setup: {count:,} members inserted in {time.perf_counter() - start:.1f} s", file=sys.stderr
+    )
+    return project
+
+
+def child(phase: str, project: Path, api_host: str, sample: int) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--phase", phase, "--project", str(project),
+         "--api-host", api_host, "--naive-sample", str(sample)],
+        capture_output=True, text=True, env=os.environ.copy(), check=False,
+    )  # fmt: skip
+    if out.returncode != 0:
+        raise SystemExit(f"{phase} failed:\n{out.stderr}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run(members: int, sample: int, latency: float) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="nl-bench-delivery-") as tmp:
+        project = setup(Path(tmp), members)
+        spawn = multiprocessing.get_context("spawn")
+        ours, theirs = spawn.Pipe()
+        server = spawn.Process(target=serve_fake, args=(theirs, latency, 25), daemon=True)
+        server.start()
+        url = ours.recv()
+        try:
+            batched = child("batched", project, url, sample)
+            ours.send("summary")
+            batched["double"] = ours.recv()
+            ours.send("reset")
+            ours.recv()
+            naive = child("naive", project, url, sample)
+            ours.send("summary")
+            naive["double"] = ours.recv()
+        finally:
+            ours.send("stop")
+            ours.recv()
+            server.join(10)
+    per_member = naive["seconds"] / naive["sent"]
+    naive_full = per_member * members
+    return {
+        "members": members,
+        "latency_s": latency,
+        "batched": {
+            **batched,
+            "recipients_per_s": batched["sent"] / batched["seconds"],
+            "requests_per_1000": 1000 * batched["double"]["requests"] / batched["sent"],
+        },
+        "naive": {
+            **naive,
+            "recipients_per_s": naive["sent"] / naive["seconds"],
+            "extrapolated_seconds": naive_full,
+            "extrapolated_requests": members,
+        },
+        "speedup": naive_full / batched["seconds"],
+    }
+
+
+def report(result: dict[str, Any]) -> str:
+    b, n = result["batched"], result["naive"]
+    lines = [
+        f"{result['members']:,} members, {result['latency_s'] * 1000:.0f} ms per request",
+        "",
+        "| | batched (ours) | naive: one Mail per member |",
+        "|---|---|---|",
+        f"| requests | {b['double']['requests']:,} ({b['requests_per_1000']:.2f} per 1000 "
+        f"recipients; target <= {TARGET_REQUESTS_PER_1000:g}) | {result['members']:,} "
+        "(1000 per 1000) |",
+        f"| time for {result['members']:,} | {b['seconds']:.1f} s | "
+        f"{n['extrapolated_seconds'] / 3600:.1f} h (extrapolated from {n['sent']} in "
+        f"{n['seconds']:.1f} s) |",
+        f"| throughput | {b['recipients_per_s']:,.0f} recipients/s (target >= {TARGET_RATE:,}) "
+        f"| {n['recipients_per_s']:,.1f} recipients/s |",
+        f"| CPU seconds | {b['cpu_seconds']:.1f} (the double: {b['double']['cpu_seconds']:.1f}) "
+        "| - |",
+        f"| peak memory | {b['peak_mb']:.0f} MB (target <= {TARGET_PEAK_MB}) | "
+        f"{n['peak_mb']:.0f} MB |",
+        f"| sent / unknown / failed | {b['sent']:,} / {b['unknown']} / {b['failed']} | "
+        f"{n['sent']} / - / - |",
+        f"| duplicates at the double | {b['double']['duplicates']} | {n['double']['duplicates']} |",
+        f"| largest request | {b['double']['largest_request']} personalizations | 1 |",
+        "",
+        f"speed-up: {result['speedup']:,.0f}x; requests schema-validated by the double: "
+        f"{b['double']['schema_validated']} (batched), {n['double']['schema_validated']} (naive)",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--naive-sample", type=int, default=500)
+    parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--phase", choices=["batched", "naive"], help=argparse.SUPPRESS)
+    parser.add_argument("--project", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--api-host", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase == "batched":
+        print(json.dumps(phase_batched(args.project, args.api_host)))
+        return
+    if args.phase == "naive":
+        print(json.dumps(phase_naive(args.project, args.api_host, args.naive_sample)))
+        return
+    result = run(args.members, args.naive_sample, args.latency)
+    print(json.dumps(result, indent=2) if args.json else report(result))
+
+
+if __name__ == "__main__":
+    main()

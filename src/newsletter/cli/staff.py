@@ -1,0 +1,59 @@
+"""Staff accounts for the web app.
+
+newsletter staff add EMAIL --role editor|approver [--password-stdin]
+newsletter staff list
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from newsletter.cli.common import State, handle_errors, out, pass_state
+from newsletter.domain.staff import Role
+
+
+@click.group()
+def staff() -> None:
+    """Staff who sign in to the web app (editors draft; approvers approve and schedule)."""
+
+
+@staff.command("add")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    default=Role.EDITOR.value,
+    show_default=True,
+)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of stdin (for scripts) instead of prompting.",
+)
+@pass_state
+@handle_errors
+def staff_add(state: State, email: str, role: str, password_stdin: bool) -> None:
+    """Create a staff account, or set a new password and role for an existing one."""
+    from newsletter.services.staff import add_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        # Never an argument: command lines end up in shell history and process lists.
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    new = add_user(state.ctx, email, password, Role(role))
+    verb = "added" if new else "updated (its open sessions were ended)"
+    out.print(f"staff account {email} {verb}, role {role}", highlight=False)
+
+
+@staff.command("list")
+@pass_state
+@handle_errors
+def staff_list(state: State) -> None:
+    """Staff accounts and their roles."""
+    from newsletter.services.staff import store
+
+    for user in store(state.ctx).users():
+        click.echo(f"{user.email}\t{user.role.value}")  # tab-separated, for scripts

@@ -1,0 +1,97 @@
+"""Staff accounts: roles, password hashing and the rules for signing in.
+
+Passwords are hashed with scrypt (memory-hard, in the standard library) with a per-user random
+salt; the stored form names its parameters so they can be raised later without breaking old
+hashes. Salts and session secrets are passed in, so this module does no I/O.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from newsletter.errors import InputError
+
+#: RFC 7914 parameters recommended for interactive logins (about 16 MiB, tens of ms).
+SCRYPT_N = 2**14
+SCRYPT_R = 8
+SCRYPT_P = 1
+MIN_PASSWORD = 10
+MAX_PASSWORD = 1024  # scrypt cost does not grow with length, but a body limit is still sane
+
+#: Failed sign-ins allowed per window before further attempts are refused (reliability SEC-40
+#: applies the same idea to public forms): per address (guessing one account) and per client
+#: address (spraying many accounts).
+WINDOW_SECONDS = 15 * 60
+MAX_FAILURES_PER_EMAIL = 5
+MAX_FAILURES_PER_IP = 20
+
+
+class Role(enum.StrEnum):
+    EDITOR = "editor"
+    APPROVER = "approver"
+
+
+@dataclass(frozen=True, slots=True)
+class StaffUser:
+    id: int
+    email: str
+    role: Role
+
+    @property
+    def can_approve(self) -> bool:
+        return self.role is Role.APPROVER
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InputError(f"a staff password needs at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise InputError(f"a staff password may have at most {MAX_PASSWORD} characters")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def hash_password(password: str, salt: bytes) -> str:
+    """``scrypt$n$r$p$salt$hash``: self-describing, so parameters can change per user."""
+    digest = hashlib.scrypt(
+        password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
+    )
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt" or len(password) > MAX_PASSWORD:
+            return False
+        found = hashlib.scrypt(
+            password.encode(),
+            salt=_unb64(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(_unb64(digest)),
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(found, _unb64(digest))
+
+
+#: Verified against when the address is unknown, so a wrong address costs as much time as a
+#: wrong password and response times do not reveal which staff accounts exist.
+DUMMY_HASH = hash_password("not a password", b"\x00" * 16)
+
+
+def session_key(token: str) -> str:
+    """What the database keeps of a session token: a leaked table opens no session."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,122 @@
+"""The values that travel from composing to the transports.
+
+A :class:`ComposedVariant` is one (step, language) rendering with merge placeholders; a
+:class:`Personalization` is what differs per recipient; :func:`render_message` puts the two
+together into the :class:`OutboundMessage` that preview shows and the outbox and SMTP send.
+SendGrid gets the variant once per request and the personalizations as ``substitutions``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from newsletter.rendering import merge
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    name: str
+    postal_address: str
+    website: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    email: str
+    name: str
+    reply_to: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with every message of a variant (the same bytes for each recipient)."""
+
+    filename: str
+    content_type: str  # "text/calendar"
+    data: bytes
+    #: Extra Content-Type parameters, e.g. (("method", "PUBLISH"),) for iCalendar (RFC 6047).
+    params: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def maintype(self) -> str:
+        return self.content_type.split("/", 1)[0]
+
+    @property
+    def subtype(self) -> str:
+        return self.content_type.split("/", 1)[1]
+
+
+@dataclass(frozen=True, slots=True)
+class ComposedVariant:
+    campaign: str
+    step: str
+    language: str
+    topic: str
+    subject: str
+    preheader: str
+    html: str
+    text: str
+    categories: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """One finished email for one recipient, transport-neutral."""
+
+    delivery_id: int | None
+    to_email: str
+    to_name: str
+    from_email: str
+    from_name: str
+    reply_to: str
+    subject: str
+    html: str
+    text: str
+    headers: tuple[tuple[str, str], ...]
+    categories: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Personalization:
+    """One recipient of a batch: who, their merge values and their own headers."""
+
+    delivery_id: int | None
+    to_email: str
+    to_name: str
+    substitutions: Mapping[str, str]
+    headers: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Recipients that share one composed variant: one SendGrid request, or N MIME messages."""
+
+    variant: ComposedVariant
+    sender: Sender
+    personalizations: tuple[Personalization, ...]
+
+    def messages(self) -> list[OutboundMessage]:
+        return [render_message(self.variant, self.sender, p) for p in self.personalizations]
+
+
+def render_message(
+    variant: ComposedVariant, sender: Sender, person: Personalization
+) -> OutboundMessage:
+    """The finished message for one recipient: what preview shows and what the outbox writes."""
+    return OutboundMessage(
+        delivery_id=person.delivery_id,
+        to_email=person.to_email,
+        to_name=person.to_name,
+        from_email=sender.email,
+        from_name=sender.name,
+        reply_to=sender.reply_to,
+        subject=variant.subject,
+        html=merge.fill(variant.html, person.substitutions),
+        text=merge.fill(variant.text, person.substitutions),
+        headers=person.headers,
+        categories=variant.categories,
+        attachments=variant.attachments,
+    )

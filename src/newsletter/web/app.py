@@ -1,0 +1,119 @@
+"""Assemble the Starlette app: routes from :mod:`public` and :mod:`webhooks`, static files,
+templates, and the security headers every response carries."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from newsletter.services.context import Context
+from newsletter.services.scheduling_ports import Scheduling
+from newsletter.web import preferences, public, staff, webhooks
+
+HERE = Path(__file__).resolve().parent
+
+#: No inline script or style anywhere, no framing (clickjacking a one-click button), forms post
+#: only to us, and URLs with tokens in them never leak through Referer.
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (
+        b"content-security-policy",
+        b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        b"frame-ancestors 'none'; base-uri 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+)
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: add :data:`SECURITY_HEADERS` to every HTTP response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(n, v) for n, v in SECURITY_HEADERS if n not in present]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def templates() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def create_app(
+    ctx: Context,
+    *,
+    webhook: webhooks.Verifier | None = None,
+    now: Callable[[], float] = time.time,
+    extra_routes: list[Any] | None = None,
+    close: Callable[[], None] | None = None,
+    scheduling: Callable[[], Scheduling] | None = None,
+) -> ASGIApp:
+    """The app for one installation. ``webhook`` checks SendGrid's signatures (None: the
+    endpoint refuses everything); ``now`` is the clock for signature freshness; ``close`` runs
+    at shutdown; ``scheduling`` builds the scheduling use cases for the staff pages (None:
+    staff cannot schedule from the browser)."""
+    env = templates()
+    routes: list[Any] = [
+        Route("/healthz", lambda _request: PlainTextResponse("ok"), methods=["GET"]),
+        *public.routes(ctx, env),
+        *webhooks.routes(ctx, webhook, now),
+        # Issue 7: sign-in and the staff pages (all behind login), the preference centre.
+        *staff.routes(ctx, env, scheduling),
+        *preferences.routes(ctx, env),
+        *(extra_routes or []),
+        Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        if close is not None:
+            close()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    return SecurityHeaders(app)
+
+
+def from_environment() -> ASGIApp:
+    """Factory for uvicorn (``newsletter serve``, or ``uvicorn --factory
+    newsletter.web.app:from_environment``): settings from ``NEWSLETTER_CONFIG`` / config.yaml
+    and the environment, adapters from the composition root."""
+    from newsletter.bootstrap import build, build_scheduling, webhook_verifier
+    from newsletter.config import load_settings
+
+    settings = load_settings()
+    ctx = build(settings)
+    return create_app(
+        ctx,
+        webhook=webhook_verifier(settings),
+        close=ctx.close,
+        scheduling=lambda: build_scheduling(settings, ctx),
+    )

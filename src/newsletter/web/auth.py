@@ -1,0 +1,155 @@
+"""Staff sign-in: the session cookie, CSRF checks and the guard every /staff page goes through.
+
+- The session cookie is HttpOnly, SameSite=Lax, scoped to ``/staff`` and Secure when the
+  public base URL is https. Its value is a random token; the server keeps only its hash.
+- Every staff form carries the CSRF token bound to the session (the login form, which has no
+  session yet, uses a double-submit cookie). POSTs without a matching token get 403.
+- A page reached without a session redirects to the fixed ``/staff/login`` path: there is no
+  ``next=`` parameter, so no open redirect.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from jinja2 import Environment
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from newsletter.services import staff
+from newsletter.services.context import Context
+from newsletter.services.staff_ports import Session
+
+SESSION_COOKIE = "nl_staff"
+LOGIN_COOKIE = "nl_login"
+CSRF_FIELD = "csrf"
+LOGIN_PATH = "/staff/login"
+HOME_PATH = "/staff/campaigns"
+#: Staff pages are private and change with every action: never cache them anywhere.
+PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def secure_cookies(ctx: Context) -> bool:
+    return ctx.links.base_url.startswith("https://")
+
+
+def session_of(request: Request) -> Session:
+    """The session :func:`guard` attached to the request."""
+    found: Session = request.state.staff
+    return found
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def same_token(given: object, expected: str) -> bool:
+    return isinstance(given, str) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def guard(ctx: Context, *, approver: bool = False) -> Callable[[Handler], Handler]:
+    """Wrap a staff handler: a live session is required, and for POSTs a matching CSRF token
+    (and, with ``approver``, the approver role)."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def guarded(request: Request) -> Response:
+            token = request.cookies.get(SESSION_COOKIE)
+            session = await run_in_threadpool(staff.current, ctx, token)
+            if session is None:
+                if request.method in ("GET", "HEAD"):
+                    return RedirectResponse(LOGIN_PATH, 303, headers=PRIVATE)
+                return Response("sign in first", 403, headers=PRIVATE)
+            if request.method not in ("GET", "HEAD"):
+                form = await request.form(max_files=0, max_fields=50)
+                if not same_token(form.get(CSRF_FIELD), session.csrf):
+                    return Response("invalid form token; reload the page", 403, headers=PRIVATE)
+            if approver and not session.user.can_approve:
+                return Response("only an approver may do this", 403, headers=PRIVATE)
+            request.state.staff = session
+            return await handler(request)
+
+        return guarded
+
+    return wrap
+
+
+def routes(ctx: Context, env: Environment) -> list[Route]:
+    secure = secure_cookies(ctx)
+
+    def login_page(error: str = "", status: int = 200) -> Response:
+        csrf = secrets.token_urlsafe(32)
+        body = env.get_template("staff/login.html").render(
+            lang="en", csrf=csrf, error=error, organisation=ctx.organisation.name
+        )
+        response = HTMLResponse(body, status, headers=PRIVATE)
+        response.set_cookie(
+            LOGIN_COOKIE, csrf, path=LOGIN_PATH, httponly=True, samesite="lax", secure=secure
+        )
+        return response
+
+    async def show(request: Request) -> Response:
+        return login_page()
+
+    async def submit(request: Request) -> Response:
+        form = await request.form(max_files=0, max_fields=10)
+        expected = request.cookies.get(LOGIN_COOKIE, "")
+        if not expected or not same_token(form.get(CSRF_FIELD), expected):
+            return login_page("The form expired; please try again.", 403)
+        email, password = form.get("email"), form.get("password")
+        if not isinstance(email, str) or not isinstance(password, str):
+            return login_page("Enter your email address and password.", 400)
+        try:
+            signed = await run_in_threadpool(
+                staff.sign_in, ctx, email, password, client_ip(request)
+            )
+        except staff.SignInRefused as exc:
+            return login_page(str(exc), 429 if exc.throttled else 401)
+        response = RedirectResponse(HOME_PATH, 303, headers=PRIVATE)
+        response.set_cookie(
+            SESSION_COOKIE,
+            signed.token,
+            max_age=staff.SESSION_HOURS * 3600,
+            path="/staff",
+            httponly=True,
+            samesite="lax",
+            secure=secure,
+        )
+        response.delete_cookie(LOGIN_COOKIE, path=LOGIN_PATH)
+        return response
+
+    @guard(ctx)
+    async def logout(request: Request) -> Response:
+        token = request.cookies.get(SESSION_COOKIE, "")
+        await run_in_threadpool(staff.sign_out, ctx, token)
+        response = RedirectResponse(LOGIN_PATH, 303, headers=PRIVATE)
+        response.delete_cookie(SESSION_COOKIE, path="/staff")
+        return response
+
+    return [
+        Route(LOGIN_PATH, show, methods=["GET", "HEAD"]),
+        Route(LOGIN_PATH, submit, methods=["POST"]),
+        Route("/staff/logout", logout, methods=["POST"]),
+    ]
+
+
+#: Routes under /staff that are reachable without a session (the route-table test checks
+#: that everything else refuses anonymous requests).
+PUBLIC_STAFF_PATHS = frozenset({LOGIN_PATH})
+
+
+def render(env: Environment, name: str, request: Request, **values: Any) -> HTMLResponse:
+    """A staff page, with the signed-in user and the CSRF token every form needs."""
+    session = session_of(request)
+    body = env.get_template(name).render(
+        lang="en", user=session.user, csrf=session.csrf, csrf_field=CSRF_FIELD, **values
+    )
+    return HTMLResponse(body, headers=PRIVATE)

@@ -1,0 +1,92 @@
+"""The member preference centre: ``GET /p/{token}`` shows, ``POST /p/{token}`` saves.
+
+The signed token in the URL is the credential (no login, no cookie), so the form carries no
+CSRF token: another site cannot forge a post without knowing the token. A GET never changes
+anything (link scanners follow GETs). A bad token of any kind gets the same 404. The page
+speaks the member's language - after a change, the newly chosen one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from newsletter.errors import InputError, TokenError
+from newsletter.services import preferences
+from newsletter.services.context import Context
+from newsletter.services.preference_ports import Preferences
+from newsletter.web.preference_strings import LANGUAGE_NAMES, preference_strings
+from newsletter.web.strings import page_strings, topic_name
+
+NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+
+
+def routes(ctx: Context, env: Environment) -> list[Route]:
+    def render(name: str, status: int = 200, **values: Any) -> HTMLResponse:
+        return HTMLResponse(env.get_template(name).render(**values), status, headers=NO_STORE)
+
+    def not_found() -> HTMLResponse:
+        return render("not_found.html", 404, t=page_strings("en"), lang="en")
+
+    def page(found: Preferences, *, note: str = "", status: int = 200) -> HTMLResponse:
+        ui = ctx.catalog.ui_strings()
+        lang = found.language
+        return render(
+            "preferences.html",
+            status,
+            t=preference_strings(lang),
+            lang=lang,
+            organisation=ctx.organisation.name,
+            topics=[(t, topic_name(ui, lang, t), on) for t, on in sorted(found.topics.items())],
+            languages=list(LANGUAGE_NAMES.items()),
+            note=note,
+        )
+
+    async def show(request: Request) -> Response:
+        try:
+            found = await run_in_threadpool(preferences.look_up, ctx, request.path_params["token"])
+        except TokenError:
+            return not_found()
+        return page(found)
+
+    async def submit(request: Request) -> Response:
+        token = request.path_params["token"]
+        try:
+            current = await run_in_threadpool(preferences.look_up, ctx, token)
+        except TokenError:
+            return not_found()
+        try:
+            form = await request.form(max_files=0, max_fields=50)
+        except (HTTPException, MultiPartException):
+            return Response("bad request", 400, headers=NO_STORE)
+        language = form.get("language")
+        chosen = {t for t in form.getlist("topic") if isinstance(t, str)}
+        leave = form.get("action") == "leave"
+        try:
+            saved = await run_in_threadpool(
+                lambda: preferences.save(
+                    ctx,
+                    token,
+                    language=language if isinstance(language, str) else "",
+                    subscribed=chosen,
+                    leave_all=leave,
+                )
+            )
+        except TokenError:
+            return not_found()
+        except InputError:
+            return page(current, note=preference_strings(current.language)["invalid"], status=400)
+        t = preference_strings(saved.language)
+        return page(saved, note=t["left"] if leave else t["saved"])
+
+    return [
+        Route("/p/{token}", show, methods=["GET", "HEAD"]),
+        Route("/p/{token}", submit, methods=["POST"]),
+    ]

@@ -1,0 +1,85 @@
+"""Public member routes: one-click unsubscribe (RFC 8058).
+
+``POST /u/{token}`` with ``List-Unsubscribe=One-Click`` (urlencoded or multipart, no cookies)
+ends the topic subscription and answers 200 - never a redirect (RFC 8058 §3.1). ``GET`` (and
+``HEAD``) show a page whose button posts the same, and change nothing: mail gateways and link
+scanners follow GETs (reliability UNS-03). A bad token of any kind gets the same 404 (UNS-05).
+The link in the body of the email is the same URL, so people reach the page and press the
+button; mailbox providers POST to it directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from newsletter.errors import TokenError
+from newsletter.services import unsubscribe
+from newsletter.services.context import Context
+from newsletter.web.strings import page_strings, topic_name
+
+ONE_CLICK_FIELD = "List-Unsubscribe"
+ONE_CLICK_VALUE = "One-Click"
+#: Nothing about a token page may be stored by a cache between us and the member.
+NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+
+
+def routes(ctx: Context, env: Environment) -> list[Route]:
+    def render(name: str, status: int = 200, **values: Any) -> HTMLResponse:
+        return HTMLResponse(env.get_template(name).render(**values), status, headers=NO_STORE)
+
+    def not_found() -> HTMLResponse:
+        return render("not_found.html", 404, t=page_strings("en"), lang="en")
+
+    def page(result: unsubscribe.Unsubscription, *, done: bool) -> HTMLResponse:
+        t = page_strings(result.language)
+        topic = topic_name(ctx.catalog.ui_strings(), result.language, result.topic)
+        return render(
+            "unsubscribe.html",
+            t=t,
+            lang=result.language,
+            topic=topic,
+            organisation=ctx.organisation.name,
+            done=done,
+            subscribed=result.subscribed,
+            field=ONE_CLICK_FIELD,
+            value=ONE_CLICK_VALUE,
+        )
+
+    async def show(request: Request) -> Response:
+        token = request.path_params["token"]
+        try:
+            result = await run_in_threadpool(unsubscribe.look_up, ctx, token)
+        except TokenError:
+            return not_found()
+        return page(result, done=False)
+
+    async def one_click(request: Request) -> Response:
+        token = request.path_params["token"]
+        try:
+            await run_in_threadpool(unsubscribe.look_up, ctx, token)
+        except TokenError:
+            return not_found()
+        try:
+            form = await request.form(max_files=0, max_fields=10)
+        except (HTTPException, MultiPartException):  # a malformed body
+            return Response("bad request", 400, headers=NO_STORE)
+        if form.get(ONE_CLICK_FIELD) != ONE_CLICK_VALUE:
+            return Response(f"expected {ONE_CLICK_FIELD}={ONE_CLICK_VALUE}", 400, headers=NO_STORE)
+        try:
+            result = await run_in_threadpool(unsubscribe.one_click, ctx, token)
+        except TokenError:
+            return not_found()
+        return page(result, done=True)
+
+    return [
+        Route("/u/{token}", show, methods=["GET", "HEAD"]),
+        Route("/u/{token}", one_click, methods=["POST"]),
+    ]

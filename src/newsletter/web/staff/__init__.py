@@ -1,0 +1,21 @@
+"""The staff side of the web app: sign-in (web/auth.py) and the campaign pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from jinja2 import Environment
+from starlette.routing import Route
+
+from newsletter.services.context import Context
+from newsletter.services.scheduling_ports import Scheduling
+from newsletter.web import auth
+from newsletter.web.staff import campaigns
+
+
+def routes(
+    ctx: Context, env: Environment, scheduling: Callable[[], Scheduling] | None = None
+) -> list[Route]:
+    """Every staff route; all but the sign-in page go through :func:`auth.guard`.
+    ``scheduling`` builds the scheduling use cases (None: campaigns cannot be scheduled here)."""
+    return [*auth.routes(ctx, env), *campaigns.routes(ctx, env, scheduling)]

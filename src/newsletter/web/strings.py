@@ -1,0 +1,83 @@
+"""The few words the public pages say, per language the network sends in.
+
+Serbian Latin is the transliteration of Serbian Cyrillic (domain/serbian.py), as in emails. The
+topic names come from the templates' UI strings (``topic_<topic>``), so a page names a list the
+way its emails do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from newsletter.domain.serbian import to_latin
+
+PAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Unsubscribe",
+        "question": "Do you want to stop receiving these emails?",
+        "list": "List",
+        "button": "Unsubscribe",
+        "done": "You are unsubscribed",
+        "done_text": "You will no longer receive these emails.",
+        "not_subscribed": "You are not subscribed to these emails.",
+    },
+    "sr-Cyrl": {
+        "title": "Одјава",
+        "question": "Да ли желите да више не примате ове поруке?",
+        "list": "Листа",
+        "button": "Одјавите се",
+        "done": "Одјављени сте",
+        "done_text": "Више нећете примати ове поруке.",
+        "not_subscribed": "Нисте претплаћени на ове поруке.",
+    },
+    "bg": {
+        "title": "Отписване",
+        "question": "Искате ли да спрете да получавате тези имейли?",
+        "list": "Списък",
+        "button": "Отпишете се",
+        "done": "Отписахте се",
+        "done_text": "Повече няма да получавате тези имейли.",
+        "not_subscribed": "Не сте абонирани за тези имейли.",
+    },
+    "ro": {
+        "title": "Dezabonare",
+        "question": "Doriți să nu mai primiți aceste e-mailuri?",
+        "list": "Listă",
+        "button": "Dezabonați-vă",
+        "done": "V-ați dezabonat",
+        "done_text": "Nu veți mai primi aceste e-mailuri.",
+        "not_subscribed": "Nu sunteți abonat la aceste e-mailuri.",
+    },
+    "mk": {
+        "title": "Одјава",
+        "question": "Дали сакате повеќе да не ги добивате овие пораки?",
+        "list": "Листа",
+        "button": "Одјавете се",
+        "done": "Се одјавивте",
+        "done_text": "Повеќе нема да ги добивате овие пораки.",
+        "not_subscribed": "Не сте претплатени на овие пораки.",
+    },
+    "tr": {
+        "title": "Abonelikten çık",
+        "question": "Bu e-postaları almayı bırakmak istiyor musunuz?",
+        "list": "Liste",
+        "button": "Abonelikten çık",
+        "done": "Aboneliğiniz sonlandırıldı",
+        "done_text": "Bu e-postaları artık almayacaksınız.",
+        "not_subscribed": "Bu e-postalara abone değilsiniz.",
+    },
+}
+PAGES["sr-Latn"] = {k: to_latin(v) for k, v in PAGES["sr-Cyrl"].items()}
+
+
+def page_strings(language: str) -> dict[str, str]:
+    return {**PAGES["en"], **PAGES.get(language, {})}
+
+
+def topic_name(ui: Mapping[str, Mapping[str, str]], language: str, topic: str) -> str:
+    key = f"topic_{topic}"
+    for lang in (language, "en"):
+        found = ui.get(lang, {}).get(key)
+        if found:
+            return found
+    return topic

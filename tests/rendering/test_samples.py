@@ -1,0 +1,80 @@
+"""Every sample campaign renders in every language it targets, and its plain text is pinned.
+
+Golden files: ``tests/rendering/golden/<slug>[-<step>]-<lang>.txt``, the plain-text part for a
+fixed reader in Belgrade with fixed links, in English and Serbian Cyrillic. After an intended
+change, regenerate them and review the diff::
+
+    NEWSLETTER_REGENERATE_GOLDEN=1 .venv/bin/pytest tests/rendering/test_samples.py
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from newsletter.rendering.compose import MAX_HTML_BYTES
+from tests.rendering import samples
+
+GOLDEN = Path(__file__).parent / "golden"
+REGENERATE = os.environ.get("NEWSLETTER_REGENERATE_GOLDEN") == "1"
+VARIANTS = [
+    (slug, step, lang)
+    for slug in samples.SLUGS
+    for step in samples.campaign(slug).step_keys()
+    for lang in samples.campaign(slug).languages
+]
+
+
+def golden_name(slug: str, step: str, lang: str) -> str:
+    return f"{slug}{'' if step == 'main' else '-' + step}-{lang}.txt"
+
+
+@pytest.mark.parametrize(
+    ("slug", "step", "lang"), [v for v in VARIANTS if v[2] in ("en", "sr-Cyrl")]
+)
+def test_plain_text_matches_the_golden_file(slug: str, step: str, lang: str) -> None:
+    text = samples.message(slug, lang, step).text
+    path = GOLDEN / golden_name(slug, step, lang)
+    if REGENERATE:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"{path} missing: run with NEWSLETTER_REGENERATE_GOLDEN=1"
+    assert text == path.read_text(encoding="utf-8")
+
+
+def test_every_golden_file_belongs_to_a_variant() -> None:
+    expected = {golden_name(*v) for v in VARIANTS if v[2] in ("en", "sr-Cyrl")}
+    assert {p.name for p in GOLDEN.glob("*.txt")} == expected
+
+
+@pytest.mark.parametrize(("slug", "step", "lang"), VARIANTS)
+def test_every_targeted_language_renders_a_complete_email(slug: str, step: str, lang: str) -> None:
+    msg = samples.message(slug, lang, step)
+    html = msg.html
+    assert len(html.encode("utf-8")) < MAX_HTML_BYTES
+    assert re.search(rf'<html lang="{re.escape(lang)}" dir="ltr"', html)
+    assert "fonts.googleapis.com" not in html
+    for leftover in ("{{", "{%", "{#", "<mj-", "[[nl:"):
+        assert leftover not in html and leftover not in msg.text
+    assert "https://news.clusterhouse.example/u/TOKEN" in html  # the footer link survived
+    assert "https://news.clusterhouse.example/u/TOKEN" in msg.text
+    assert 'role="presentation"' in html
+    for img in re.findall(r"<img\b[^>]*>", html):
+        assert re.search(r'alt="[^"]+"', img), img
+
+
+def test_campaigns_have_no_missing_texts() -> None:
+    for slug in samples.SLUGS:
+        assert samples.campaign(slug).missing_texts() == [], slug
+
+
+def test_deadline_shows_the_official_and_the_readers_time() -> None:
+    text = samples.message("interreg-ipa-bg-rs-first-call", "sr-Cyrl").text
+    assert (
+        "17. новембар 2015., 16:00 (званична временска зона: Софија, GMT+02:00)"
+        " · 15:00 (Београд, GMT+01:00)"
+    ) in text
+    assert "12.687.304,24\xa0€" in text

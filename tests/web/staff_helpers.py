@@ -1,0 +1,39 @@
+"""Shared bits of the staff web tests: accounts and a signed-in client."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.testclient import TestClient
+
+from newsletter.domain.staff import Role
+from newsletter.services import staff
+from newsletter.services.context import Context
+
+EDITOR = "editor@cluster-house.example"
+APPROVER = "approver@cluster-house.example"
+PASSWORD = "correct horse battery"
+
+
+def add_accounts(ctx: Context) -> None:
+    staff.add_user(ctx, EDITOR, PASSWORD, Role.EDITOR)
+    staff.add_user(ctx, APPROVER, PASSWORD, Role.APPROVER)
+
+
+def form_token(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field in the page"
+    return found.group(1)
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
+    """Sign in; return the CSRF token of the session (from the first staff page)."""
+    page = client.get("/staff/login")
+    response = client.post(
+        "/staff/login",
+        data={"email": email, "password": password, "csrf": form_token(page.text)},
+    )
+    assert response.status_code == 303, response.text
+    home = client.get("/staff/campaigns")
+    assert home.status_code == 200
+    return form_token(home.text)

@@ -1,0 +1,207 @@
+"""One-click unsubscribe (RFC 8058) through the real app with Starlette's TestClient."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, func, select
+from starlette.testclient import TestClient
+
+from newsletter.adapters.db.tables import consent_events, events, subscriptions
+from newsletter.services.context import PREFERENCES, UNSUBSCRIBE, Context
+from newsletter.web.app import create_app
+from tests.conftest import FrozenClock
+from tests.synthetic import add_deliveries, add_members
+
+ONE_CLICK = {"List-Unsubscribe": "One-Click"}
+
+
+def engine_of(ctx: Context) -> Engine:
+    return ctx.ledger.engine  # type: ignore[attr-defined,no-any-return]
+
+
+@pytest.fixture
+def client(ctx: Context) -> Iterator[TestClient]:
+    with TestClient(create_app(ctx), follow_redirects=False) as c:
+        yield c
+
+
+@pytest.fixture
+def member(ctx: Context) -> int:
+    engine = engine_of(ctx)
+    mids = add_members(engine, 2, topics=("events", "news"), languages=("sr-Cyrl",), consent=True)
+    add_deliveries(engine, mids, topic="events", at=ctx.clock.now())
+    return mids[0]
+
+
+def token(ctx: Context, member_id: int, topic: str = "events", purpose: str = UNSUBSCRIBE) -> str:
+    return ctx.links.token(purpose, member_id, topic, int(ctx.clock.now().timestamp()))
+
+
+def subscription(ctx: Context, member_id: int, topic: str = "events") -> str:
+    with engine_of(ctx).connect() as conn:
+        return str(
+            conn.execute(
+                select(subscriptions.c.status).where(
+                    subscriptions.c.member_id == member_id, subscriptions.c.topic == topic
+                )
+            ).scalar()
+        )
+
+
+def consent_count(ctx: Context, member_id: int) -> int:
+    with engine_of(ctx).connect() as conn:
+        return int(
+            conn.execute(
+                select(func.count()).where(
+                    consent_events.c.member_id == member_id,
+                    consent_events.c.action == "unsubscribed",
+                )
+            ).scalar_one()
+        )
+
+
+def test_get_shows_a_button_and_changes_nothing(
+    ctx: Context, client: TestClient, member: int
+) -> None:
+    url = f"/u/{token(ctx, member)}"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    html = page.text
+    assert '<html lang="sr-Cyrl">' in html
+    assert "Одјавите се" in html  # the button, in the member's language
+    assert '<form method="post">' in html
+    assert 'name="List-Unsubscribe" value="One-Click"' in html
+    assert "<script" not in html
+    assert client.head(url).status_code == 200
+    assert subscription(ctx, member) == "subscribed"
+    assert consent_count(ctx, member) == 0
+
+
+@pytest.mark.parametrize("encoding", ["urlencoded", "multipart"])
+def test_one_click_post_unsubscribes_that_topic_with_200(
+    ctx: Context, client: TestClient, member: int, encoding: str
+) -> None:
+    url = f"/u/{token(ctx, member)}"
+    if encoding == "urlencoded":
+        response = client.post(url, data=ONE_CLICK)
+        assert response.request.headers["content-type"] == "application/x-www-form-urlencoded"
+    else:
+        response = client.post(url, files={"List-Unsubscribe": (None, "One-Click")})
+        assert response.request.headers["content-type"].startswith("multipart/form-data")
+    assert "cookie" not in response.request.headers
+    assert response.status_code == 200
+    assert "location" not in response.headers
+    assert "Одјављени сте" in response.text
+    assert subscription(ctx, member, "events") == "unsubscribed"
+    assert subscription(ctx, member, "news") == "subscribed"  # only the list of the link
+    # Attributed to the delivery that carried the link, for the campaign report.
+    with engine_of(ctx).connect() as conn:
+        row = conn.execute(select(events.c.event, events.c.delivery_id)).one()
+    assert row.event == "unsubscribed" and row.delivery_id is not None
+
+
+def test_repeated_and_concurrent_posts_are_harmless(
+    ctx: Context, client: TestClient, member: int
+) -> None:
+    url = f"/u/{token(ctx, member)}"
+    codes: list[int] = []
+
+    def post() -> None:
+        codes.append(client.post(url, data=ONE_CLICK).status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes.append(client.post(url, data=ONE_CLICK).status_code)
+    assert codes == [200] * 7
+    assert subscription(ctx, member) == "unsubscribed"
+    assert consent_count(ctx, member) == 1
+    with engine_of(ctx).connect() as conn:
+        assert conn.execute(select(func.count()).select_from(events)).scalar_one() == 1
+
+
+def test_every_bad_token_gets_the_same_404(ctx: Context, client: TestClient, member: int) -> None:
+    good = token(ctx, member)
+    body, mac = good.split(".")
+    flipped = body[:-1] + ("A" if body[-1] != "A" else "B") + "." + mac
+    bad = [
+        flipped,
+        good[:-1] + ("A" if good[-1] != "A" else "B"),
+        token(ctx, member, purpose=PREFERENCES),  # another purpose
+        token(ctx, 999_999),  # nobody
+        "not-a-token",
+        f"{good}.extra",
+    ]
+    answers = set()
+    for t in bad:
+        for response in (client.get(f"/u/{t}"), client.post(f"/u/{t}", data=ONE_CLICK)):
+            assert response.status_code == 404
+            answers.add(response.text)
+    assert len(answers) == 1
+    assert subscription(ctx, member) == "subscribed"
+
+
+def test_links_keep_working_for_months_but_not_after_a_resubscribe(
+    ctx: Context, client: TestClient, member: int
+) -> None:
+    clock = ctx.clock
+    assert isinstance(clock, FrozenClock)
+    old = token(ctx, member)
+    clock.advance(days=200)
+    assert client.get(f"/u/{old}").status_code == 200
+    clock.advance(days=200)  # past the token's one-year lifetime
+    assert client.get(f"/u/{old}").status_code == 404
+    # A member who subscribes again after a link was issued is not undone by that old link.
+    fresh = token(ctx, member)
+    client.post(f"/u/{fresh}", data=ONE_CLICK)
+    clock.advance(days=1)
+    with engine_of(ctx).begin() as conn:
+        conn.execute(
+            subscriptions.update()
+            .where(subscriptions.c.member_id == member, subscriptions.c.topic == "events")
+            .values(status="subscribed", updated_at=clock.now())
+        )
+        conn.execute(
+            consent_events.insert().values(
+                member_id=member,
+                topic="events",
+                action="subscribed",
+                source="preferences",
+                wording_version="",
+                at=clock.now(),
+            )
+        )
+    assert client.post(f"/u/{fresh}", data=ONE_CLICK).status_code == 404
+    assert subscription(ctx, member) == "subscribed"
+
+
+def test_a_post_without_the_one_click_body_changes_nothing(
+    ctx: Context, client: TestClient, member: int
+) -> None:
+    url = f"/u/{token(ctx, member)}"
+    assert client.post(url, data={"List-Unsubscribe": "Yes"}).status_code == 400
+    assert client.post(url, content=b"--x\r\nbroken", headers={
+        "content-type": "multipart/form-data; boundary=x"
+    }).status_code == 400  # fmt: skip
+    assert subscription(ctx, member) == "subscribed"
+
+
+def test_security_headers_everywhere(ctx: Context, client: TestClient, member: int) -> None:
+    for response in (
+        client.get(f"/u/{token(ctx, member)}"),
+        client.get("/u/nope"),
+        client.get("/static/public.css"),
+        client.get("/healthz"),
+    ):
+        csp = response.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp
+        assert "unsafe-inline" not in csp and "script-src" not in csp  # default-src 'none'
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert "set-cookie" not in response.headers

@@ -1,0 +1,106 @@
+"""Staff campaign pages through the real app: list, detail with previews, the preview document
+(exactly what composing.preview gives), test send to the outbox and approval by role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from newsletter.config import Settings
+from newsletter.services import composing, staff
+from newsletter.services.context import Context
+from newsletter.web.app import create_app
+from tests.web.staff_helpers import APPROVER, EDITOR, add_accounts, sign_in
+
+SLUG = "days-of-clusters-2015"
+
+
+@pytest.fixture
+def client(ctx: Context) -> Iterator[TestClient]:
+    add_accounts(ctx)
+    with TestClient(create_app(ctx), follow_redirects=False) as c:
+        yield c
+
+
+def test_campaign_list_shows_every_campaign_with_its_state(client: TestClient) -> None:
+    sign_in(client, EDITOR)
+    page = client.get("/staff/campaigns")
+    assert page.status_code == 200
+    for slug in (SLUG, "chairmans-letter", "interreg-ipa-bg-rs-first-call"):
+        assert f'href="/staff/campaigns/{slug}"' in page.text
+    assert "state-draft" in page.text
+
+
+def test_preview_route_returns_exactly_what_a_member_would_get(
+    client: TestClient, ctx: Context
+) -> None:
+    sign_in(client, EDITOR)
+    response = client.get(f"/staff/campaigns/{SLUG}/preview/sr-Cyrl")
+    assert response.status_code == 200
+    assert response.text == composing.preview(ctx, SLUG, language="sr-Cyrl").html
+    # Framed only by our own pages; the email can never run script.
+    csp = response.headers["content-security-policy"]
+    assert "frame-ancestors 'self'" in csp and "script-src" not in csp and "sandbox" in csp
+    assert response.headers["x-frame-options"] == "SAMEORIGIN"
+
+
+def test_detail_page_frames_phone_and_desktop_previews_with_plain_text(
+    client: TestClient, ctx: Context
+) -> None:
+    sign_in(client, EDITOR)
+    page = client.get(f"/staff/campaigns/{SLUG}?lang=sr-Cyrl")
+    assert page.status_code == 200
+    src = f'src="/staff/campaigns/{SLUG}/preview/sr-Cyrl"'
+    assert page.text.count(src) == 2
+    assert 'width="375"' in page.text and 'width="640"' in page.text
+    text = composing.preview(ctx, SLUG, language="sr-Cyrl").text
+    first_line = next(line for line in text.splitlines() if line.strip())
+    assert first_line.strip() in page.text.replace("&#39;", "'").replace("&#34;", '"')
+    assert "frame-src 'self'" in page.headers["content-security-policy"]
+    assert "<script" not in page.text and " style=" not in page.text
+
+
+def test_explain_form_says_why_a_person_is_out(client: TestClient) -> None:
+    sign_in(client, EDITOR)
+    page = client.get(f"/staff/campaigns/{SLUG}", params={"explain": "nobody@x.example"})
+    assert page.status_code == 200
+    assert "no member with address nobody@x.example" in page.text
+
+
+def test_unknown_campaign_is_404(client: TestClient) -> None:
+    sign_in(client, EDITOR)
+    assert client.get("/staff/campaigns/no-such-thing").status_code == 404
+
+
+def test_test_send_goes_to_staff_addresses_only(client: TestClient, settings: Settings) -> None:
+    csrf = sign_in(client, EDITOR)
+    response = client.post(
+        f"/staff/campaigns/{SLUG}/test-send?lang=en",
+        data={"csrf": csrf, "lang": "en", "to": ["stranger@x.example", APPROVER]},
+    )
+    assert response.status_code == 200, response.text
+    assert f"Test sent to {APPROVER}" in response.text
+    outbox = Path(settings.path(settings.delivery.outbox_dir))
+    sent = "\n".join(p.read_text(errors="replace") for p in outbox.rglob("*.eml"))
+    assert APPROVER in sent and "stranger@x.example" not in sent
+
+
+def test_only_an_approver_can_approve_and_an_edit_needs_a_new_approval(
+    client: TestClient, ctx: Context
+) -> None:
+    csrf = sign_in(client, EDITOR)
+    refused = client.post(f"/staff/campaigns/{SLUG}/approve", data={"csrf": csrf})
+    assert refused.status_code == 403
+    assert staff.approval_of(ctx, SLUG) is None
+
+    client.cookies.clear()
+    csrf = sign_in(client, APPROVER)
+    done = client.post(f"/staff/campaigns/{SLUG}/approve", data={"csrf": csrf})
+    assert done.status_code == 303
+    approval = staff.approval_of(ctx, SLUG)
+    assert approval is not None and approval.approved_by == APPROVER
+    assert "approved by" in client.get(f"/staff/campaigns/{SLUG}").text
+    assert staff.require_approval(ctx, SLUG) == approval
