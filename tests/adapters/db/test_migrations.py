@@ -79,3 +79,10 @@ def test_0002_downgrades_and_upgrades_again_keeping_data(engine: Engine) -> None
         assert conn.execute(select(func.count()).select_from(subscriptions)).scalar_one() == 1
     upgrade(engine)
     assert differences(engine) == []
+
+
+def test_the_migrations_have_one_head() -> None:
+    # Two heads would let a new migration silently skip a sibling branch's tables.
+    from alembic.script import ScriptDirectory
+
+    assert len(ScriptDirectory.from_config(_alembic_config()).get_heads()) == 1
