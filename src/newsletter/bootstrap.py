@@ -13,12 +13,16 @@ from sqlalchemy import Engine
 
 from newsletter.adapters.clock import SystemClock
 from newsletter.adapters.db.calendar import SqlCalendarRevisions
+from newsletter.adapters.db.campaign_documents import SqlCampaignDocuments
+from newsletter.adapters.db.directory import SqlDirectory
 from newsletter.adapters.db.engine import make_engine, upgrade
 from newsletter.adapters.db.events import SqlEventStore
+from newsletter.adapters.db.history import SqlCampaignHistory
 from newsletter.adapters.db.ledger import SqlLedger
 from newsletter.adapters.db.members import SqlMemberStore
 from newsletter.adapters.db.preferences import SqlPreferenceStore
 from newsletter.adapters.db.schedules import SqlScheduleStore
+from newsletter.adapters.db.signups import SqlSignupStore
 from newsletter.adapters.db.staff import SqlStaffStore
 from newsletter.adapters.files import ProjectFiles
 from newsletter.adapters.ratelimit import SqlRateLimiter
@@ -26,6 +30,7 @@ from newsletter.adapters.webhooks.sendgrid import SignedEventWebhook
 from newsletter.config import Settings, secrets
 from newsletter.errors import ConfigError
 from newsletter.rendering.compose import Organisation, Sender
+from newsletter.services.campaign_library import CampaignLibrary
 from newsletter.services.context import Context, Links
 from newsletter.services.milestone_catalog import ScheduledCatalog
 from newsletter.services.ports import Clock, Mailer
@@ -48,8 +53,10 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = Tru
     org = settings.organisation
     sender = settings.sender
     delivery = settings.delivery
+    # Campaign files and campaigns written in the browser, read alike (issue 7).
+    library = CampaignLibrary(files, SqlCampaignDocuments(engine))
     return Context(
-        catalog=ScheduledCatalog(files, SqlScheduleStore(engine)),  # moved milestones
+        catalog=ScheduledCatalog(library, SqlScheduleStore(engine)),  # moved milestones
         members=SqlMemberStore(engine),
         ledger=SqlLedger(engine),
         clock=clock,
@@ -75,6 +82,10 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = Tru
         calendar=SqlCalendarRevisions(engine),
         staff=SqlStaffStore(engine),
         preferences=SqlPreferenceStore(engine),
+        campaign_documents=library,
+        directory=SqlDirectory(engine),
+        history=SqlCampaignHistory(engine),
+        signups=SqlSignupStore(engine),
     )
 
 

@@ -91,6 +91,8 @@ class WebSettings(_Section):
     base_url: str = "http://localhost:8000"
     host: str = "127.0.0.1"
     port: int = 8000
+    #: ``newsletter serve`` also runs the scheduler in the web process (None: only on SQLite).
+    scheduler: bool | None = None
 
     @field_validator("base_url")
     @classmethod

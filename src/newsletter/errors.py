@@ -13,6 +13,7 @@ above them ever sees ``sqlalchemy``, ``sendgrid`` or ``smtplib`` exceptions::
     ├── RenderError                 Jinja2 or MJML failed; carries template name and line
     │   └── TemplateSecurityError   sandbox escape, runaway template, unsafe URL
     ├── StateError                  an action is not allowed in the current state
+    │   └── RateLimitError          too many requests from one client (the public signup form)
     ├── DeliveryError               raised by mail transports only
     │   ├── TransientDeliveryError  timeout, 429, 5xx: nothing recorded as sent, retry later
     │   └── PermanentDeliveryError  the provider refused the request; retrying will not help
@@ -75,6 +76,10 @@ class TemplateSecurityError(RenderError):
 
 class StateError(NewsletterError):
     """The action is not allowed in the current state (e.g. sending a cancelled campaign)."""
+
+
+class RateLimitError(StateError):
+    """Too many requests from one client address in the window; try again later."""
 
 
 class DeliveryError(NewsletterError):

@@ -54,7 +54,13 @@ def wait_for(check: object, what: str, timeout: float = 120) -> None:
         time.sleep(0.05)
 
 
-def test_sigkill_restart_and_two_schedulers(project: Path, database_url: str) -> None:
+def tails(logs: Path) -> dict[str, str]:
+    return {log.name: log.read_text()[-2000:] for log in sorted(logs.glob("*.log"))}
+
+
+def test_sigkill_restart_and_two_schedulers(
+    project: Path, database_url: str, request: pytest.FixtureRequest
+) -> None:
     settings = make_settings(project, database={"url": database_url})
     ctx = build(settings, clock=SystemClock())
     load_samples(ctx, project)
@@ -65,6 +71,7 @@ def test_sigkill_restart_and_two_schedulers(project: Path, database_url: str) ->
         schedule_campaign(sched, slug, at=now, zone="UTC", local_time=None, now=now)
     ctx.close()
     engine = make_engine(settings.database_url)
+    request.addfinalizer(engine.dispose)  # also when the test fails: no connection left open
     env = {
         **os.environ,
         "NEWSLETTER_DATABASE__URL": database_url,
@@ -101,7 +108,11 @@ def test_sigkill_restart_and_two_schedulers(project: Path, database_url: str) ->
         wait_for(lambda: all_sent(engine), "every due step to go out")
         for proc in pair:
             proc.send_signal(signal.SIGTERM)  # graceful
-        assert [proc.wait(timeout=60) for proc in pair] == [0, 0]
+        try:
+            codes = [proc.wait(timeout=60) for proc in pair]
+        except subprocess.TimeoutExpired as exc:  # say what the stuck process was doing
+            raise AssertionError(tails(logs)) from exc
+        assert codes == [0, 0], tails(logs)
     finally:
         for proc in started:  # whatever happened, no scheduler outlives the test
             if proc.poll() is None:
@@ -119,7 +130,6 @@ def test_sigkill_restart_and_two_schedulers(project: Path, database_url: str) ->
                 campaigns, campaigns.c.id == deliveries.c.campaign_id
             )
         ).all()
-    engine.dispose()
     by_campaign: dict[str, Counter[str]] = {}
     for slug, status in rows:
         by_campaign.setdefault(slug, Counter())[status] += 1

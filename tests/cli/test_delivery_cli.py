@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -19,6 +20,7 @@ from click.testing import CliRunner, Result
 
 from newsletter.bootstrap import build
 from newsletter.cli import main
+from newsletter.services import sending
 from newsletter.services.context import UNSUBSCRIBE
 from tests.conftest import make_settings
 from tests.fakes.sendgrid_server import FakeSendGrid
@@ -78,11 +80,21 @@ def test_a_send_that_ends_unknown_says_what_to_do(run: Run, fake_sendgrid: FakeS
     assert again["steps"]["main"]["unknown"] == 0
 
 
-def test_transient_failures_are_retried_on_request(run: Run, fake_sendgrid: FakeSendGrid) -> None:
+def test_transient_failures_are_retried_on_request(
+    run: Run, fake_sendgrid: FakeSendGrid, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The run backs off between attempts (2 + 4 + 8 + 16 s of real sleep here): the command
+    # gets send_campaign's own ``sleep`` hook, which records the waits instead of sleeping.
+    waits: list[float] = []
+    monkeypatch.setattr(
+        sending, "send_campaign", functools.partial(sending.send_campaign, sleep=waits.append)
+    )
     for _ in range(5):
         fake_sendgrid.fail_next(503)
     sent = run("campaigns", "send", "interreg-ipa-bg-rs-first-call", "--yes")
     assert sent.exit_code == 1
+    assert (fake_sendgrid.attempt_count, fake_sendgrid.request_count) == (5, 0)  # then stopped
+    assert waits and min(waits) > 0 and waits[-1] > waits[0]  # backing off, longer each time
     assert "stopped:" in sent.stderr and "retry interreg-ipa-bg-rs-first-call --failed" in (
         sent.stderr
     )

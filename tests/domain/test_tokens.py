@@ -178,3 +178,21 @@ def test_all_failures_share_one_message(token: str) -> None:
         check(token, now=ISSUED + DEFAULT_MAX_AGE + 1)
     messages.add(str(info.value))
     assert messages == {"invalid token"}
+
+
+@pytest.mark.parametrize(
+    ("purpose", "topic", "member"),
+    [
+        ("unsubscribe", "events", 42),
+        ("preferences", "calls", 0),
+        ("preferences", "događaji", 10**12),  # JSON escapes non-ASCII: the slow path of sign
+        ('odd",0,"purpose', 'to"pic,0,', 7),  # quotes and the separator itself
+    ],
+)
+def test_a_batch_signer_gives_the_bytes_of_sign(purpose: str, topic: str, member: int) -> None:
+    from newsletter.domain.tokens import Signer
+
+    signer = Signer(SECRET, purpose, topic, ISSUED)
+    expected = sign(SECRET, TokenClaims(purpose, member, topic, ISSUED))
+    assert signer(member) == expected
+    assert verify(SECRET, signer(member), purpose=purpose, now=ISSUED).member_id == member

@@ -21,11 +21,14 @@ Example::
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import functools
 import gzip
 import http
 import json
+import re
 import secrets
 import socket
 import sys
@@ -183,6 +186,58 @@ def _check_headers(headers: Any, fld: str) -> list[SendGridError]:
     return errors
 
 
+#: What an attachment's filename, type and content_id may not contain (errors page).
+_UNSAFE_IN_ATTACHMENT: Final = re.compile(r"[;,\r\n]")
+#: A calendar attachment's one Content-Type parameter SendGrid lets through (RFC 5546 methods).
+_CALENDAR_TYPE = re.compile(
+    r"text/calendar; ?method=(PUBLISH|REQUEST|REPLY|ADD|CANCEL|REFRESH|COUNTER|DECLINECOUNTER)",
+    re.IGNORECASE,
+)
+
+
+def _check_attachment(item: dict[str, Any], where: str) -> list[SendGridError]:
+    """The documented attachment rules the schema leaves out.
+
+    ``content`` must be base64; ``filename``, ``type`` and ``content_id`` may not contain
+    ``;``, ``,`` or CR/LF. The one exception SendGrid makes (since 2018, sendgrid-php#250): a
+    calendar type may carry its ``method`` (``text/calendar; method=REQUEST``), which
+    Outlook needs to show an invitation; any other parameter, ``charset`` included, is
+    refused with the "cannot contain ';'" error (sendgrid-nodejs#1313) - SendGrid adds the
+    charset itself.
+    """
+    errors: list[SendGridError] = []
+    try:
+        base64.b64decode(item["content"], validate=True)
+    except (binascii.Error, ValueError):
+        errors.append(
+            SendGridError("The attachment content must be base64 encoded.", f"{where}.content")
+        )
+    if _UNSAFE_IN_ATTACHMENT.search(item["filename"]):
+        errors.append(
+            SendGridError(
+                "The filename of your attachment cannot contain CRLF characters.",
+                f"{where}.filename",
+            )
+        )
+    kind = item.get("type")
+    calendar = isinstance(kind, str) and _CALENDAR_TYPE.fullmatch(kind.strip())
+    if isinstance(kind, str) and _UNSAFE_IN_ATTACHMENT.search(kind) and not calendar:
+        errors.append(
+            SendGridError(
+                "The attachment type cannot contain ';', or CRLF characters.", f"{where}.type"
+            )
+        )
+    content_id = item.get("content_id")
+    if isinstance(content_id, str) and _UNSAFE_IN_ATTACHMENT.search(content_id):
+        errors.append(
+            SendGridError(
+                "The content ID of your attachment cannot contain CRLF characters.",
+                f"{where}.content_id",
+            )
+        )
+    return errors
+
+
 def _check_rules(body: dict[str, Any], now: float) -> list[SendGridError]:
     """Documented Mail Send rules the OpenAPI schema does not express.
 
@@ -316,6 +371,10 @@ def _check_rules(body: dict[str, Any], now: float) -> list[SendGridError]:
                 "send_at cannot be scheduled more than 72 hours in advance.",
                 f"personalizations.{i}.send_at",
             )
+
+    # Attachments (errors page, "Attachment Errors").
+    for i, item in enumerate(body.get("attachments") or []):
+        errors += _check_attachment(item, f"attachments.{i}")
 
     # No Unicode in the sender address.
     senders = [("from.email", body["from"])]

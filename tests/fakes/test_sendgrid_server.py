@@ -508,3 +508,68 @@ def test_reset_forgets_everything(fake: FakeSendGrid) -> None:
     fake.reset()
     assert (fake.request_count, fake.attempt_count, fake.pending_faults) == (0, 0, 0)
     assert client(fake).send(base_body()).status_code == 202
+
+
+# -- attachments ------------------------------------------------------------------------------
+
+ICS = "QkVHSU46VkNBTEVOREFSDQpFTkQ6VkNBTEVOREFSDQo="  # BEGIN:VCALENDAR / END:VCALENDAR
+
+
+def _attached(**item: Any) -> dict[str, Any]:
+    entry = {"content": ICS, "filename": "invite.ics", "type": "text/calendar"}
+    entry.update(item)
+    return _with(attachments=[{k: v for k, v in entry.items() if v is not None}])
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        pytest.param(_attached(content="not base64!"), "attachments.0.content", id="not-base64"),
+        pytest.param(_attached(content="QUJ"), "attachments.0.content", id="bad-padding"),
+        pytest.param(_attached(content=""), "attachments.0.content", id="empty"),
+        pytest.param(_attached(filename=None), "attachments.0.filename", id="no-filename"),
+        pytest.param(_attached(filename="a;b.ics"), "attachments.0.filename", id="semicolon"),
+        pytest.param(_attached(filename="a\r\nb.ics"), "attachments.0.filename", id="crlf"),
+        pytest.param(
+            _attached(type="text/calendar; charset=utf-8; method=REQUEST"),
+            "attachments.0.type",
+            id="charset-parameter",
+        ),
+        pytest.param(
+            _attached(type="text/calendar; charset=utf-8"), "attachments.0.type", id="charset"
+        ),
+        pytest.param(
+            _attached(type="application/pdf; method=REQUEST"),
+            "attachments.0.type",
+            id="method-on-a-pdf",
+        ),
+        pytest.param(_attached(type=""), "attachments.0.type", id="empty-type"),
+        pytest.param(_attached(disposition="download"), "attachments.0.disposition", id="disp"),
+        pytest.param(
+            _attached(disposition="inline", content_id="a,b"),
+            "attachments.0.content_id",
+            id="content-id-comma",
+        ),
+    ],
+)
+def test_attachment_rules_name_the_field(body: dict[str, Any], field: str) -> None:
+    assert field in _fields(validate_mail_send(body, now=NOW))
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["text/calendar", "text/calendar; method=PUBLISH", "text/calendar;method=REQUEST", None],
+)
+def test_a_calendar_attachment_may_name_its_method(kind: str | None) -> None:
+    assert validate_mail_send(_attached(type=kind, disposition="attachment"), now=NOW) == []
+
+
+def test_an_attachment_is_recorded_as_sent(fake: FakeSendGrid) -> None:
+    body = _attached(type="text/calendar; method=PUBLISH", disposition="attachment")
+    status, _, _ = post_raw(
+        fake,
+        json.dumps(body).encode(),
+        {"Authorization": "Bearer SG.test", "Content-Type": "application/json"},
+    )
+    assert status == 202
+    assert fake.requests[0].body["attachments"][0]["filename"] == "invite.ics"

@@ -432,22 +432,22 @@ def test_a_batch_that_cannot_be_prepared_goes_back_to_pending(
     ctx = make_ctx(batch_size=20, max_in_flight=1)
     load_samples(ctx, project)
     calls = {"n": 0}
-    real = sending.personalization_for
+    real = sending.personalizations_for
 
-    def flaky(*args: Any) -> Any:
+    def flaky(*args: Any, **kw: Any) -> Any:
         calls["n"] += 1
-        if calls["n"] == 45:  # in the third batch
+        if calls["n"] == 3:  # the third batch
             raise RuntimeError("boom")
-        return real(*args)
+        return real(*args, **kw)
 
-    monkeypatch.setattr(sending, "personalization_for", flaky)
+    monkeypatch.setattr(sending, "personalizations_for", flaky)
     with pytest.raises(RuntimeError, match="boom"):
         send_campaign(ctx, CALL, sleep=Sleeper(clock))
     # The two batches in flight were recorded; the third never left: pending, not unknown.
     sent = len(rows(ctx, "sent"))
     assert 0 < sent < 45 and not rows(ctx, "sending") and not rows(ctx, "unknown")
     assert len(rows(ctx, "pending")) == 84 - sent
-    monkeypatch.setattr(sending, "personalization_for", real)
+    monkeypatch.setattr(sending, "personalizations_for", real)
     assert send_campaign(ctx, CALL, sleep=Sleeper(clock)).sent == 84 - sent
 
 

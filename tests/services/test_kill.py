@@ -5,6 +5,7 @@ rows are the members of the requests that were in flight when the process died."
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -14,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
 
 from newsletter.adapters.db.tables import deliveries
 from newsletter.bootstrap import build
@@ -40,6 +41,22 @@ def statuses(url: str) -> dict[int, str]:
             }
     finally:
         engine.dispose()
+
+
+def claims_expire_at(url: str) -> float:
+    """When (epoch seconds) the newest claim on a ``sending`` row runs out; 0 if none."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            newest = conn.execute(
+                select(func.max(deliveries.c.updated_at)).where(deliveries.c.status == "sending")
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    if newest is None:
+        return 0.0
+    stamp = newest if newest.tzinfo else newest.replace(tzinfo=dt.UTC)  # SQLite drops it
+    return float(stamp.timestamp()) + LEASE + 0.05
 
 
 def accepted(fake: FakeSendGrid) -> Counter[int]:
@@ -97,8 +114,13 @@ def test_sigkill_mid_send_loses_nobody_and_duplicates_nobody(
             proc.send_signal(signal.SIGKILL)
             proc.communicate()
             assert proc.returncode == -signal.SIGKILL
-            # Requests whose body was written before the kill still land at the double.
-            time.sleep(LEASE + 0.5)
+            # The next run may call the killed run's claims crashed only once their lease has
+            # run out (the ledger's real clock): wait exactly that long, not a guessed margin.
+            # The requests in flight land at the double meanwhile (latency 0.3 s < LEASE);
+            # one landing later still finds its rows "sending", which the checks below allow.
+            wait = claims_expire_at(url) - time.time()
+            assert wait < LEASE + 0.1, wait  # renewed before the kill, so at most one lease
+            time.sleep(max(0.0, wait))
 
             now = statuses(url)
             sending = {i for i, s in now.items() if s == "sending"}

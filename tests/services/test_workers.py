@@ -1,6 +1,7 @@
-"""Two workers share one campaign on PostgreSQL (claims with FOR UPDATE SKIP LOCKED): every
-delivery goes out exactly once across both, none is lost, and neither mistakes the other's
-requests in flight for a crash (claims are leases, renewed while a request is in flight)."""
+"""Two workers share one campaign on PostgreSQL (claims with FOR UPDATE SKIP LOCKED) and on
+SQLite (claims read under the database's write lock): every delivery goes out exactly once
+across both, none is lost, and neither mistakes the other's requests in flight for a crash
+(claims are leases, renewed while a request is in flight)."""
 
 from __future__ import annotations
 
@@ -22,9 +23,10 @@ DOC = "days-of-clusters-2015"
 MEMBERS = 2000
 
 
-@pytest.mark.postgres
 @pytest.mark.slow
-@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres), "sqlite"], indirect=True
+)
 def test_two_workers_send_each_delivery_exactly_once(
     project: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -3,6 +3,7 @@ and failed sign-ins are rate limited in the database."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -22,6 +23,11 @@ def client(ctx: Context) -> Iterator[TestClient]:
         yield c
 
 
+#: A value for each path parameter (any other gets 32 x's, e.g. an upload id).
+SAMPLES = {"slug": "days-of-clusters-2015", "lang": "en", "member_id": "1"}
+PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
+
+
 def staff_routes(client: TestClient) -> list[Route]:
     app = client.app.app  # type: ignore[attr-defined]  # inside the SecurityHeaders wrapper
     return [r for r in app.routes if isinstance(r, Route) and r.path.startswith("/staff")]
@@ -30,10 +36,13 @@ def staff_routes(client: TestClient) -> list[Route]:
 def test_every_staff_route_requires_login(client: TestClient) -> None:
     routes = staff_routes(client)
     assert len(routes) >= 9
+    walked = {r.path for r in routes}
+    assert {"/staff/calendar", "/staff/reports", "/staff/members/{member_id:int}"} <= walked
+    assert "/staff/members/import/{upload}/rejects.csv" in walked
     for route in routes:
         if route.path in PUBLIC_STAFF_PATHS:
             continue
-        path = route.path.replace("{slug}", "days-of-clusters-2015").replace("{lang}", "en")
+        path = PARAM.sub(lambda m: SAMPLES.get(m.group(1), "x" * 32), route.path)
         for method in sorted(route.methods or ()):
             response = client.request(method, path)
             if method in ("GET", "HEAD"):

@@ -76,8 +76,12 @@ def read_member_file(path: Path, encoding: str | None = None) -> MemberFile:
         )
     text, used, detected = _decode(data, encoding, path)
     del data  # the text is all we keep: an import holds one copy of the file, not three
-    lines = _Lines(text)
-    first = next(lines, "")
+    # The physical lines (RFC 4180 CRLF, or LF, or CR; not str.splitlines(), which also breaks
+    # at VT, FF, U+2028 and others that are data here). A list, so that reading can restart
+    # after a broken record by index, and csv reads it at C speed.
+    lines: list[str] = _LINE.findall(text)
+    del text
+    first = lines[0] if lines else ""
     if not first.strip():
         raise ImportFileError("the file is empty (or its first line is)", location=str(path))
     delimiter = _delimiter(first)
@@ -88,31 +92,6 @@ def read_member_file(path: Path, encoding: str | None = None) -> MemberFile:
     csv.field_size_limit(max(csv.field_size_limit(), MAX_BYTES))
     rows = _records(lines, delimiter, len(header), columns, path)
     return MemberFile(path, "csv", header, columns, rows, used, detected, delimiter)
-
-
-class _Lines:
-    """The physical lines of the text (RFC 4180 CRLF, or LF, or CR), produced lazily; the
-    lines of the record being read can be given back, all but its first, to be read again."""
-
-    def __init__(self, text: str) -> None:
-        self._source = (m.group() for m in _LINE.finditer(text))
-        self._again: list[str] = []  # a stack: the next line to read is last
-        self.record: list[str] = []  # lines read since the current record started
-
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str:
-        line = self._again.pop() if self._again else next(self._source)
-        self.record.append(line)
-        return line
-
-    def give_back(self) -> str:
-        """Re-read the current record's lines after its first; return that first line."""
-        first, rest = self.record[0], self.record[1:]
-        self._again.extend(reversed(rest))
-        self.record = []
-        return first
 
 
 def read_csv(path: Path, encoding: str | None = None) -> tuple[list[str], Iterator[SourceRow]]:
@@ -167,32 +146,39 @@ def _delimiter(first_line: str) -> str:
 
 
 def _records(
-    lines: _Lines, delimiter: str, width: int, columns: tuple[str | None, ...], path: Path
+    lines: list[str], delimiter: str, width: int, columns: tuple[str | None, ...], path: Path
 ) -> Iterator[SourceRow]:
-    """Rows after the header; after a broken record, re-read from the line that follows it."""
+    """Rows after the header; after a broken record, re-read from the line that follows its
+    first line, so the rows a runaway quote swallowed are read again as rows of their own."""
     number = 1  # the header's spreadsheet row
-    reader = csv.reader(lines, delimiter=delimiter, strict=True)
-    while True:
-        number += 1
-        _check_rows(number, path)
-        lines.record = []
+    start = 1  # index of the line the current reader began with
+    while start < len(lines):
+        source = map(lines.__getitem__, range(start, len(lines)))
+        reader = csv.reader(source, delimiter=delimiter, strict=True)
+        done = 0  # lines of this reader that complete records used
         try:
-            values = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            why = f"broken quoting ({exc})"
-        else:
-            if len(lines.record) == 1 or not any(_SWALLOWED.search(v) for v in values):
+            for values in reader:
+                number += 1
+                _check_rows(number, path)
+                if reader.line_num - done > 1 and any(_SWALLOWED.search(v) for v in values):
+                    why = "a quoted cell runs over the following lines: an unbalanced quote?"
+                    break
+                done = reader.line_num
                 if "".join(values).strip():
                     yield _row(number, values, width, columns)
-                continue
-            why = "a quoted cell runs over the following lines: an unbalanced quote?"
-        yield _broken(number, lines.give_back(), delimiter, columns, why)
-        reader = csv.reader(lines, delimiter=delimiter, strict=True)
+            else:
+                return
+        except csv.Error as exc:
+            number += 1
+            _check_rows(number, path)
+            why = f"broken quoting ({exc})"
+        yield _broken(number, lines[start + done], delimiter, columns, why)
+        start += done + 1
 
 
 def _row(number: int, values: list[str], width: int, columns: tuple[str | None, ...]) -> SourceRow:
+    if len(values) == width and None not in columns:  # the usual row: one C-level pass
+        return SourceRow(number, dict(zip(columns, values, strict=True)))  # type: ignore[arg-type]
     extra = values[width:]
     cells = {c: v for c, v in zip(columns, values, strict=False) if c is not None}
     if len(values) < width or any(v.strip() for v in extra):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -43,7 +44,11 @@ def read_xlsx(path: Path) -> tuple[list[str], Iterator[list[str]]]:
     header = [cell_text(v) for v in first]
     while header and not header[-1].strip():
         header.pop()  # trailing formatted-but-empty columns
-    return header, _stream(book, rows)
+    stream = _stream(book, rows)
+    # Also when the rows are never read here (an import reads them in a forked child, see
+    # adapters/forked.py): a generator that never started skips its ``finally``.
+    weakref.finalize(stream, book.close)
+    return header, stream
 
 
 def _stream(book: Any, rows: Iterator[tuple[Any, ...]]) -> Iterator[list[str]]:

@@ -49,10 +49,13 @@ def db_upgrade(state: State) -> None:
     out.print(f"database at newest schema: {current} ({engine.url.render_as_string()})")
 
 
+from newsletter.cli import sample_staff  # noqa: E402, F401  (adds staff sample)
 from newsletter.cli.audiences import members, segments  # noqa: E402
+from newsletter.cli.campaign_documents import campaigns_import  # noqa: E402, F401  (and export)
 from newsletter.cli.campaigns import campaigns  # noqa: E402
-from newsletter.cli.delivery import events, serve  # noqa: E402  (also adds campaigns commands)
+from newsletter.cli.delivery import events  # noqa: E402  (also adds campaigns commands)
 from newsletter.cli.scheduler import schedule, scheduler  # noqa: E402  (and campaigns schedule/...)
+from newsletter.cli.serve import serve  # noqa: E402
 from newsletter.cli.staff import staff  # noqa: E402
 
 main.add_command(members)

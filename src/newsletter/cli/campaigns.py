@@ -17,7 +17,7 @@ from newsletter.errors import CampaignError, NewsletterError
 
 @click.group()
 def campaigns() -> None:
-    """Campaigns defined in campaigns/*.yaml (CAMPAIGN is a slug or a path)."""
+    """Campaigns in campaigns/*.yaml and in the database (CAMPAIGN is a slug or a path)."""
 
 
 @campaigns.command("list")
@@ -25,14 +25,16 @@ def campaigns() -> None:
 @pass_state
 @handle_errors
 def campaigns_list(state: State, as_json: bool) -> None:
-    """List campaign files with kind, audience, languages and delivery counts."""
+    """List campaigns (files and the database's) with kind, audience, languages and counts."""
+    from newsletter.services.campaign_library import campaign_refs, label_of
+
     ctx = state.ctx
     rows: list[dict[str, Any]] = []
-    for path in ctx.catalog.campaign_paths():
+    for ref in campaign_refs(ctx.catalog, ctx.campaign_documents):  # files, then the database
         try:
-            c, _ = ctx.catalog.campaign(str(path))
+            c, _ = ctx.catalog.campaign(ref)
         except NewsletterError as exc:
-            rows.append({"slug": path.stem, "error": str(exc)})
+            rows.append({"slug": label_of(ref), "error": str(exc)})
             continue
         cid = ctx.ledger.campaign_id(c.slug)
         counts = ctx.ledger.counts(cid).as_dict() if cid is not None else {}

@@ -1,11 +1,12 @@
-"""Delivery commands: what happened after sending, staff decisions, events, the web server.
+"""Delivery commands: what happened after sending, staff decisions, provider events.
 
 newsletter campaigns report CAMPAIGN [--json]
 newsletter campaigns retry CAMPAIGN --failed [--step KEY]
 newsletter campaigns resolve-unknown CAMPAIGN (--resend | --mark-sent) [--step KEY]
 newsletter campaigns acknowledge-complaints CAMPAIGN
 newsletter events ingest FILE [--json]
-newsletter serve [--host H] [--port P]
+
+(`newsletter serve` lives in cli/serve.py.)
 """
 
 from __future__ import annotations
@@ -154,42 +155,3 @@ def events_ingest(state: State, file: Path, as_json: bool) -> None:
             err.print(f"  [yellow]![/] {file}: {problem}", highlight=False)
     if report.skipped:
         sys.exit(1)
-
-
-@click.command("serve")
-@click.option("--host", default=None, help="Interface (default: web.host).")
-@click.option("--port", type=int, default=None, help="Port (default: web.port).")
-@pass_state
-@handle_errors
-def serve(state: State, host: str | None, port: int | None) -> None:
-    """Run the web app: one-click unsubscribe and the SendGrid event webhook."""
-    import os
-
-    import uvicorn
-
-    from newsletter.bootstrap import build, webhook_verifier
-    from newsletter.config import config_path
-
-    settings = state.settings  # fail here, with a clear message, rather than inside uvicorn
-    webhook_verifier(settings)
-    build(settings).close()  # create / migrate the database before serving
-    # The web layer is loaded by uvicorn from its factory, not imported by the CLI: the two
-    # are separate top layers. The factory reads the same config file.
-    os.environ["NEWSLETTER_CONFIG"] = str(config_path(state.config).resolve())
-    host = host or settings.web.host
-    port = port or settings.web.port
-    if not settings.sendgrid.webhook_public_key:
-        err.print(
-            "[yellow]note:[/] sendgrid.webhook_public_key is not set: /webhooks/sendgrid "
-            "refuses every request",
-            highlight=False,
-        )
-    out.print(f"serving on http://{host}:{port} (public base URL {settings.web.base_url})")
-    uvicorn.run(
-        "newsletter.web.app:from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        log_level="info",
-        proxy_headers=True,
-    )

@@ -46,6 +46,7 @@ def members_import(
     Every row ends imported, updated, unchanged or rejected. Rejected rows are also written to
     FILE's name + ``.rejects.csv`` (not with --dry-run, which writes nothing at all).
     """
+    from newsletter.adapters.forked import forked
     from newsletter.adapters.member_files import read_member_file
     from newsletter.adapters.spreadsheets import write_rejects
     from newsletter.services.audiences import import_members
@@ -60,6 +61,7 @@ def members_import(
         encoding=source.encoding_label if source.kind == "csv" else "xlsx",
         encoding_detected=source.encoding_detected,
         delimiter=source.delimiter,
+        offload=forked,  # rows are checked in a second process while this one writes
     )
     rejects = None
     if report.rejected and not dry_run:

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import signal
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
 from rich.table import Table
 
-from newsletter.cli.common import State, emit_json, err, handle_errors, out, pass_state
+from newsletter.cli.common import State, emit_json, handle_errors, out, pass_state
 from newsletter.cli.schedule import scheduling, when  # also adds campaigns schedule/...
 from newsletter.errors import InputError
 
@@ -179,6 +182,19 @@ def recurring_remove(state: State, name: str) -> None:
     out.print(f"{name}: removed ({n} pending run cancelled)")
 
 
+def stop_handler(stopping: threading.Event) -> Callable[[int, object], None]:
+    """The SIGTERM/SIGINT handler of ``scheduler run``: graceful, and safe to run anywhere."""
+
+    def stop(signum: int, _frame: object) -> None:
+        # Flag first, and no buffered I/O here: the signal can land while this very thread is
+        # inside a logging write to stderr, where a second buffered write raises "reentrant
+        # call" - logging swallows that, and the flag would never be set (a SIGTERM ignored).
+        stopping.set()
+        os.write(2, f"signal {signum}: finishing the current dispatch, then stopping\n".encode())
+
+    return stop
+
+
 @click.group()
 def scheduler() -> None:
     """The scheduler process (exactly one leads; others wait for the lease)."""
@@ -198,10 +214,7 @@ def scheduler_run(state: State, holder: str | None) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     process, ctx = scheduler_process(state.settings, holder=holder)
 
-    def stop(signum: int, _frame: object) -> None:
-        err.print(f"signal {signum}: finishing the current dispatch, then stopping")
-        process.stopping.set()
-
+    stop = stop_handler(process.stopping)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES as _SPECIAL_USE
 from email_validator import EmailNotValidError, validate_email
@@ -53,8 +54,9 @@ def normalize_address(raw: str) -> tuple[str, str]:
     if not candidate:
         raise AddressError("empty address")
     stored = _fast(candidate)
-    if stored is None:
-        stored = _slow(candidate)
+    if stored is not None:
+        return stored, stored.lower()  # ASCII: NFKC changes nothing, casefold() is lower()
+    stored = _slow(candidate)
     return stored, email_key(stored)
 
 
@@ -78,12 +80,23 @@ def _fast(candidate: str) -> str | None:
     match = _FAST.fullmatch(candidate)
     if match is None:
         return None
-    local, domain = match.group("local"), match.group("domain").lower()
-    if len(local) > MAX_LOCAL or len(domain) > 253 or _HYPHENS34.search(domain):
+    local, domain = match.group("local", "domain")
+    domain = _plain_domain(domain)
+    if len(local) > MAX_LOCAL or domain is None:
+        return None
+    return f"{local}@{domain}"
+
+
+@lru_cache(maxsize=4096)
+def _plain_domain(domain: str) -> str | None:
+    """The domain lowercased, or None when the library must judge it. Memoised: a member file
+    repeats a few hundred domains (providers, the members' own) across its rows."""
+    domain = domain.lower()
+    if len(domain) > 253 or _HYPHENS34.search(domain):
         return None
     if _special(domain):
         return None  # let the library say why (e.g. ``.local``, ``.onion``, RFC 6761)
-    return f"{local}@{domain}"
+    return domain
 
 
 def _slow(candidate: str) -> str:

@@ -135,6 +135,9 @@ class CampaignDefinition(Message):
     content: Announcement = Field(default_factory=dict, validate_default=True)
     milestones: dict[str, Milestone] = Field(default_factory=dict)
     reminders: list[ReminderStep] = Field(default_factory=list)
+    #: Opt-in: once sent, the announcement appears in the public archive (/archive), rendered
+    #: for no one in particular (no member's data, no personal links).
+    archive: bool = False
 
     @field_validator("slug")
     @classmethod

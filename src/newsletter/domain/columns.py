@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from newsletter.domain.members import COLUMNS
+from newsletter.domain.texts import framed_if_tidy
 
 #: Pseudo-column split into first_name and last_name ("Име и презиме", "Full name").
 FULL_NAME = "full_name"
@@ -161,8 +162,6 @@ _TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 _FORMULA = re.compile(r"(?:=.|[+\-@].*[|!(])", re.DOTALL)
 # NUL, zero-width space/joiners, word joiner, BOM inside text (reliability INP-07).
 _INVISIBLE = str.maketrans(dict.fromkeys("\x00\u200b\u200c\u200d\u2060\ufeff"))
-# A cell (each preceded by U+001F) that starts with a blank or a formula trigger.
-_TRIGGER_START = re.compile(r"\x1f[\s=+\-@]")
 _INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 
 
@@ -224,7 +223,7 @@ def map_header(header: Sequence[str]) -> HeaderMap:
     return HeaderMap(tuple(columns), tuple(unknown), tuple(clashes))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built once per row, see members.MemberRecord
 class SourceRow:
     """One row as read from a file: its spreadsheet row number (the header is row 1), its cells
     by canonical column, and a problem the reader found in the row's structure, if any."""
@@ -241,22 +240,35 @@ class CellProblem:
     reason: str
 
 
+def clean_already(row: Mapping[str, str]) -> bool:
+    """True when :func:`clean_cells` would return the cells as they are and none needs
+    :func:`members.normalize_text` either: the usual row, decided in a few C-level passes
+    instead of a check per cell."""
+    if STATUS in row or FULL_NAME in row:
+        return False
+    # Tidy: nothing invisible, no control character, no blank at either end of a cell.
+    framed = framed_if_tidy(list(row.values()))
+    return (
+        framed is not None
+        and len(framed) <= MAX_CELL
+        and "'" not in framed
+        and "\x1f=" not in framed
+        and "\x1f+" not in framed
+        and "\x1f-" not in framed
+        and "\x1f@" not in framed
+    )
+
+
 def clean_cells(row: Mapping[str, str]) -> dict[str, str] | CellProblem:
     """Strip invisible characters and our own ``'`` guard, refuse giant and formula cells,
     and split a full-name column. The result feeds :func:`members.parse_member_row`."""
-    try:
-        joined = "\x1f" + "\x1f".join(row.values())
-    except TypeError:  # a None cell: take the careful path
-        joined = "\x00"
-    if (
-        len(joined) <= MAX_CELL
-        and "\x00" not in joined
-        and "'" not in joined
-        and (joined.isascii() or not _INVISIBLE_RE.search(joined))
-        and not _TRIGGER_START.search(joined)
-    ):
-        # Nothing to fix in any cell (the usual row): one pass instead of a check per cell.
-        return _names({k: v.strip() for k, v in row.items()})
+    if clean_already(row):
+        return dict(row)
+    return _clean_each(row)
+
+
+def _clean_each(row: Mapping[str, str]) -> dict[str, str] | CellProblem:
+    """The careful path, a cell at a time (tests hold the fast path to its results)."""
     cleaned: dict[str, str] = {}
     for name, raw in row.items():
         value = raw or ""

@@ -94,7 +94,8 @@ class Recipient:
 
     @property
     def full_name(self) -> str:
-        return " ".join(p for p in (self.first_name, self.last_name) if p)
+        first, last = self.first_name, self.last_name
+        return f"{first} {last}" if first and last else first or last
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,6 @@ or by SendGrid's ``substitutions``.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,9 +16,8 @@ from jinja2 import Environment, TemplateError, TemplateNotFound, TemplateSyntaxE
 from jinja2.exceptions import SecurityError
 
 from newsletter.domain.campaigns import CampaignDefinition
-from newsletter.domain.deliveries import Recipient
 from newsletter.errors import RenderError, TemplateSecurityError
-from newsletter.rendering import calendar, dates, merge
+from newsletter.rendering import calendar, merge
 from newsletter.rendering.linkcheck import check_links
 from newsletter.rendering.messages import (
     Attachment,
@@ -32,6 +30,12 @@ from newsletter.rendering.messages import (
     render_message,
 )
 from newsletter.rendering.mjml import compile_mjml
+from newsletter.rendering.personalize import (
+    Personalizer,
+    bulk_headers,
+    merge_values,
+    personalize,
+)
 from newsletter.rendering.sandbox import Limits, render
 from newsletter.rendering.variables import template_variables
 
@@ -43,6 +47,7 @@ __all__ = [
     "Organisation",
     "OutboundMessage",
     "Personalization",
+    "Personalizer",
     "Sender",
     "bulk_headers",
     "check_links",
@@ -218,71 +223,3 @@ def _template_line(exc: BaseException) -> int | None:
             line = tb.tb_lineno
         tb = tb.tb_next
     return line
-
-
-def personalize(
-    recipient: Recipient,
-    *,
-    unsubscribe_url: str,
-    preferences_url: str,
-    list_id: str,
-    campaign: CampaignDefinition | None = None,
-    language: str = "en",
-) -> Personalization:
-    """Merge values and the bulk-sender headers for one recipient. With ``campaign``, each of
-    its milestones also in the recipient's own time zone (``local.<milestone>``)."""
-    values = merge_values(recipient, unsubscribe_url, preferences_url)
-    if campaign is not None:
-        zone = recipient.timezone
-        for field, instant, official in _deadlines(campaign):
-            values[field] = dates.local_time(instant, official, zone, language)
-    return Personalization(
-        delivery_id=recipient.delivery_id,
-        to_email=recipient.email,
-        to_name=recipient.full_name,
-        substitutions=merge.substitutions(values),
-        headers=bulk_headers(unsubscribe_url, list_id),
-    )
-
-
-#: Per campaign object, its milestones as (merge field, instant, official zone): computed once,
-#: not once per recipient (a send personalises 100,000 messages with the same campaign).
-_DEADLINES: dict[int, tuple[CampaignDefinition, tuple[tuple[str, dt.datetime, str], ...]]] = {}
-
-
-def _deadlines(campaign: CampaignDefinition) -> tuple[tuple[str, dt.datetime, str], ...]:
-    hit = _DEADLINES.get(id(campaign))
-    if hit is not None and hit[0] is campaign:
-        return hit[1]
-    found = tuple(
-        (merge.local_field(key), m.aware.astimezone(dt.UTC), m.timezone)
-        for key, m in campaign.milestones.items()
-    )
-    if len(_DEADLINES) >= 64:
-        _DEADLINES.clear()
-    _DEADLINES[id(campaign)] = (campaign, found)
-    return found
-
-
-def merge_values(
-    recipient: Recipient, unsubscribe_url: str, preferences_url: str
-) -> dict[str, str]:
-    return {
-        "first_name": recipient.first_name,
-        "last_name": recipient.last_name,
-        "full_name": recipient.full_name,
-        "organization": recipient.organization,
-        "email": recipient.email,
-        "unsubscribe_url": unsubscribe_url,
-        "preferences_url": preferences_url,
-    }
-
-
-def bulk_headers(unsubscribe_url: str, list_id: str) -> tuple[tuple[str, str], ...]:
-    """RFC 8058 §3.1 one-click unsubscribe (an https URI in angle brackets, and the exact POST
-    body), RFC 2919 List-Id so filters and Gmail group the stream."""
-    return (
-        ("List-Unsubscribe", f"<{unsubscribe_url}>"),
-        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
-        ("List-Id", list_id),
-    )

@@ -13,10 +13,14 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
+from types import CodeType
 from typing import Any
 
-from jinja2 import FunctionLoader, StrictUndefined, TemplateNotFound
+from jinja2 import BytecodeCache, FunctionLoader, StrictUndefined, TemplateNotFound
+from jinja2.bccache import Bucket
 
 from newsletter.domain.urls import check_url, is_safe_link
 from newsletter.rendering import dates
@@ -45,6 +49,45 @@ def href(value: Any) -> Any:
     return value
 
 
+class _CompiledTemplates(BytecodeCache):
+    """Compiled template code shared by every environment :func:`build_environment` makes.
+
+    Each compose builds a fresh environment (its loader reads the project's current files),
+    so Jinja's own per-environment cache never hits and every step recompiled the same
+    templates; the scheduler composes once per due step. Jinja's bucket key is the template
+    name and the checksum of its source, so an edited template compiles afresh. Sharing is
+    sound only because every environment here has the same options and filters, which the
+    generated code depends on. Kept in memory (no I/O), least recently used dropped first.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._code: OrderedDict[tuple[str, str], CodeType] = OrderedDict()
+        self._lock = threading.Lock()  # composes run in web and scheduler threads at once
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        with self._lock:
+            code = self._code.get((bucket.key, bucket.checksum))
+            if code is not None:
+                self._code.move_to_end((bucket.key, bucket.checksum))
+        bucket.code = code
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        if bucket.code is None:
+            return
+        with self._lock:
+            self._code[(bucket.key, bucket.checksum)] = bucket.code
+            while len(self._code) > self.size:
+                self._code.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._code.clear()
+
+
+_COMPILED = _CompiledTemplates(size=256)
+
+
 def build_environment(load: TemplateLoader) -> GuardedEnvironment:
     def source(name: str) -> tuple[str, str, None]:
         try:
@@ -62,6 +105,7 @@ def build_environment(load: TemplateLoader) -> GuardedEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=_COMPILED,
     )
     env.add_filters(
         {

@@ -67,12 +67,14 @@ def local_proxy(milestones: Iterable[str], *, html_part: bool) -> MergeProxy:
     return MergeProxy({k: local_field(k) for k in milestones}, html_part=html_part)
 
 
-def substitutions(values: Mapping[str, str]) -> dict[str, str]:
+def substitutions(values: Mapping[str, str], fields: Iterable[str] | None = None) -> dict[str, str]:
     """Placeholder -> value for both parts, HTML values escaped (quotes too: they sit in href).
     Runs once per recipient: placeholders are looked up, and a value with nothing to escape
-    (most names, every signed URL) is not copied through the escaper."""
+    (most names, every signed URL) is not copied through the escaper. ``fields``: only these
+    of ``values`` (each must be there), e.g. the ones a variant uses."""
     out: dict[str, str] = {}
-    for field, value in values.items():
+    for field in values if fields is None else fields:
+        value = values[field]
         keys = _KEYS.get(field)
         if keys is None:
             keys = (placeholder(field, html_part=False), placeholder(field, html_part=True))
@@ -80,6 +82,16 @@ def substitutions(values: Mapping[str, str]) -> dict[str, str]:
         out[keys[0]] = value
         out[keys[1]] = html.escape(value, quote=True) if _NEEDS_ESCAPE(value) else value
     return out
+
+
+def fields_used(*texts: str) -> frozenset[str]:
+    """The merge fields whose placeholders (either part's) occur in ``texts``: a variant's
+    subject, HTML and text. Filling only these leaves nothing unfilled."""
+    found: set[str] = set()
+    for text in texts:
+        for key, _ in _pieces(text)[1]:
+            found.add(key[len("[[nl:") : -len("]]")].removesuffix(":h"))
+    return frozenset(found)
 
 
 #: field -> (text placeholder, HTML placeholder); fields are a handful of fixed names.

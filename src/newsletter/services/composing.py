@@ -4,25 +4,25 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsletter.domain.campaigns import MAIN_STEP, CampaignDefinition
 from newsletter.domain.deliveries import Recipient
 from newsletter.errors import CampaignError, NewsletterError
-from newsletter.rendering import calendar
+from newsletter.rendering import calendar, merge
 from newsletter.rendering.compose import (
     ComposedVariant,
     OutboundMessage,
     Personalization,
+    Personalizer,
     calendar_domain,
     compose_variant,
-    personalize,
     render_message,
 )
 from newsletter.rendering.environment import build_environment
-from newsletter.services.context import Context
+from newsletter.services.context import PREFERENCES, UNSUBSCRIBE, Context
 from newsletter.services.ports import Screenshots, Shot
 
 #: The sample reader of a preview without ``--member``: in Niš, so deadlines set elsewhere
@@ -76,14 +76,36 @@ def personalization_for(
 ) -> Personalization:
     """Merge values for one recipient, including each deadline in the recipient's own zone,
     written in the language of the variant they read."""
-    return personalize(
-        recipient,
-        unsubscribe_url=ctx.links.unsubscribe(recipient.member_id, campaign.topic, issued_at),
-        preferences_url=ctx.links.preferences(recipient.member_id, campaign.topic, issued_at),
-        list_id=list_id(ctx, campaign),
-        campaign=campaign,
-        language=campaign.variant_for(recipient.language),
-    )
+    return personalizations_for(ctx, campaign, (recipient,), issued_at)[0]
+
+
+def personalizations_for(
+    ctx: Context,
+    campaign: CampaignDefinition,
+    recipients: Sequence[Recipient],
+    issued_at: int,
+    *,
+    variant: ComposedVariant | None = None,
+) -> tuple[Personalization, ...]:
+    """:func:`personalization_for` for a batch: signing keys, deadlines and list id are
+    prepared once. With ``variant`` only the merge fields it contains are filled."""
+    topic = campaign.topic
+    unsubscribe = ctx.links.builder(UNSUBSCRIBE, topic, issued_at)
+    preferences = ctx.links.builder(PREFERENCES, topic, issued_at)
+    fields = None
+    if variant is not None:
+        fields = merge.fields_used(variant.subject, variant.html, variant.text)
+    lists = list_id(ctx, campaign)
+    by_language: dict[str, Personalizer] = {}
+    people = []
+    for r in recipients:
+        person = by_language.get(r.language)
+        if person is None:
+            lang = campaign.variant_for(r.language)
+            person = Personalizer(list_id=lists, campaign=campaign, language=lang, fields=fields)
+            by_language[r.language] = person
+        people.append(person(r, unsubscribe(r.member_id), preferences(r.member_id)))
+    return tuple(people)
 
 
 @dataclass

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from newsletter.domain import tokens
 from newsletter.rendering.compose import Organisation, Sender
+from newsletter.services.campaign_document_ports import CampaignDocuments
+from newsletter.services.insight_ports import CampaignHistory, MemberDirectory
 from newsletter.services.ports import (
     CalendarRevisions,
     Catalog,
@@ -18,6 +20,7 @@ from newsletter.services.ports import (
     RateLimiter,
 )
 from newsletter.services.preference_ports import PreferenceStore
+from newsletter.services.signup_ports import SignupStore
 from newsletter.services.staff_ports import StaffStore
 
 UNSUBSCRIBE = "unsubscribe"
@@ -36,6 +39,14 @@ class Links:
 
     def unsubscribe(self, member_id: int, topic: str, issued_at: int) -> str:
         return f"{self.base_url}/u/{self.token(UNSUBSCRIBE, member_id, topic, issued_at)}"
+
+    def builder(self, purpose: str, topic: str, issued_at: int) -> Callable[[int], str]:
+        """member id -> the link :meth:`unsubscribe` / :meth:`preferences` would give, for a
+        whole batch: the signing key and the shared part of the token are prepared once."""
+        path = {UNSUBSCRIBE: "u", PREFERENCES: "p"}[purpose]
+        sign = tokens.Signer(self.secret, purpose, topic, issued_at)
+        prefix = f"{self.base_url}/{path}/"
+        return lambda member_id: prefix + sign(member_id)
 
     def preferences(self, member_id: int, topic: str, issued_at: int) -> str:
         return f"{self.base_url}/p/{self.token(PREFERENCES, member_id, topic, issued_at)}"
@@ -74,3 +85,12 @@ class Context:
     staff: StaffStore | None = None
     #: Members' own choices through the signed preference link (issue 7).
     preferences: PreferenceStore | None = None
+    #: Campaigns written in the browser or imported (the catalog reads them too); None where
+    #: campaigns come from files only.
+    campaign_documents: CampaignDocuments | None = None
+    #: Member search and one member's events for the staff pages (issue 7).
+    directory: MemberDirectory | None = None
+    #: Campaign outcomes per day and first sends, for reports and the public archive.
+    history: CampaignHistory | None = None
+    #: Friends' subscription requests awaiting double opt-in (the public /subscribe form).
+    signups: SignupStore | None = None

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from newsletter.domain.campaigns import CampaignDefinition, CampaignState
 from newsletter.domain.deliveries import DeliveryCounts, DeliveryStatus, FailureKind, Recipient
@@ -25,7 +25,7 @@ class Clock(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built once per row, see domain.members.MemberRecord
 class Incoming:
     """A validated row on its way into the store, with the columns it actually filled: only
     those may change a stored member (an empty or missing cell never erases what we hold)."""
@@ -222,6 +222,17 @@ class Mailer(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class PreparingMailer(Mailer, Protocol):
+    """A transport whose CPU work (checking and serialising a batch) can be done apart from
+    its network step: the sender prepares on its own thread and only waits in the workers."""
+
+    def prepare(self, batch: Batch) -> Callable[[], SendResult]:
+        """Check and serialise ``batch`` (DeliveryError if it cannot go); the returned call
+        makes the request, as ``send`` would."""
+        ...
 
 
 class Catalog(Protocol):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -51,9 +52,14 @@ from newsletter.errors import (
     TransientDeliveryError,
 )
 from newsletter.rendering.compose import Batch, ComposedVariant
-from newsletter.services.composing import compose_step, personalization_for, sample_recipient
+from newsletter.services.composing import (
+    compose_step,
+    personalization_for,
+    personalizations_for,
+    sample_recipient,
+)
 from newsletter.services.context import Context
-from newsletter.services.ports import Mailer, SendResult
+from newsletter.services.ports import Mailer, PreparingMailer, SendResult
 from newsletter.services.reporting import ensure_not_blocked
 
 MAX_ATTEMPTS = 5
@@ -178,6 +184,14 @@ def _all_member_languages() -> tuple[str, ...]:
     return LANGUAGES
 
 
+@dataclass(frozen=True, slots=True)
+class _Done:
+    """A request's answer, and whether the worker already recorded its rows as sent."""
+
+    result: SendResult
+    recorded: bool
+
+
 class _Stop(Exception):
     """Stop claiming: what is in flight is finished and recorded, the rest stays pending."""
 
@@ -203,7 +217,7 @@ class _Sender:
         self.total = 0
         #: Rows put back to pending by this run (429, 5xx, deferrals): claim them again.
         self.requeued = 0
-        self.in_flight: dict[Future[SendResult], list[Recipient]] = {}
+        self.in_flight: dict[Future[_Done], list[Recipient]] = {}
         # Renew claims well before they could expire; never busy-loop on a tiny lease.
         self.renew_every = max(0.05, ctx.lease_seconds / 3)
 
@@ -258,9 +272,12 @@ class _Sender:
                     break
                 issued = int(ctx.clock.now().timestamp())
                 try:
-                    people = tuple(
-                        personalization_for(ctx, self.campaign, r, issued) for r in recipients
+                    people = personalizations_for(
+                        ctx, self.campaign, recipients, issued, variant=variant
                     )
+                    request = _prepare(mailer, Batch(variant, ctx.sender, people))
+                except DeliveryError as exc:  # refused before the network: recorded as such
+                    request = functools.partial(_raise, exc)
                 except BaseException:
                     # Nothing left this process: the rows go back rather than end unknown.
                     ids = [r.delivery_id for r in recipients]
@@ -269,8 +286,7 @@ class _Sender:
                         refund=True,
                     )  # fmt: skip
                     raise
-                batch = Batch(variant, ctx.sender, people)
-                self.in_flight[pool.submit(mailer.send, batch)] = recipients
+                self.in_flight[pool.submit(self._make, request, recipients)] = recipients
                 self.report.requests += 1
             if not self.in_flight:
                 return
@@ -316,13 +332,25 @@ class _Sender:
                 except _Stop as stop:
                     self.report.stopped = self.report.stopped or str(stop)
 
-    def _record(self, future: Future[SendResult], recipients: list[Recipient]) -> None:
+    def _make(self, request: Callable[[], SendResult], recipients: list[Recipient]) -> _Done:
+        """In a worker: make the request and, when the provider took all of it (the usual
+        answer), commit ``sent`` at once, beside the other requests in flight - the database
+        driver lets go of the interpreter lock while it writes - rather than queue the write
+        behind the sender's thread, which is busy preparing the next batch."""
+        result = request()
+        if result.rejected or result.deferred or result.unknown:
+            return _Done(result, recorded=False)
+        ids = [r.delivery_id for r in recipients]
+        self.ctx.ledger.mark_sent(ids, result.provider_id, now=self.ctx.clock.now())
+        return _Done(result, recorded=True)
+
+    def _record(self, future: Future[_Done], recipients: list[Recipient]) -> None:
         """Commit the outcome of one request; raise _Stop when the run must not go on."""
         ctx, report = self.ctx, self.report
         ids = [r.delivery_id for r in recipients]
         now = ctx.clock.now()
         try:
-            result = future.result()
+            done = future.result()
         except TransientDeliveryError as exc:
             report.errors.append(str(exc))
             if exc.maybe_sent:
@@ -364,9 +392,11 @@ class _Sender:
             report.unknown += len(ids)
             raise _Stop(str(exc)) from exc
         self.streak = self.throttle_streak = 0
+        result = done.result
         special = set(result.rejected) | set(result.deferred) | set(result.unknown)
         sent = [i for i in ids if i not in special]
-        ctx.ledger.mark_sent(sent, result.provider_id, now=now)
+        if not done.recorded:
+            ctx.ledger.mark_sent(sent, result.provider_id, now=now)
         for did, why in result.rejected.items():
             ctx.ledger.mark_failed([did], why, now=now, kind=FailureKind.PERMANENT)
         for did, why in result.deferred.items():
@@ -379,6 +409,19 @@ class _Sender:
         report.unknown += len(result.unknown)
         if self.progress is not None:
             self.progress(report.sent + report.failed + report.unknown, self.total)
+
+
+def _prepare(mailer: Mailer, batch: Batch) -> Callable[[], SendResult]:
+    """The request for ``batch``, for a worker to make. A send is CPU-bound (signing links,
+    writing 1000-recipient requests): that work stays on the sender's own thread, where it
+    never waits for the interpreter lock behind the workers; they only wait on the network."""
+    if isinstance(mailer, PreparingMailer):
+        return mailer.prepare(batch)
+    return functools.partial(mailer.send, batch)
+
+
+def _raise(error: DeliveryError) -> SendResult:
+    raise error
 
 
 # -- test sends --------------------------------------------------------------------------------

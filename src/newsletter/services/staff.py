@@ -53,6 +53,17 @@ def add_user(ctx: Context, email: str, password: str, role: Role) -> bool:
     return store(ctx).add_user(key, hashed, role, now=ctx.clock.now())
 
 
+def ensure_user(ctx: Context, email: str, password: str, role: Role) -> str:
+    """Make sure the account exists with this password and role, touching nothing (not even
+    its sessions) when it already does: ``added``, ``updated`` or ``unchanged``. For the
+    sample accounts ``scripts/demo`` creates on every run."""
+    rules.check_password_rules(password)
+    found = store(ctx).credentials(canonical_email(email))
+    if found is not None and found[0].role is role and rules.verify_password(password, found[1]):
+        return "unchanged"
+    return "added" if add_user(ctx, email, password, role) else "updated"
+
+
 @dataclass(frozen=True, slots=True)
 class SignedIn:
     token: str

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from newsletter.domain.deliveries import DeliveryCounts
 from newsletter.errors import NewsletterError
 from newsletter.services import staff
+from newsletter.services.campaign_library import campaign_refs, label_of
 from newsletter.services.campaign_schedule import Planned, cancel, schedule_campaign
 from newsletter.services.composing import validate_campaign
 from newsletter.services.context import Context
@@ -41,15 +42,15 @@ def state_of(counts: DeliveryCounts | None, approval: Approval | None) -> str:
 
 def list_campaigns(ctx: Context) -> list[CampaignRow]:
     rows = []
-    for path in ctx.catalog.campaign_paths():
+    for ref in campaign_refs(ctx.catalog, ctx.campaign_documents):  # files, then the database
         try:
-            c, _ = ctx.catalog.campaign(str(path))
+            c, _ = ctx.catalog.campaign(ref)
+            approval = staff.approval_of(ctx, c.slug)  # by slug: a slug in two places fails
         except NewsletterError as exc:
-            rows.append(CampaignRow(path.stem, "", "", (), "invalid", None, str(exc)))
+            rows.append(CampaignRow(label_of(ref), "", "", (), "invalid", None, str(exc)))
             continue
         cid = ctx.ledger.campaign_id(c.slug)
         counts = ctx.ledger.counts(cid) if cid is not None else None
-        approval = staff.approval_of(ctx, c.slug)
         rows.append(
             CampaignRow(
                 c.slug,

@@ -18,16 +18,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsletter.services.context import Context
 from newsletter.services.scheduling_ports import Scheduling
-from newsletter.web import preferences, public, staff, webhooks
+from newsletter.web import archive, preferences, public, staff, subscribe, webhooks
 
 HERE = Path(__file__).resolve().parent
 
-#: No inline script or style anywhere, no framing (clickjacking a one-click button), forms post
+#: No inline script or style anywhere (scripts only as our own files under /static: the staff
+#: campaign form's live preview), no framing (clickjacking a one-click button), forms post
 #: only to us, and URLs with tokens in them never leak through Referer.
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (
         b"content-security-policy",
-        b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        b"form-action 'self'; "
         b"frame-ancestors 'none'; base-uri 'none'",
     ),
     (b"x-content-type-options", b"nosniff"),
@@ -88,6 +90,9 @@ def create_app(
         # Issue 7: sign-in and the staff pages (all behind login), the preference centre.
         *staff.routes(ctx, env, scheduling),
         *preferences.routes(ctx, env),
+        # Issue 7: the public subscription form (double opt-in) and the campaign archive.
+        *subscribe.routes(ctx, env),
+        *archive.routes(ctx, env),
         *(extra_routes or []),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -7,7 +7,9 @@ hundred round trips, not 300 000.
 
 The INSERTs go to the driver as plain tuples (:func:`_bulk_insert`): SQLAlchemy's per-row
 parameter handling alone cost ~6 µs a row, more than the rest of the insert. Values that need
-conversion for the backend (timestamps on SQLite) are converted once, not per row.
+conversion for the backend (timestamps on SQLite) are converted once, not per row. On SQLite
+the keyed lookups go to the driver too (:data:`_SQLITE`): SQLAlchemy expands a 1000-value
+``IN`` afresh on every execution, which cost more than the lookup itself.
 
 Never changed by an import: a member's ``status`` (unsubscribed, bounced, complained), an
 existing subscription's status (an unsubscribe stays), and any field the row left empty.
@@ -20,7 +22,7 @@ from collections.abc import Callable, Collection, Sequence
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import ARRAY, Column, ColumnElement, Table, any_, bindparam, select, update
+from sqlalchemy import ARRAY, Column, Select, Table, any_, bindparam, func, select, update
 from sqlalchemy.engine import Connection, Row
 
 from newsletter.adapters.db.tables import (
@@ -77,6 +79,17 @@ _MEMBER_COLUMNS = (
 _SUB_COLUMNS = ("member_id", "topic", "status", "updated_at")
 _CONSENT_COLUMNS = ("member_id", "topic", "action", "source", "wording_version", "at")
 _TAG_COLUMNS = ("member_id", "tag")
+_MEMBER_ROW = attrgetter(*_MEMBER_COLUMNS[:11])  # email .. consent_source, straight from a record
+# The same lookups as the SQLAlchemy statements used on PostgreSQL, for the sqlite3 driver;
+# ``{}`` takes one ``?`` per value. Names as in tables.py; values are always parameters.
+_SQLITE = {
+    "held": f"SELECT id, email_key, status, {', '.join(UPDATABLE)} FROM members "  # noqa: S608
+    "WHERE email_key IN ({})",
+    "subs": "SELECT member_id, topic, status FROM subscriptions WHERE member_id IN ({})",
+    "tagged": "SELECT member_id FROM member_tags WHERE tag = ? AND member_id IN ({})",
+    "suppressed": "SELECT email_hash, reason FROM suppressions WHERE email_hash IN ({})",
+    "ids": "SELECT email_key, id FROM members WHERE email_key IN ({})",
+}
 
 
 class SqlImport:
@@ -86,46 +99,50 @@ class SqlImport:
         self.conn, self.tag = conn, tag
         self._ts = _converter(conn, members.c.created_at.type)
         self._date = _converter(conn, members.c.consent_date.type)
+        self._sqlite = conn.dialect.name == "sqlite"
         self.at = now
         self.now = self._ts(now)  # as the driver wants it, converted once
-        self._consented: dict[dt.date, Any] = {}
+        self._dates: dict[dt.date | None, Any] = {None: None}  # consent date as stored
+        self._consented: dict[dt.date | None, Any] = {None: self.now}  # its consent time
 
     def suppressed(self, hashes: Collection[str]) -> dict[str, str]:
         if not hashes:
             return {}
-        query = select(suppressions.c.email_hash, suppressions.c.reason).where(
-            self._in(suppressions.c.email_hash, hashes)
-        )
-        return {h: r for h, r in self.conn.execute(query).all()}
+        query = select(suppressions.c.email_hash, suppressions.c.reason)
+        found = self._lookup("suppressed", query, suppressions.c.email_hash, hashes)
+        return {email_hash: reason for email_hash, reason in found}
 
     def upsert(self, rows: Sequence[Incoming]) -> UpsertOutcome:
         outcome = UpsertOutcome()
         if not rows:
             return outcome
-        conn = self.conn
-        keys = [r.record.email_key for r in rows]
         held = {
             row.email_key: row
-            for row in conn.execute(_HELD.where(self._in(members.c.email_key, keys)))
+            for row in self._lookup(
+                "held", _HELD, members.c.email_key, [r.record.email_key for r in rows]
+            )
         }
         subs, tagged = self._existing([row.id for row in held.values()])
-
         new = [(i, r.record) for i, r in enumerate(rows) if r.record.email_key not in held]
         ids = self._insert_members([rec for _, rec in new])
         sub_rows: list[tuple[Any, ...]] = []
         consent_rows: list[tuple[Any, ...]] = []
         tag_rows: list[tuple[Any, ...]] = []
-        for index, rec in new:
+        now, consented = self.now, self._consented
+        for _, rec in new:
             mid = ids[rec.email_key]
-            outcome.imported.append(index)
+            at = consented[rec.consent_date]  # filled in by _insert_members
             for topic in sorted(rec.topics):
-                sub_rows.append((mid, topic, "subscribed", self.now))
-                consent_rows.append(self._consent(mid, topic, rec))
-            if self.tag:
-                tag_rows.append((mid, self.tag))
+                sub_rows.append((mid, topic, "subscribed", now))
+                consent_rows.append(
+                    (mid, topic, "subscribed", rec.consent_source, rec.consent_wording, at)
+                )
+        outcome.imported.extend(index for index, _ in new)
+        if self.tag:
+            tag_rows.extend((ids[rec.email_key], self.tag) for _, rec in new)
 
         updates: list[dict[str, Any]] = []
-        for index, incoming in enumerate(rows):
+        for index, incoming in enumerate(rows) if held else ():
             row = held.get(incoming.record.email_key)
             if row is None:
                 continue
@@ -145,7 +162,7 @@ class SqlImport:
             have = subs.get(row.id, {})
             added = sorted(rec.topics - have.keys())
             for topic in added:
-                sub_rows.append((row.id, topic, "subscribed", self.now))
+                sub_rows.append((row.id, topic, "subscribed", now))
                 consent_rows.append(self._consent(row.id, topic, rec))
             described = [*changes, *(f"topic +{t}" for t in added)]
             if self.tag and row.id not in tagged:
@@ -160,10 +177,10 @@ class SqlImport:
                 outcome.notes[index] = notes
 
         if updates:
-            conn.execute(_UPDATE, updates)
-        _bulk_insert(conn, subscriptions, _SUB_COLUMNS, sub_rows)
-        _bulk_insert(conn, consent_events, _CONSENT_COLUMNS, consent_rows)
-        _bulk_insert(conn, member_tags, _TAG_COLUMNS, tag_rows)
+            self.conn.execute(_UPDATE, updates)
+        _bulk_insert(self.conn, subscriptions, _SUB_COLUMNS, sub_rows)
+        _bulk_insert(self.conn, consent_events, _CONSENT_COLUMNS, consent_rows)
+        _bulk_insert(self.conn, member_tags, _TAG_COLUMNS, tag_rows)
         return outcome
 
     def _existing(self, ids: list[int]) -> tuple[dict[int, dict[str, str]], set[int]]:
@@ -172,71 +189,71 @@ class SqlImport:
         if not ids:
             return subs, tagged
         query = select(subscriptions.c.member_id, subscriptions.c.topic, subscriptions.c.status)
-        for mid, topic, status in self.conn.execute(
-            query.where(self._in(subscriptions.c.member_id, ids))
-        ).all():
+        for mid, topic, status in self._lookup("subs", query, subscriptions.c.member_id, ids):
             subs.setdefault(mid, {})[topic] = status
         if self.tag:
-            tagged = set(
-                self.conn.execute(
-                    select(member_tags.c.member_id).where(
-                        self._in(member_tags.c.member_id, ids), member_tags.c.tag == self.tag
-                    )
-                ).scalars()
-            )
+            query = select(member_tags.c.member_id).where(member_tags.c.tag == self.tag)
+            found = self._lookup("tagged", query, member_tags.c.member_id, ids, self.tag)
+            tagged = {mid for (mid,) in found}
         return subs, tagged
 
     def _insert_members(self, records: list[MemberRecord]) -> dict[str, int]:
-        """Insert, then read the new ids back by address key (one SELECT for the chunk)."""
+        """Insert, then read the new ids back: the rows numbered above the highest id before
+        the insert (a range of the primary key, not a thousand keys to look up). A row another
+        writer added meanwhile may be among them (harmless: only our keys are used). Ours are
+        all there while ids only grow; if one is not (an id written by hand above a sequence,
+        SQLite's random rowids past 2**63 - 1), it is looked up by its key."""
         if not records:
             return {}
-        active, now = MemberStatus.ACTIVE.value, self.now
+        active, now, dates = MemberStatus.ACTIVE.value, self.now, self._dates
+        for day in {r.consent_date for r in records}.difference(dates):
+            dates[day] = self._date(day)
+            self._consent_at(day)
+        before = self.conn.execute(select(func.coalesce(func.max(members.c.id), 0))).scalar_one()
         _bulk_insert(
             self.conn,
             members,
             _MEMBER_COLUMNS,
             [
-                (
-                    r.email,
-                    r.email_key,
-                    r.first_name,
-                    r.last_name,
-                    r.organization,
-                    r.role,
-                    r.country,
-                    r.language,
-                    r.tier,
-                    r.timezone,
-                    r.consent_source,
-                    None if r.consent_date is None else self._date(r.consent_date),
-                    r.consent_wording,
-                    active,
-                    now,
-                    now,
-                )
+                (*_MEMBER_ROW(r), dates[r.consent_date], r.consent_wording, active, now, now)
                 for r in records
             ],
         )
-        query = select(members.c.email_key, members.c.id).where(
-            self._in(members.c.email_key, [r.email_key for r in records])
-        )
-        return {key: int(mid) for key, mid in self.conn.execute(query).all()}
+        query = select(members.c.email_key, members.c.id)
+        ids = {key: int(mid) for key, mid in self.conn.execute(query.where(members.c.id > before))}
+        missing = [r.email_key for r in records if r.email_key not in ids]
+        if missing:
+            ids.update(self._lookup("ids", query, members.c.email_key, missing))
+        return ids
 
-    def _in(self, column: Column[Any], values: Collection[Any]) -> ColumnElement[bool]:
-        """``column IN (...)``; on PostgreSQL ``= ANY(array)``: one parameter instead of a
-        thousand, which psycopg would otherwise parse out of the SQL text every time."""
-        if self.conn.dialect.name == "postgresql":
-            return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-        return column.in_(list(values))
+    def _lookup(
+        self,
+        name: str,
+        query: Select[Any],
+        column: Column[Any],
+        values: Collection[Any],
+        *before: Any,
+    ) -> Sequence[Any]:
+        """The rows of ``query`` whose ``column`` is one of ``values``: ``= ANY(array)`` on
+        PostgreSQL (one parameter instead of a thousand, which psycopg would otherwise parse
+        out of the SQL text every time), ``IN (?, ...)`` handed to sqlite3 directly."""
+        if not self._sqlite:
+            array = bindparam(None, list(values), type_=ARRAY(column.type))
+            return self.conn.execute(query.where(column == any_(array))).all()
+        sql = _SQLITE[name].format(",".join("?" * len(values)))
+        return self.conn.exec_driver_sql(sql, (*before, *values)).all()
 
     def _consent(self, mid: int, topic: str, rec: MemberRecord) -> tuple[Any, ...]:
-        # Dated when the source says consent was given, not when we imported it (Art. 7(1)).
-        when = rec.consent_date
-        if when is None:
-            at = self.now
-        elif (at := self._consented.get(when)) is None:
-            at = self._consented[when] = self._ts(dt.datetime.combine(when, dt.time(), dt.UTC))
+        at = self._consent_at(rec.consent_date)
         return (mid, topic, "subscribed", rec.consent_source, rec.consent_wording, at)
+
+    def _consent_at(self, day: dt.date | None) -> Any:
+        """Consent is dated when the source says it was given, not when we imported it (GDPR
+        Art. 7(1)); without a date, now. Converted for the driver once per distinct date."""
+        at = self._consented.get(day)
+        if at is None and day is not None:
+            at = self._consented[day] = self._ts(dt.datetime.combine(day, dt.time(), dt.UTC))
+        return at
 
 
 def _bulk_insert(

@@ -39,6 +39,7 @@ from newsletter.adapters.db.tables import campaigns, deliveries, members
 from newsletter.domain.campaigns import CampaignDefinition, CampaignState
 from newsletter.domain.deliveries import DeliveryCounts, DeliveryStatus, FailureKind, Recipient
 from newsletter.domain.segments import Rule, Segment
+from newsletter.errors import StateError
 
 S = DeliveryStatus
 
@@ -198,27 +199,31 @@ class SqlLedger:
             # The next rows in id order, each with whether it may still be mailed: eligibility
             # is re-checked right before sending (reliability UNS-06, REL-07), for the rows of
             # this batch only, so a claim costs the same at the end of 100k rows as at the start.
+            columns = (
+                deliveries.c.id,
+                deliveries.c.member_id,
+                members.c.email,
+                members.c.first_name,
+                members.c.last_name,
+                members.c.organization,
+                members.c.language,
+                members.c.timezone,
+                eligible(topic).label("ok"),
+            )
             query = (
-                select(
-                    deliveries.c.id,
-                    deliveries.c.member_id,
-                    members.c.email,
-                    members.c.first_name,
-                    members.c.last_name,
-                    members.c.organization,
-                    members.c.language,
-                    members.c.timezone,
-                    eligible(topic).label("ok"),
-                )
+                select(*columns)
                 .join(members, members.c.id == deliveries.c.member_id)
                 .where(base)
                 .order_by(deliveries.c.id)
                 .limit(limit)
             )
-            if conn.dialect.name == "postgresql":
+            found: Sequence[Sequence[Any]]
+            if conn.dialect.name == "sqlite":
+                found = _claim_rows_sqlite(conn, query)
+            else:
+                # Another worker's claims are skipped, not waited for (PostgreSQL).
                 query = query.with_for_update(of=deliveries, skip_locked=True)
-            # Plain tuples: attribute access on 1000 Rows costs more than the query.
-            found = [tuple(r) for r in conn.execute(query).all()]
+                found = conn.execute(query).all()
             stale = [r[0] for r in found if not r[-1]]
             suppressed = 0
             if stale:
@@ -231,28 +236,26 @@ class SqlLedger:
                         last_error="no longer eligible at send time",
                     )
                 ).rowcount
-            ready = {r[0]: r for r in found if r[-1]}
-            claimed: set[int] = set()
+            ready = [r for r in found if r[-1]]
             if ready:
-                # RETURNING says which rows this claim really moved: on SQLite the SELECT above
-                # runs before the write lock is taken, so another process may have won a row.
-                claimed = {
-                    row[0]
-                    for row in conn.execute(
-                        update(deliveries)
-                        .where(_ids(conn, list(ready)), deliveries.c.status == S.PENDING.value)
-                        .values(
-                            status=S.SENDING.value,
-                            updated_at=now,
-                            attempts=deliveries.c.attempts + 1,
-                        )
-                        .returning(deliveries.c.id)
-                    ).all()
-                }
+                moved = conn.execute(
+                    update(deliveries)
+                    .where(
+                        _ids(conn, [r[0] for r in ready]), deliveries.c.status == S.PENDING.value
+                    )
+                    .values(
+                        status=S.SENDING.value,
+                        updated_at=now,
+                        attempts=deliveries.c.attempts + 1,
+                    )
+                ).rowcount
+                # The rows were locked when read (SKIP LOCKED; on SQLite the write lock was
+                # taken first), so every one of them moved; anything else is a bug to stop on.
+                if moved != len(ready):
+                    raise StateError(f"a claim moved {moved} of the {len(ready)} rows it locked")
         recipients = [
             Recipient(did, mid, email, first, last, org, lang, timezone=zone)
-            for did, mid, email, first, last, org, lang, zone, _ in ready.values()
-            if did in claimed
+            for did, mid, email, first, last, org, lang, zone, _ in ready
         ]
         return recipients, int(suppressed or 0)
 
@@ -474,6 +477,27 @@ def _ids(conn: Connection, ids: Sequence[int]) -> Any:
         )
     listed = func.json_each(bindparam(None, json.dumps(values), unique=True)).table_valued("value")
     return deliveries.c.id.in_(select(listed.c.value))
+
+
+def _claim_rows_sqlite(conn: Connection, query: Any) -> list[list[Any]]:
+    """The rows of a claim on SQLite, read under the write lock, in one piece.
+
+    ``BEGIN IMMEDIATE`` takes the database's write lock before the rows are read (SQLite has
+    no row locks, and pysqlite would only begin the transaction at the first write): no other
+    sender can claim them between this read and the UPDATE that follows. (Should a driver
+    have begun a plain transaction already, a row another sender took in between makes that
+    UPDATE fail on SQLite's snapshot check, or the claim's row count, rather than send twice.)
+    The rows come back as one JSON array decoded in one call: cheaper than 1000 row tuples,
+    and the driver gives up the interpreter lock once rather than once per row stepped through
+    (each time, a worker thread may take it and keep it for up to the switch interval).
+    """
+    if not conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    rows = query.subquery()
+    packed = select(func.json_group_array(func.json_array(*rows.c)))
+    found: list[list[Any]] = json.loads(conn.execute(packed).scalar_one())
+    found.sort(key=lambda r: r[0])  # the aggregate does not promise the subquery's order
+    return found
 
 
 def _insert_ignore(conn: Connection, cols: list[str], source: Any) -> Any:

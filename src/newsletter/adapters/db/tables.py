@@ -313,3 +313,39 @@ campaign_approvals = Table(
     Column("approved_by", String(320), nullable=False),
     Column("approved_at", TS, nullable=False),
 )
+
+# Campaigns written in the staff web app or imported with ``campaigns import`` (migration
+# 0008; adapters/db/campaign_documents.py): the same mapping a campaigns/*.yaml file holds.
+campaign_documents = Table(
+    "campaign_documents",
+    metadata,
+    Column("slug", String(80), primary_key=True),
+    Column("document", JSON, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Column("updated_by", String(320), nullable=False),
+)
+
+# -- Public signup with double opt-in (issue 7, migration 0009; adapters/db/signups.py) ------
+# What a friend typed waits here until the address owner confirms; address and client address
+# only as keyed hashes, for the list-bombing limits (domain/signup.py).
+signup_requests = Table(
+    "signup_requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("state", String(16), nullable=False),  # mailed | dropped | confirmed
+    Column("address_hash", String(64), nullable=False),
+    Column("client_hash", String(64), nullable=False),
+    Column("email", String(320), nullable=False),  # "" once confirmed or when dropped
+    Column("first_name", String(200), nullable=False),
+    Column("last_name", String(200), nullable=False),
+    Column("organization", String(200), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("topics", String(400), nullable=False),  # ";"-joined
+    Column("wording_version", String(40), nullable=False),
+    Column("requested_at", TS, nullable=False),
+    Column("confirmed_at", TS, nullable=True),
+    Index(None, "address_hash", "requested_at"),
+    Index(None, "client_hash", "requested_at"),
+    Index(None, "requested_at"),
+)

@@ -4,9 +4,8 @@ Recipients sharing a composed variant go in one request with one personalization
 nobody sees anyone else), each carrying its own List-Unsubscribe headers, merge-field
 ``substitutions`` and our delivery id in ``custom_args`` (never personal data: SendGrid keeps
 custom args and cannot redact them). The subject is set once at the top level; a personalization
-gets its own only where it differs (a subject with merge fields). The request body is built as
-JSON here rather than with the library's ``Mail`` helper, whose ``add_personalization``
-prepends and is slow at 1000.
+gets its own only where it differs (a subject with merge fields). An invitation's ``.ics`` goes
+as an ``attachments`` entry. :mod:`sendgrid_body` writes the body; the library's client sends it.
 
 The library has no timeout and no retries and leaks raw urllib errors (reference/libraries.md
 §2.1), so every call has a timeout and every failure is translated:
@@ -17,48 +16,26 @@ connection after the request was written -> transient *maybe sent*; 401/403 -> A
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import socket
 import threading
 import time
 import urllib.error
+from collections.abc import Callable
 from typing import Any
 
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
+from newsletter.adapters.mail.sendgrid_body import MAX_PERSONALIZATIONS, request_body
 from newsletter.domain.events import DELIVERY_ARG, TEST_ARG
 from newsletter.errors import AccountError, PermanentDeliveryError, TransientDeliveryError
-from newsletter.rendering import merge
 from newsletter.rendering.compose import Batch
 from newsletter.services.ports import SendResult
 
-#: Headers SendGrid refuses in ``headers`` (Mail Send docs); To/From/... have their own fields.
-RESERVED_HEADERS = frozenset(
-    h.lower()
-    for h in (
-        "x-sg-id",
-        "x-sg-eid",
-        "received",
-        "dkim-signature",
-        "Content-Type",
-        "Content-Transfer-Encoding",
-        "To",
-        "From",
-        "Subject",
-        "Reply-To",
-        "CC",
-        "BCC",
-    )
-)
-MAX_PERSONALIZATIONS = 1000
-MAX_CUSTOM_ARGS_BYTES = 10_000
-MAX_CATEGORIES = 10
-MAX_CATEGORY_LENGTH = 255
-
 __all__ = ["DELIVERY_ARG", "TEST_ARG", "SendGridMailer"]
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class SendGridMailer:
@@ -92,84 +69,22 @@ class SendGridMailer:
             self._local.client = client
         return client
 
-    def payload(self, batch: Batch) -> dict[str, Any]:
-        """The Mail Send request body, checked against SendGrid's documented limits."""
-        variant, sender = batch.variant, batch.sender
-        people = batch.personalizations
-        if not 1 <= len(people) <= MAX_PERSONALIZATIONS:
-            raise PermanentDeliveryError(f"a request takes 1 to 1000 recipients, not {len(people)}")
-        categories = list(variant.categories)
-        if len(categories) > MAX_CATEGORIES or any(
-            len(c) > MAX_CATEGORY_LENGTH for c in categories
-        ):
-            raise PermanentDeliveryError("at most 10 categories of at most 255 characters")
-        # Campaign and step, for SendGrid's activity feed: identifiers, never personal data.
-        common_args = {"nl_campaign": variant.campaign, "nl_step": variant.step}
-        common_size = len(json.dumps(common_args).encode())
-        personalized_subject = "[[nl:" in variant.subject
-        # Only the merge fields this variant uses travel (a recipient's substitutions cover
-        # every field, twice: HTML-escaped and plain); that halves the request body.
-        used = _used_placeholders(variant.subject, variant.html, variant.text, people)
-        seen: set[str] = set()
-        personalizations = []
-        for person in people:
-            key = person.to_email.casefold()
-            if key in seen:
-                raise PermanentDeliveryError(f"address twice in one request: {person.to_email}")
-            seen.add(key)
-            headers = dict(person.headers)
-            bad = [h for h in headers if h.lower() in RESERVED_HEADERS]
-            if bad:
-                raise PermanentDeliveryError(f"reserved header(s) for SendGrid: {bad}")
-            to: dict[str, str] = {"email": person.to_email}
-            name = person.to_name.replace(";", " ").replace(",", " ").strip()
-            if name:
-                to["name"] = name
-            entry: dict[str, Any] = {
-                "to": [to],
-                "headers": headers,
-                "substitutions": {
-                    k: person.substitutions[k] for k in used if k in person.substitutions
-                },
-            }
-            if personalized_subject:
-                entry["subject"] = merge.fill(variant.subject, person.substitutions)
-            args = (
-                {DELIVERY_ARG: str(person.delivery_id)}
-                if person.delivery_id is not None
-                else {TEST_ARG: "1"}  # a test send: its events are ignored
-            )
-            if common_size + len(json.dumps(args).encode()) >= MAX_CUSTOM_ARGS_BYTES:
-                raise PermanentDeliveryError("custom_args must stay under 10,000 bytes")
-            entry["custom_args"] = args
-            personalizations.append(entry)
-        body: dict[str, Any] = {
-            "personalizations": personalizations,
-            "from": {"email": sender.email, "name": sender.name},
-            "subject": variant.subject,
-            # text/plain must come before text/html (Mail Send docs).
-            "content": [
-                {"type": "text/plain", "value": variant.text},
-                {"type": "text/html", "value": variant.html},
-            ],
-            "custom_args": common_args,
-            # One authority for List-Unsubscribe: ours. SendGrid's subscription tracking would
-            # add a second header (reliability DEL-04).
-            "tracking_settings": {"subscription_tracking": {"enable": False}},
-        }
-        if sender.reply_to:
-            body["reply_to"] = {"email": sender.reply_to}
-        if categories:
-            body["categories"] = categories
-        group = self.unsubscribe_groups.get(variant.topic)
-        if group is not None:
-            body["asm"] = {"group_id": group}
-        if self.sandbox_mode:
-            body["mail_settings"] = {"sandbox_mode": {"enable": True}}
-        return body
+    def body(self, batch: Batch) -> str:
+        """The Mail Send request body (JSON text), checked against SendGrid's limits."""
+        return request_body(
+            batch,
+            unsubscribe_group=self.unsubscribe_groups.get(batch.variant.topic),
+            sandbox_mode=self.sandbox_mode,
+        )
 
     def send(self, batch: Batch) -> SendResult:
-        body = _COMPACT(self.payload(batch))
+        return self.prepare(batch)()
+
+    def prepare(self, batch: Batch) -> Callable[[], SendResult]:
+        """Check and write the request now; the returned call posts it (on a worker)."""
+        return functools.partial(self._post, _Body(self.body(batch)))
+
+    def _post(self, body: str) -> SendResult:
         try:
             response = self._client().mail.send.post(request_body=body)
         except HTTPError as exc:
@@ -192,11 +107,22 @@ class SendGridMailer:
         return None
 
 
-def _used_placeholders(subject: str, html: str, text: str, people: Any) -> list[str]:
-    keys: set[str] = set()
-    for person in people:
-        keys.update(person.substitutions)
-    return sorted(k for k in keys if k in subject or k in html or k in text)
+class _Body(str):
+    """The request body as the library takes it (text it encodes to UTF-8 itself), except that
+    the encoded bytes do not print themselves. python_http_client formats the whole payload
+    into a debug message on every request, whether debug logging is on or not (``http_request``:
+    ``'PAYLOAD: {data}'.format(...)``): that repr of ~1 MB cost ~3 ms of CPU per request, and
+    with debug logging on it would write every member's address into the log."""
+
+    def encode(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        return _Quiet(super().encode(encoding, errors))
+
+
+class _Quiet(bytes):
+    def __str__(self) -> str:
+        return f"<{len(self):,} bytes of JSON>"
+
+    __repr__ = __str__
 
 
 def _translate_http(exc: HTTPError) -> Exception:

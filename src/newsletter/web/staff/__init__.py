@@ -10,7 +10,7 @@ from starlette.routing import Route
 from newsletter.services.context import Context
 from newsletter.services.scheduling_ports import Scheduling
 from newsletter.web import auth
-from newsletter.web.staff import campaigns
+from newsletter.web.staff import authoring, calendar, campaigns, members, reports
 
 
 def routes(
@@ -18,4 +18,13 @@ def routes(
 ) -> list[Route]:
     """Every staff route; all but the sign-in page go through :func:`auth.guard`.
     ``scheduling`` builds the scheduling use cases (None: campaigns cannot be scheduled here)."""
-    return [*auth.routes(ctx, env), *campaigns.routes(ctx, env, scheduling)]
+    return [
+        *auth.routes(ctx, env),
+        # Before the campaign pages: /staff/campaigns/new is not a campaign called "new".
+        *authoring.routes(ctx, env),
+        *campaigns.routes(ctx, env, scheduling),
+        # Calendar, reports and members (issue 7).
+        *calendar.routes(ctx, env, scheduling),
+        *reports.routes(ctx, env),
+        *members.routes(ctx, env),
+    ]

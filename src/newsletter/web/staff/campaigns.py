@@ -62,9 +62,11 @@ def routes(
         detail = campaign_detail(ctx, slug)
         lang = request.query_params.get("lang", "")
         lang = lang if lang in detail.languages else detail.languages[0]
-        text, explained, problem = "", None, error
+        text, subject, explained, problem = "", "", None, error
         try:
-            text = composing.preview(ctx, slug, language=lang).text
+            # The subject is what the inbox shows first: staff check it beside the frames.
+            composed = composing.preview(ctx, slug, language=lang)
+            text, subject = composed.text, composed.subject
         except NewsletterError as exc:
             problem = problem or str(exc)
         email = request.query_params.get("explain", "").strip()
@@ -84,6 +86,7 @@ def routes(
             variant=lang,
             widths=WIDTHS,
             text=text,
+            subject=subject,
             explain=email,
             explained=explained,
             staff_users=users,

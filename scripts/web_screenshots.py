@@ -1,0 +1,247 @@
+"""Screenshots of the web app's pages into ``docs/screenshots/web-*.png`` (referenced from the
+README), in Debian's headless Chromium through Playwright (never a downloaded browser).
+
+Everything happens in a throw-away copy of the project, so ``var/`` is left alone: the sample
+audiences are imported, the chairman's letter and the Interreg-IPA call are sent to that
+copy's outbox, the Days of Clusters invitation is approved and scheduled a week ahead, and the
+app runs on a loopback port with ``web.base_url`` pointing at it. The member pages are opened
+through the links of a sent ``.eml``, as a member would open them.
+
+Pages taken every time: staff sign-in, campaign list, campaign detail (Serbian Cyrillic preview
+at phone and desktop width), preference centre (Serbian Cyrillic and English) and one-click
+unsubscribe page, the member pages at phone width. Any other staff page the app has (calendar,
+reports, members, campaign editor...) is found in the route table and taken too, if it answers
+with a staff HTML page once its path parameters are filled in (campaign slug, member id,
+language). Run it from the repository root::
+
+    .venv/bin/python scripts/web_screenshots.py [--out docs/screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import email
+import email.policy
+import re
+import secrets
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import uvicorn
+from sqlalchemy import select
+
+from newsletter.adapters.browser import CHROMIUM_ARGS, find_chromium
+from newsletter.adapters.db.tables import members
+from newsletter.adapters.member_files import read_csv
+from newsletter.bootstrap import build, build_scheduling
+from newsletter.config import load_settings
+from newsletter.domain.staff import Role
+from newsletter.services import staff
+from newsletter.services.audiences import import_members
+from newsletter.services.sending import send_campaign
+from newsletter.services.staff_campaigns import schedule_approved
+from newsletter.web.app import create_app
+
+REPO = Path(__file__).resolve().parents[1]
+DOC = "days-of-clusters-2015"
+SENT = ("chairmans-letter", "interreg-ipa-bg-rs-first-call")
+APPROVER = "approver@clusterhouse.example"
+STAFF_VIEWPORT = {"width": 1280, "height": 900}
+PHONE_VIEWPORT = {"width": 375, "height": 800}
+#: Longer pages (a members list) are cut here: the top of a list shows what it is.
+MAX_HEIGHT = 4000
+#: Pages taken by name; the route table's other staff pages are found (``discover``).
+KNOWN = {"/staff", "/staff/login", "/staff/logout", "/staff/campaigns", "/staff/campaigns/{slug}"}
+
+
+def prepare(work: Path, base: str) -> tuple[Any, Any, str]:
+    """The project copy with its sample data; returns (settings, ctx, approver password)."""
+    for name in ("templates", "audiences", "campaigns"):
+        shutil.copytree(REPO / name, work / name)
+    shutil.copy(REPO / "config.yaml", work / "config.yaml")
+    settings = load_settings(work / "config.yaml", web={"base_url": base})
+    ctx = build(settings)
+    for path in sorted((work / "audiences").glob("*.csv")):
+        _, rows = read_csv(path)
+        import_members(ctx, rows, source=path.name)
+    for slug in SENT:
+        send_campaign(ctx, slug)
+    password = secrets.token_urlsafe(12)
+    staff.ensure_user(ctx, APPROVER, password, Role.APPROVER)
+    found = staff.store(ctx).credentials(APPROVER)
+    assert found is not None
+    staff.approve(ctx, DOC, found[0])
+    zone = "Europe/Bucharest"
+    day = dt.datetime.now(ZoneInfo(zone)).date() + dt.timedelta(days=7)
+    while day.weekday() >= 5:  # weekends are skipped days in the sample configuration
+        day += dt.timedelta(days=1)
+    at = dt.datetime.combine(day, dt.time(10, 0))
+    schedule_approved(build_scheduling(settings, ctx), DOC, at, zone)
+    return settings, ctx, password
+
+
+def serve(app: Any, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise SystemExit("the app did not start within 20 s")
+        time.sleep(0.05)
+    return server, thread
+
+
+def member_links(outbox: Path, engine: Any, language: str) -> tuple[str, str]:
+    """(one-click link, preference link) from the first sent email to a member in
+    ``language``, parsed as a mail client would."""
+    with engine.connect() as conn:
+        wanted = {
+            str(e).casefold()
+            for e in conn.execute(select(members.c.email).where(members.c.language == language))
+            .scalars()
+            .all()
+        }
+    for path in sorted(outbox.glob("*/main/*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        to = re.search(r"<([^>]+)>", str(message["To"]))
+        if to is None or to.group(1).casefold() not in wanted:
+            continue
+        one_click = str(message["List-Unsubscribe"]).strip().strip("<>")
+        html = message.get_body(("html",))
+        assert html is not None
+        preferences = re.search(r'href="([^"]+/p/[^"]+)"', html.get_content())
+        assert preferences is not None, path
+        return one_click, preferences.group(1)
+    raise SystemExit(f"no email to a member in {language} in {outbox}")
+
+
+def discover(app: Any, values: dict[str, str]) -> list[tuple[str, str]]:
+    """(name, path) of every other GET staff route whose parameters we can fill in."""
+    found = []
+    for route in getattr(getattr(app, "app", app), "routes", []):
+        path = getattr(route, "path", "")
+        if not path.startswith("/staff") or path in KNOWN or "GET" not in (route.methods or ()):
+            continue
+        names = re.findall(r"{(\w+)(?::\w+)?}", path)
+        if any(n not in values for n in names):
+            print(f"  (skipped {path}: no sample value for its parameters)")
+            continue
+        filled = re.sub(r"{(\w+)(?::\w+)?}", lambda m: values[m.group(1)], path)
+        stem = re.sub(r"{(\w+)(?::\w+)?}", lambda m: m.group(1), path)
+        found.append(("web-" + re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-"), filled))
+    return found
+
+
+WRITTEN: list[Path] = []
+
+
+def shot(page: Any, url: str, path: Path) -> None:
+    page.goto(url, wait_until="networkidle")
+    # Down to the end of the content (not the empty rest of the window), at most MAX_HEIGHT.
+    height = int(page.evaluate("Math.ceil(document.body.getBoundingClientRect().bottom) + 24"))
+    width = int(page.viewport_size["width"])
+    clip = {"x": 0, "y": 0, "width": width, "height": min(height, MAX_HEIGHT)}
+    page.screenshot(path=str(path), full_page=True, clip=clip)
+    WRITTEN.append(path)
+    print(f"  {path}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
+    args = parser.parse_args()
+    out: Path = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    chromium = find_chromium()
+    if chromium is None:
+        raise SystemExit("no Chromium at /usr/bin/chromium: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="web-screenshots-") as tmp:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        print("preparing the sample data in a throw-away copy...")
+        settings, ctx, password = prepare(Path(tmp), base)
+        app = create_app(ctx, scheduling=lambda: build_scheduling(settings, ctx))
+        server, thread = serve(app, sock)
+        engine = ctx.ledger.engine
+        with engine.connect() as conn:
+            member_id = conn.execute(
+                select(members.c.id).where(members.c.language == "sr-Cyrl").limit(1)
+            ).scalar_one()
+        values = {"slug": DOC, "lang": "sr-Cyrl", "step": "main"}
+        values |= {k: str(member_id) for k in ("id", "member", "member_id")}
+
+        def local_only(route: Any) -> None:
+            # Loopback only: a remote image in an email shows its alt text, as offline.
+            if route.request.url.startswith((base, "data:", "about:")):
+                route.continue_()
+            else:
+                route.abort()
+
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
+                try:
+                    print(f"staff pages ({STAFF_VIEWPORT['width']} px wide):")
+                    desk = browser.new_context(viewport=STAFF_VIEWPORT)
+                    desk.route("**/*", local_only)
+                    page = desk.new_page()
+                    shot(page, f"{base}/staff/login", out / "web-staff-login.png")
+                    page.fill("input[name=email]", APPROVER)
+                    page.fill("input[name=password]", password)
+                    with page.expect_navigation():
+                        page.click("button[type=submit]")
+                    shot(page, f"{base}/staff/campaigns", out / "web-staff-campaigns.png")
+                    detail = f"{base}/staff/campaigns/{DOC}?lang=sr-Cyrl"
+                    shot(page, detail, out / "web-staff-campaign.png")
+                    for name, path in discover(app, values):
+                        answer = desk.request.get(base + path)
+                        kind = answer.headers.get("content-type", "")
+                        if (
+                            not answer.ok
+                            or "text/html" not in kind
+                            or "staff.css" not in answer.text()
+                        ):
+                            print(f"  (skipped {path}: {answer.status} {kind}, not a staff page)")
+                            continue
+                        shot(page, base + path, out / f"{name}.png")
+                    desk.close()
+                    print(
+                        f"member pages ({PHONE_VIEWPORT['width']} px wide, links from the outbox):"
+                    )
+                    phone = browser.new_context(viewport=PHONE_VIEWPORT)
+                    phone.route("**/*", local_only)
+                    page = phone.new_page()
+                    outbox = settings.path(settings.delivery.outbox_dir)
+                    for language in ("sr-Cyrl", "en"):
+                        one_click, preferences = member_links(outbox, engine, language)
+                        shot(page, preferences, out / f"web-preferences-{language}.png")
+                        if language == "sr-Cyrl":
+                            shot(page, one_click, out / f"web-unsubscribe-{language}.png")
+                    phone.close()
+                finally:
+                    browser.close()
+        finally:
+            server.should_exit = True
+            thread.join(10)
+            sock.close()
+            ctx.close()
+    for stale in sorted(set(out.glob("web-*.png")) - set(WRITTEN)):
+        stale.unlink()  # a page the app no longer has
+        print(f"  removed {stale}")
+
+
+if __name__ == "__main__":
+    main()

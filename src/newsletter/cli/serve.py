@@ -1,0 +1,181 @@
+"""``newsletter serve``: the web app, and on the embedded default the scheduler in the same process.
+
+newsletter serve [--host H] [--port P] [--scheduler/--no-scheduler]
+
+The scheduler is the same one ``newsletter scheduler run`` runs (bootstrap.scheduler_process):
+a background thread that leads only while it holds the ``scheduler_lock`` lease, so a separate
+``scheduler run`` (or a second ``serve``) simply waits. By default it runs in-process only on
+SQLite - the one-machine installation where a second process is one thing too many to keep
+running; with PostgreSQL the operator runs ``newsletter scheduler run`` as its own service.
+
+Shutdown on SIGTERM or Ctrl-C: uvicorn stops accepting requests and finishes the ones in
+flight, then the scheduler finishes the step in progress and lets go of the lease. uvicorn
+re-raises the signal it handled once it is done (so an embedding program sees it); our own
+handler is in place by then, so the command ends with exit code 0 instead of dying by signal.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+from types import FrameType
+from typing import TYPE_CHECKING
+
+import click
+
+from newsletter.cli.common import State, err, handle_errors, out, pass_state
+from newsletter.errors import ConfigError
+
+if TYPE_CHECKING:
+    from newsletter.adapters.scheduler import SchedulerProcess
+    from newsletter.services.context import Context
+
+#: Seconds the scheduler gets to finish the step in progress at shutdown.
+STOP_TIMEOUT = 120
+
+
+def runs_scheduler(flag: bool | None, configured: bool | None, database_url: str) -> bool:
+    """The command-line flag wins, then ``web.scheduler``; unset, only the SQLite default runs
+    one in-process."""
+    if flag is not None:
+        return flag
+    if configured is not None:
+        return configured
+    return database_url.startswith("sqlite")
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Interface (default: web.host).")
+@click.option("--port", type=int, default=None, help="Port (default: web.port).")
+@click.option(
+    "--scheduler/--no-scheduler",
+    "scheduler",
+    default=None,
+    help="Run the scheduler in this process (default: web.scheduler; unset, on for SQLite).",
+)
+@pass_state
+@handle_errors
+def serve(state: State, host: str | None, port: int | None, scheduler: bool | None) -> None:
+    """Run the web app (staff pages, preference centre, one-click unsubscribe, SendGrid event
+    webhook) and, on the embedded SQLite default, the scheduler, until SIGTERM or Ctrl-C."""
+    import uvicorn
+
+    from newsletter.bootstrap import build, webhook_verifier
+    from newsletter.config import config_path
+
+    settings = state.settings  # fail here, with a clear message, rather than inside uvicorn
+    webhook_verifier(settings)
+    build(settings).close()  # create / migrate the database before serving
+    # The web layer is loaded by uvicorn from its factory, not imported by the CLI: the two
+    # are separate top layers. The factory reads the same config file.
+    # Set for this call only: run in-process (tests, an embedding script), a leaked value
+    # would point every later command of the process at this config file.
+    previous_config = os.environ.get("NEWSLETTER_CONFIG")
+    os.environ["NEWSLETTER_CONFIG"] = str(config_path(state.config).resolve())
+    host = host or settings.web.host
+    port = port or settings.web.port
+    with_scheduler = runs_scheduler(scheduler, settings.web.scheduler, settings.database_url)
+    if not settings.sendgrid.webhook_public_key:
+        err.print(
+            "[yellow]note:[/] sendgrid.webhook_public_key is not set: /webhooks/sendgrid "
+            "refuses every request",
+            highlight=False,
+        )
+    config = uvicorn.Config(
+        "newsletter.web.app:from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=True,
+    )
+    server = uvicorn.Server(config)
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        # Before uvicorn installs its handlers and after it restores ours (it re-raises the
+        # signal it handled): ask it to stop, never die half-way through a dispatch.
+        server.should_exit = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        sock = _listen(host, port)  # a port in use fails here, before the scheduler starts
+        out.print(
+            f"serving on http://{host}:{sock.getsockname()[1]} "
+            f"(public base URL {settings.web.base_url})",
+            highlight=False,
+        )
+        running = _start_scheduler(state) if with_scheduler else None
+        if running is None:
+            out.print(
+                "scheduler: not in this process; run `newsletter scheduler run` to send "
+                "scheduled campaigns",
+                highlight=False,
+            )
+        try:
+            server.run(sockets=[sock])
+        finally:
+            if running is not None:
+                _stop_scheduler(*running)
+            sock.close()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if previous_config is None:
+            os.environ.pop("NEWSLETTER_CONFIG", None)
+        else:
+            os.environ["NEWSLETTER_CONFIG"] = previous_config
+    if not server.started:
+        sys.exit(1)  # uvicorn logged why (the app factory or its lifespan failed)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind as uvicorn's ``Config.bind_socket`` does, but fail with our error and exit code."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {exc.strerror} (another server there? "
+            "use --port or web.port)"
+        ) from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+def _start_scheduler(state: State) -> tuple[SchedulerProcess, Context]:
+    from newsletter.bootstrap import scheduler_process
+
+    # One line per fired step on stderr, as `scheduler run` logs; only our loggers, so the
+    # migration check's INFO lines do not end up between uvicorn's.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+    ours = logging.getLogger("newsletter")
+    ours.addHandler(handler)
+    ours.setLevel(logging.INFO)
+    process, ctx = scheduler_process(state.settings)
+    process.start_background()
+    out.print(
+        "scheduler: running in this process (it sends once it holds the scheduler lease; "
+        "--no-scheduler to leave that to `newsletter scheduler run`)",
+        highlight=False,
+    )
+    return process, ctx
+
+
+def _stop_scheduler(process: SchedulerProcess, ctx: Context) -> None:
+    err.print("stopping the scheduler: the step in progress finishes first", highlight=False)
+    process.stop(timeout=STOP_TIMEOUT)
+    thread = process.thread
+    if thread is not None and thread.is_alive():
+        err.print(
+            f"[yellow]warning:[/] the scheduler was still busy after {STOP_TIMEOUT} s; rows "
+            "it claimed are taken over by the next scheduler",
+            highlight=False,
+        )
+        return  # its connections go with the process
+    ctx.close()

@@ -1,0 +1,282 @@
+"""Campaign form values <-> the campaign document, and pydantic's errors placed by field.
+
+Form names follow the document: ``slug``, ``title``, ``languages`` (one value per checked box),
+``subject.<lang>``, ``copy.<part>.<lang>``, ``content.<field>`` and ``content.<field>.<lang>``,
+list items as ``content.<field>.<index>.<subfield>``, milestones as ``milestones.<index>.key``,
+``.at``, ``.timezone`` and ``.label.<lang>``. Values arrive as ``name -> [values]`` (what an
+HTML form posts), so this module needs no web framework.
+
+Serbian Latin: an ``sr-Latn`` input left empty, or holding exactly the Latin generated from the
+Cyrillic beside it, is not stored: it stays generated, and follows later edits of the Cyrillic.
+Only a real override is written. A translated fact with the same value in every language is
+stored once (a proper name), as a campaign file would write it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from newsletter.domain.campaigns import CampaignDefinition
+from newsletter.domain.content import CONTENT_MODELS
+from newsletter.domain.members import LANGUAGES
+from newsletter.domain.serbian import to_latin, to_latin_deep
+from newsletter.services.campaign_form import (
+    TEMPLATES,
+    FormField,
+    content_fields,
+    copy_fields,
+    milestone_fields,
+)
+from newsletter.services.campaign_form_problems import TOP_LEVEL, copy_problems, form_name, names
+
+Values = Mapping[str, Sequence[str]]
+#: Document keys the form writes; everything else (reminders, fallbacks, categories, ...) is
+#: kept from the campaign being edited.
+OWNED = frozenset(
+    {"slug", "title", "kind", "audience", "topic", "languages", "default_language", "subject"}
+    | {"preheader", "copy", "content", "milestones"}
+)
+MAX_ITEMS = 100  # list items one form may post: a form, not a bulk import
+
+
+def _text(value: Any) -> str:
+    return "\n".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
+def values_of(document: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The form values that show ``document`` (a stored campaign or a campaign file)."""
+    kind = str(document.get("kind", "letter"))
+    langs = [str(x) for x in document.get("languages", ["en"])]
+    out: dict[str, list[str]] = {"languages": langs}
+    out.update({k: [str(document[k])] for k in TOP_LEVEL[:-2] if k in document})
+    out["default_language"] = [str(document.get("default_language", langs[0]))]
+    for part in ("subject", "preheader"):
+        for lang, text in (document.get(part) or {}).items():
+            out[f"{part}.{lang}"] = [str(text)]
+    for f in copy_fields(kind):
+        for lang, block in (document.get("copy") or {}).items():
+            if f.key in block:
+                out[f"copy.{f.key}.{lang}"] = [_text(block[f.key])]
+    _flatten(content_fields(kind), document.get("content") or {}, "content", langs, out)
+    for i, (key, m) in enumerate((document.get("milestones") or {}).items()):
+        _flatten(milestone_fields(), {"key": key, **m}, f"milestones.{i}", langs, out)
+    return out
+
+
+def _flatten(
+    fields: Sequence[FormField],
+    data: Mapping[str, Any],
+    prefix: str,
+    langs: list[str],
+    out: dict[str, list[str]],
+) -> None:
+    for f in fields:
+        if f.key not in data:
+            continue
+        value, name = data[f.key], f"{prefix}.{f.key}"
+        if f.translated:
+            table = value if isinstance(value, dict) else dict.fromkeys(langs, value)
+            out.update({f"{name}.{lang}": [_text(text)] for lang, text in table.items()})
+        elif f.widget == "group":
+            _flatten(f.children, value, name, langs, out)
+        elif f.widget == "list":
+            for i, item in enumerate(value):
+                _flatten(f.children, item, f"{name}.{i}", langs, out)
+        elif f.widget == "choices":
+            out[name] = [str(x) for x in value]
+        else:
+            out[name] = [_text(value)]
+
+
+# -- parsing ------------------------------------------------------------------------------------
+
+
+def _one(values: Values, name: str) -> str:
+    found = values.get(name) or [""]
+    return found[0] if isinstance(found[0], str) else ""
+
+
+def _lines(raw: str) -> list[str]:
+    return [line.strip() for line in raw.splitlines() if line.strip()]
+
+
+def indices(values: Values, name: str) -> list[int]:
+    """The item numbers posted for the list ``name`` (``name.<i>.<...>``), in order."""
+    pattern = re.compile(rf"^{re.escape(name)}\.(\d{{1,3}})(?:\.|$)")
+    found = {int(m.group(1)) for k in values if (m := pattern.match(k))}
+    return sorted(found)[:MAX_ITEMS]
+
+
+def _translated(values: Values, name: str, f: FormField, langs: list[str]) -> Any:
+    written: dict[str, Any] = {}
+    for lang in langs:
+        raw = _one(values, f"{name}.{lang}")
+        value = _lines(raw) if f.widget == "lines" else raw.strip()
+        if value:
+            written[lang] = value
+    if "sr-Cyrl" in written and written.get("sr-Latn") == to_latin_deep(written["sr-Cyrl"]):
+        del written["sr-Latn"]  # the generated Latin, not an override
+    if not written:
+        return None
+    first = next(iter(written.values()))
+    generated = "sr-Latn" in langs and "sr-Latn" not in written and "sr-Cyrl" in written
+    needed = [lang for lang in langs if not (lang == "sr-Latn" and generated)]
+    same = all(written.get(lang) == first for lang in needed)
+    if f.single_ok and same and (not generated or to_latin_deep(first) == first):
+        return first  # one value for every language, as a file writes a proper name
+    return written
+
+
+def _parse(
+    fields: Sequence[FormField],
+    values: Values,
+    prefix: str,
+    langs: list[str],
+    base: Any = None,
+) -> dict[str, Any]:
+    """The part of the document under ``prefix``; ``base`` is the same part of the campaign
+    being edited (row ``i`` of a list is row ``i`` there: the form numbers them so)."""
+    out: dict[str, Any] = {}
+    base = base if isinstance(base, dict) else {}
+    for f in fields:
+        name, old = f"{prefix}.{f.key}", base.get(f.key)
+        value: Any
+        if f.translated:
+            value = _translated(values, name, f, langs)
+        elif f.widget == "group":
+            value = _parse(f.children, values, name, langs, old) or None
+        elif f.widget == "list":
+            rows = old if isinstance(old, list) else []
+            items = [
+                _parse(f.children, values, f"{name}.{i}", langs, rows[i] if i < len(rows) else None)
+                for i in indices(values, name)
+            ]
+            value = [item for item in items if item] or None  # blank rows are left out
+        elif f.widget == "choices":
+            picked = [c for c in values.get(name, []) if c in f.choices]
+            kept = [c for c in (old or []) if c in picked]  # the edited campaign's order
+            value = kept + [c for c in picked if c not in kept] or None
+        elif f.widget == "lines":
+            value = _lines(_one(values, name)) or None
+        else:
+            value = _one(values, name).strip() or None
+        if value is not None:
+            out[f.key] = value
+    return out
+
+
+@dataclass
+class ParsedForm:
+    kind: str
+    document: dict[str, Any]
+    campaign: CampaignDefinition | None
+    #: Form name -> problems that keep the campaign from being saved ("" = the whole form).
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    #: Form name -> what a language still lacks (saved anyway; approval waits for it).
+    notes: dict[str, list[str]] = field(default_factory=dict)
+
+
+def languages_of(values: Values, base: Mapping[str, Any]) -> list[str]:
+    """Checked languages: the edited campaign's order first, new ones in the usual order."""
+    checked = [x for x in values.get("languages", []) if x in LANGUAGES]
+    old = [x for x in base.get("languages", []) if x in checked]
+    return old + [x for x in LANGUAGES if x in checked and x not in old]
+
+
+def parse_form(values: Values, base: Mapping[str, Any] | None = None) -> ParsedForm:
+    """The campaign the form describes, on top of ``base`` (the campaign being edited, whose
+    parts the form does not show are kept), validated as a campaign file would be."""
+    base = dict(base or {})
+    kind = _one(values, "kind") or str(base.get("kind", ""))
+    if kind not in CONTENT_MODELS:
+        return ParsedForm(kind, {}, None, {"kind": [f"unknown kind {kind!r}"]})
+    langs = languages_of(values, base)
+    doc: dict[str, Any] = {k: v for k, v in base.items() if k not in OWNED}
+    for key in ("slug", "title", "audience", "topic"):
+        if _one(values, key).strip():
+            doc[key] = _one(values, key).strip()
+    doc.update(kind=kind, template=base.get("template") or TEMPLATES[kind], languages=langs)
+    default = _one(values, "default_language")
+    doc["default_language"] = default if default in langs else (langs or ["en"])[0]
+    for part in ("subject", "preheader"):
+        table = _translated(values, part, FormField(part, part, "text"), langs)
+        if table:
+            doc[part] = table
+    copy = _copy(values, kind, langs, base.get("copy") or {})
+    if copy:
+        doc["copy"] = copy
+    doc["content"] = _parse(content_fields(kind), values, "content", langs, base.get("content"))
+    where: dict[str, int] = {}
+    errors: dict[str, list[str]] = {}
+    milestones: dict[str, Any] = {}
+    for i in indices(values, "milestones"):
+        prefix = f"milestones.{i}"
+        key = _one(values, f"{prefix}.key").strip()
+        rest = _parse(milestone_fields()[1:], values, prefix, langs)
+        if not key and not rest:
+            continue
+        if not key or key in milestones:
+            problem = "give the milestone a key" if not key else f"{key!r} is used twice"
+            errors.setdefault(f"{prefix}.key", []).append(problem)
+            continue
+        milestones[key], where[key] = rest, i
+    if milestones:
+        doc["milestones"] = milestones
+    parsed = ParsedForm(kind, doc, None, errors)
+    try:
+        campaign = CampaignDefinition.model_validate(doc)
+    except ValidationError as exc:
+        known = set(names(content_fields(kind), doc["content"], "content"))
+        for err in exc.errors():
+            name = form_name([str(p) for p in err["loc"]], where, known)
+            parsed.errors.setdefault(name, []).append(err["msg"].removeprefix("Value error, "))
+        return parsed
+    if not errors:
+        parsed.campaign = campaign
+    parsed.notes = copy_problems(kind, copy, langs)
+    return parsed
+
+
+def _copy(
+    values: Values, kind: str, langs: list[str], base: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    fields = copy_fields(kind)
+    keys = {f.key for f in fields}
+    copy: dict[str, dict[str, Any]] = {}
+    for lang in langs:
+        block = {k: v for k, v in (base.get(lang) or {}).items() if k not in keys}
+        for f in fields:
+            raw = _one(values, f"copy.{f.key}.{lang}")
+            value = _lines(raw) if f.widget == "lines" else raw.strip()
+            if value:
+                block[f.key] = value
+        if block:
+            copy[lang] = block
+    if "sr-Latn" in copy and "sr-Cyrl" in copy:
+        # Copy is read per language as a whole: an override of one part needs the rest of
+        # the generated Latin beside it.
+        generated: dict[str, Any] = to_latin_deep(copy["sr-Cyrl"])
+        own = {k: v for k, v in copy["sr-Latn"].items() if generated.get(k) != v}
+        if own:
+            copy["sr-Latn"] = {**generated, **own}
+        else:
+            del copy["sr-Latn"]
+    return copy
+
+
+def latin_placeholders(values: Values) -> dict[str, str]:
+    """``<name>.sr-Latn`` -> the Latin generated from ``<name>.sr-Cyrl``, for every Cyrillic
+    input that has text: shown in the empty Latin input, which an editor may overwrite."""
+    langs = values.get("languages", [])
+    if "sr-Cyrl" not in langs or "sr-Latn" not in langs:
+        return {}
+    return {
+        k.removesuffix("sr-Cyrl") + "sr-Latn": to_latin(v[0])
+        for k, v in values.items()
+        if k.endswith(".sr-Cyrl") and v and isinstance(v[0], str) and v[0].strip()
+    }

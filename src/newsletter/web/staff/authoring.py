@@ -1,0 +1,243 @@
+"""Staff campaign authoring: create from a kind, edit (or import a file campaign to edit),
+the live preview while typing, and "why is this person in or out".
+
+The form is generated from the content model (services/campaign_form.py); a save stores the
+campaign document in the database (services/campaign_authoring.py) and withdraws any approval.
+The live preview posts the whole form (with its CSRF token) and answers an HTML fragment whose
+frames show :func:`newsletter.services.composing.preview` of the draft, kept for the author in
+a :class:`PreviewStore` and served with the same policy as every email preview: no script,
+framed only by our pages, sandboxed.
+"""
+
+from __future__ import annotations
+
+import functools
+import zoneinfo
+from typing import Any
+
+from jinja2 import Environment
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from newsletter.domain.content import CONTENT_MODELS
+from newsletter.errors import NewsletterError
+from newsletter.services import campaign_authoring as authoring
+from newsletter.services.audience_why import why
+from newsletter.services.campaign_form_data import ParsedForm, parse_form, values_of
+from newsletter.services.context import Context
+from newsletter.services.preferences import offered_topics
+from newsletter.web.auth import PRIVATE, guard, render, session_of
+from newsletter.web.staff.campaigns import PREVIEW_CSP, WIDTHS
+from newsletter.web.staff.form_view import FormView, PreviewStore
+
+#: The form page runs our one script, fetches previews from us and frames them.
+FORM_CSP = (
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+    "img-src 'self'; form-action 'self'; frame-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
+)
+DEFAULT_TOPICS = {"conference_invitation": "events", "call_for_proposals": "calls"}
+
+
+@functools.cache
+def zones() -> list[str]:
+    """Time zones the form suggests: Europe and the network's neighbours (any IANA name is
+    accepted; the model checks it)."""
+    near = {"Asia/Istanbul", "Asia/Tbilisi", "Asia/Yerevan", "Asia/Baku", "Asia/Nicosia", "UTC"}
+    return sorted(z for z in zoneinfo.available_timezones() if z.startswith("Europe/") or z in near)
+
+
+def form_values(form: FormData) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            values.setdefault(key, []).append(value)
+    return values
+
+
+def new_values(kind: str) -> dict[str, list[str]]:
+    return {
+        "kind": [kind],
+        "languages": ["en"],
+        "default_language": ["en"],
+        "topic": [DEFAULT_TOPICS.get(kind, "news")],
+    }
+
+
+def routes(ctx: Context, env: Environment) -> list[Route]:
+    previews = PreviewStore()
+
+    def page(
+        request: Request,
+        view: FormView,
+        *,
+        action: str,
+        mode: str,
+        base: str = "",
+        version: str = "",
+        status: int = 200,
+    ) -> Response:
+        response = render(
+            env,
+            "staff/campaign_form.html",
+            request,
+            form=view,
+            action=action,
+            mode=mode,
+            base=base,
+            version=version,
+            segments=sorted(ctx.catalog.segments()),
+            topics=offered_topics(ctx),
+            zones=zones(),
+        )
+        response.status_code = status
+        response.headers["Content-Security-Policy"] = FORM_CSP
+        return response
+
+    def failed(request: Request, parsed: ParsedForm, values: Any, **kw: Any) -> Response:
+        view = FormView(parsed.kind, values, parsed.errors, parsed.notes)
+        return page(request, view, status=400, **kw)
+
+    def save(
+        request: Request, values: dict[str, list[str]], edited: dict[str, Any] | None, **kw: Any
+    ) -> Response:
+        """Validate and store; back to the form with every problem beside its field.
+        ``edited``: the document being edited (None for a new campaign)."""
+        parsed = parse_form(values, edited)
+        if parsed.campaign is None:
+            return failed(request, parsed, values, **kw)
+        create = kw["mode"] != "edit"
+        try:
+            authoring.save(
+                ctx,
+                parsed.campaign,
+                by=session_of(request).user.email,
+                create=create,
+                expected_version=None if create else kw["version"],
+            )
+        except NewsletterError as exc:
+            # A clash with a file, a slug taken or reserved, someone saving in between.
+            parsed.errors.setdefault("slug" if create else "", []).append(str(exc))
+            return failed(request, parsed, values, **kw)
+        slug = parsed.campaign.slug  # validated: lowercase letters, digits and dashes
+        return RedirectResponse(f"/staff/campaigns/{slug}", 303, headers=PRIVATE)
+
+    async def new(request: Request) -> Response:
+        kind = request.query_params.get("kind", "")
+        if kind not in CONTENT_MODELS:
+            kinds = ", ".join(CONTENT_MODELS)
+            return PlainTextResponse(f"unknown kind; use ?kind= one of {kinds}", 404)
+        action = f"/staff/campaigns/new?kind={kind}"
+        if request.method in ("GET", "HEAD"):
+            return page(request, FormView(kind, new_values(kind)), action=action, mode="new")
+        values = form_values(await request.form())
+        values["kind"] = [kind]
+        return await run_in_threadpool(save, request, values, None, action=action, mode="new")
+
+    def source(slug: str) -> tuple[dict[str, Any], str] | None:
+        """The campaign as written, and its version (empty for a file campaign)."""
+        stored = authoring.stored(ctx, slug)
+        if stored is not None:
+            return dict(stored.document), stored.version
+        try:
+            return authoring.export_campaign(ctx, slug), ""
+        except NewsletterError:
+            return None
+
+    async def edit(request: Request) -> Response:
+        slug = request.path_params["slug"]
+        found = await run_in_threadpool(source, slug)
+        if found is None:
+            return PlainTextResponse("no such campaign", 404, headers=PRIVATE)
+        document, version = found
+        # A file campaign is imported to edit: a copy under a new slug (a slug lives in one
+        # place, so the file's own slug is taken).
+        mode = "edit" if version else "import"
+        kw: dict[str, Any] = {
+            "action": f"/staff/campaigns/{slug}/edit",
+            "mode": mode,
+            "base": slug,
+        }
+        if request.method in ("GET", "HEAD"):
+            values = values_of(document)
+            if mode == "import":
+                values["slug"] = [f"{slug}-copy"]
+            view = FormView(str(document.get("kind", "letter")), values)
+            return page(request, view, version=version, **kw)
+        values = form_values(await request.form())
+        values["kind"] = [str(document.get("kind", "letter"))]
+        if mode == "edit":
+            values["slug"] = [slug]  # the slug names the campaign everywhere: it stays
+        given = values.get("version", [""])[0]
+        return await run_in_threadpool(save, request, values, document, version=given, **kw)
+
+    def live_fragment(request: Request, values: dict[str, list[str]]) -> str:
+        base_ref = values.get("base", [""])[0]
+        found = source(base_ref) if base_ref else None
+        parsed = parse_form(values, found[0] if found else None)
+        result, frame = None, ""
+        if parsed.campaign is not None:
+            result = authoring.preview_draft(
+                ctx,
+                parsed.campaign,
+                language=values.get("preview_language", [""])[0] or None,
+                email=values.get("preview_member", [""])[0].strip() or None,
+            )
+            if result.message is not None:
+                frame = previews.put(session_of(request).user.id, result.message.html)
+        view = FormView(parsed.kind, values, parsed.errors, parsed.notes)
+        return env.get_template("staff/live_preview.html").render(
+            form=view,
+            result=result,
+            frame=f"/staff/campaigns/preview/{frame}" if frame else "",
+            widths=WIDTHS,
+            errors=sorted(
+                (name, parsed.errors.get(name, []) + parsed.notes.get(name, []))
+                for name in {*parsed.errors, *parsed.notes}
+            ),
+        )
+
+    async def live(request: Request) -> Response:
+        values = form_values(await request.form())
+        body = await run_in_threadpool(live_fragment, request, values)
+        return HTMLResponse(body, headers={**PRIVATE, "Content-Security-Policy": FORM_CSP})
+
+    async def frame(request: Request) -> Response:
+        user = session_of(request).user
+        html = previews.get(user.id, request.path_params["name"])
+        if html is None:
+            return PlainTextResponse("this preview has expired; edit the form", 404)
+        headers = {
+            **PRIVATE,
+            "Content-Security-Policy": PREVIEW_CSP,
+            "X-Frame-Options": "SAMEORIGIN",
+        }
+        return HTMLResponse(html, headers=headers)
+
+    async def why_page(request: Request) -> Response:
+        slug = request.path_params["slug"]
+        email = request.query_params.get("email", "").strip()[:320]
+        try:
+            await run_in_threadpool(ctx.catalog.campaign, slug)
+        except NewsletterError:
+            return PlainTextResponse("no such campaign", 404, headers=PRIVATE)
+        answer, error = None, ""
+        if email:
+            try:
+                answer = await run_in_threadpool(why, ctx, slug, email)
+            except NewsletterError as exc:  # e.g. the campaign's segment does not exist
+                error = str(exc)
+        return render(
+            env, "staff/why.html", request, slug=slug, email=email, why=answer, error=error
+        )
+
+    return [
+        Route("/staff/campaigns/new", guard(ctx)(new), methods=["GET", "HEAD", "POST"]),
+        Route("/staff/campaigns/preview", guard(ctx)(live), methods=["POST"]),
+        Route("/staff/campaigns/preview/{name}", guard(ctx)(frame), methods=["GET", "HEAD"]),
+        Route("/staff/campaigns/{slug}/edit", guard(ctx)(edit), methods=["GET", "HEAD", "POST"]),
+        Route("/staff/campaigns/{slug}/why", guard(ctx)(why_page), methods=["GET", "HEAD"]),
+    ]

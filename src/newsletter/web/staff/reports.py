@@ -1,0 +1,104 @@
+"""Reports: ``/staff/reports`` (every campaign that went out, with its rates) and
+``/staff/campaigns/{slug}/report`` (counts, rates, the complaint warning or block, and a chart of
+the outcomes per day drawn as inline SVG). Approvers lift a complaint block there, as
+``newsletter campaigns acknowledge-complaints`` does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jinja2 import Environment
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from newsletter.domain.events import COMPLAINT_BLOCK, COMPLAINT_WARN
+from newsletter.errors import NewsletterError
+from newsletter.services.context import Context
+from newsletter.services.report_series import SERIES, daily_series
+from newsletter.services.reporting import CampaignReport, acknowledge_complaints, campaign_report
+from newsletter.services.staff_campaigns import CampaignRow, list_campaigns
+from newsletter.web.auth import PRIVATE, guard, render
+from newsletter.web.staff.charts import daily_lines
+
+#: The rows of the counts table: (label, count key, rate key or None).
+ROWS = (
+    ("Handed over", "sent", None),
+    ("Delivered", "delivered", "delivered"),
+    ("Bounced (hard)", "bounced", None),
+    ("Blocked (soft bounce)", "blocked", None),
+    ("Bounced or blocked", "bounced_or_blocked", "bounced"),
+    ("Dropped by the provider", "dropped", None),
+    ("Opened", "opened", "opened"),
+    ("Clicked", "clicked", "clicked"),
+    ("Complained (spam reports)", "complained", "complained"),
+    ("Unsubscribed", "unsubscribed", "unsubscribed"),
+)
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    row: CampaignRow
+    report: CampaignReport | None
+
+
+def _index(ctx: Context) -> list[IndexRow]:
+    found = []
+    for row in list_campaigns(ctx):
+        sent = row.counts is not None and row.counts.total > 0
+        found.append(IndexRow(row, campaign_report(ctx, row.slug) if sent else None))
+    return found
+
+
+def routes(ctx: Context, env: Environment) -> list[Route]:
+    async def index(request: Request) -> Response:
+        rows = await run_in_threadpool(_index, ctx)
+        return render(env, "staff/reports.html", request, rows=rows, warn=COMPLAINT_WARN)
+
+    async def report(request: Request) -> Response:
+        slug = request.path_params["slug"]
+        try:
+            found = await run_in_threadpool(campaign_report, ctx, slug)
+            series = await run_in_threadpool(daily_series, ctx, found.campaign)
+        except NewsletterError:
+            return PlainTextResponse("no such campaign", 404, headers=PRIVATE)
+        chart = None
+        if not series.empty:
+            chart = daily_lines(
+                series.days, series.values, title=f"{found.campaign}: outcomes per day (UTC)"
+            )
+        return render(
+            env,
+            "staff/report.html",
+            request,
+            r=found,
+            counts={
+                **found.counts,
+                "bounced_or_blocked": found.stats.bounced + found.stats.blocked,
+            },
+            rows=ROWS,
+            series=series,
+            series_names=list(SERIES),
+            chart=chart,
+            warn=COMPLAINT_WARN,
+            block=COMPLAINT_BLOCK,
+        )
+
+    async def acknowledge(request: Request) -> Response:
+        slug = request.path_params["slug"]
+        try:
+            done = await run_in_threadpool(acknowledge_complaints, ctx, slug)
+        except NewsletterError as exc:
+            return PlainTextResponse(str(exc), 409, headers=PRIVATE)
+        return RedirectResponse(f"/staff/campaigns/{done.campaign}/report", 303, headers=PRIVATE)
+
+    return [
+        Route("/staff/reports", guard(ctx)(index), methods=["GET", "HEAD"]),
+        Route("/staff/campaigns/{slug}/report", guard(ctx)(report), methods=["GET", "HEAD"]),
+        Route(
+            "/staff/campaigns/{slug}/acknowledge-complaints",
+            guard(ctx, approver=True)(acknowledge),
+            methods=["POST"],
+        ),
+    ]

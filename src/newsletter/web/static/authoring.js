@@ -1,0 +1,161 @@
+// The campaign form's live preview and "add a row" buttons (staff/campaign_form.html).
+// Served from /static under `script-src 'self'`: no inline script, no build step, no CDN.
+// Without it the form still works: save shows problems beside fields, and the
+// "Preview in a new tab" button posts the same form to the same preview endpoint.
+"use strict";
+
+(function () {
+  const form = document.getElementById("campaign-form");
+  const target = document.getElementById("live-preview");
+  if (!form || !target) {
+    return;
+  }
+  const endpoint = form.dataset.livePreview;
+  const DEBOUNCE_MS = 400;
+  let timer = null;
+  let sent = 0;
+  let busy = false; // one preview in flight per page: the server renders every language
+  let again = false;
+
+  function ours(element) {
+    return element && (element.form === form || form.contains(element));
+  }
+
+  function schedule() {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(refresh, DEBOUNCE_MS);
+  }
+
+  async function refresh() {
+    if (busy) {
+      again = true; // typed while the last one renders: ask once more when it is back
+      return;
+    }
+    busy = true;
+    const mine = ++sent;
+    // The form as it stands, CSRF token included, urlencoded like a normal submit.
+    const body = new URLSearchParams(new FormData(form));
+    try {
+      const response = await fetch(endpoint, {
+        method: "POST",
+        body: body,
+        credentials: "same-origin",
+      });
+      const html = await response.text();
+      if (mine === sent) {
+        apply(html, response.ok);
+      }
+    } catch (error) {
+      // offline for a moment: the next keystroke tries again
+    } finally {
+      busy = false;
+      if (again) {
+        again = false;
+        refresh();
+      }
+    }
+  }
+
+  function apply(html, ok) {
+    const doc = new DOMParser().parseFromString(html, "text/html");
+    const fresh = doc.querySelector(".live-result");
+    if (!ok || !fresh) {
+      target.textContent = html.slice(0, 300);
+      return;
+    }
+    const old = target.querySelector(".frames");
+    if (!fresh.querySelector(".frames") && old) {
+      old.classList.add("stale"); // keep showing the last email that rendered
+      fresh.append(old);
+    }
+    placeProblems(fresh);
+    placeLatin(fresh);
+    target.replaceChildren(document.adoptNode(fresh));
+  }
+
+  function placeProblems(fresh) {
+    const byField = new Map();
+    fresh.querySelectorAll(".field-problems li").forEach(function (li) {
+      byField.set(li.dataset.field, li.textContent);
+    });
+    form.querySelectorAll("[data-error-for]").forEach(function (span) {
+      span.textContent = byField.get(span.dataset.errorFor) || "";
+    });
+  }
+
+  function placeLatin(fresh) {
+    const latin = new Map();
+    fresh.querySelectorAll(".latin li").forEach(function (li) {
+      latin.set(li.dataset.field, li.textContent);
+    });
+    form.querySelectorAll(".lang-sr-Latn input, .lang-sr-Latn textarea").forEach(function (el) {
+      el.placeholder = latin.get(el.name) || "";
+    });
+  }
+
+  // "Add a row": copy the list's last row under the next number, empty.
+  function addRow(button) {
+    const list = button.dataset.addItem;
+    const rows = Array.from(form.querySelectorAll("fieldset.item")).filter(function (row) {
+      return (row.dataset.item || "").replace(/\.\d+$/, "") === list;
+    });
+    const last = rows[rows.length - 1];
+    if (!last) {
+      return;
+    }
+    const from = last.dataset.item + ".";
+    const index = Number(last.dataset.item.slice(list.length + 1)) + 1;
+    const to = list + "." + index + ".";
+    const copy = last.cloneNode(true);
+    copy.dataset.item = list + "." + index;
+    copy.querySelectorAll("[name]").forEach(function (el) {
+      if (el.name.startsWith(from)) {
+        el.name = to + el.name.slice(from.length);
+      }
+      if (el.type === "checkbox") {
+        el.checked = false;
+      } else {
+        el.value = "";
+      }
+    });
+    copy.querySelectorAll("[data-error-for]").forEach(function (el) {
+      el.textContent = "";
+      if (el.dataset.errorFor.startsWith(from)) {
+        el.dataset.errorFor = to + el.dataset.errorFor.slice(from.length);
+      }
+    });
+    const legend = copy.querySelector("legend");
+    if (legend) {
+      legend.textContent = legend.textContent.replace(/\d+$/, String(index + 1));
+    }
+    last.after(copy);
+  }
+
+  form.querySelectorAll("button[data-add-item]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      addRow(button);
+    });
+  });
+
+  document.addEventListener("input", function (event) {
+    if (ours(event.target)) {
+      schedule();
+    }
+  });
+  document.addEventListener("change", function (event) {
+    if (ours(event.target)) {
+      schedule();
+    }
+  });
+  // Enter in the preview's own controls previews; it must not create the campaign.
+  document.querySelectorAll("[form='campaign-form']").forEach(function (el) {
+    el.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        refresh();
+      }
+    });
+  });
+  refresh();
+})();

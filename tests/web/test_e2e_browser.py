@@ -1,0 +1,513 @@
+"""Issue 7 end to end in a real browser: Debian's headless Chromium through Playwright, the app
+on a loopback port, a throw-away copy of the project with the sample data, the outbox transport.
+
+1. The staff scenario, on the app built here (frozen clock, 1 September 2015): an editor signs
+   in, creates a call for proposals in English and Serbian (Cyrillic typed, Latin generated),
+   watches the live preview follow the typing at phone width, test-sends it to the outbox (the
+   ledger stays empty) and is refused approval; an approver approves it, schedules it, sees the
+   timeline and finds it in the calendar for its month.
+2. The README path ("Done when"): the commands ``scripts/demo`` runs, then ``newsletter serve``
+   as its own process on the real clock; the sample approver that ``newsletter staff sample``
+   printed previews the Days of Clusters invitation in Serbian Cyrillic at phone width and
+   schedules it, and no file of the project changes.
+
+One browser for the module (launching one takes a second or two); each person gets their own
+browser context, so cookies are theirs. Every wait in the browser is Playwright's own
+(``expect`` with a timeout), never a fixed sleep. Any Content-Security-Policy violation fails
+the test: the pages carry no inline script or style. Never downloads a browser: without
+/usr/bin/chromium the tests are skipped with a loud reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import email
+import email.policy
+import hashlib
+import json
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import uvicorn
+import yaml
+from click.testing import CliRunner
+from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+from sqlalchemy import func, select
+from starlette.types import ASGIApp
+
+from newsletter.adapters.browser import CHROMIUM_ARGS, DEBIAN_CHROMIUM
+from newsletter.adapters.db.tables import deliveries
+from newsletter.bootstrap import build, build_scheduling
+from newsletter.cli import main
+from newsletter.services import staff
+from newsletter.services.context import Context
+from newsletter.web.app import create_app
+from tests.conftest import FrozenClock, make_settings
+from tests.services.test_sending import load_samples
+from tests.web.staff_helpers import APPROVER, EDITOR, PASSWORD, add_accounts
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+#: Playwright's waits: a live preview renders every language of the draft on a shared CPU.
+WAIT_MS = 20_000
+PLAYWRIGHT_EXPECT_MS = 5_000  # Playwright's own default, restored for the other modules
+DESKTOP: ViewportSize = {"width": 1600, "height": 1000}
+PHONE_WIDTH = 375
+
+SLUG = "bg-rs-second-call-2016"
+#: A call for proposals typed into the generated form: English and Serbian Cyrillic.
+FIELDS = {
+    "slug": SLUG,
+    "title": "Interreg-IPA Bulgaria–Serbia: second call 2016",
+    "subject.en": "Second call for proposals open",
+    "subject.sr-Cyrl": "Отворен други позив за предлоге пројеката",
+    "preheader.en": "€ 9.5 million for cross-border projects",
+    "preheader.sr-Cyrl": "9,5 милиона евра за прекограничне пројекте",
+    "copy.headline.en": "Second call",
+    "copy.headline.sr-Cyrl": "Други позив",
+    "copy.intro.en": "The second call of the programme is open.",
+    "copy.intro.sr-Cyrl": "Други позив програма је отворен.",
+    "copy.closing.en": "Submit your proposal in time.",
+    "copy.closing.sr-Cyrl": "Поднесите предлог на време.",
+    "content.programme.en": "Interreg-IPA CBC Bulgaria–Serbia",
+    "content.programme.sr-Cyrl": "Interreg-IPA програм Бугарска–Србија",
+    "content.call_number": "2",
+    "content.managing_authority.en": "Ministry of Regional Development and Public Works",
+    "content.managing_authority.sr-Cyrl": "Министарство регионалног развоја и јавних радова",
+    "content.opens": "2015-09-15",
+    "content.submission_deadline": "submission_deadline",
+    "content.budget": "9500000.00",
+    "content.currency": "EUR",
+    "content.eligible_area.en": "The Bulgaria–Serbia cross-border region",
+    "content.eligible_area.sr-Cyrl": "Прекогранични регион Бугарске и Србије",
+    "content.url": "https://interreg-ipa-bg-rs.example/second-call",
+    # content.submission_deadline must name a milestone.
+    "milestones.0.key": "submission_deadline",
+    "milestones.0.at": "2016-01-15T16:00",
+    "milestones.0.timezone": "Europe/Sofia",
+}
+#: A member of bg-rs-calls from audiences/members.csv who reads Serbian Cyrillic.
+CYRILLIC_MEMBER = "biljana.ilic@dental-tourism-cluster-beograd.example"
+
+
+# -- shared: the browser, a person in it, and what the pages must not do ---------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(DEBIAN_CHROMIUM).exists():
+        pytest.skip(f"BROWSER TESTS SKIPPED: no Chromium at {DEBIAN_CHROMIUM}")
+    expect.set_options(timeout=WAIT_MS)
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=DEBIAN_CHROMIUM, args=list(CHROMIUM_ARGS))
+        try:
+            yield launched
+        finally:
+            launched.close()
+            expect.set_options(timeout=PLAYWRIGHT_EXPECT_MS)
+
+
+class Person:
+    """One member of staff in their own browser context (their own cookies), noting every
+    console error so a Content-Security-Policy violation fails the test."""
+
+    def __init__(self, browser: Browser, base: str) -> None:
+        self.base = base
+        self.context = browser.new_context(viewport=DESKTOP)
+        self.context.set_default_timeout(WAIT_MS)
+        self.page = self.context.new_page()
+        self.console: list[str] = []
+        self.page.on(
+            "console", lambda m: self.console.append(m.text) if m.type == "error" else None
+        )
+
+    def sign_in(self, address: str, password: str) -> Page:
+        page = self.page
+        page.goto(f"{self.base}/staff")
+        expect(page).to_have_url(f"{self.base}/staff/login")  # no session: the sign-in page
+        page.fill("input[name=email]", address)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{self.base}/staff/campaigns")
+        expect(page.locator("header .who")).to_contain_text(address)
+        return page
+
+    def close(self) -> None:
+        self.context.close()
+        violations = [m for m in self.console if "Content Security Policy" in m]
+        assert not violations, violations
+
+
+def assert_fits_a_phone(page: Page, frame: str) -> None:
+    """The email in the phone preview frame is 375 px wide and does not scroll sideways:
+    ``document.documentElement.scrollWidth`` measured in that frame, not eyeballed. Measured
+    from the email's heading, so it is the email's document and not the blank one a new frame
+    starts with (every template has an h1)."""
+    heading = page.frame_locator(frame).locator("h1")
+    measure = (
+        "h => { const root = h.ownerDocument.documentElement;"
+        " return [root.clientWidth, root.scrollWidth]; }"
+    )
+    for attempt in range(3):
+        try:
+            client, scroll = heading.evaluate(measure)
+            break
+        except PlaywrightError:
+            # The live preview swapped in a new frame while we measured: measure that one.
+            if attempt == 2:
+                raise
+    assert client == PHONE_WIDTH, f"the phone frame is {client} px wide"
+    assert scroll <= PHONE_WIDTH, f"the phone preview scrolls sideways ({scroll} px)"
+
+
+def click(target: Locator) -> None:
+    """Scroll ``target`` into view, then click it.
+
+    Chromium runs sandboxed iframes - our email previews - in a process of their own
+    (the IsolateSandboxedIframes feature) and routes a mouse event by the compositor's hit-test
+    data. Playwright's click scrolls and presses in one go, before that data has caught up, so
+    on a page with preview frames the press can go to a frame that was under the pointer before
+    the scroll and the button never sees it (measured: 0 of 8 clicks on "Send test" arrived;
+    8 of 8 with the scroll first, or with that feature disabled). A person scrolls, then clicks.
+    """
+    target.scroll_into_view_if_needed()
+    target.click()
+
+
+@contextlib.contextmanager
+def serving(app: ASGIApp, sock: socket.socket) -> Iterator[None]:
+    """The app on ``sock`` in a uvicorn thread of this process."""
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)  # uvicorn has no "started" event to wait on
+    assert server.started, "the app did not start"
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+# -- 1. the staff scenario -------------------------------------------------------------------------
+
+
+@dataclass
+class Site:
+    base: str
+    ctx: Context
+    project: Path
+
+
+@pytest.fixture
+def site(project: Path, browser: Browser) -> Iterator[Site]:
+    """The app (with scheduling, as ``newsletter serve`` builds it) on a loopback port, over
+    the sample audiences, at 08:00 UTC on 1 September 2015."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    settings = make_settings(
+        project,
+        database={"url": f"sqlite:///{project / 'var' / 'e2e.db'}"},
+        web={"base_url": base},
+    )
+    ctx = build(settings, clock=FrozenClock())
+    load_samples(ctx, project)
+    add_accounts(ctx)
+    app = create_app(ctx, scheduling=lambda: build_scheduling(settings, ctx))
+    try:
+        with serving(app, sock):
+            yield Site(base, ctx, project)
+    finally:
+        ctx.close()
+
+
+def ledger_rows(ctx: Context) -> int:
+    engine = ctx.ledger.engine  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(deliveries)).scalar_one())
+
+
+def test_editor_drafts_a_call_and_an_approver_schedules_it(browser: Browser, site: Site) -> None:
+    base, ctx = site.base, site.ctx
+    assert ledger_rows(ctx) == 0
+
+    # -- the editor creates the call from its kind, in en + sr-Cyrl (+ the generated sr-Latn)
+    editor = Person(browser, base)
+    page = editor.sign_in(EDITOR, PASSWORD)
+    page.get_by_role("link", name="call for proposals", exact=True).click()
+    page.wait_for_url(f"{base}/staff/campaigns/new?kind=call_for_proposals")
+    expect(page.locator("input[name=languages][value=en]")).to_be_checked()
+    page.select_option("select[name=audience]", "bg-rs-calls")
+    page.check("input[name=languages][value=sr-Cyrl]")
+    page.check("input[name=languages][value=sr-Latn]")
+    for name, value in FIELDS.items():
+        page.fill(f'[name="{name}"]', value)
+
+    phone = "#live-preview .frame-phone iframe"
+    live = page.frame_locator(phone)
+    status = page.locator("#live-preview .live-status")
+    expect(live.locator("h1")).to_have_text("Second call", timeout=WAIT_MS)
+    expect(status).to_contain_text("members would receive it now")
+    # Typed key by key, as a person types: the email follows.
+    headline = page.locator('[name="copy.headline.en"]')
+    headline.press("End")
+    headline.press_sequentially(" for proposals")
+    expect(live.locator("h1")).to_have_text("Second call for proposals", timeout=WAIT_MS)
+    expect(page.get_by_test_id("preview-text")).to_contain_text("Second call for proposals")
+    assert_fits_a_phone(page, phone)
+
+    # Serbian Cyrillic at phone width.
+    page.select_option('[data-testid="preview-language"]', "sr-Cyrl")
+    expect(status).to_contain_text("sr-Cyrl")
+    expect(live.locator("h1")).to_have_text("Други позив", timeout=WAIT_MS)
+    assert_fits_a_phone(page, phone)
+
+    # The Latin column shows what is generated from the Cyrillic, and its preview uses it.
+    latin_headline = page.locator('[name="copy.headline.sr-Latn"]')
+    expect(latin_headline).to_be_visible()
+    expect(latin_headline).to_have_attribute("placeholder", "Drugi poziv", timeout=WAIT_MS)
+    expect(page.locator('[name="subject.sr-Latn"]')).to_have_attribute(
+        "placeholder", "Otvoren drugi poziv za predloge projekata"
+    )
+    page.select_option('[data-testid="preview-language"]', "sr-Latn")
+    expect(live.locator("h1")).to_have_text("Drugi poziv", timeout=WAIT_MS)
+    assert_fits_a_phone(page, phone)
+
+    # As a chosen member, in the member's own language.
+    page.select_option('[data-testid="preview-language"]', "")
+    page.fill('[data-testid="preview-member"]', CYRILLIC_MEMBER)
+    expect(live.locator("h1")).to_have_text("Други позив", timeout=WAIT_MS)
+
+    click(page.get_by_test_id("create"))
+    page.wait_for_url(f"{base}/staff/campaigns/{SLUG}")
+    expect(page.locator("h1")).to_have_text(FIELDS["title"])
+    expect(page.locator(".meta .state")).to_have_text("draft")
+    expect(page.locator("nav.languages > *")).to_have_text(["en", "sr-Cyrl", "sr-Latn"])
+
+    # -- test send of the Cyrillic version to the editor's own address: outbox, not ledger
+    click(page.locator("nav.languages").get_by_role("link", name="sr-Cyrl", exact=True))
+    page.wait_for_url(f"{base}/staff/campaigns/{SLUG}?lang=sr-Cyrl")
+    expect(page.get_by_test_id("subject")).to_have_text(FIELDS["subject.sr-Cyrl"])
+    expect(page.locator(f"input[name=to][value='{EDITOR}']")).to_be_checked()
+    click(page.get_by_role("button", name="Send test"))
+    expect(page.locator("[role=status]")).to_have_text(f"Test sent to {EDITOR} (outbox).")
+    sent = sorted((site.project / "var" / "outbox" / SLUG / "main").glob("*.eml"))
+    assert [p.name.startswith("test-") for p in sent] == [True]
+    message = email.message_from_bytes(sent[0].read_bytes(), policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    assert str(message["Subject"]) == f"[TEST] {FIELDS['subject.sr-Cyrl']}"
+    assert EDITOR in str(message["To"])
+    assert ledger_rows(ctx) == 0  # a test is planned, claimed and recorded nowhere
+
+    # -- an editor may not approve: no button, and the request itself is refused
+    expect(page.locator("text=Only an approver can approve.")).to_be_visible()
+    expect(page.locator("button:has-text('Approve')")).to_have_count(0)
+    csrf = page.locator("input[name=csrf]").first.get_attribute("value")
+    refused = page.request.post(f"{base}/staff/campaigns/{SLUG}/approve", form={"csrf": csrf or ""})
+    assert (refused.status, refused.text()) == (403, "only an approver may do this")
+    assert staff.approval_of(ctx, SLUG) is None
+    editor.close()
+
+    # -- the approver approves and schedules: the chain appears as a timeline
+    approver = Person(browser, base)
+    page = approver.sign_in(APPROVER, PASSWORD)
+    row = page.locator("table.campaigns tr", has=page.locator(f"a[href='/staff/campaigns/{SLUG}']"))
+    expect(row.locator(".state")).to_have_text("draft")
+    row.locator("a").first.click()
+    page.wait_for_url(f"{base}/staff/campaigns/{SLUG}")
+    click(page.get_by_role("button", name="Approve this version"))
+    expect(page.locator("text=Approved as it is now.")).to_be_visible()
+    expect(page.locator(".meta")).to_contain_text(f"approved by {APPROVER}")
+    expect(page.locator(".meta .state")).to_have_text("approved")
+    # Tuesday 8 September 2015, 10:00 in Belgrade (UTC+2 in summer) = 08:00 UTC.
+    page.fill("form.schedule input[name=at]", "2015-09-08T10:00")
+    page.fill("form.schedule input[name=zone]", "Europe/Belgrade")
+    click(page.locator("form.schedule button[type=submit]"))
+    expect(page.locator("[role=status]")).to_have_text(
+        "Scheduled: main at 2015-09-08 08:00 UTC.", timeout=WAIT_MS
+    )
+    timeline = page.locator("ol.timeline li")
+    # A campaign made in the browser has no reminder steps (the form has no reminder editor):
+    # its chain is the announcement.
+    expect(timeline).to_have_count(1)
+    expect(timeline.first).to_have_text(re.compile(r"2015-09-08 08:00 UTC\s+main\s+scheduled"))
+
+    # -- the calendar of its month shows it on its local day
+    click(page.locator("header nav").get_by_role("link", name="Calendar"))
+    page.wait_for_url(f"{base}/staff/calendar")
+    page.fill("input[name=month]", "2015-09")
+    page.fill("input[name=tz]", "Europe/Belgrade")
+    page.click("nav.months button[type=submit]")
+    page.wait_for_url(re.compile(r".*/staff/calendar\?month=2015-09&tz=Europe%2FBelgrade$"))
+    expect(page.locator("h1")).to_contain_text("2015")
+    entry = f"a.item[href='/staff/campaigns/{SLUG}']"
+    day = page.locator("table.calendar td.day.busy", has=page.locator(entry))
+    expect(day).to_have_count(1)
+    expect(day.locator(".date")).to_have_text("8")  # Tuesday 8 September, local time
+    expect(day.locator(entry)).to_have_text(f"10:00 {SLUG}")
+    agenda = page.locator("table.agenda tr", has=page.locator(f"a[href='/staff/campaigns/{SLUG}']"))
+    expect(agenda).to_have_count(1)
+    expect(agenda.locator(".state")).to_have_text("scheduled")
+    expect(agenda.locator("td.when")).to_contain_text("2015-09-08 10:00")
+    approver.close()
+
+
+# -- 2. the README path ---------------------------------------------------------------------------
+
+DOC = "days-of-clusters-2015"
+ZONE = "Europe/Belgrade"
+
+
+@dataclass
+class Demo:
+    base: str
+    project: Path
+    approver: str
+    password: str
+
+
+def run_cli(project: Path, *args: str) -> str:
+    """One ``newsletter`` command in this process (the same code as the script, without an
+    interpreter start per command), from the project folder's config."""
+    result = CliRunner().invoke(
+        main, ["--config", str(project / "config.yaml"), *args], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def files_of(project: Path) -> dict[str, str]:
+    """Every file the user owns (everything but var/), by content hash."""
+    return {
+        str(p.relative_to(project)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(project.rglob("*"))
+        if p.is_file() and p.relative_to(project).parts[0] != "var"
+    }
+
+
+def wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"newsletter serve exited: {log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.1)  # starting: imports, the migration check, the scheduler
+    raise AssertionError(f"newsletter serve did not answer: {log.read_text(errors='replace')}")
+
+
+@pytest.fixture
+def demo(project: Path, browser: Browser) -> Iterator[Demo]:
+    """``scripts/demo`` in the project copy: the same commands, then ``newsletter serve``."""
+    executable = Path(sys.executable).parent / "newsletter"
+    if not executable.exists():
+        pytest.skip(f"no newsletter command next to {sys.executable}")
+    run_cli(project, "db", "upgrade")
+    for csv in sorted((project / "audiences").glob("*.csv")):
+        run_cli(project, "members", "import", str(csv))
+    for campaign in sorted((project / "campaigns").glob("*.yaml")):
+        run_cli(project, "campaigns", "validate", str(campaign))
+        run_cli(project, "campaigns", "send", str(campaign), "--yes")
+    printed = run_cli(project, "staff", "sample")
+    # What the user reads off the terminal: the approver's address and the password.
+    approver = re.search(r"^\s+approver\s+(\S+@\S+)", printed, re.MULTILINE)
+    password = re.search(r"^\s+password\s+(\S+)$", printed, re.MULTILINE)
+    assert approver and password, printed
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # serve binds it again at once (SO_REUSEADDR); loopback, nobody else asks
+    log = project / "var" / "serve.log"
+    with log.open("wb") as out:  # a file, not a pipe: uvicorn's request log must never block
+        process = subprocess.Popen(
+            [str(executable), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=project,  # as the README runs it: ./config.yaml, var/ beside it
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(f"{base}/healthz", process, log)
+        yield Demo(base, project, approver.group(1), password.group(1))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            code = process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+            raise
+        # README: SIGTERM lets the requests and the scheduler finish, then exits 0.
+        assert code == 0, log.read_text(errors="replace")
+
+
+def test_readme_path_preview_in_serbian_cyrillic_at_phone_width_and_schedule(
+    browser: Browser, demo: Demo
+) -> None:
+    before = files_of(demo.project)
+    document = yaml.safe_load((demo.project / "campaigns" / f"{DOC}.yaml").read_text("utf-8"))
+    subject = document["subject"]["sr-Cyrl"]
+    reminders = [r["key"] for r in document["reminders"]]
+
+    user = Person(browser, demo.base)
+    page = user.sign_in(demo.approver, demo.password)
+    page.click(f"a[href='/staff/campaigns/{DOC}']")
+    page.wait_for_url(f"{demo.base}/staff/campaigns/{DOC}")
+    click(page.locator("nav.languages").get_by_role("link", name="sr-Cyrl", exact=True))
+    page.wait_for_url(f"{demo.base}/staff/campaigns/{DOC}?lang=sr-Cyrl")
+
+    expect(page.get_by_test_id("subject")).to_have_text(subject)
+    expect(page.get_by_test_id("subject")).to_be_visible()
+    frame = ".frame-phone iframe"
+    expect(page.frame_locator(frame).locator("body")).to_contain_text("Дани кластера")
+    assert_fits_a_phone(page, frame)
+
+    # Nothing goes out unapproved: approve this version, then schedule it a week from now.
+    click(page.get_by_role("button", name="Approve this version"))
+    expect(page.locator("text=Approved as it is now.")).to_be_visible()
+    local_day = dt.datetime.now(ZoneInfo(ZONE)).date() + dt.timedelta(days=7)
+    page.fill("form.schedule input[name=at]", f"{local_day.isoformat()}T10:00")
+    page.fill("form.schedule input[name=zone]", ZONE)
+    click(page.locator("form.schedule button[type=submit]"))
+    expect(page.locator("[role=status]")).to_contain_text("Scheduled: main at", timeout=WAIT_MS)
+    timeline = page.locator("ol.timeline li")
+    main_step = timeline.filter(has_text=re.compile(r"\bmain\b"))
+    expect(main_step).to_have_count(1)
+    expect(main_step.locator(".state")).to_have_text("scheduled")
+    # The early-bird chain is drawn too: its steps fell in 2015, so on today's clock they
+    # are skipped, each with its reason.
+    for key in reminders:
+        step = timeline.filter(has_text=key)
+        expect(step).to_have_count(1)
+        expect(step.locator(".state")).to_have_text("skipped")
+        expect(step).to_contain_text("its time had already passed")
+    user.close()
+
+    # The command line sees what the browser scheduled; no file was touched.
+    rows = json.loads(run_cli(demo.project, "schedule", "timeline", "--json"))
+    mains = [r for r in rows if (r["campaign"], r["step"]) == (DOC, "main")]
+    assert [r["state"] for r in mains] == ["scheduled"]
+    assert files_of(demo.project) == before
