@@ -5,6 +5,8 @@ pinned so an upgrade that changes it is noticed (reliability SCH-03, SCH-04, TZ-
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,7 +23,9 @@ from newsletter.bootstrap import build, build_scheduling
 from newsletter.config import Settings
 from newsletter.domain.recurrence import CronRule
 from newsletter.domain.schedule import ScheduleEntry, ScheduleKind
+from newsletter.services.context import Context
 from newsletter.services.scheduling_ports import Scheduling
+from newsletter.services.sending import SendReport
 
 UTC = dt.UTC
 NOW = dt.datetime(2015, 9, 1, 7, 0, tzinfo=UTC)
@@ -115,6 +119,38 @@ def test_a_scheduler_that_lost_its_lease_stops_at_once(sched: Scheduling) -> Non
         assert lost == ["old"] and not rt.leading
     finally:
         rt.stop()
+
+
+def test_stopping_while_a_dispatch_is_sending_finishes_that_send_then_stops(
+    sched: Scheduling,
+) -> None:
+    """SIGTERM in the middle of a send: APScheduler's shutdown waits for the dispatch while
+    holding its job-store lock, and the dispatch re-arms its wake-up when the send returns.
+    Both must finish (a CI run once waited 60 s for a scheduler that never did)."""
+    due = ScheduleEntry("days-of-clusters-2015", "main", ScheduleKind.SEND, NOW, "UTC")
+    later = ScheduleEntry("later", "main", ScheduleKind.SEND, FAR, "UTC")  # to re-arm for
+    sched.store.save([due, later], now=NOW)
+    sending, release = threading.Event(), threading.Event()
+
+    def slow_send(_ctx: Context, campaign: str, step: str, _only: object) -> SendReport:
+        sending.set()
+        assert release.wait(30)
+        return SendReport(campaign, step, "outbox", sent=1)
+
+    rt = runtime(sched, "leader")
+    rt.send = slow_send
+    rt.start()  # the row is due (2015): the wake-up fires at once, in APScheduler's thread
+    assert sending.wait(30), "the dispatch never started"
+    stopper = threading.Thread(target=rt.stop, daemon=True)
+    stopper.start()
+    time.sleep(0.3)  # let shutdown take the job-store lock and wait for the running job
+    release.set()
+    stopper.join(30)
+    assert not stopper.is_alive(), "stop() never returned: shutdown and the dispatch deadlocked"
+    assert not rt.leading
+    sent, waiting = sched.store.entries()
+    assert (sent.campaign, sent.state.value) == ("days-of-clusters-2015", "sent")
+    assert waiting.state.value == "scheduled"  # the send in progress was finished and recorded
 
 
 # -- the installed APScheduler's cron behaviour -------------------------------------------------

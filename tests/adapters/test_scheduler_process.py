@@ -55,7 +55,7 @@ def wait_for(check: object, what: str, timeout: float = 120) -> None:
 
 
 def tails(logs: Path) -> dict[str, str]:
-    return {log.name: log.read_text()[-2000:] for log in sorted(logs.glob("*.log"))}
+    return {log.name: log.read_text()[-6000:] for log in sorted(logs.glob("*.log"))}
 
 
 def test_sigkill_restart_and_two_schedulers(
@@ -111,6 +111,10 @@ def test_sigkill_restart_and_two_schedulers(
         try:
             codes = [proc.wait(timeout=60) for proc in pair]
         except subprocess.TimeoutExpired as exc:  # say what the stuck process was doing
+            for proc in pair:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGUSR1)  # faulthandler: every thread's stack
+            time.sleep(2)
             raise AssertionError(tails(logs)) from exc
         assert codes == [0, 0], tails(logs)
     finally:

@@ -73,6 +73,12 @@ class SchedulerRuntime:
         self.holder = lease.holder
         self.leading = False
         self._busy = threading.Lock()
+        # APScheduler's shutdown(wait=True) holds its job-store lock while it waits for the
+        # running jobs, and add_job/remove_job take that lock: a dispatch re-arming its wake-up
+        # during shutdown would wait for shutdown, which waits for it (a SIGTERM that never
+        # finished). Re-arming and "stop leading" are therefore serialised by this lock, and
+        # nothing re-arms once we no longer lead.
+        self._arming = threading.Lock()
         self._armed: dt.datetime | None = None
         self.scheduler: BackgroundScheduler | None = None
 
@@ -107,7 +113,8 @@ class SchedulerRuntime:
 
     def stop(self, *, wait: bool = True) -> None:
         """Graceful: a dispatch in progress finishes (its rows are committed), then we let go."""
-        self.leading = False
+        with self._arming:  # after this no job touches the job store (see __init__)
+            self.leading = False
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=wait)
         _RUNTIMES.pop(self.holder, None)
@@ -162,15 +169,16 @@ class SchedulerRuntime:
             self._busy.release()
 
     def _arm(self, at: dt.datetime | None, *, force: bool = False) -> None:
-        if at == self._armed and not force:
-            return
-        assert self.scheduler is not None
-        self._armed = at
-        if at is None:
-            with contextlib.suppress(JobLookupError):  # it may have fired and gone already
-                self.scheduler.remove_job(DISPATCH)
-            return
-        self._add(DISPATCH, "date", run_date=at, misfire_grace_time=None)
+        with self._arming:
+            if not self.leading or (at == self._armed and not force):
+                return
+            assert self.scheduler is not None
+            self._armed = at
+            if at is None:
+                with contextlib.suppress(JobLookupError):  # it may have fired and gone already
+                    self.scheduler.remove_job(DISPATCH)
+                return
+            self._add(DISPATCH, "date", run_date=at, misfire_grace_time=None)
 
     def _add(self, job_id: str, trigger: str, **options: object) -> None:
         assert self.scheduler is not None

@@ -4,6 +4,7 @@ scheduler run|status`` (the one process that sends scheduled work)."""
 from __future__ import annotations
 
 import datetime as dt
+import faulthandler
 import logging
 import os
 import signal
@@ -214,6 +215,9 @@ def scheduler_run(state: State, holder: str | None) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     process, ctx = scheduler_process(state.settings, holder=holder)
 
+    # `kill -USR1 <pid>` prints every thread's stack to stderr: how to see what a scheduler
+    # that does not stop is waiting for, without stopping it.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     stop = stop_handler(process.stopping)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
