@@ -2,10 +2,11 @@
 on a loopback port, a throw-away copy of the project with the sample data, the outbox transport.
 
 1. The staff scenario, on the app built here (frozen clock, 1 September 2015): an editor signs
-   in, creates a call for proposals in English and Serbian (Cyrillic typed, Latin generated),
-   watches the live preview follow the typing at phone width, test-sends it to the outbox (the
-   ledger stays empty) and is refused approval; an approver approves it, schedules it, sees the
-   timeline and finds it in the calendar for its month.
+   in, creates a call for proposals in English and Serbian (Cyrillic typed, Latin generated)
+   with a reminder a week before its deadline, watches the live preview follow the typing at
+   phone width (the reminder previewed too), test-sends it to the outbox (the ledger stays
+   empty) and is refused approval; an approver approves it, schedules it, sees the timeline
+   (announcement and reminder) and finds it in the calendar for its month.
 2. The README path ("Done when"): the commands ``scripts/demo`` runs, then ``newsletter serve``
    as its own process on the real clock; the sample approver that ``newsletter staff sample``
    printed previews the Days of Clusters invitation in Serbian Cyrillic at phone width and
@@ -100,6 +101,19 @@ FIELDS = {
     "milestones.0.key": "submission_deadline",
     "milestones.0.at": "2016-01-15T16:00",
     "milestones.0.timezone": "Europe/Sofia",
+    # A reminder a week before the deadline, written in the form (no campaign file).
+    "reminders.0.key": "submission-7d",
+    "reminders.0.milestone": "submission_deadline",
+    "reminders.0.before": "7 days",
+    "reminders.0.at_time": "09:00",
+    "reminders.0.subject.en": "One week left to submit to the second call",
+    "reminders.0.subject.sr-Cyrl": "Још недељу дана за предлоге на други позив",
+    "reminders.0.preheader.en": "The second call closes on 15 January 2016 at 16:00.",
+    "reminders.0.preheader.sr-Cyrl": "Други позив се затвара 15. јануара 2016. у 16:00.",
+    "reminders.0.copy.headline.en": "One week left",
+    "reminders.0.copy.headline.sr-Cyrl": "Још недељу дана",
+    "reminders.0.copy.body.en": "Submit your proposal by 15 January 2016, 16:00 Sofia time.",
+    "reminders.0.copy.body.sr-Cyrl": "Поднесите предлог до 15. јануара 2016. у 16:00 (Софија).",
 }
 #: A member of bg-rs-calls from audiences/members.csv who reads Serbian Cyrillic.
 CYRILLIC_MEMBER = "biljana.ilic@dental-tourism-cluster-beograd.example"
@@ -296,6 +310,12 @@ def test_editor_drafts_a_call_and_an_approver_schedules_it(browser: Browser, sit
     page.select_option('[data-testid="preview-language"]', "")
     page.fill('[data-testid="preview-member"]', CYRILLIC_MEMBER)
     expect(live.locator("h1")).to_have_text("Други позив", timeout=WAIT_MS)
+    # The reminder written in the form, previewed as its own email.
+    page.select_option('[data-testid="preview-step"]', "submission-7d")
+    expect(live.locator("h1")).to_have_text("Још недељу дана", timeout=WAIT_MS)
+    assert_fits_a_phone(page, phone)
+    page.select_option('[data-testid="preview-step"]', "main")
+    expect(live.locator("h1")).to_have_text("Други позив", timeout=WAIT_MS)
 
     click(page.get_by_test_id("create"))
     page.wait_for_url(f"{base}/staff/campaigns/{SLUG}")
@@ -343,13 +363,17 @@ def test_editor_drafts_a_call_and_an_approver_schedules_it(browser: Browser, sit
     page.fill("form.schedule input[name=zone]", "Europe/Belgrade")
     click(page.locator("form.schedule button[type=submit]"))
     expect(page.locator("[role=status]")).to_have_text(
-        "Scheduled: main at 2015-09-08 08:00 UTC.", timeout=WAIT_MS
+        "Scheduled: main at 2015-09-08 08:00 UTC, submission-7d at 2016-01-08 07:00 UTC.",
+        timeout=WAIT_MS,
     )
     timeline = page.locator("ol.timeline li")
-    # A campaign made in the browser has no reminder steps (the form has no reminder editor):
-    # its chain is the announcement.
-    expect(timeline).to_have_count(1)
+    # The chain: the announcement, then the reminder written in the form, 7 days before the
+    # deadline at 09:00 Sofia time (UTC+2 in winter) = 07:00 UTC on 8 January 2016.
+    expect(timeline).to_have_count(2)
     expect(timeline.first).to_have_text(re.compile(r"2015-09-08 08:00 UTC\s+main\s+scheduled"))
+    expect(timeline.nth(1)).to_have_text(
+        re.compile(r"2016-01-08 07:00 UTC\s+submission-7d\s+scheduled")
+    )
 
     # -- the calendar of its month shows it on its local day
     click(page.locator("header nav").get_by_role("link", name="Calendar"))

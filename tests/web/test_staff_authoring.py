@@ -187,6 +187,47 @@ def test_an_edit_withdraws_the_approval(client: TestClient, ctx: Context) -> Non
     assert stale.status_code == 400 and "after you opened it" in stale.text
 
 
+def test_a_reminder_chain_is_written_in_the_form_and_previewed_step_by_step(
+    client: TestClient, ctx: Context
+) -> None:
+    csrf = sign_in(client, EDITOR)
+    page = client.get(NEW).text
+    for name in ("reminders.0.key", "reminders.0.before", "reminders.0.copy.body.sr-Cyrl"):
+        assert f'name="{name}"' in page, name
+    assert 'type="time" name="reminders.0.at_time"' in page
+    assert 'data-add-item="reminders"' in page and '<datalist id="segments">' in page
+    row = {
+        "reminders.0.key": "deadline-7d",
+        "reminders.0.milestone": "deadline",
+        "reminders.0.before": "7 days",
+        "reminders.0.at_time": "09:30",
+        "reminders.0.subject.en": "One week left for the second call",
+        "reminders.0.subject.sr-Cyrl": "Још недељу дана за други позив",
+        "reminders.0.copy.headline.en": "One week left",
+        "reminders.0.copy.headline.sr-Cyrl": "Још недељу дана",
+        "reminders.0.copy.body.en": "Submit your proposal by 1 March.",
+        "reminders.0.copy.body.sr-Cyrl": "Пошаљите предлог до 1. марта.",
+    }
+    bad = client.post(NEW, data=call_form(csrf, **(row | {"reminders.0.milestone": "opening"})))
+    assert bad.status_code == 400
+    assert 'data-error-for="reminders.0.milestone">no milestone &#39;opening&#39;' in bad.text
+    live = client.post(
+        "/staff/campaigns/preview",
+        data=call_form(csrf, **row, preview_step="deadline-7d", preview_language="sr-Latn"),
+    )
+    assert "Još nedelju dana za drugi poziv" in live.text  # the reminder, in generated Latin
+    frame = client.get(frame_url(live.text)).text
+    assert "Pošaljite predlog do 1. marta." in frame
+    assert client.post(NEW, data=call_form(csrf, **row)).status_code == 303
+    (step,) = ctx.catalog.campaign("second-call")[0].reminders
+    assert (step.key, step.milestone, step.before.days) == ("deadline-7d", "deadline", 7)
+    sent = composing.preview(ctx, "second-call", language="sr-Latn", step="deadline-7d")
+    assert frame == sent.html  # the preview is the reminder as it will be sent
+    edit = client.get("/staff/campaigns/second-call/edit").text
+    assert 'name="reminders.0.before" value="7 days"' in edit
+    assert '<option value="deadline-7d">reminder deadline-7d</option>' in edit
+
+
 class Submitted(HTMLParser):
     """What a browser posts for the campaign form: inputs, checked boxes, textareas, the
     selected options (only what the form owns: not the preview's own controls)."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newsletter.domain.campaigns import CampaignDefinition
+from newsletter.domain.campaigns import MAIN_STEP, CampaignDefinition
 from newsletter.domain.segments import Segment
 from newsletter.errors import CampaignError, NewsletterError
 from newsletter.rendering.calendar import Revision
@@ -199,11 +199,18 @@ class DraftPreview:
 
 
 def preview_draft(
-    ctx: Context, draft: CampaignDefinition, *, language: str | None, email: str | None
+    ctx: Context,
+    draft: CampaignDefinition,
+    *,
+    language: str | None,
+    email: str | None,
+    step: str = MAIN_STEP,
 ) -> DraftPreview:
     """The email for ``draft`` in ``language`` (for the member with ``email``, or the sample
     reader), with every problem :func:`composing.validate_campaign` finds in the draft.
-    Without a language of the draft: the member's own variant, else the default language."""
+    Without a language of the draft: the member's own variant, else the default language.
+    ``step``: a reminder's key to see that reminder (an unknown key shows the announcement)."""
+    step = step if step in draft.step_keys() else MAIN_STEP
     as_saved = draft_context(ctx, draft)
     lang = language if language in draft.languages else None
     member = ctx.members.facts(email) if email and lang is None else None
@@ -213,11 +220,13 @@ def preview_draft(
     result.problems.extend(p.removeprefix(f"draft:{draft.slug}: ") for p in validation.problems)
     result.audience = validation.audience
     try:
-        result.message = composing.preview(as_saved, draft.slug, email=email or None, language=lang)
+        result.message = composing.preview(
+            as_saved, draft.slug, email=email or None, language=lang, step=step
+        )
     except NewsletterError as exc:
         result.problems.append(str(exc))
         if email:  # an unknown member: still show the email, to the sample reader
             with contextlib.suppress(NewsletterError):
-                result.message = composing.preview(as_saved, draft.slug, language=lang)
+                result.message = composing.preview(as_saved, draft.slug, language=lang, step=step)
     result.problems = list(dict.fromkeys(result.problems))  # compose errors come twice
     return result

@@ -53,12 +53,12 @@ KIND_LABELS: dict[str, str] = {
 }
 
 
-class _Copy(BaseModel):
+class TemplateCopy(BaseModel):
     # Keys a template does not read are kept (a file may carry more than the form shows).
     model_config = ConfigDict(extra="allow", frozen=True)
 
 
-class InvitationCopy(_Copy):
+class InvitationCopy(TemplateCopy):
     """templates/conference_invitation.mjml.j2"""
 
     kicker: Text
@@ -68,7 +68,7 @@ class InvitationCopy(_Copy):
     closing: Text
 
 
-class CallCopy(_Copy):
+class CallCopy(TemplateCopy):
     """templates/call_for_proposals.mjml.j2"""
 
     headline: Text
@@ -78,13 +78,21 @@ class CallCopy(_Copy):
     button: Text | None = None
 
 
-class LetterCopy(_Copy):
+class LetterCopy(TemplateCopy):
     """templates/letter.mjml.j2"""
 
     headline: Text | None = None
 
 
-COPY_MODELS: dict[str, type[_Copy]] = {
+class ReminderCopy(TemplateCopy):
+    """templates/deadline_reminder.mjml.j2 (each reminder step of a chain)"""
+
+    headline: Text
+    body: list[Text] = Field(min_length=1)
+    button: Text | None = None
+
+
+COPY_MODELS: dict[str, type[TemplateCopy]] = {
     "conference_invitation": InvitationCopy,
     "call_for_proposals": CallCopy,
     "letter": LetterCopy,
@@ -92,7 +100,8 @@ COPY_MODELS: dict[str, type[_Copy]] = {
 }
 
 #: Widgets: text, lines (one item per line), date, datetime, int, decimal, currency, url,
-#: zone, milestone, choices (checkboxes), group (a nested model), list (repeatable groups).
+#: zone, milestone, choices (checkboxes), group (a nested model), list (repeatable groups);
+#: for reminder rows also before (a duration), time and segment.
 SCALAR_HELP = {
     "lines": "one per line",
     "decimal": "e.g. 12687304.24",
@@ -100,6 +109,9 @@ SCALAR_HELP = {
     "zone": "IANA time zone, e.g. Europe/Belgrade",
     "milestone": "the key of a milestone below",
     "url": "https://…",
+    "before": "e.g. 3 days, or 12 hours (elapsed time; then At does not apply)",
+    "time": "in the milestone's time zone; 09:00 if empty",
+    "segment": "e.g. members already registered (optional)",
 }
 
 
@@ -205,6 +217,10 @@ def content_fields(kind: str) -> tuple[FormField, ...]:
 def copy_fields(kind: str) -> tuple[FormField, ...]:
     """Every part of a template's prose is written per language."""
     return walk(COPY_MODELS[kind], translated=True)
+
+
+def reminder_copy_fields() -> tuple[FormField, ...]:
+    return walk(ReminderCopy, translated=True)
 
 
 def milestone_fields() -> tuple[FormField, ...]:

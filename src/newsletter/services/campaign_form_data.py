@@ -3,7 +3,8 @@
 Form names follow the document: ``slug``, ``title``, ``languages`` (one value per checked box),
 ``subject.<lang>``, ``copy.<part>.<lang>``, ``content.<field>`` and ``content.<field>.<lang>``,
 list items as ``content.<field>.<index>.<subfield>``, milestones as ``milestones.<index>.key``,
-``.at``, ``.timezone`` and ``.label.<lang>``. Values arrive as ``name -> [values]`` (what an
+``.at``, ``.timezone`` and ``.label.<lang>``, reminder steps as ``reminders.<index>.<...>``
+(newsletter.services.campaign_form_reminders). Values arrive as ``name -> [values]`` (what an
 HTML form posts), so this module needs no web framework.
 
 Serbian Latin: an ``sr-Latn`` input left empty, or holding exactly the Latin generated from the
@@ -15,7 +16,7 @@ stored once (a proper name), as a campaign file would write it.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,15 +29,23 @@ from newsletter.domain.serbian import to_latin, to_latin_deep
 from newsletter.services.campaign_form import (
     TEMPLATES,
     FormField,
+    ReminderCopy,
     content_fields,
     copy_fields,
     milestone_fields,
+    reminder_copy_fields,
 )
 from newsletter.services.campaign_form_problems import TOP_LEVEL, copy_problems, form_name, names
+from newsletter.services.campaign_form_reminders import (
+    ReminderRows,
+    parse_reminders,
+    reminder_values,
+)
 
 Values = Mapping[str, Sequence[str]]
-#: Document keys the form writes; everything else (reminders, fallbacks, categories, ...) is
-#: kept from the campaign being edited.
+#: Document keys the form writes; everything else (fallbacks, categories, template, ...) is
+#: kept from the campaign being edited. ``reminders`` too when the form posts no reminder rows
+#: at all (a form without that part); a form with every row cleared removes them.
 OWNED = frozenset(
     {"slug", "title", "kind", "audience", "topic", "languages", "default_language", "subject"}
     | {"preheader", "copy", "content", "milestones"}
@@ -65,6 +74,11 @@ def values_of(document: Mapping[str, Any]) -> dict[str, list[str]]:
     _flatten(content_fields(kind), document.get("content") or {}, "content", langs, out)
     for i, (key, m) in enumerate((document.get("milestones") or {}).items()):
         _flatten(milestone_fields(), {"key": key, **m}, f"milestones.{i}", langs, out)
+
+    def row(fields: Sequence[FormField], data: Mapping[str, Any], prefix: str, o: Any) -> None:
+        _flatten(fields, data, prefix, langs, o)
+
+    reminder_values(document, row, out)
     return out
 
 
@@ -207,7 +221,7 @@ def parse_form(values: Values, base: Mapping[str, Any] | None = None) -> ParsedF
         table = _translated(values, part, FormField(part, part, "text"), langs)
         if table:
             doc[part] = table
-    copy = _copy(values, kind, langs, base.get("copy") or {})
+    copy = copy_block(values, copy_fields(kind), "copy", langs, base.get("copy") or {})
     if copy:
         doc["copy"] = copy
     doc["content"] = _parse(content_fields(kind), values, "content", langs, base.get("content"))
@@ -227,31 +241,67 @@ def parse_form(values: Values, base: Mapping[str, Any] | None = None) -> ParsedF
         milestones[key], where[key] = rest, i
     if milestones:
         doc["milestones"] = milestones
+    rows = list(range(len(doc.get("reminders") or [])))  # kept as they were, unless posted
+    if any(k.startswith("reminders.") for k in values):
+        found = _reminders(values, langs, base.get("reminders") or [], milestones)
+        errors.update(found.errors)
+        doc.pop("reminders", None)
+        if found.steps:
+            doc["reminders"] = found.steps
+        rows = found.rows
     parsed = ParsedForm(kind, doc, None, errors)
     try:
         campaign = CampaignDefinition.model_validate(doc)
     except ValidationError as exc:
         known = set(names(content_fields(kind), doc["content"], "content"))
         for err in exc.errors():
-            name = form_name([str(p) for p in err["loc"]], where, known)
+            name = form_name([str(p) for p in err["loc"]], where, known, rows)
             parsed.errors.setdefault(name, []).append(err["msg"].removeprefix("Value error, "))
         return parsed
     if not errors:
         parsed.campaign = campaign
     parsed.notes = copy_problems(kind, copy, langs)
+    for i, step in zip(rows, doc.get("reminders") or [], strict=True):
+        lacking = copy_problems(ReminderCopy, step.get("copy") or {}, langs)
+        parsed.notes.update({f"reminders.{i}.{k}": v for k, v in lacking.items()})
     return parsed
 
 
-def _copy(
-    values: Values, kind: str, langs: list[str], base: Mapping[str, Any]
+def _reminders(
+    values: Values, langs: list[str], base: Sequence[Mapping[str, Any]], milestones: Collection[str]
+) -> ReminderRows:
+    def message(name: str, f: FormField) -> Any:
+        return _translated(values, name, f, langs)
+
+    def copy(prefix: str, old: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        return copy_block(values, reminder_copy_fields(), prefix, langs, old)
+
+    return parse_reminders(
+        values,
+        indices(values, "reminders"),
+        lambda name: _one(values, name),
+        message,
+        copy,
+        base,
+        milestones,
+    )
+
+
+def copy_block(
+    values: Values,
+    fields: Sequence[FormField],
+    prefix: str,
+    langs: list[str],
+    base: Mapping[str, Any],
 ) -> dict[str, dict[str, Any]]:
-    fields = copy_fields(kind)
+    """A template's prose per language (``<prefix>.<part>.<lang>``) on top of ``base``, whose
+    parts the form does not show are kept."""
     keys = {f.key for f in fields}
     copy: dict[str, dict[str, Any]] = {}
     for lang in langs:
         block = {k: v for k, v in (base.get(lang) or {}).items() if k not in keys}
         for f in fields:
-            raw = _one(values, f"copy.{f.key}.{lang}")
+            raw = _one(values, f"{prefix}.{f.key}.{lang}")
             value = _lines(raw) if f.widget == "lines" else raw.strip()
             if value:
                 block[f.key] = value

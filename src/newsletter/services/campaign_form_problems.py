@@ -8,21 +8,25 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from newsletter.services.campaign_form import COPY_MODELS, FormField
+from newsletter.services.campaign_form import COPY_MODELS, FormField, TemplateCopy
 
 #: Campaign fields the form shows as one input each (their errors go beside it).
 TOP_LEVEL = ("slug", "title", "kind", "audience", "topic", "languages", "default_language")
 
 
-def copy_problems(kind: str, copy: Mapping[str, Any], langs: list[str]) -> dict[str, list[str]]:
-    """What each language's copy lacks for its template: ``copy.intro -> ["ro: Field
-    required"]``. Serbian Latin generated from Cyrillic lacks what the Cyrillic lacks."""
+def copy_problems(
+    kind: str | type[TemplateCopy], copy: Mapping[str, Any], langs: list[str]
+) -> dict[str, list[str]]:
+    """What each language's copy lacks for its template (a kind's, or a copy model such as a
+    reminder's): ``copy.intro -> ["ro: Field required"]``. Serbian Latin generated from
+    Cyrillic lacks what the Cyrillic lacks."""
+    model = COPY_MODELS[kind] if isinstance(kind, str) else kind
     notes: dict[str, list[str]] = {}
     for lang in langs:
         if lang == "sr-Latn" and "sr-Cyrl" in langs and "sr-Latn" not in copy:
             continue
         try:
-            COPY_MODELS[kind].model_validate(copy.get(lang) or {})
+            model.model_validate(copy.get(lang) or {})
         except ValidationError as exc:
             for err in exc.errors():
                 name = f"copy.{err['loc'][0]}" if err["loc"] else ""
@@ -44,8 +48,14 @@ def names(fields: Sequence[FormField], data: Any, prefix: str) -> Iterator[str]:
                 yield from names(f.children, item, f"{name}.{i}")
 
 
-def form_name(loc: list[str], milestones: Mapping[str, int], known: set[str]) -> str:
-    """The form field a pydantic error location belongs to ("" = the form as a whole)."""
+def form_name(
+    loc: list[str],
+    milestones: Mapping[str, int],
+    known: set[str],
+    reminders: Sequence[int] = (),
+) -> str:
+    """The form field a pydantic error location belongs to ("" = the form as a whole).
+    ``reminders``: the form row of each reminder step, in the document's order."""
     if not loc:
         return ""
     head = loc[0]
@@ -56,6 +66,8 @@ def form_name(loc: list[str], milestones: Mapping[str, int], known: set[str]) ->
     if head == "milestones" and len(loc) > 1 and loc[1] in milestones:
         rest = loc[2:3]  # at / timezone / label
         return ".".join(["milestones", str(milestones[loc[1]]), *rest])
+    if head == "reminders" and len(loc) > 1 and loc[1].isdigit() and int(loc[1]) < len(reminders):
+        return ".".join(["reminders", str(reminders[int(loc[1])]), *loc[2:3]])
     if head == "content":
         # Union tags ('str', 'dict[str,str]') and languages trail the field's own path.
         for end in range(len(loc), 0, -1):

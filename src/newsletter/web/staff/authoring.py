@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from newsletter.domain.campaigns import MAIN_STEP
 from newsletter.domain.content import CONTENT_MODELS
 from newsletter.errors import NewsletterError
 from newsletter.services import campaign_authoring as authoring
@@ -185,6 +186,7 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
                 parsed.campaign,
                 language=values.get("preview_language", [""])[0] or None,
                 email=values.get("preview_member", [""])[0].strip() or None,
+                step=values.get("preview_step", [""])[0] or MAIN_STEP,
             )
             if result.message is not None:
                 frame = previews.put(session_of(request).user.id, result.message.html)

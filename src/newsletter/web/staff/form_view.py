@@ -21,8 +21,10 @@ from newsletter.services.campaign_form import (
     content_fields,
     copy_fields,
     milestone_fields,
+    reminder_copy_fields,
 )
 from newsletter.services.campaign_form_data import indices, latin_placeholders
+from newsletter.services.campaign_form_reminders import reminder_fields, reminder_message_fields
 
 
 @dataclass
@@ -53,6 +55,18 @@ class FormView:
         return milestone_fields()
 
     @property
+    def reminder(self) -> tuple[FormField, ...]:
+        return reminder_fields()
+
+    @property
+    def reminder_message(self) -> tuple[FormField, ...]:
+        return reminder_message_fields()
+
+    @property
+    def reminder_copy(self) -> tuple[FormField, ...]:
+        return reminder_copy_fields()
+
+    @property
     def languages(self) -> list[str]:
         return [x for x in self.values.get("languages", []) if x in LANGUAGES]
 
@@ -80,7 +94,13 @@ class FormView:
         return dict(self._latin)
 
     def milestone_keys(self) -> list[str]:
-        keys = (self.value(f"milestones.{i}.key") for i in indices(self.values, "milestones"))
+        return self._keys("milestones")
+
+    def reminder_keys(self) -> list[str]:
+        return self._keys("reminders")
+
+    def _keys(self, name: str) -> list[str]:
+        keys = (self.value(f"{name}.{i}.key") for i in indices(self.values, name))
         return [k for k in keys if k]
 
 

@@ -70,6 +70,7 @@
     }
     placeProblems(fresh);
     placeLatin(fresh);
+    placeKeys(fresh);
     target.replaceChildren(document.adoptNode(fresh));
   }
 
@@ -91,6 +92,37 @@
     form.querySelectorAll(".lang-sr-Latn input, .lang-sr-Latn textarea").forEach(function (el) {
       el.placeholder = latin.get(el.name) || "";
     });
+  }
+
+  // The reminder keys typed so far become the preview's step choices, and the milestone
+  // keys the suggestions of every milestone field.
+  function placeKeys(fresh) {
+    const steps = Array.from(fresh.querySelectorAll(".steps li"), function (li) {
+      return li.textContent;
+    });
+    const select = document.querySelector('select[name="preview_step"]');
+    if (select) {
+      const chosen = select.value;
+      select.querySelectorAll('option:not([value="main"])').forEach(function (option) {
+        option.remove();
+      });
+      steps.forEach(function (key) {
+        const option = document.createElement("option");
+        option.value = key;
+        option.textContent = "reminder " + key;
+        select.append(option);
+      });
+      select.value = steps.includes(chosen) ? chosen : "main";
+    }
+    const list = document.getElementById("milestone-keys");
+    if (list) {
+      list.replaceChildren();
+      fresh.querySelectorAll(".milestone-keys li").forEach(function (li) {
+        const option = document.createElement("option");
+        option.value = li.textContent;
+        list.append(option);
+      });
+    }
   }
 
   // "Add a row": copy the list's last row under the next number, empty.
