@@ -8,11 +8,12 @@ app runs on a loopback port with ``web.base_url`` pointing at it. The member pag
 through the links of a sent ``.eml``, as a member would open them.
 
 Pages taken every time: staff sign-in, campaign list, campaign detail (Serbian Cyrillic preview
-at phone and desktop width), preference centre (Serbian Cyrillic and English) and one-click
-unsubscribe page, the member pages at phone width. Any other staff page the app has (calendar,
-reports, members, campaign editor...) is found in the route table and taken too, if it answers
-with a staff HTML page once its path parameters are filled in (campaign slug, member id,
-language). Run it from the repository root::
+at phone and desktop width), the form of a new call for proposals; at phone width the
+preference centre (Serbian Cyrillic and English), the one-click unsubscribe page, the public
+sign-up form and the archive. Any other
+staff page the app has (calendar, reports, members, campaign editor...) is found in the
+route table and taken too, if it answers with a staff HTML page once its path parameters
+are filled in (campaign slug, member id, language). Run it from the repository root::
 
     .venv/bin/python scripts/web_screenshots.py [--out docs/screenshots]
 """
@@ -53,6 +54,7 @@ from newsletter.web.app import create_app
 REPO = Path(__file__).resolve().parents[1]
 DOC = "days-of-clusters-2015"
 SENT = ("chairmans-letter", "interreg-ipa-bg-rs-first-call")
+ARCHIVED = "interreg-ipa-bg-rs-first-call"  # sent, and its file says `archive: true`
 APPROVER = "approver@clusterhouse.example"
 STAFF_VIEWPORT = {"width": 1280, "height": 900}
 PHONE_VIEWPORT = {"width": 375, "height": 800}
@@ -150,8 +152,16 @@ def shot(page: Any, url: str, path: Path) -> None:
     # Down to the end of the content (not the empty rest of the window), at most MAX_HEIGHT.
     height = int(page.evaluate("Math.ceil(document.body.getBoundingClientRect().bottom) + 24"))
     width = int(page.viewport_size["width"])
-    clip = {"x": 0, "y": 0, "width": width, "height": min(height, MAX_HEIGHT)}
-    page.screenshot(path=str(path), full_page=True, clip=clip)
+    tall = min(height, MAX_HEIGHT)
+    # The window as tall as the picture: sticky parts (the form's buttons, the live preview)
+    # then sit where a reader scrolled to the end would see them, not mid-page.
+    window = page.viewport_size
+    page.set_viewport_size({"width": width, "height": max(tall, window["height"])})
+    page.wait_for_timeout(300)  # let a resize-triggered layout settle
+    page.screenshot(
+        path=str(path), full_page=True, clip={"x": 0, "y": 0, "width": width, "height": tall}
+    )
+    page.set_viewport_size(window)
     WRITTEN.append(path)
     print(f"  {path}")
 
@@ -206,6 +216,9 @@ def main() -> None:
                     shot(page, f"{base}/staff/campaigns", out / "web-staff-campaigns.png")
                     detail = f"{base}/staff/campaigns/{DOC}?lang=sr-Cyrl"
                     shot(page, detail, out / "web-staff-campaign.png")
+                    # The form of a new call for proposals (the route needs its kind).
+                    new = f"{base}/staff/campaigns/new?kind=call_for_proposals"
+                    shot(page, new, out / "web-staff-campaigns-new.png")
                     for name, path in discover(app, values):
                         answer = desk.request.get(base + path)
                         kind = answer.headers.get("content-type", "")
@@ -230,6 +243,11 @@ def main() -> None:
                         shot(page, preferences, out / f"web-preferences-{language}.png")
                         if language == "sr-Cyrl":
                             shot(page, one_click, out / f"web-unsubscribe-{language}.png")
+                    # The public pages: the friends' sign-up form and the campaign archive
+                    # (the Interreg-IPA call has `archive: true` and went out above).
+                    shot(page, f"{base}/subscribe?lang=sr-Cyrl", out / "web-subscribe-sr-Cyrl.png")
+                    shot(page, f"{base}/archive", out / "web-archive.png")
+                    shot(page, f"{base}/archive/{ARCHIVED}", out / "web-archive-campaign.png")
                     phone.close()
                 finally:
                     browser.close()
