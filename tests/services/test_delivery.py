@@ -23,8 +23,9 @@ from newsletter.domain.campaigns import MAIN_STEP
 from newsletter.errors import StateError
 from newsletter.services.context import Context
 from newsletter.services.events import ingest_events
+from newsletter.services.proofs import send_test
 from newsletter.services.reporting import acknowledge_complaints, campaign_report
-from newsletter.services.sending import resolve_unknown, retry_failed, send_campaign, send_test
+from newsletter.services.sending import resolve_unknown, retry_failed, send_campaign
 from tests.conftest import FrozenClock, make_settings
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.services.test_sending import load_samples
@@ -427,12 +428,12 @@ def test_a_batch_that_cannot_be_prepared_goes_back_to_pending(
     fake_sendgrid: FakeSendGrid,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import newsletter.services.sending as sending
+    import newsletter.services.batch_sender as batch_sender
 
     ctx = make_ctx(batch_size=20, max_in_flight=1)
     load_samples(ctx, project)
     calls = {"n": 0}
-    real = sending.personalizations_for
+    real = batch_sender.personalizations_for
 
     def flaky(*args: Any, **kw: Any) -> Any:
         calls["n"] += 1
@@ -440,14 +441,14 @@ def test_a_batch_that_cannot_be_prepared_goes_back_to_pending(
             raise RuntimeError("boom")
         return real(*args, **kw)
 
-    monkeypatch.setattr(sending, "personalizations_for", flaky)
+    monkeypatch.setattr(batch_sender, "personalizations_for", flaky)
     with pytest.raises(RuntimeError, match="boom"):
         send_campaign(ctx, CALL, sleep=Sleeper(clock))
     # The two batches in flight were recorded; the third never left: pending, not unknown.
     sent = len(rows(ctx, "sent"))
     assert 0 < sent < 45 and not rows(ctx, "sending") and not rows(ctx, "unknown")
     assert len(rows(ctx, "pending")) == 84 - sent
-    monkeypatch.setattr(sending, "personalizations_for", real)
+    monkeypatch.setattr(batch_sender, "personalizations_for", real)
     assert send_campaign(ctx, CALL, sleep=Sleeper(clock)).sent == 84 - sent
 
 

@@ -52,6 +52,7 @@ def db_upgrade(state: State) -> None:
 from newsletter.cli import sample_staff  # noqa: E402, F401  (adds staff sample)
 from newsletter.cli.audiences import members, segments  # noqa: E402
 from newsletter.cli.campaign_documents import campaigns_import  # noqa: E402, F401  (and export)
+from newsletter.cli.campaign_sends import campaigns_send  # noqa: E402, F401
 from newsletter.cli.campaigns import campaigns  # noqa: E402
 from newsletter.cli.delivery import events  # noqa: E402  (also adds campaigns commands)
 from newsletter.cli.scheduler import schedule, scheduler  # noqa: E402  (and campaigns schedule/...)

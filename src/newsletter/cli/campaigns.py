@@ -1,4 +1,4 @@
-"""``newsletter campaigns ...``: list, validate, preview, send, status."""
+"""``newsletter campaigns ...``: list, validate, preview, status (send: cli/campaign_sends.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from newsletter.cli.common import State, emit_json, err, handle_errors, out, pass_state
 from newsletter.domain.campaigns import MAIN_STEP
-from newsletter.errors import CampaignError, NewsletterError
+from newsletter.errors import NewsletterError
 
 
 @click.group()
@@ -152,164 +151,6 @@ def campaigns_preview(
     for attachment in message.attachments:
         (base.parent / attachment.filename).write_bytes(attachment.data)
     out.print(f"wrote {base}.html, {base}.txt and {base}.eml")
-
-
-@campaigns.command("send")
-@click.argument("campaign")
-@click.option("--step", default=MAIN_STEP, show_default=True, help="Reminder step key.")
-@click.option("--dry-run", is_flag=True, help="Compose everything and count; send nothing.")
-@click.option(
-    "--test-to",
-    "test_to",
-    multiple=True,
-    metavar="EMAIL",
-    help="Send a test to this staff address instead (repeatable); subject marked [TEST], "
-    "nothing recorded in the ledger.",
-)
-@click.option("--lang", "language", help="Language of the test send (default: the campaign's).")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--json", "as_json", is_flag=True)
-@pass_state
-@handle_errors
-def campaigns_send(
-    state: State,
-    campaign: str,
-    step: str,
-    dry_run: bool,
-    test_to: tuple[str, ...],
-    language: str | None,
-    yes: bool,
-    as_json: bool,
-) -> None:
-    """Send a campaign step to its audience; running it again resumes, never repeats."""
-    from newsletter.services.sending import send_campaign
-
-    if language is not None and not test_to:
-        raise CampaignError("--lang applies to test sends (--test-to); members get their own")
-    if not dry_run:
-        state.settings.require_sending_ready()  # before anything else: fail at start
-    ctx = state.ctx
-    if test_to and not dry_run:
-        _send_test(state, campaign, step, list(test_to), language, as_json)
-        return
-    if not dry_run and not yes:
-        if not sys.stdin.isatty():
-            raise CampaignError("not a terminal: pass --yes to send without confirmation")
-        preview_report = send_campaign(ctx, campaign, step=step, dry_run=True)
-        click.confirm(
-            f"Send {preview_report.campaign} ({step}) to up to {preview_report.audience} "
-            f"members through {ctx.transport}?",
-            abort=True,
-        )
-    show_bar = sys.stdout.isatty() and not as_json
-    with Progress(
-        TextColumn("sending"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=out,
-        disable=not show_bar,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("send", total=None)
-        report = send_campaign(
-            ctx,
-            campaign,
-            step=step,
-            dry_run=dry_run,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
-    if as_json:
-        emit_json(report.as_dict())
-    elif dry_run:
-        out.print(
-            f"{report.campaign} ({step}): dry run - every variant composed, "
-            f"{report.audience} members in the audience now, nothing sent"
-        )
-    else:
-        out.print(
-            f"{report.campaign} ({step}) via {report.transport}: sent {report.sent}, "
-            f"failed {report.failed}, suppressed {report.suppressed}, unknown {report.unknown}, "
-            f"still pending {report.pending} ({report.planned} newly planned, "
-            f"{report.requests} requests)"
-        )
-        if ctx.transport == "outbox" and report.sent:
-            from newsletter.bootstrap import outbox_dir
-
-            folder = outbox_dir(state.settings) / report.campaign / step
-            out.print(f"outbox: {folder}", highlight=False)
-        _explain(report.as_dict(), campaign)
-        for line in report.errors[:10]:
-            err.print(f"  [yellow]![/] {line}", highlight=False)
-    totals = report.totals
-    if report.failed or totals.get("unknown") or report.pending or report.in_flight_elsewhere:
-        sys.exit(1)
-
-
-def _explain(report: dict[str, Any], campaign: str) -> None:
-    """The lines a person needs after a send that did not finish cleanly."""
-    totals = report["totals"]
-    if report["recovered_unknown"]:
-        err.print(
-            f"  [yellow]![/] {report['recovered_unknown']} rows were in flight when an earlier "
-            "run stopped; they may have been sent and are now unknown",
-            highlight=False,
-        )
-    if report["resent_unknown"]:
-        err.print(
-            f"  [yellow]![/] {report['resent_unknown']} reminder rows of unknown fate were "
-            "resent (reminder policy)",
-            highlight=False,
-        )
-    if totals.get("unknown"):
-        if report["unknown_policy"] == "ask":
-            hint = (
-                f"provider events may still confirm them; otherwise decide with `newsletter "
-                f"campaigns resolve-unknown {campaign} --resend` or `--mark-sent`"
-            )
-        else:
-            hint = "they are resent by a later run once provider events had time to confirm them"
-        err.print(f"  [yellow]![/] {totals['unknown']} rows unknown: {hint}", highlight=False)
-    transient = report["failures"].get("transient", 0)
-    if transient:
-        err.print(
-            f"  [yellow]![/] {transient} rows failed for transient reasons: "
-            f"`newsletter campaigns retry {campaign} --failed` re-queues them",
-            highlight=False,
-        )
-    if report["in_flight_elsewhere"]:
-        err.print(
-            f"  [yellow]![/] {report['in_flight_elsewhere']} rows are claimed by another sender "
-            "(or one that stopped less than delivery.lease_seconds ago); run again to finish",
-            highlight=False,
-        )
-    if report["stopped"]:
-        err.print(f"  [red]stopped:[/] {report['stopped']}", highlight=False)
-
-
-def _send_test(
-    state: State,
-    campaign: str,
-    step: str,
-    addresses: list[str],
-    language: str | None,
-    as_json: bool,
-) -> None:
-    from newsletter.services.sending import send_test
-
-    report = send_test(state.ctx, campaign, addresses, step=step, language=language)
-    if as_json:
-        emit_json(report.as_dict())
-    else:
-        out.print(
-            f"test of {report.campaign} ({report.step}, {report.language}) via "
-            f"{report.transport} to {', '.join(report.recipients)}: {report.subject}",
-            highlight=False,
-        )
-        for address, why in report.refused.items():
-            err.print(f"  [red]✗[/] {address}: {why}", highlight=False)
-    if report.refused:
-        sys.exit(1)
 
 
 @campaigns.command("status")

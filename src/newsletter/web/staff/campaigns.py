@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from newsletter.errors import InputError, NewsletterError
-from newsletter.services import composing, sending, staff
+from newsletter.services import composing, proofs, staff
 from newsletter.services.audiences import explain_membership
 from newsletter.services.context import Context
 from newsletter.services.scheduling_ports import Scheduling
@@ -127,7 +127,7 @@ def routes(
         lang = form.get("lang")
         try:
             report = await run_in_threadpool(
-                sending.send_test,
+                proofs.send_test,
                 ctx,
                 request.path_params["slug"],
                 chosen,
