@@ -63,6 +63,13 @@ def test_type_into_the_form_and_watch_the_preview_follow(served: tuple[str, Cont
             page.click("button[type=submit]")
             page.wait_for_url("**/staff/campaigns")
             page.goto(f"{base}/staff/campaigns/new?kind=call_for_proposals")
+            # The first preview lists what is missing, but a field nobody has edited yet is
+            # not marked "Field required".
+            expect(page.locator("#live-preview .live-problems li").first).to_be_visible()
+            expect(page.locator("#live-preview .live-problems")).to_contain_text(
+                "content.budget: Field required"
+            )
+            expect(page.locator('[data-error-for="content.budget"]')).to_have_text("")
             page.select_option("select[name=audience]", "bg-rs-calls")
             for lang in ("sr-Cyrl", "sr-Latn"):
                 page.check(f"input[name=languages][value={lang}]")

@@ -6,8 +6,8 @@ to ``pending`` after the wait the provider asked for, the attempt not counted; 5
 refused -> back to ``pending`` with backoff (``failed``, transient, after 5 attempts); timeout or
 connection lost after the request was written -> ``unknown``; 401/403 -> the run stops, rows
 back to ``pending``. While requests are in flight the sender renews their claim (a lease), so
-another worker can tell a live sender from a dead one. :func:`newsletter.services.sending.
-send_campaign` plans the rows and starts a run.
+another worker can tell a live sender from a dead one. ``sending.send_campaign`` plans the
+rows and starts a run.
 """
 
 from __future__ import annotations

@@ -74,13 +74,30 @@
     target.replaceChildren(document.adoptNode(fresh));
   }
 
+  // A new, empty form is not covered in "Field required" before anyone typed: a field's
+  // problem shows beside it once it (or one of its language inputs) was edited. A stored
+  // campaign's problems show at once: they are what it still lacks.
+  const slug = form.querySelector("input[name=slug]");
+  let everyField = !slug || slug.value !== "";
+  const touched = new Set();
+
+  function shown(name) {
+    if (everyField || touched.has(name)) {
+      return true;
+    }
+    return Array.from(touched).some(function (t) {
+      return t.startsWith(name + ".");
+    });
+  }
+
   function placeProblems(fresh) {
     const byField = new Map();
     fresh.querySelectorAll(".field-problems li").forEach(function (li) {
       byField.set(li.dataset.field, li.textContent);
     });
     form.querySelectorAll("[data-error-for]").forEach(function (span) {
-      span.textContent = byField.get(span.dataset.errorFor) || "";
+      const name = span.dataset.errorFor;
+      span.textContent = shown(name) ? byField.get(name) || "" : "";
     });
   }
 
@@ -170,15 +187,19 @@
     });
   });
 
-  document.addEventListener("input", function (event) {
+  function edited(event) {
     if (ours(event.target)) {
+      if (event.target.name) {
+        touched.add(event.target.name);
+      }
       schedule();
     }
-  });
-  document.addEventListener("change", function (event) {
-    if (ours(event.target)) {
-      schedule();
-    }
+  }
+  document.addEventListener("input", edited);
+  document.addEventListener("change", edited);
+  // Trying to create the campaign shows every problem (the server shows them too).
+  form.addEventListener("submit", function () {
+    everyField = true;
   });
   // Enter in the preview's own controls previews; it must not create the campaign.
   document.querySelectorAll("[form='campaign-form']").forEach(function (el) {
