@@ -162,3 +162,15 @@ def test_serve_runs_the_scheduler_in_process_and_stops_cleanly_on_sigterm(projec
         released = conn.execute(select(scheduler_lock.c.holder)).scalar()
     engine.dispose()
     assert not released, "a clean shutdown lets go of the lease at once"
+
+
+def test_a_loopback_base_url_on_another_port_is_pointed_out() -> None:
+    from newsletter.cli.serve import loopback_mismatch
+
+    note = loopback_mismatch("http://localhost:8000", 8001)
+    assert note and "NEWSLETTER_WEB__BASE_URL=http://localhost:8001" in note
+    assert loopback_mismatch("http://127.0.0.1:8001", 8001) is None
+    assert loopback_mismatch("http://localhost", 80) is None
+    assert loopback_mismatch("https://localhost", 8000) is not None  # 443 is not 8000
+    # Another host is a proxy in front of the app: its port is not ours to check.
+    assert loopback_mismatch("https://news.clusterhouse.example", 8000) is None

@@ -23,6 +23,7 @@ import socket
 import sys
 from types import FrameType
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import click
 
@@ -107,6 +108,9 @@ def serve(state: State, host: str | None, port: int | None, scheduler: bool | No
             f"(public base URL {settings.web.base_url})",
             highlight=False,
         )
+        mismatch = loopback_mismatch(settings.web.base_url, sock.getsockname()[1])
+        if mismatch:
+            err.print(f"[yellow]note:[/] {mismatch}", highlight=False)
         running = _start_scheduler(state) if with_scheduler else None
         if running is None:
             out.print(
@@ -129,6 +133,23 @@ def serve(state: State, host: str | None, port: int | None, scheduler: bool | No
             os.environ["NEWSLETTER_CONFIG"] = previous_config
     if not server.started:
         sys.exit(1)  # uvicorn logged why (the app factory or its lifespan failed)
+
+
+def loopback_mismatch(base_url: str, port: int) -> str | None:
+    """Why links would miss this server: ``web.base_url`` names this machine on another port
+    (``--port 8001`` with the default ``http://localhost:8000``). A base URL of another host is
+    a proxy's business and is left alone."""
+    parts = urlsplit(base_url)
+    if parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        return None
+    theirs = parts.port or (443 if parts.scheme == "https" else 80)
+    if theirs == port:
+        return None
+    return (
+        f"web.base_url ({base_url}) points at port {theirs} of this machine but the app "
+        f"listens on {port}: links in emails and pages will miss it; set "
+        f"NEWSLETTER_WEB__BASE_URL=http://localhost:{port} too"
+    )
 
 
 def _listen(host: str, port: int) -> socket.socket:
