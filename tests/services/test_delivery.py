@@ -232,6 +232,21 @@ def test_reminders_resend_unknown_rows_once_events_had_their_chance(
     assert late.totals["sent"] == 354 and late.totals["unknown"] == 0
 
 
+def test_requests_stay_in_flight_from_one_language_to_the_next(
+    make_ctx: MakeCtx, project: Path, clock: FrozenClock, fake_sendgrid: FakeSendGrid
+) -> None:
+    """The pipeline does not empty between two language variants: each variant of the call
+    fits one request, and all of them are on the wire before the first answer comes back."""
+    fake_sendgrid.latency = 0.5
+    ctx = make_ctx(max_in_flight=4)
+    load_samples(ctx, project)
+    report = send_campaign(ctx, CALL, sleep=Sleeper(clock))
+    variants = {r.body["subject"] for r in fake_sendgrid.requests}  # one subject per language
+    assert report.sent == 84 and report.requests == len(variants) >= 3
+    starts = sorted(r.received_at for r in fake_sendgrid.requests)
+    assert starts[-1] - starts[0] < fake_sendgrid.latency, starts
+
+
 def test_retry_failed_requeues_transient_failures_only(
     make_ctx: MakeCtx, project: Path, clock: FrozenClock, fake_sendgrid: FakeSendGrid
 ) -> None:

@@ -13,6 +13,7 @@ rows and starts a run.
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
@@ -105,9 +106,11 @@ class BatchSender:
         self.streak = 0
         self.throttle_streak = 0
         self.total = 0
-        #: Rows put back to pending by this run (429, 5xx, deferrals): claim them again.
-        self.requeued = 0
+        #: Rows put back to pending by this run (429, 5xx, deferrals), by language: claim
+        #: them again.
+        self.requeued: Counter[str] = Counter()
         self.in_flight: dict[Future[_Done], list[Recipient]] = {}
+        self.language_of: dict[Future[_Done], str] = {}
         # Renew claims well before they could expire; never busy-loop on a tiny lease.
         self.renew_every = max(0.05, ctx.lease_seconds / 3)
 
@@ -120,8 +123,7 @@ class BatchSender:
         try:
             with ThreadPoolExecutor(max_workers=ctx.max_in_flight) as pool:
                 try:
-                    for lang, pending in languages.items():
-                        self._send_language(pool, mailer, lang, pending, size)
+                    self._send_all(pool, mailer, languages, size)
                 except _Stop as stop:
                     self.report.stopped = str(stop)
                 except BaseException:
@@ -133,54 +135,68 @@ class BatchSender:
         finally:
             mailer.close()
 
-    def _send_language(
-        self, pool: ThreadPoolExecutor, mailer: Mailer, lang: str, pending: int, size: int
+    def _send_all(
+        self, pool: ThreadPoolExecutor, mailer: Mailer, languages: dict[str, int], size: int
     ) -> None:
+        """Claim and hand over batches, language by language, keeping ``max_in_flight``
+        requests going all the way: the pipeline does not empty between two languages (it
+        did, once per language: ~0.4 s of a 100k send in 7 languages). Rows an answer put back
+        (429, 5xx, deferrals) are claimed again before any later language's, so the same rows
+        take their next attempt first, as within one language."""
+        ctx = self.ctx
+        left = dict(languages)  # language -> rows still to claim, in the ledger's order
+        while True:
+            for back, count in self.requeued.items():
+                left[back] = left.get(back, 0) + count
+            self.requeued.clear()
+            lang = next((k for k, n in left.items() if n > 0), None)
+            if lang is None:
+                if not self.in_flight:
+                    return
+                self._wait_one()
+                continue
+            if len(self.in_flight) >= ctx.max_in_flight:
+                self._wait_one()
+                continue
+            self._reserve(min(size, left[lang]))
+            recipients, suppressed = ctx.ledger.claim(
+                self.campaign_id, self.step, lang, self.campaign.topic, size,
+                now=ctx.clock.now(),
+            )  # fmt: skip
+            self.report.suppressed += suppressed
+            left[lang] -= len(recipients) + suppressed
+            if not recipients:
+                if not suppressed:  # a batch of people who left meanwhile: on to the next
+                    left[lang] = 0
+                continue
+            self._hand_over(pool, mailer, lang, recipients)
+
+    def _hand_over(
+        self, pool: ThreadPoolExecutor, mailer: Mailer, lang: str, recipients: list[Recipient]
+    ) -> None:
+        """Sign the batch's links, write its request here, and make it in a worker."""
         ctx = self.ctx
         variant = self.variants.get(lang)
         if variant is None:  # rows planned under an older language set
             variant = compose_step(ctx, self.campaign, self.step, [lang])[lang]
-        remaining = pending
-        while True:
-            remaining, self.requeued = remaining + self.requeued, 0
-            while remaining > 0 and len(self.in_flight) < ctx.max_in_flight:
-                self._reserve(min(size, remaining))
-                recipients, suppressed = ctx.ledger.claim(
-                    self.campaign_id,
-                    self.step,
-                    lang,
-                    self.campaign.topic,
-                    size,
-                    now=ctx.clock.now(),
-                )
-                self.report.suppressed += suppressed
-                remaining -= len(recipients) + suppressed
-                if not recipients:
-                    if suppressed:  # a batch of people who left meanwhile: on to the next
-                        continue
-                    remaining = 0
-                    break
-                issued = int(ctx.clock.now().timestamp())
-                try:
-                    people = personalizations_for(
-                        ctx, self.campaign, recipients, issued, variant=variant
-                    )
-                    request = _prepare(mailer, Batch(variant, ctx.sender, people))
-                except DeliveryError as exc:  # refused before the network: recorded as such
-                    request = functools.partial(_raise, exc)
-                except BaseException:
-                    # Nothing left this process: the rows go back rather than end unknown.
-                    ids = [r.delivery_id for r in recipients]
-                    ctx.ledger.release(
-                        ids, "not sent: the batch could not be prepared", now=ctx.clock.now(),
-                        refund=True,
-                    )  # fmt: skip
-                    raise
-                self.in_flight[pool.submit(self._make, request, recipients)] = recipients
-                self.report.requests += 1
-            if not self.in_flight:
-                return
-            self._wait_one()
+            self.variants[lang] = variant
+        issued = int(ctx.clock.now().timestamp())
+        try:
+            people = personalizations_for(ctx, self.campaign, recipients, issued, variant=variant)
+            request = _prepare(mailer, Batch(variant, ctx.sender, people))
+        except DeliveryError as exc:  # refused before the network: recorded as such
+            request = functools.partial(_raise, exc)
+        except BaseException:
+            # Nothing left this process: the rows go back rather than end unknown.
+            ids = [r.delivery_id for r in recipients]
+            ctx.ledger.release(
+                ids, "not sent: the batch could not be prepared", now=ctx.clock.now(),
+                refund=True,
+            )  # fmt: skip
+            raise
+        future = pool.submit(self._make, request, recipients)
+        self.in_flight[future], self.language_of[future] = recipients, lang
+        self.report.requests += 1
 
     def _reserve(self, count: int) -> None:
         """Block (renewing claims in flight) until the rate limit lets ``count`` more go."""
@@ -209,7 +225,7 @@ class BatchSender:
             self._renew()
             return
         for future in done:
-            self._record(future, self.in_flight.pop(future))
+            self._record(future, self.in_flight.pop(future), self.language_of.pop(future))
 
     def _drain(self) -> None:
         while self.in_flight:
@@ -218,7 +234,7 @@ class BatchSender:
                 self._renew()
             for future in done:
                 try:
-                    self._record(future, self.in_flight.pop(future))
+                    self._record(future, self.in_flight.pop(future), self.language_of.pop(future))
                 except _Stop as stop:
                     self.report.stopped = self.report.stopped or str(stop)
 
@@ -234,7 +250,7 @@ class BatchSender:
         self.ctx.ledger.mark_sent(ids, result.provider_id, now=self.ctx.clock.now())
         return _Done(result, recorded=True)
 
-    def _record(self, future: Future[_Done], recipients: list[Recipient]) -> None:
+    def _record(self, future: Future[_Done], recipients: list[Recipient], lang: str) -> None:
         """Commit the outcome of one request; raise _Stop when the run must not go on."""
         ctx, report = self.ctx, self.report
         ids = [r.delivery_id for r in recipients]
@@ -250,7 +266,7 @@ class BatchSender:
                 ctx.ledger.release(
                     ids, str(exc), now=now, max_attempts=MAX_ATTEMPTS, refund=exc.throttled
                 )
-                self.requeued += len(ids)
+                self.requeued[lang] += len(ids)
             if exc.throttled:
                 self.throttle_streak += 1
                 if self.throttle_streak >= MAX_THROTTLE_STREAK:
@@ -291,7 +307,7 @@ class BatchSender:
             ctx.ledger.mark_failed([did], why, now=now, kind=FailureKind.PERMANENT)
         for did, why in result.deferred.items():
             ctx.ledger.release([did], why, now=now, max_attempts=MAX_ATTEMPTS)
-        self.requeued += len(result.deferred)
+        self.requeued[lang] += len(result.deferred)
         for did, why in result.unknown.items():
             ctx.ledger.mark_unknown([did], why, now=now)
         report.sent += len(sent)

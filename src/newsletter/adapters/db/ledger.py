@@ -26,7 +26,6 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
-    insert,
     literal,
     select,
     update,
@@ -57,25 +56,26 @@ class SqlLedger:
             "definition": campaign.model_dump(mode="json", by_alias=True),
             "updated_at": now,
         }
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         with self.engine.begin() as conn:
+            # Insert first (a write, so SQLite takes its lock before it reads), doing nothing
+            # when the slug exists: two senders starting the same new campaign at once - the
+            # scheduler and a person, or two workers - both end with the one row. A look
+            # before the insert let both look, both insert, and the second fail.
+            conn.execute(
+                dialect.insert(campaigns)
+                .values(
+                    slug=campaign.slug, state=CampaignState.DRAFT.value, created_at=now, **values
+                )
+                .on_conflict_do_nothing(index_elements=[campaigns.c.slug])
+            )
+            conn.execute(
+                update(campaigns).where(campaigns.c.slug == campaign.slug).values(**values)
+            )
             found = conn.execute(
                 select(campaigns.c.id).where(campaigns.c.slug == campaign.slug)
-            ).scalar()
-            if found is not None:
-                conn.execute(update(campaigns).where(campaigns.c.id == found).values(**values))
-                return int(found)
-            return int(
-                conn.execute(
-                    insert(campaigns)
-                    .values(
-                        slug=campaign.slug,
-                        state=CampaignState.DRAFT.value,
-                        created_at=now,
-                        **values,
-                    )
-                    .returning(campaigns.c.id)
-                ).scalar_one()
-            )
+            ).scalar_one()
+            return int(found)
 
     def campaign_id(self, slug: str) -> int | None:
         with self.engine.connect() as conn:
