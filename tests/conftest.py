@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
+from newsletter.adapters.db.engine import make_engine, upgrade
 from newsletter.bootstrap import build
 from newsletter.config import Settings, load_settings
 from newsletter.services.context import Context
@@ -73,6 +74,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated, empty database of each kind (a test module may define its own)."""
+    built = make_engine(database_url)
+    upgrade(built)
+    yield built
+    built.dispose()
 
 
 def make_settings(project: Path, **overrides: Any) -> Settings:

@@ -4,23 +4,13 @@ other workers), and never a real sleep."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine
 
-from newsletter.adapters.db.engine import make_engine, upgrade
 from newsletter.adapters.ratelimit import SqlRateLimiter
 
 T0 = dt.datetime(2015, 9, 1, 8, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    built = make_engine(database_url)
-    upgrade(built)
-    yield built
-    built.dispose()
 
 
 def at(seconds: float) -> dt.datetime:

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, func, select
 
-from newsletter.adapters.db.engine import make_engine, upgrade
 from newsletter.adapters.db.ledger import SqlLedger
 from newsletter.adapters.db.tables import campaigns
 from newsletter.adapters.files import ProjectFiles
@@ -19,14 +16,6 @@ from newsletter.adapters.files import ProjectFiles
 REPO = Path(__file__).resolve().parents[3]
 NOW = dt.datetime(2015, 9, 1, 8, 0, tzinfo=dt.UTC)
 SENDERS = 8
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    eng = make_engine(database_url)
-    upgrade(eng)
-    yield eng
-    eng.dispose()
 
 
 def test_senders_starting_a_new_campaign_together_share_one_row(engine: Engine) -> None:

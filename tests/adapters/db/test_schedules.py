@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, func, select
 
-from newsletter.adapters.db.engine import make_engine, upgrade
 from newsletter.adapters.db.scheduler_lock import SchedulerLease
 from newsletter.adapters.db.schedules import SqlScheduleStore
 from newsletter.adapters.db.tables import schedules
@@ -20,14 +18,6 @@ from newsletter.domain.schedule import ScheduleEntry, ScheduleKind, ScheduleStat
 S = ScheduleState
 T0 = dt.datetime(2015, 9, 1, 7, 0, tzinfo=dt.UTC)
 MIN = dt.timedelta(minutes=1)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    eng = make_engine(database_url)
-    upgrade(eng)
-    yield eng
-    eng.dispose()
 
 
 @pytest.fixture
