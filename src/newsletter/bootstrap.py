@@ -32,8 +32,9 @@ from newsletter.errors import ConfigError
 from newsletter.rendering.compose import Organisation, Sender
 from newsletter.services.campaign_library import CampaignLibrary
 from newsletter.services.context import Context, Links
+from newsletter.services.delivery_ports import Mailer
 from newsletter.services.milestone_catalog import ScheduledCatalog
-from newsletter.services.ports import Clock, Mailer
+from newsletter.services.ports import Clock
 from newsletter.services.scheduling_ports import Scheduling
 
 if TYPE_CHECKING:  # imported when used: APScheduler loads only for the scheduler

@@ -20,12 +20,8 @@ from newsletter.services.campaign_form import (
     copy_fields,
     milestone_fields,
 )
-from newsletter.services.campaign_form_data import (
-    languages_of,
-    latin_placeholders,
-    parse_form,
-    values_of,
-)
+from newsletter.services.campaign_form_data import languages_of, parse_form
+from newsletter.services.campaign_form_values import latin_placeholders, values_of
 
 REPO = Path(__file__).resolve().parents[2]
 

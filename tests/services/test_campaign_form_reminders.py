@@ -8,12 +8,13 @@ import datetime as dt
 
 import pytest
 
-from newsletter.services.campaign_form_data import parse_form, values_of
+from newsletter.services.campaign_form_data import parse_form
 from newsletter.services.campaign_form_reminders import (
     REMINDER_TEMPLATE,
     read_before,
     show_before,
 )
+from newsletter.services.campaign_form_values import values_of
 from tests.services.test_campaign_form import base_call
 
 DAY, HOUR = dt.timedelta(days=1), dt.timedelta(hours=1)

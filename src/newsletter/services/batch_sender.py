@@ -30,7 +30,7 @@ from newsletter.errors import (
 from newsletter.rendering.compose import Batch, ComposedVariant
 from newsletter.services.composing import compose_step, personalizations_for
 from newsletter.services.context import Context
-from newsletter.services.ports import Mailer, PreparingMailer, SendResult
+from newsletter.services.delivery_ports import Mailer, PreparingMailer, SendResult
 
 MAX_ATTEMPTS = 5
 #: Consecutive transient failures after which the run stops (rows stay pending for later).

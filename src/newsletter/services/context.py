@@ -8,17 +8,9 @@ from dataclasses import dataclass, field
 from newsletter.domain import tokens
 from newsletter.rendering.compose import Organisation, Sender
 from newsletter.services.campaign_document_ports import CampaignDocuments
+from newsletter.services.delivery_ports import EventStore, Ledger, Mailer, RateLimiter
 from newsletter.services.insight_ports import CampaignHistory, MemberDirectory
-from newsletter.services.ports import (
-    CalendarRevisions,
-    Catalog,
-    Clock,
-    EventStore,
-    Ledger,
-    Mailer,
-    MemberStore,
-    RateLimiter,
-)
+from newsletter.services.ports import CalendarRevisions, Catalog, Clock, MemberStore
 from newsletter.services.preference_ports import PreferenceStore
 from newsletter.services.signup_ports import SignupStore
 from newsletter.services.staff_ports import StaffStore

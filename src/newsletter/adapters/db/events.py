@@ -42,7 +42,7 @@ from newsletter.domain.events import (
 )
 from newsletter.domain.members import MemberStatus
 from newsletter.domain.privacy import SuppressionReason
-from newsletter.services.ports import RecordOutcome, UnsubscribeTarget
+from newsletter.services.delivery_ports import RecordOutcome, UnsubscribeTarget
 
 S = DeliveryStatus
 _RANK = {

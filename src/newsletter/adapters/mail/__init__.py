@@ -1,1 +1,2 @@
-"""Mail transports: outbox (files), SMTP, SendGrid. Each implements services.ports.Mailer."""
+"""Mail transports: outbox (files), SMTP, SendGrid; each implements
+newsletter.services.delivery_ports.Mailer."""

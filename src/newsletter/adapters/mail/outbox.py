@@ -15,7 +15,7 @@ from pathlib import Path
 from newsletter.errors import TransientDeliveryError
 from newsletter.rendering.compose import Batch
 from newsletter.rendering.mime import to_mime
-from newsletter.services.ports import SendResult
+from newsletter.services.delivery_ports import SendResult
 
 
 def message_id(delivery_id: int | None, sender: str) -> str:

@@ -33,7 +33,7 @@ from newsletter.adapters.mail.sendgrid_body import MAX_PERSONALIZATIONS, request
 from newsletter.domain.events import DELIVERY_ARG, TEST_ARG
 from newsletter.errors import AccountError, PermanentDeliveryError, TransientDeliveryError
 from newsletter.rendering.compose import Batch
-from newsletter.services.ports import SendResult
+from newsletter.services.delivery_ports import SendResult
 
 __all__ = ["DELIVERY_ARG", "TEST_ARG", "SendGridMailer"]
 

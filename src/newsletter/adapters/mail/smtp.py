@@ -22,7 +22,7 @@ from newsletter.adapters.mail.outbox import message_id
 from newsletter.errors import AccountError, TransientDeliveryError
 from newsletter.rendering.compose import Batch
 from newsletter.rendering.mime import to_mime
-from newsletter.services.ports import SendResult
+from newsletter.services.delivery_ports import SendResult
 
 
 class SmtpMailer:

@@ -27,7 +27,8 @@ from newsletter.domain.content import CONTENT_MODELS
 from newsletter.errors import NewsletterError
 from newsletter.services import campaign_authoring as authoring
 from newsletter.services.audience_why import why
-from newsletter.services.campaign_form_data import ParsedForm, parse_form, values_of
+from newsletter.services.campaign_form_data import ParsedForm, parse_form
+from newsletter.services.campaign_form_values import values_of
 from newsletter.services.context import Context
 from newsletter.services.preferences import offered_topics
 from newsletter.web.auth import PRIVATE, guard, render, session_of
