@@ -1,4 +1,5 @@
-"""Provider events in SQL: store each once, apply what it means, count outcomes per campaign.
+"""Provider events in SQL: store each once and apply what it means (a member's standing:
+adapters/db/standing.py; the outcome counts per campaign: adapters/db/campaign_stats.py).
 
 :meth:`SqlEventStore.record` takes a whole batch in one transaction. Each event is inserted with
 ``ON CONFLICT DO NOTHING`` against both unique keys (``provider_event_id`` and ``dedupe_key``);
@@ -17,19 +18,19 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, distinct, func, insert, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from newsletter.adapters.db.campaign_stats import campaign_stats, recent_campaign_stats
 from newsletter.adapters.db.members import lookup_key
+from newsletter.adapters.db.standing import resubscribed_since, set_topic, suppress
 from newsletter.adapters.db.tables import (
     campaigns,
-    consent_events,
     deliveries,
     events,
     members,
     subscriptions,
-    suppressions,
 )
 from newsletter.domain.deliveries import DeliveryStatus, FailureKind
 from newsletter.domain.events import (
@@ -50,12 +51,6 @@ _RANK = {
     MemberStatus.UNSUBSCRIBED.value: 1,
     MemberStatus.BOUNCED.value: 2,
     MemberStatus.COMPLAINED.value: 3,
-}
-_SUPPRESSION_RANK = {
-    SuppressionReason.UNSUBSCRIBED.value: 1,
-    SuppressionReason.BOUNCED.value: 2,
-    SuppressionReason.COMPLAINED.value: 3,
-    SuppressionReason.ERASED.value: 4,
 }
 
 
@@ -154,7 +149,7 @@ class SqlEventStore:
                 )
             suppression = hashes.get(event.email)
             if suppression is not None:
-                _suppress(conn, suppression, reason.value, event.occurred_at)
+                suppress(conn, suppression, reason.value, event.occurred_at)
         elif action is Action.END_ALL_TOPICS:
             if member_id is not None:
                 topics = conn.execute(
@@ -164,7 +159,7 @@ class SqlEventStore:
                     )
                 ).scalars()
                 for topic in list(topics):
-                    outcome.unsubscribed += _set_topic(
+                    outcome.unsubscribed += set_topic(
                         conn, member_id, topic, False, event.occurred_at, "sendgrid:unsubscribe"
                     )
         elif action in (Action.END_TOPIC, Action.RESUME_TOPIC):
@@ -173,7 +168,7 @@ class SqlEventStore:
                 return
             on = action is Action.RESUME_TOPIC
             source = "sendgrid:group_resubscribe" if on else "sendgrid:group_unsubscribe"
-            changed = _set_topic(conn, member_id, topic, on, event.occurred_at, source)
+            changed = set_topic(conn, member_id, topic, on, event.occurred_at, source)
             outcome.unsubscribed += 0 if on else changed
 
     # -- one-click unsubscribe -------------------------------------------------------------
@@ -188,7 +183,7 @@ class SqlEventStore:
             row = conn.execute(select(members.c.language).where(members.c.id == member_id)).first()
             if row is None:
                 return None
-            if _resubscribed_since(conn, member_id, topic, issued_at):
+            if resubscribed_since(conn, member_id, topic, issued_at):
                 return None
             status = conn.execute(
                 select(subscriptions.c.status).where(
@@ -204,7 +199,7 @@ class SqlEventStore:
         ``unsubscribed`` event against the delivery that carried the link. True if it changed.
         """
         with self.engine.begin() as conn:
-            changed = _set_topic(conn, member_id, topic, False, now, "one-click", force=True)
+            changed = set_topic(conn, member_id, topic, False, now, "one-click", force=True)
             # The link was issued when its batch was claimed; the first delivery of this topic
             # handed over at or after that moment is the one that carried it.
             delivery = conn.execute(
@@ -236,23 +231,12 @@ class SqlEventStore:
 
     def stats(self, campaign_id: int) -> CampaignStats:
         with self.engine.connect() as conn:
-            return _stats(conn, campaign_id)
+            return campaign_stats(conn, campaign_id)
 
     def recent_stats(self, since: dt.datetime) -> list[tuple[str, CampaignStats]]:
         """Campaigns that handed anything over since ``since``, with their stats."""
         with self.engine.connect() as conn:
-            found = conn.execute(
-                select(campaigns.c.id, campaigns.c.slug)
-                .where(
-                    campaigns.c.id.in_(
-                        select(deliveries.c.campaign_id)
-                        .where(deliveries.c.sent_at >= since)
-                        .distinct()
-                    )
-                )
-                .order_by(campaigns.c.id)
-            ).all()
-            return [(str(slug), _stats(conn, int(cid))) for cid, slug in found]
+            return recent_campaign_stats(conn, since)
 
     def acknowledge_complaints(self, campaign_id: int, count: int, *, now: dt.datetime) -> None:
         with self.engine.begin() as conn:
@@ -261,51 +245,6 @@ class SqlEventStore:
                 .where(campaigns.c.id == campaign_id)
                 .values(complaints_acknowledged=count, complaints_acknowledged_at=now)
             )
-
-
-def _stats(conn: Connection, campaign_id: int) -> CampaignStats:
-    by_event = {
-        str(kind): int(n)
-        for kind, n in conn.execute(
-            select(events.c.event, func.count(distinct(events.c.delivery_id)))
-            .join(deliveries, deliveries.c.id == events.c.delivery_id)
-            .where(deliveries.c.campaign_id == campaign_id)
-            .group_by(events.c.event)
-        ).all()
-    }
-    unsubscribed = conn.execute(
-        select(func.count(distinct(events.c.delivery_id)))
-        .join(deliveries, deliveries.c.id == events.c.delivery_id)
-        .where(
-            deliveries.c.campaign_id == campaign_id,
-            events.c.event.in_([EventKind.UNSUBSCRIBED.value, EventKind.GROUP_UNSUBSCRIBED.value]),
-        )
-    ).scalar_one()
-    sent = conn.execute(
-        select(func.count()).where(
-            deliveries.c.campaign_id == campaign_id, deliveries.c.status == S.SENT.value
-        )
-    ).scalar_one()
-    ack = conn.execute(
-        select(campaigns.c.complaints_acknowledged).where(campaigns.c.id == campaign_id)
-    ).scalar()
-
-    def n(kind: EventKind) -> int:
-        return int(by_event.get(kind.value, 0))
-
-    return CampaignStats(
-        sent=int(sent),
-        delivered=n(EventKind.DELIVERED),
-        bounced=n(EventKind.BOUNCED),
-        blocked=n(EventKind.BLOCKED),
-        dropped=n(EventKind.DROPPED),
-        deferred=n(EventKind.DEFERRED),
-        opened=n(EventKind.OPENED),
-        clicked=n(EventKind.CLICKED),
-        complained=n(EventKind.COMPLAINED),
-        unsubscribed=int(unsubscribed),
-        acknowledged_complaints=None if ack is None else int(ack),
-    )
 
 
 def _insert_event(conn: Connection, **values: Any) -> bool:
@@ -333,97 +272,3 @@ def _member_by_email(conn: Connection, event: ProviderEvent) -> int | None:
         select(members.c.id).where(members.c.email_key == lookup_key(event.email))
     ).scalar()
     return None if found is None else int(found)
-
-
-def _suppress(conn: Connection, email_hash: str, reason: str, at: dt.datetime) -> None:
-    held = conn.execute(
-        select(suppressions.c.reason).where(suppressions.c.email_hash == email_hash)
-    ).scalar()
-    if held is None:
-        conn.execute(
-            insert(suppressions).values(email_hash=email_hash, reason=reason, created_at=at)
-        )
-    elif _SUPPRESSION_RANK.get(str(held), 0) < _SUPPRESSION_RANK[reason]:
-        conn.execute(
-            update(suppressions)
-            .where(suppressions.c.email_hash == email_hash)
-            .values(reason=reason)
-        )
-
-
-def _resubscribed_since(conn: Connection, member_id: int, topic: str, since: dt.datetime) -> bool:
-    return (
-        conn.execute(
-            select(consent_events.c.id)
-            .where(
-                consent_events.c.member_id == member_id,
-                consent_events.c.topic == topic,
-                consent_events.c.action == "subscribed",
-                consent_events.c.at > since,
-            )
-            .limit(1)
-        ).first()
-        is not None
-    )
-
-
-def _set_topic(
-    conn: Connection,
-    member_id: int,
-    topic: str,
-    subscribed: bool,
-    at: dt.datetime,
-    source: str,
-    *,
-    force: bool = False,
-) -> int:
-    """Subscribe or unsubscribe one topic, with its consent event; 1 if it changed, else 0.
-
-    Unless ``force``, a change older than the subscription's last change is ignored: events
-    arrive out of order, and a resubscribe must not be undone by an older unsubscribe.
-    """
-    target = "subscribed" if subscribed else "unsubscribed"
-    current = conn.execute(
-        select(subscriptions.c.status, subscriptions.c.updated_at).where(
-            subscriptions.c.member_id == member_id, subscriptions.c.topic == topic
-        )
-    ).first()
-    if current is None:
-        if not subscribed:
-            return 0
-        conn.execute(
-            insert(subscriptions).values(
-                member_id=member_id, topic=topic, status=target, updated_at=at
-            )
-        )
-    else:
-        if current.status == target:
-            return 0
-        if not force and _aware(current.updated_at) > at:
-            return 0
-        changed = conn.execute(
-            update(subscriptions)
-            .where(
-                subscriptions.c.member_id == member_id,
-                subscriptions.c.topic == topic,
-                subscriptions.c.status == current.status,
-            )
-            .values(status=target, updated_at=at)
-        ).rowcount
-        if not changed:  # someone else changed it meanwhile (concurrent one-click POSTs)
-            return 0
-    conn.execute(
-        insert(consent_events).values(
-            member_id=member_id,
-            topic=topic,
-            action=target,
-            source=source,
-            wording_version="",
-            at=at,
-        )
-    )
-    return 1
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

@@ -19,7 +19,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
-    Engine,
     Integer,
     and_,
     any_,
@@ -33,62 +32,20 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from newsletter.adapters.db.campaign_rows import CampaignRows
+from newsletter.adapters.db.ledger_review import LedgerReview, of_step
 from newsletter.adapters.db.segments import compile_rule, eligible, segment_clause
-from newsletter.adapters.db.tables import campaigns, deliveries, members
-from newsletter.domain.campaigns import CampaignDefinition, CampaignState
-from newsletter.domain.deliveries import DeliveryCounts, DeliveryStatus, FailureKind, Recipient
+from newsletter.adapters.db.tables import deliveries, members
+from newsletter.domain.deliveries import DeliveryStatus, FailureKind, Recipient
 from newsletter.domain.segments import Rule, Segment
 from newsletter.errors import StateError
 
 S = DeliveryStatus
 
 
-class SqlLedger:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def ensure_campaign(self, campaign: CampaignDefinition, *, now: dt.datetime) -> int:
-        """Create or refresh the campaign row; the definition snapshot is what was sent."""
-        values = {
-            "kind": campaign.kind,
-            "title": campaign.title,
-            "topic": campaign.topic,
-            "definition": campaign.model_dump(mode="json", by_alias=True),
-            "updated_at": now,
-        }
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        with self.engine.begin() as conn:
-            # Insert first (a write, so SQLite takes its lock before it reads), doing nothing
-            # when the slug exists: two senders starting the same new campaign at once - the
-            # scheduler and a person, or two workers - both end with the one row. A look
-            # before the insert let both look, both insert, and the second fail.
-            conn.execute(
-                dialect.insert(campaigns)
-                .values(
-                    slug=campaign.slug, state=CampaignState.DRAFT.value, created_at=now, **values
-                )
-                .on_conflict_do_nothing(index_elements=[campaigns.c.slug])
-            )
-            conn.execute(
-                update(campaigns).where(campaigns.c.slug == campaign.slug).values(**values)
-            )
-            found = conn.execute(
-                select(campaigns.c.id).where(campaigns.c.slug == campaign.slug)
-            ).scalar_one()
-            return int(found)
-
-    def campaign_id(self, slug: str) -> int | None:
-        with self.engine.connect() as conn:
-            found = conn.execute(select(campaigns.c.id).where(campaigns.c.slug == slug)).scalar()
-            return None if found is None else int(found)
-
-    def set_state(self, campaign_id: int, state: CampaignState, *, now: dt.datetime) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(campaigns)
-                .where(campaigns.c.id == campaign_id)
-                .values(state=state.value, updated_at=now)
-            )
+class SqlLedger(CampaignRows, LedgerReview):
+    """The sending path: plan, claim, renew, record outcomes; campaign rows and what staff
+    review come from the two bases."""
 
     def plan(
         self,
@@ -131,7 +88,7 @@ class SqlLedger:
         ]
         # rowcount of INSERT ... SELECT ... ON CONFLICT is not reliable across drivers (psycopg
         # reports -1), so count the step's rows before and after, in the same transaction.
-        count = select(func.count()).select_from(deliveries).where(_of(campaign_id, step))
+        count = select(func.count()).select_from(deliveries).where(of_step(campaign_id, step))
         with self.engine.begin() as conn:
             before = int(conn.execute(count).scalar_one())
             conn.execute(_insert_ignore(conn, cols, source))
@@ -146,7 +103,7 @@ class SqlLedger:
             result = conn.execute(
                 update(deliveries)
                 .where(
-                    _of(campaign_id, step),
+                    of_step(campaign_id, step),
                     deliveries.c.status == S.SENDING.value,
                     deliveries.c.updated_at < expired,
                 )
@@ -174,7 +131,7 @@ class SqlLedger:
         with self.engine.connect() as conn:
             query = (
                 select(deliveries.c.language, func.count())
-                .where(_of(campaign_id, step), deliveries.c.status == S.PENDING.value)
+                .where(of_step(campaign_id, step), deliveries.c.status == S.PENDING.value)
                 .group_by(deliveries.c.language)
                 .order_by(deliveries.c.language)
             )
@@ -191,7 +148,7 @@ class SqlLedger:
         now: dt.datetime,
     ) -> tuple[list[Recipient], int]:
         base = and_(
-            _of(campaign_id, step),
+            of_step(campaign_id, step),
             deliveries.c.language == language,
             deliveries.c.status == S.PENDING.value,
         )
@@ -336,7 +293,7 @@ class SqlLedger:
         back to ``pending`` (``failed``, transient, once their attempts are used up, so a row
         that keeps ending unknown cannot flood anyone). Returns how many were re-queued."""
         where = and_(
-            _of(campaign_id, step),
+            of_step(campaign_id, step),
             deliveries.c.status == S.UNKNOWN.value,
             deliveries.c.updated_at < older_than,
         )
@@ -364,55 +321,6 @@ class SqlLedger:
                 or 0
             )
 
-    def resolve_unknown(
-        self, campaign_id: int, step: str | None, to: DeliveryStatus, *, now: dt.datetime
-    ) -> int:
-        """Staff decide about ``unknown`` rows: ``pending`` (send again) or ``sent``."""
-        if to not in (S.PENDING, S.SENT):
-            raise ValueError(f"unknown rows can only become pending or sent, not {to}")
-        values: dict[str, Any] = {"status": to.value, "updated_at": now}
-        if to is S.SENT:
-            values |= {"sent_at": now, "last_error": "marked sent by staff"}
-        else:
-            values |= {"last_error": "resent by staff decision"}
-        with self.engine.begin() as conn:
-            return int(
-                conn.execute(
-                    update(deliveries)
-                    .where(_of_campaign(campaign_id, step), deliveries.c.status == S.UNKNOWN.value)
-                    .values(**values)
-                ).rowcount
-                or 0
-            )
-
-    def retry_failed(self, campaign_id: int, step: str | None, *, now: dt.datetime) -> int:
-        """Transient failures go back to ``pending`` with fresh attempts; permanent ones stay."""
-        with self.engine.begin() as conn:
-            return int(
-                conn.execute(
-                    update(deliveries)
-                    .where(
-                        _of_campaign(campaign_id, step),
-                        deliveries.c.status == S.FAILED.value,
-                        deliveries.c.failure_kind == FailureKind.TRANSIENT.value,
-                    )
-                    .values(status=S.PENDING.value, attempts=0, failure_kind=None, updated_at=now)
-                ).rowcount
-                or 0
-            )
-
-    def failure_kinds(self, campaign_id: int, step: str | None = None) -> dict[str, int]:
-        query = (
-            select(deliveries.c.failure_kind, func.count())
-            .where(_of_campaign(campaign_id, step), deliveries.c.status == S.FAILED.value)
-            .group_by(deliveries.c.failure_kind)
-        )
-        with self.engine.connect() as conn:
-            return {
-                str(kind or FailureKind.PERMANENT.value): int(n)
-                for kind, n in conn.execute(query).all()
-            }
-
     def _move(
         self,
         ids: Sequence[int],
@@ -429,41 +337,6 @@ class SqlLedger:
                 .where(_ids(conn, ids), deliveries.c.status.in_([s.value for s in sources]))
                 .values(status=to.value, updated_at=now, **values)
             )
-
-    def counts(self, campaign_id: int, step: str | None = None) -> DeliveryCounts:
-        where = deliveries.c.campaign_id == campaign_id
-        if step is not None:
-            where = and_(where, deliveries.c.step == step)
-        query = select(deliveries.c.status, func.count()).where(where).group_by(deliveries.c.status)
-        with self.engine.connect() as conn:
-            found = {status: int(n) for status, n in conn.execute(query).all()}
-        return DeliveryCounts(**{s.value: found.get(s.value, 0) for s in DeliveryStatus})
-
-    def unknown_rows(self, campaign_id: int, limit: int = 50) -> list[dict[str, Any]]:
-        query = (
-            select(
-                deliveries.c.id,
-                deliveries.c.step,
-                members.c.email,
-                deliveries.c.attempts,
-                deliveries.c.last_error,
-                deliveries.c.updated_at,
-            )
-            .join(members, members.c.id == deliveries.c.member_id)
-            .where(deliveries.c.campaign_id == campaign_id, deliveries.c.status == S.UNKNOWN.value)
-            .order_by(deliveries.c.id)
-            .limit(limit)
-        )
-        with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(query)]
-
-
-def _of(campaign_id: int, step: str) -> Any:
-    return and_(deliveries.c.campaign_id == campaign_id, deliveries.c.step == step)
-
-
-def _of_campaign(campaign_id: int, step: str | None) -> Any:
-    return _of(campaign_id, step) if step is not None else deliveries.c.campaign_id == campaign_id
 
 
 def _ids(conn: Connection, ids: Sequence[int]) -> Any:
