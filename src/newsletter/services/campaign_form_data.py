@@ -16,8 +16,7 @@ stored once (a proper name), as a campaign file would write it.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +25,6 @@ from pydantic import ValidationError
 from newsletter.domain.campaigns import CampaignDefinition
 from newsletter.domain.content import CONTENT_MODELS
 from newsletter.domain.members import LANGUAGES
-from newsletter.domain.serbian import to_latin_deep
 from newsletter.services.campaign_form import (
     TEMPLATES,
     FormField,
@@ -34,12 +32,18 @@ from newsletter.services.campaign_form import (
     content_fields,
     copy_fields,
     milestone_fields,
-    reminder_copy_fields,
+)
+from newsletter.services.campaign_form_inputs import (
+    Values,
+    copy_block,
+    indices,
+    lines,
+    one,
+    translated,
 )
 from newsletter.services.campaign_form_problems import copy_problems, form_name, names
-from newsletter.services.campaign_form_reminders import ReminderRows, parse_reminders
+from newsletter.services.campaign_form_reminders import parse_reminders
 
-Values = Mapping[str, Sequence[str]]
 #: Document keys the form writes; everything else (fallbacks, categories, template, ...) is
 #: kept from the campaign being edited. ``reminders`` too when the form posts no reminder rows
 #: at all (a form without that part); a form with every row cleared removes them.
@@ -47,46 +51,9 @@ OWNED = frozenset(
     {"slug", "title", "kind", "audience", "topic", "languages", "default_language", "subject"}
     | {"preheader", "copy", "content", "milestones"}
 )
-MAX_ITEMS = 100  # list items one form may post: a form, not a bulk import
 
 
 # -- parsing ------------------------------------------------------------------------------------
-
-
-def _one(values: Values, name: str) -> str:
-    found = values.get(name) or [""]
-    return found[0] if isinstance(found[0], str) else ""
-
-
-def _lines(raw: str) -> list[str]:
-    return [line.strip() for line in raw.splitlines() if line.strip()]
-
-
-def indices(values: Values, name: str) -> list[int]:
-    """The item numbers posted for the list ``name`` (``name.<i>.<...>``), in order."""
-    pattern = re.compile(rf"^{re.escape(name)}\.(\d{{1,3}})(?:\.|$)")
-    found = {int(m.group(1)) for k in values if (m := pattern.match(k))}
-    return sorted(found)[:MAX_ITEMS]
-
-
-def _translated(values: Values, name: str, f: FormField, langs: list[str]) -> Any:
-    written: dict[str, Any] = {}
-    for lang in langs:
-        raw = _one(values, f"{name}.{lang}")
-        value = _lines(raw) if f.widget == "lines" else raw.strip()
-        if value:
-            written[lang] = value
-    if "sr-Cyrl" in written and written.get("sr-Latn") == to_latin_deep(written["sr-Cyrl"]):
-        del written["sr-Latn"]  # the generated Latin, not an override
-    if not written:
-        return None
-    first = next(iter(written.values()))
-    generated = "sr-Latn" in langs and "sr-Latn" not in written and "sr-Cyrl" in written
-    needed = [lang for lang in langs if not (lang == "sr-Latn" and generated)]
-    same = all(written.get(lang) == first for lang in needed)
-    if f.single_ok and same and (not generated or to_latin_deep(first) == first):
-        return first  # one value for every language, as a file writes a proper name
-    return written
 
 
 def _parse(
@@ -104,7 +71,7 @@ def _parse(
         name, old = f"{prefix}.{f.key}", base.get(f.key)
         value: Any
         if f.translated:
-            value = _translated(values, name, f, langs)
+            value = translated(values, name, f, langs)
         elif f.widget == "group":
             value = _parse(f.children, values, name, langs, old) or None
         elif f.widget == "list":
@@ -119,9 +86,9 @@ def _parse(
             kept = [c for c in (old or []) if c in picked]  # the edited campaign's order
             value = kept + [c for c in picked if c not in kept] or None
         elif f.widget == "lines":
-            value = _lines(_one(values, name)) or None
+            value = lines(one(values, name)) or None
         else:
-            value = _one(values, name).strip() or None
+            value = one(values, name).strip() or None
         if value is not None:
             out[f.key] = value
     return out
@@ -149,19 +116,19 @@ def parse_form(values: Values, base: Mapping[str, Any] | None = None) -> ParsedF
     """The campaign the form describes, on top of ``base`` (the campaign being edited, whose
     parts the form does not show are kept), validated as a campaign file would be."""
     base = dict(base or {})
-    kind = _one(values, "kind") or str(base.get("kind", ""))
+    kind = one(values, "kind") or str(base.get("kind", ""))
     if kind not in CONTENT_MODELS:
         return ParsedForm(kind, {}, None, {"kind": [f"unknown kind {kind!r}"]})
     langs = languages_of(values, base)
     doc: dict[str, Any] = {k: v for k, v in base.items() if k not in OWNED}
     for key in ("slug", "title", "audience", "topic"):
-        if _one(values, key).strip():
-            doc[key] = _one(values, key).strip()
+        if one(values, key).strip():
+            doc[key] = one(values, key).strip()
     doc.update(kind=kind, template=base.get("template") or TEMPLATES[kind], languages=langs)
-    default = _one(values, "default_language")
+    default = one(values, "default_language")
     doc["default_language"] = default if default in langs else (langs or ["en"])[0]
     for part in ("subject", "preheader"):
-        table = _translated(values, part, FormField(part, part, "text"), langs)
+        table = translated(values, part, FormField(part, part, "text"), langs)
         if table:
             doc[part] = table
     copy = copy_block(values, copy_fields(kind), "copy", langs, base.get("copy") or {})
@@ -173,7 +140,7 @@ def parse_form(values: Values, base: Mapping[str, Any] | None = None) -> ParsedF
     milestones: dict[str, Any] = {}
     for i in indices(values, "milestones"):
         prefix = f"milestones.{i}"
-        key = _one(values, f"{prefix}.key").strip()
+        key = one(values, f"{prefix}.key").strip()
         rest = _parse(milestone_fields()[1:], values, prefix, langs)
         if not key and not rest:
             continue
@@ -186,7 +153,7 @@ def parse_form(values: Values, base: Mapping[str, Any] | None = None) -> ParsedF
         doc["milestones"] = milestones
     rows = list(range(len(doc.get("reminders") or [])))  # kept as they were, unless posted
     if any(k.startswith("reminders.") for k in values):
-        found = _reminders(values, langs, base.get("reminders") or [], milestones)
+        found = parse_reminders(values, langs, base.get("reminders") or [], milestones)
         errors.update(found.errors)
         doc.pop("reminders", None)
         if found.steps:
@@ -208,55 +175,3 @@ def parse_form(values: Values, base: Mapping[str, Any] | None = None) -> ParsedF
         lacking = copy_problems(ReminderCopy, step.get("copy") or {}, langs)
         parsed.notes.update({f"reminders.{i}.{k}": v for k, v in lacking.items()})
     return parsed
-
-
-def _reminders(
-    values: Values, langs: list[str], base: Sequence[Mapping[str, Any]], milestones: Collection[str]
-) -> ReminderRows:
-    def message(name: str, f: FormField) -> Any:
-        return _translated(values, name, f, langs)
-
-    def copy(prefix: str, old: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-        return copy_block(values, reminder_copy_fields(), prefix, langs, old)
-
-    return parse_reminders(
-        values,
-        indices(values, "reminders"),
-        lambda name: _one(values, name),
-        message,
-        copy,
-        base,
-        milestones,
-    )
-
-
-def copy_block(
-    values: Values,
-    fields: Sequence[FormField],
-    prefix: str,
-    langs: list[str],
-    base: Mapping[str, Any],
-) -> dict[str, dict[str, Any]]:
-    """A template's prose per language (``<prefix>.<part>.<lang>``) on top of ``base``, whose
-    parts the form does not show are kept."""
-    keys = {f.key for f in fields}
-    copy: dict[str, dict[str, Any]] = {}
-    for lang in langs:
-        block = {k: v for k, v in (base.get(lang) or {}).items() if k not in keys}
-        for f in fields:
-            raw = _one(values, f"{prefix}.{f.key}.{lang}")
-            value = _lines(raw) if f.widget == "lines" else raw.strip()
-            if value:
-                block[f.key] = value
-        if block:
-            copy[lang] = block
-    if "sr-Latn" in copy and "sr-Cyrl" in copy:
-        # Copy is read per language as a whole: an override of one part needs the rest of
-        # the generated Latin beside it.
-        generated: dict[str, Any] = to_latin_deep(copy["sr-Cyrl"])
-        own = {k: v for k, v in copy["sr-Latn"].items() if generated.get(k) != v}
-        if own:
-            copy["sr-Latn"] = {**generated, **own}
-        else:
-            del copy["sr-Latn"]
-    return copy

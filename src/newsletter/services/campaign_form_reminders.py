@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from newsletter.domain.campaigns import MAIN_STEP
 from newsletter.services.campaign_form import FormField, reminder_copy_fields
+from newsletter.services.campaign_form_inputs import Values, copy_block, indices, one, translated
 
 #: The template a reminder is written with unless the campaign file names another.
 REMINDER_TEMPLATE = "deadline_reminder.mjml.j2"
@@ -85,30 +86,6 @@ def read_before(text: str) -> dt.timedelta:
     return delta
 
 
-def reminder_values(
-    document: Mapping[str, Any],
-    flatten: Callable[[Sequence[FormField], Mapping[str, Any], str, dict[str, list[str]]], None],
-    out: dict[str, list[str]],
-) -> None:
-    """The form values of a document's reminder chain (``flatten`` writes one row's fields)."""
-    for i, step in enumerate(document.get("reminders") or []):
-        row = f"reminders.{i}"
-        facts = {k: v for k, v in step.items() if k in ("key", "milestone", "skip_segment")}
-        facts["before"] = show_before(step.get("before", "P3D"))
-        if "at_time" in step:
-            facts["at_time"] = str(step["at_time"])[:5]  # HH:MM, what <input type=time> shows
-        flatten(reminder_fields(), facts, row, out)
-        for part in ("subject", "preheader"):
-            for lang, text in (step.get(part) or {}).items():
-                out[f"{row}.{part}.{lang}"] = [str(text)]
-        for lang, block in (step.get("copy") or {}).items():
-            for f in reminder_copy_fields():
-                if f.key in block:
-                    value = block[f.key]
-                    text = "\n".join(value) if isinstance(value, list) else str(value)
-                    out[f"{row}.copy.{f.key}.{lang}"] = [text]
-
-
 @dataclass
 class ReminderRows:
     """The steps a form describes, where each came from, and what keeps them from saving."""
@@ -120,25 +97,26 @@ class ReminderRows:
 
 
 def parse_reminders(
-    values: Mapping[str, Sequence[str]],
-    row_numbers: Sequence[int],
-    one: Callable[[str], str],
-    message: Callable[[str, FormField], Any],
-    copy: Callable[[str, Mapping[str, Any]], dict[str, dict[str, Any]]],
+    values: Values,
+    langs: list[str],
     base: Sequence[Mapping[str, Any]],
     milestones: Collection[str],
 ) -> ReminderRows:
-    """Rows of the form as ``reminders:`` entries. ``one`` reads a value, ``message`` a
-    translated text, ``copy`` a row's copy on top of the edited step's (helpers of
-    newsletter.services.campaign_form_data). A blank row is left out."""
+    """The posted rows as ``reminders:`` entries on top of ``base`` (the edited campaign's
+    steps: a row keeps its step's template and the copy the form does not show). A blank row
+    is left out."""
     found = ReminderRows()
     old = {str(s.get("key")): s for s in base if isinstance(s, Mapping)}
-    for i in row_numbers:
+    for i in indices(values, "reminders"):
         row = f"reminders.{i}"
-        facts = {f.key: one(f"{row}.{f.key}").strip() for f in reminder_fields()}
-        texts = {f.key: message(f"{row}.{f.key}", f) for f in reminder_message_fields()}
+        facts = {f.key: one(values, f"{row}.{f.key}").strip() for f in reminder_fields()}
+        texts = {
+            f.key: translated(values, f"{row}.{f.key}", f, langs) for f in reminder_message_fields()
+        }
         was = old.get(facts["key"]) or (base[i] if i < len(base) else {})
-        body = copy(f"{row}.copy", was.get("copy") or {})
+        body = copy_block(
+            values, reminder_copy_fields(), f"{row}.copy", langs, was.get("copy") or {}
+        )
         if not any(facts.values()) and not any(texts.values()) and not body:
             continue
         problems = _row_problems(facts, found, milestones)

@@ -13,9 +13,10 @@ from newsletter.services.campaign_form import (
     content_fields,
     copy_fields,
     milestone_fields,
+    reminder_copy_fields,
 )
 from newsletter.services.campaign_form_problems import TOP_LEVEL
-from newsletter.services.campaign_form_reminders import reminder_values
+from newsletter.services.campaign_form_reminders import reminder_fields, show_before
 
 Values = Mapping[str, Sequence[str]]
 
@@ -31,22 +32,37 @@ def values_of(document: Mapping[str, Any]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {"languages": langs}
     out.update({k: [str(document[k])] for k in TOP_LEVEL[:-2] if k in document})
     out["default_language"] = [str(document.get("default_language", langs[0]))]
-    for part in ("subject", "preheader"):
-        for lang, text in (document.get(part) or {}).items():
-            out[f"{part}.{lang}"] = [str(text)]
-    for f in copy_fields(kind):
-        for lang, block in (document.get("copy") or {}).items():
-            if f.key in block:
-                out[f"copy.{f.key}.{lang}"] = [_text(block[f.key])]
+    _message(document, "", copy_fields(kind), out)
     _flatten(content_fields(kind), document.get("content") or {}, "content", langs, out)
     for i, (key, m) in enumerate((document.get("milestones") or {}).items()):
         _flatten(milestone_fields(), {"key": key, **m}, f"milestones.{i}", langs, out)
 
-    def row(fields: Sequence[FormField], data: Mapping[str, Any], prefix: str, o: Any) -> None:
-        _flatten(fields, data, prefix, langs, o)
-
-    reminder_values(document, row, out)
+    for i, step in enumerate(document.get("reminders") or []):
+        row = f"reminders.{i}"
+        facts = {k: v for k, v in step.items() if k in ("key", "milestone", "skip_segment")}
+        facts["before"] = show_before(step.get("before", "P3D"))
+        if "at_time" in step:
+            facts["at_time"] = str(step["at_time"])[:5]  # HH:MM, what <input type=time> shows
+        _flatten(reminder_fields(), facts, row, langs, out)
+        _message(step, f"{row}.", reminder_copy_fields(), out)
     return out
+
+
+def _message(
+    message: Mapping[str, Any],
+    prefix: str,
+    copy: Sequence[FormField],
+    out: dict[str, list[str]],
+) -> None:
+    """What one mailing says (the announcement, or a reminder step under ``reminders.<i>.``):
+    subject, preheader and the template's prose, per language."""
+    for part in ("subject", "preheader"):
+        for lang, text in (message.get(part) or {}).items():
+            out[f"{prefix}{part}.{lang}"] = [str(text)]
+    for f in copy:
+        for lang, block in (message.get("copy") or {}).items():
+            if f.key in block:
+                out[f"{prefix}copy.{f.key}.{lang}"] = [_text(block[f.key])]
 
 
 def _flatten(

@@ -23,7 +23,7 @@ from newsletter.services.campaign_form import (
     milestone_fields,
     reminder_copy_fields,
 )
-from newsletter.services.campaign_form_data import indices
+from newsletter.services.campaign_form_inputs import indices
 from newsletter.services.campaign_form_reminders import reminder_fields, reminder_message_fields
 from newsletter.services.campaign_form_values import latin_placeholders
 
