@@ -6,7 +6,8 @@ milestone names, enum choices, nested groups (an image, a signature) and repeata
 speakers, prices, documents, sections). Texts a member reads in their language
 (:class:`TranslatedText`, :class:`TranslatedList`) become one input per campaign language, side
 by side. A new field in a content model appears in the form without touching the web app; a
-type the walker does not know is a TypeError the tests catch.
+type the walker does not know is a TypeError the tests catch. The forms are worked out once per
+kind (cached): the live preview parses the whole form on every pause in typing.
 
 ``copy`` (the free prose of each template: kicker, intro, closing ...) has no model in the
 domain, because templates are files; :data:`COPY_MODELS` writes down what each template reads
@@ -22,6 +23,7 @@ import typing
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -210,19 +212,23 @@ def walk(model: type[BaseModel], *, translated: bool = False) -> tuple[FormField
     )
 
 
+@cache
 def content_fields(kind: str) -> tuple[FormField, ...]:
     return walk(CONTENT_MODELS[kind])
 
 
+@cache
 def copy_fields(kind: str) -> tuple[FormField, ...]:
     """Every part of a template's prose is written per language."""
     return walk(COPY_MODELS[kind], translated=True)
 
 
+@cache
 def reminder_copy_fields() -> tuple[FormField, ...]:
     return walk(ReminderCopy, translated=True)
 
 
+@cache
 def milestone_fields() -> tuple[FormField, ...]:
     """A milestone row: its key, then :class:`Milestone`'s own fields."""
     key = FormField("key", "Key", "text", required=True)

@@ -18,6 +18,7 @@ import datetime as dt
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -34,6 +35,7 @@ _PART = re.compile(r"(\d{1,4})\s*(d|days?|h|hours?)\b", re.IGNORECASE)
 _JOINERS = re.compile(r"(?:\s|,|\band\b)*", re.IGNORECASE)
 
 
+@cache
 def reminder_fields() -> tuple[FormField, ...]:
     """The facts of one step: which milestone, how long before, at what time, whom to skip."""
     return (
@@ -45,6 +47,7 @@ def reminder_fields() -> tuple[FormField, ...]:
     )
 
 
+@cache
 def reminder_message_fields() -> tuple[FormField, ...]:
     return (
         FormField("subject", "Subject", "text", required=True, translated=True),
