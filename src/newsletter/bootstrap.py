@@ -82,6 +82,7 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = Tru
         unsubscribe_groups=dict(settings.sendgrid.unsubscribe_groups),
         calendar=SqlCalendarRevisions(engine),
         staff=SqlStaffStore(engine),
+        approve_files=settings.approval.files,
         preferences=SqlPreferenceStore(engine),
         campaign_documents=library,
         directory=SqlDirectory(engine),

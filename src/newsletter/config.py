@@ -103,6 +103,12 @@ class WebSettings(_Section):
         return value.rstrip("/")
 
 
+class ApprovalSettings(_Section):
+    #: File campaigns need an approver's approval too (campaigns in the database always do,
+    #: and so does any campaign once it has been approved). See services/approvals.py.
+    files: bool = False
+
+
 class SchedulingSettings(_Section):
     """Scheduled sends and reminders (newsletter.domain.schedule, calendar_rules)."""
 
@@ -168,6 +174,7 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = SmtpSettings()
     web: WebSettings = WebSettings()
     scheduling: SchedulingSettings = SchedulingSettings()
+    approval: ApprovalSettings = ApprovalSettings()
     paths: PathSettings = PathSettings()
     #: Folder of the config file; relative paths above are resolved against it.
     base_dir: Path = Path()

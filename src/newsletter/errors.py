@@ -78,6 +78,11 @@ class StateError(NewsletterError):
     """The action is not allowed in the current state (e.g. sending a cancelled campaign)."""
 
 
+class NotApprovedError(StateError):
+    """The campaign is not approved as it is now: it was never approved, or it changed since
+    its approval (newsletter.services.approvals). Nothing is sent; scheduled steps are held."""
+
+
 class RateLimitError(StateError):
     """Too many requests from one client address in the window; try again later."""
 

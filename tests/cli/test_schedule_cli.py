@@ -37,7 +37,14 @@ def future(days: int) -> str:
 def test_schedule_timeline_pause_resume_cancel(run: Run, project: Path) -> None:
     assert run("members", "import", str(project / "audiences" / "members.csv")).exit_code == 0
     at = future(30)
-    result = run("campaigns", "schedule", DOC, "--at", at, "--tz", "Europe/Bucharest", "--json")
+    schedule = ("campaigns", "schedule", DOC, "--at", at, "--tz", "Europe/Bucharest", "--json")
+    refused = run(*schedule)
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    assert refused.stderr.startswith(
+        "error: the announcement would go out after early_bird (2015-10-02 23:59 "
+        "Europe/Bucharest), event_start (2015-10-22 00:00 Europe/Bucharest) have passed"
+    )
+    result = run(*schedule, "--after-milestones")
     assert result.exit_code == 0, result.output
     planned = json.loads(result.stdout)
     steps = {e["step"]: e for e in planned["entries"]}

@@ -15,11 +15,12 @@ from newsletter.adapters.db.tables import calendar_revisions, campaign_documents
 from newsletter.domain.campaigns import CampaignDefinition
 from newsletter.domain.staff import Role, StaffUser
 from newsletter.errors import CampaignError, StateError
-from newsletter.services import audience_why, composing, staff
+from newsletter.services import approvals, audience_why, composing
 from newsletter.services import campaign_authoring as authoring
 from newsletter.services.campaign_library import campaign_refs
 from newsletter.services.context import Context
 from newsletter.services.staff_campaigns import list_campaigns
+from tests.approving import approve_now
 from tests.conftest import FrozenClock
 from tests.synthetic import add_members
 
@@ -106,11 +107,11 @@ def test_import_names_the_line_and_field_of_a_mistake(ctx: Context, tmp_path: Pa
 
 def test_an_edit_withdraws_the_approval(ctx: Context, clock: FrozenClock) -> None:
     authoring.save(ctx, a_copy(ctx), by="ana@x.example", create=True)
-    staff.approve(ctx, "second-call", APPROVER)
-    assert staff.approval_of(ctx, "second-call") is not None
+    approve_now(ctx, "second-call", APPROVER)
+    assert approvals.approval_of(ctx, "second-call") is not None
     version = authoring.documents(ctx).get("second-call").version  # type: ignore[union-attr]
     same = authoring.save(ctx, a_copy(ctx), by="ana", create=False, expected_version=version)
-    assert not same.changed and staff.approval_of(ctx, "second-call") is not None
+    assert not same.changed and approvals.approval_of(ctx, "second-call") is not None
     clock.advance(minutes=5)
     edited = a_copy(ctx).model_copy(update={"title": "Second call (corrected)"})
     outcome = authoring.save(ctx, edited, by="ana", create=False, expected_version=version)
@@ -118,9 +119,15 @@ def test_an_edit_withdraws_the_approval(ctx: Context, clock: FrozenClock) -> Non
     # Ivan opened the approved version too: his save would silently undo Ana's edit.
     with pytest.raises(StateError, match=r"saved by ana at .* after you opened it"):
         authoring.save(ctx, a_copy(ctx), by="ivan", create=False, expected_version=version)
-    # Gone for good: editing back to the approved text does not approve it again.
+    assert approvals.approval_of(ctx, "second-call") is None
+    # The approval stays on record, to show what changed since.
+    changed = approvals.standing(ctx, "second-call").changes
+    assert [(c.label, c.before, c.after) for c in changed] == [
+        ("title", a_copy(ctx).title, "Second call (corrected)")
+    ]
+    # An approval is of one exact version: editing back to the approved text is that version.
     authoring.save(ctx, a_copy(ctx), by="ana", create=False)
-    assert staff.store(ctx).approval("second-call") is None
+    assert approvals.approval_of(ctx, "second-call") is not None
 
 
 def test_the_draft_preview_is_the_saved_campaigns_email(ctx: Context) -> None:

@@ -8,9 +8,10 @@ import pytest
 
 from newsletter.config import Settings
 from newsletter.domain.staff import Role
-from newsletter.errors import InputError
-from newsletter.services import staff
+from newsletter.errors import InputError, NotApprovedError
+from newsletter.services import approvals, staff
 from newsletter.services.context import Context
+from tests.approving import approve_now
 from tests.conftest import FrozenClock
 
 PASSWORD = "correct horse battery"
@@ -40,18 +41,18 @@ def test_a_new_password_ends_open_sessions(ctx: Context) -> None:
 def test_an_edit_after_approval_needs_a_new_approval(ctx: Context, settings: Settings) -> None:
     staff.add_user(ctx, "boss@x.example", PASSWORD, Role.APPROVER)
     boss = staff.sign_in(ctx, "boss@x.example", PASSWORD, "127.0.0.1").session.user
-    staff.approve(ctx, "chairmans-letter", boss)
-    assert staff.approval_of(ctx, "chairmans-letter") is not None
+    approve_now(ctx, "chairmans-letter", boss)
+    assert approvals.approval_of(ctx, "chairmans-letter") is not None
     path = Path(settings.path(settings.paths.campaigns)) / "chairmans-letter.yaml"
     text = path.read_text()
     path.write_text(text.replace("title: ", "title: Edited ", 1))
-    assert staff.approval_of(ctx, "chairmans-letter") is None
-    with pytest.raises(InputError):
-        staff.require_approval(ctx, "chairmans-letter")
+    assert approvals.approval_of(ctx, "chairmans-letter") is None
+    with pytest.raises(NotApprovedError):
+        approvals.require_approval(ctx, "chairmans-letter")
 
 
 def test_an_editor_cannot_approve(ctx: Context) -> None:
     staff.add_user(ctx, "ed@x.example", PASSWORD, Role.EDITOR)
     editor = staff.sign_in(ctx, "ed@x.example", PASSWORD, "127.0.0.1").session.user
     with pytest.raises(InputError):
-        staff.approve(ctx, "chairmans-letter", editor)
+        approve_now(ctx, "chairmans-letter", editor)

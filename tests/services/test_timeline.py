@@ -61,6 +61,7 @@ def test_timeline_flags_a_local_time_in_a_dst_change(make_sched: MakeScheduling)
         zone="Europe/Bucharest",
         local_time=None,
         now=T0,
+        after_milestones=True,  # after the early-bird deadline: confirmed
     )
     [main] = [r for r in timeline(sched) if r.step == "main"]
     assert main.note == "local time ambiguous (DST change)"

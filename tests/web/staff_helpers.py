@@ -1,9 +1,10 @@
-"""Shared bits of the staff web tests: accounts and a signed-in client."""
+"""Shared bits of the staff web tests: accounts, a signed-in client, approving."""
 
 from __future__ import annotations
 
 import re
 
+from httpx import Response
 from starlette.testclient import TestClient
 
 from newsletter.domain.staff import Role
@@ -37,3 +38,23 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
     home = client.get("/staff/campaigns")
     assert home.status_code == 200
     return form_token(home.text)
+
+
+def shown_version(html: str) -> str:
+    """The fingerprint the page's Approve button posts: the version the approver was shown."""
+    found = re.search(
+        r'action="/staff/campaigns/[^"]+/approve[^"]*">.*?name="version" value="([^"]+)"',
+        html,
+        re.S,
+    )
+    assert found, "no Approve form with a version in the page"
+    return found.group(1)
+
+
+def approve_in_browser(client: TestClient, csrf: str, slug: str) -> Response:
+    """Open the campaign page as the approver would and press Approve on what it shows."""
+    page = client.get(f"/staff/campaigns/{slug}")
+    return client.post(
+        f"/staff/campaigns/{slug}/approve",
+        data={"csrf": csrf, "version": shown_version(page.text)},
+    )

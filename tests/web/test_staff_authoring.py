@@ -12,9 +12,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from newsletter.domain.staff import Role, StaffUser
-from newsletter.services import composing, staff
+from newsletter.services import approvals, composing
 from newsletter.services.context import Context
 from newsletter.web.app import create_app
+from tests.approving import approve_now
 from tests.synthetic import add_members
 from tests.web.staff_helpers import APPROVER, EDITOR, add_accounts, sign_in
 
@@ -168,7 +169,7 @@ def test_an_edit_withdraws_the_approval(client: TestClient, ctx: Context) -> Non
     csrf = sign_in(client, EDITOR)
     client.post(NEW, data=call_form(csrf))
     approver = StaffUser(2, APPROVER, Role.APPROVER)
-    staff.approve(ctx, "second-call", approver)
+    approve_now(ctx, "second-call", approver)
     version = re.search(
         r'name="version" value="([^"]+)"', client.get("/staff/campaigns/second-call/edit").text
     )
@@ -178,7 +179,7 @@ def test_an_edit_withdraws_the_approval(client: TestClient, ctx: Context) -> Non
         data=call_form(csrf, title="Second call (corrected)", version=version.group(1)),
     )
     assert saved.status_code == 303
-    assert staff.approval_of(ctx, "second-call") is None
+    assert approvals.approval_of(ctx, "second-call") is None
     assert ctx.catalog.campaign("second-call")[0].title == "Second call (corrected)"
     stale = client.post(
         "/staff/campaigns/second-call/edit",

@@ -119,6 +119,34 @@ def test_type_into_the_form_and_watch_the_preview_follow(served: tuple[str, Cont
             page.click('[data-testid="create"]')
             page.wait_for_url(re.compile(r".*/staff/campaigns/second-call-2016$"))
             assert ctx.catalog.campaign("second-call-2016")[0].title == "Second call 2016"
+
+            # The server refuses a slug that exists now: its message stays beside the field
+            # after the live preview has run, and the preview does not say "No problems".
+            page.goto(f"{base}/staff/campaigns/new?kind=call_for_proposals")
+            page.select_option("select[name=audience]", "bg-rs-calls")
+            for lang in ("sr-Cyrl", "sr-Latn"):
+                page.check(f"input[name=languages][value={lang}]")
+            complete = {
+                **FIELDS,
+                "copy.headline.sr-Cyrl": "Други позив",
+                "preheader.en": "EUR 2 million",
+                "preheader.sr-Cyrl": "2 милиона евра",
+            }
+            for name, value in complete.items():
+                page.fill(f'[name="{name}"]', value)
+            page.click('[data-testid="create"]')
+            slug_error = page.locator('[data-error-for="slug"]')
+            expect(slug_error).to_contain_text("already exists")
+            expect(page.locator("#live-preview .frame-phone iframe")).to_have_count(
+                1, timeout=15_000
+            )  # the live preview has run on the refused form
+            expect(slug_error).to_contain_text("already exists")
+            live = page.locator("#live-preview .live-problems")
+            expect(live).to_contain_text("The last save was refused")
+            expect(live).not_to_contain_text("No problems found")
+            # Editing the field is what clears the server's message.
+            page.fill('[name="slug"]', "second-call-2016-b")
+            expect(slug_error).to_have_text("", timeout=15_000)
             assert not [m for m in problems if "Content Security Policy" in m], problems
         finally:
             browser.close()

@@ -1,6 +1,6 @@
 """``newsletter campaigns send``: a step to its audience, or ``--test-to`` staff addresses.
 
-newsletter campaigns send CAMPAIGN [--step KEY] [--dry-run] [--yes] [--json]
+newsletter campaigns send CAMPAIGN [--step KEY] [--dry-run] [--yes] [--json] [--without-approval]
 newsletter campaigns send CAMPAIGN --test-to ADDRESS [--lang TAG]
 """
 
@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from newsletter.cli.campaigns import campaigns
 from newsletter.cli.common import State, emit_json, err, handle_errors, out, pass_state
 from newsletter.domain.campaigns import MAIN_STEP
-from newsletter.errors import CampaignError
+from newsletter.errors import CampaignError, NotApprovedError
 
 
 @campaigns.command("send")
@@ -32,6 +32,12 @@ from newsletter.errors import CampaignError
 )
 @click.option("--lang", "language", help="Language of the test send (default: the campaign's).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--without-approval",
+    is_flag=True,
+    help="Send a campaign that needs an approver's approval without one: records that you, "
+    "the operator, approve this exact version (who and when, shown in the staff app).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
 @handle_errors
@@ -43,9 +49,12 @@ def campaigns_send(
     test_to: tuple[str, ...],
     language: str | None,
     yes: bool,
+    without_approval: bool,
     as_json: bool,
 ) -> None:
-    """Send a campaign step to its audience; running it again resumes, never repeats."""
+    """Send a campaign step to its audience; running it again resumes, never repeats.
+    A campaign that needs an approval goes only as approved (or with --without-approval)."""
+    from newsletter.services import approvals
     from newsletter.services.sending import send_campaign
 
     if language is not None and not test_to:
@@ -56,6 +65,13 @@ def campaigns_send(
     if test_to and not dry_run:
         _send_test(state, campaign, step, list(test_to), language, as_json)
         return
+    if not dry_run:
+        hold = approvals.standing(ctx, campaign).hold_reason
+        if hold is not None and not without_approval:
+            raise NotApprovedError(
+                f"{campaign}: {hold}; approve it in the staff app, or as the operator give "
+                "--without-approval (recorded in your name)"
+            )
     if not dry_run and not yes:
         if not sys.stdin.isatty():
             raise CampaignError("not a terminal: pass --yes to send without confirmation")
@@ -76,6 +92,8 @@ def campaigns_send(
         transient=True,
     ) as bar:
         task = bar.add_task("send", total=None)
+        if without_approval and not dry_run:
+            _record_override(state, campaign)
         report = send_campaign(
             ctx,
             campaign,
@@ -108,6 +126,20 @@ def campaigns_send(
     totals = report.totals
     if report.failed or totals.get("unknown") or report.pending or report.in_flight_elsewhere:
         sys.exit(1)
+
+
+def _record_override(state: State, campaign: str) -> None:
+    from newsletter.cli.schedule import scheduling
+    from newsletter.services import approvals
+
+    if approvals.standing(state.ctx, campaign).hold_reason is None:
+        return  # approved as it is, or not in need of an approval: nothing to override
+    done = approvals.approve_as_operator(state.ctx, campaign, schedule=scheduling(state).store)
+    err.print(
+        f"  [yellow]![/] recorded: {done.approved_by} approved this version of {done.slug} "
+        f"at {done.approved_at:%Y-%m-%d %H:%M} UTC (--without-approval)",
+        highlight=False,
+    )
 
 
 def _explain(report: dict[str, Any], campaign: str) -> None:

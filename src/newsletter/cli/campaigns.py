@@ -159,11 +159,34 @@ def campaigns_preview(
 @pass_state
 @handle_errors
 def campaigns_status(state: State, campaign: str, as_json: bool) -> None:
-    """Delivery counts per step, failures by kind, and the rows whose fate is unknown."""
+    """Approval, schedule, delivery counts per step, failures by kind, and unknown rows."""
+    from newsletter.cli.schedule import scheduling
     from newsletter.domain.deliveries import unknown_policy
+    from newsletter.services.approvals import standing
 
     ctx = state.ctx
     definition, _ = ctx.catalog.campaign(campaign)
+    now = standing(ctx, campaign)
+    approval = {
+        "approved": now.approved,
+        "required": now.required,
+        "approved_by": now.latest.approved_by if now.latest else None,
+        "approved_at": now.latest.approved_at.isoformat() if now.latest else None,
+        "hold_reason": now.hold_reason,
+        "changed": [c.label for c in now.changes],
+    }
+    planned = [
+        {
+            "step": e.step,
+            "zone_group": e.zone_group,
+            "due_utc": e.due_at.isoformat(),
+            "state": "held" if now.hold_reason and e.state.value == "scheduled" else e.state.value,
+            "reason": now.hold_reason
+            if now.hold_reason and e.state.value == "scheduled"
+            else e.reason,
+        }
+        for e in scheduling(state).store.entries(campaign=definition.slug)
+    ]
     cid = ctx.ledger.campaign_id(definition.slug)
     steps = {
         key: (ctx.ledger.counts(cid, key).as_dict() if cid is not None else {})
@@ -179,6 +202,8 @@ def campaigns_status(state: State, campaign: str, as_json: bool) -> None:
         emit_json(
             {
                 "campaign": definition.slug,
+                "approval": approval,
+                "schedule": planned,
                 "steps": steps,
                 "failures": failures,
                 "unknown_policy": policies,
@@ -186,6 +211,17 @@ def campaigns_status(state: State, campaign: str, as_json: bool) -> None:
             }
         )
         return
+    if now.approved:
+        out.print(f"approved by {approval['approved_by']} at {approval['approved_at']}")
+    elif now.hold_reason:
+        out.print(f"[yellow]{now.hold_reason}[/]", highlight=False)
+        if now.changes:
+            fields = ", ".join(c.label for c in now.changes[:10])
+            out.print(f"  changed since its approval: {fields}", highlight=False)
+    for row in planned:
+        why = f": {row['reason']}" if row["reason"] else ""
+        step = f"{row['step']} [{row['zone_group']}]" if row["zone_group"] else row["step"]
+        out.print(f"  {step} due {row['due_utc']} {row['state']}{why}", highlight=False)
     table = Table("step", "pending", "sending", "sent", "failed", "suppressed", "unknown", "total")
     for key, c in steps.items():
         table.add_row(

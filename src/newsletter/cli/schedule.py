@@ -85,6 +85,11 @@ def show_planned(planned: Planned, as_json: bool) -> None:
 @click.option("--at", "at", help="When: 2015-09-01T10:00 (or a date with --local-time).")
 @click.option("--tz", "zone", help="Time zone of --at (default: scheduling.timezone).")
 @click.option("--local-time", help="HH:MM in each member's own time zone on the --at date.")
+@click.option(
+    "--after-milestones",
+    is_flag=True,
+    help="Schedule the announcement even though a milestone it promotes will have passed.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
 @handle_errors
@@ -94,6 +99,7 @@ def campaigns_schedule(
     at: str | None,
     zone: str | None,
     local_time: str | None,
+    after_milestones: bool,
     as_json: bool,
 ) -> None:
     """Schedule the announcement and plan its reminders from the file (no --at: reminders only)."""
@@ -107,6 +113,7 @@ def campaigns_schedule(
         zone=zone,
         local_time=clock_time(local_time) if local_time else None,
         now=sched.ctx.clock.now(),
+        after_milestones=after_milestones,
     )
     show_planned(planned, as_json)
 

@@ -184,6 +184,15 @@ class CampaignDefinition(Message):
             if key not in self.milestones
             for known in [", ".join(self.milestones) or "none"]
         ]
+        problems += [
+            (
+                ("reminders", str(i), "before"),
+                f"reminder {step.key!r} must come before its milestone {step.milestone!r}: "
+                f"'before' is {step.before}, it needs to be more than zero",
+            )
+            for i, step in enumerate(self.reminders)
+            if step.before <= dt.timedelta(0)
+        ]
         for lang, chain in self.fallbacks.items():
             stray = [x for x in (lang, *chain) if x not in LANGUAGES]
             stray += [x for x in chain if x in LANGUAGES and x not in self.languages]

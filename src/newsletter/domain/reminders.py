@@ -166,7 +166,8 @@ def replan_milestone(
             if not why:
                 out.append(_reminder(campaign.slug, versioned(step.key, new.version), due, new, ""))
         elif latest.state is not ScheduleState.CANCELLED or latest.reason.startswith(MOVED):
-            keep = ScheduleState.PAUSED if latest.state is ScheduleState.PAUSED else None
+            waiting = (ScheduleState.PAUSED, ScheduleState.HELD)
+            keep = latest.state if latest.state in waiting else None
             state = ScheduleState.CANCELLED if why else keep or ScheduleState.SCHEDULED
             out.append(
                 latest.but(

@@ -35,10 +35,13 @@ class ScheduleState(StrEnum):
     CANCELLED = "cancelled"
     PAUSED = "paused"
     SKIPPED = "skipped"
+    #: Waiting for an approval: the campaign is not approved as it is now (edited after its
+    #: approval, or never approved). Approving the current version makes it scheduled again.
+    HELD = "held"
 
 
 #: States a staff action (pause, cancel, reschedule) may still change.
-PENDING = frozenset({ScheduleState.SCHEDULED, ScheduleState.PAUSED})
+PENDING = frozenset({ScheduleState.SCHEDULED, ScheduleState.PAUSED, ScheduleState.HELD})
 
 
 class ScheduleKind(StrEnum):

@@ -18,13 +18,20 @@ from newsletter.domain.schedule import (
     resolve_local,
 )
 from newsletter.errors import CampaignError, InputError, StateError
+from newsletter.services.approvals import standing_of
 from newsletter.services.composing import validate_campaign
 from newsletter.services.scheduling import plan_recurring
 from newsletter.services.scheduling_ports import Scheduling
 
 S = ScheduleState
-#: A send time this far in the past is refused, not "sent late" (REL-11).
+#: A send time this far in the past is refused, not "sent late".
 PAST_TOLERANCE = dt.timedelta(minutes=5)
+_GONE = (S.SENT, S.SENDING)
+
+
+class MilestonePassedError(InputError):
+    """The announcement would go out at or after a milestone it promotes (an early-bird price
+    that has ended): refused unless the approver confirms, having read which."""
 
 
 @dataclass
@@ -58,13 +65,17 @@ def schedule_campaign(
     zone: str | None,
     local_time: dt.time | None,
     now: dt.datetime,
+    after_milestones: bool = False,
 ) -> Planned:
-    """Plan the announcement at ``at`` (or only the reminders when ``at`` is None)."""
+    """Plan the announcement at ``at`` (or only the reminders when ``at`` is None).
+    ``after_milestones``: the approver confirmed sending after a milestone has passed."""
     ctx, store = sched.ctx, sched.store
-    campaign, _ = ctx.catalog.campaign(ref)
+    campaign, where = ctx.catalog.campaign(ref)
     checked = validate_campaign(ctx, ref)  # a campaign that cannot be composed is not planned
     if not checked.ok:
         raise CampaignError("; ".join(checked.problems[:5]))
+    if at is not None:
+        _refuse_sent_again(sched, campaign.slug)
     zone = zone_of(zone or sched.default_zone)
     result = Planned(campaign.slug)
     main_at = None
@@ -77,11 +88,15 @@ def schedule_campaign(
         if anomaly := local_anomaly(main_at, zone):
             result.notes.append(f"{main_at:%H:%M} is {anomaly} in {zone} that day: see timeline")
     stored = store.milestones(campaign.slug)
-    points = {}
-    for name, milestone in campaign.milestones.items():
-        points[name] = stored.get(name) or MilestonePoint.of(name, milestone)
+    points = {
+        name: stored.get(name) or MilestonePoint.of(name, milestone)
+        for name, milestone in campaign.milestones.items()
+    }
+    if main_at is not None and not after_milestones:
+        _refuse_after_milestones(resolve_local(main_at, zone), points)
+    for name, point in points.items():
         if name not in stored:
-            store.save_milestone(campaign.slug, points[name], now=now)
+            store.save_milestone(campaign.slug, point, now=now)
     entries = plan_campaign(
         campaign,
         main_at=main_at,
@@ -98,8 +113,35 @@ def schedule_campaign(
             f"{local_time} has already passed in {', '.join(passed)}: those members get it as "
             "soon as the scheduler runs, or not at all once it is too late (see timeline)"
         )
+    hold = standing_of(ctx, campaign, where).hold_reason
+    if hold is not None:  # scheduled from the CLI before an approval: say so from the start
+        waiting = S.SCHEDULED
+        entries = [e.but(state=S.HELD, reason=hold) if e.state is waiting else e for e in entries]
+        result.notes.append(f"{hold}; the steps are held until then")
     result.entries = store.save(entries, now=now)
     return result
+
+
+def _refuse_sent_again(sched: Scheduling, slug: str) -> None:
+    gone = [e for e in sched.store.entries(campaign=slug) if e.step == "main" and e.state in _GONE]
+    cid = sched.ctx.ledger.campaign_id(slug)
+    if gone or (cid is not None and sched.ctx.ledger.counts(cid, "main").total):
+        raise StateError(
+            f"{slug} has already been sent (or is being sent): a campaign's announcement goes "
+            "out once; duplicate the campaign to send it again"
+        )
+
+
+def _refuse_after_milestones(send_at: dt.datetime, points: dict[str, MilestonePoint]) -> None:
+    passed = sorted((p for p in points.values() if p.at <= send_at), key=lambda p: p.at)
+    if passed:
+        names = ", ".join(f"{p.name} ({p.local:%Y-%m-%d %H:%M} {p.zone})" for p in passed)
+        verb = "has" if len(passed) == 1 else "have"
+        raise MilestonePassedError(
+            f"the announcement would go out after {names} {verb} passed, while its text "
+            "still promotes them; confirm to schedule anyway (web: tick the confirmation; "
+            "CLI: --after-milestones)"
+        )
 
 
 def cancel(sched: Scheduling, ref: str, *, now: dt.datetime, step: str | None = None) -> int:
@@ -162,8 +204,15 @@ def reschedule_milestone(
         raise InputError(f"{milestone} is already at {new_at:%Y-%m-%d %H:%M} {zone}")
     if at <= now:
         raise InputError(f"{new_at:%Y-%m-%d %H:%M} {zone} is in the past")
-    new = MilestonePoint(milestone, at, zone, old.version + 1)
     rows = store.entries(campaign=campaign.slug)
+    announced = [r for r in rows if r.step == "main" and r.state in PENDING and r.due_at >= at]
+    if announced:
+        first = min(r.due_at for r in announced)
+        raise InputError(
+            f"{milestone} cannot move to {new_at:%Y-%m-%d %H:%M} {zone}: the announcement is "
+            f"scheduled for {first:%Y-%m-%d %H:%M} UTC, after it; reschedule the announcement first"
+        )
+    new = MilestonePoint(milestone, at, zone, old.version + 1)
     changes = replan_milestone(campaign, old, new, rows, rules=sched.rules, now=now, notify=notify)
     store.save_milestone(campaign.slug, new, now=now)
     for row in rows:  # late joiners now get the new chain, not the old one's catch-ups

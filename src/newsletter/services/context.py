@@ -75,6 +75,8 @@ class Context:
     calendar: CalendarRevisions | None = None
     #: Staff accounts, sessions and approvals for the web app; None where no web app runs.
     staff: StaffStore | None = None
+    #: File campaigns need an approval too (``approval.files``); database campaigns always do.
+    approve_files: bool = False
     #: Members' own choices through the signed preference link (issue 7).
     preferences: PreferenceStore | None = None
     #: Campaigns written in the browser or imported (the catalog reads them too); None where

@@ -3,8 +3,9 @@
 A plain function of the database and a time, so tests and ``schedule simulate`` drive it with a
 virtual clock and the APScheduler process (``adapters/scheduler.py``) only decides *when* to
 call it. Each due row is claimed atomically before anything is sent, the send itself goes
-through :func:`send_campaign`, whose unique (campaign, step, member) key is the duplicate guard
-(reliability SCH-02, SCH-05): a row re-run after a crash resumes and never sends twice.
+through :func:`send_campaign`, whose unique (campaign, step, member) key is the duplicate guard:
+a row re-run after a crash resumes and never sends twice. A row of a campaign that is not
+approved as it is now is held, not sent (:mod:`newsletter.services.approvals`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from newsletter.domain.schedule import (
     zone_rule,
 )
 from newsletter.domain.segments import Rule
-from newsletter.errors import NewsletterError
+from newsletter.errors import NewsletterError, NotApprovedError
+from newsletter.services.approvals import standing_of
 from newsletter.services.context import Context
 from newsletter.services.scheduling_ports import Scheduling
 from newsletter.services.sending import SendReport, send_campaign
@@ -54,7 +56,7 @@ class Fired:
     zone_group: str
     due_at: dt.datetime
     at: dt.datetime
-    outcome: str  # sent | catch-up | retry | skipped | cancelled
+    outcome: str  # sent | catch-up | retry | skipped | cancelled | held
     reason: str = ""
     sent: int = 0
     suppressed: int = 0
@@ -133,7 +135,7 @@ def _run(
             entry, now, final.value, decision.reason
         )
     try:
-        campaign, _ = sched.ctx.catalog.campaign(entry.campaign)
+        campaign, where = sched.ctx.catalog.campaign(entry.campaign)
     except NewsletterError as exc:
         why = f"campaign not available: {exc}"
         return _done(entry, S.SKIPPED, why, now), _fired(entry, now, "skipped", why)
@@ -141,6 +143,9 @@ def _run(
         why = "the step is no longer in the campaign file"
         return _done(entry, S.CANCELLED, why, now), _fired(entry, now, "cancelled", why)
     window_end = _window_end(entry, rows)
+    held = standing_of(sched.ctx, campaign, where).hold_reason
+    if held is not None:
+        return _hold(sched, entry, now, held, catch_up, window_end)
     if catch_up and any(r.state is S.PAUSED for r in rows):
         later = next_catch_up(entry, now, window_end, sched.rules)
         return entry.but(state=S.SENT, attempt_at=later), _fired(entry, now, "paused")
@@ -167,6 +172,8 @@ def _run(
         sched.store.plan_from(campaign_id, entry.step, chain, now=ctx.clock.now())
     try:
         report = send(ctx, entry.campaign, entry.step, _only(sched, entry, rows))
+    except NotApprovedError as exc:  # changed between the check above and the compose
+        return _hold(sched, entry, now, str(exc), catch_up, window_end)
     except NewsletterError as exc:  # e.g. blocked by the complaint rate, a broken template
         why = f"not sent: {exc}; retrying"
         again = entry.but(
@@ -191,6 +198,25 @@ def _run(
     return done, fired
 
 
+def _hold(
+    sched: Scheduling,
+    entry: ScheduleEntry,
+    now: dt.datetime,
+    why: str,
+    catch_up: bool,
+    window_end: dt.datetime | None,
+) -> tuple[ScheduleEntry, Fired]:
+    """Not approved as it is now: the step waits for an approval (which makes it scheduled
+    again). A late-joiner run of a step already sent skips this day and looks again later."""
+    if catch_up:
+        later = next_catch_up(entry, now, window_end, sched.rules)
+        return entry.but(state=S.SENT, reason=f"catch-up {why}", attempt_at=later), _fired(
+            entry, now, S.HELD.value, why
+        )
+    # attempt_at is kept: approving releases the row with its lateness measured from due_at.
+    return entry.but(state=S.HELD, reason=why), _fired(entry, now, S.HELD.value, why)
+
+
 def _done(
     entry: ScheduleEntry, state: ScheduleState, reason: str, now: dt.datetime
 ) -> ScheduleEntry:
@@ -205,7 +231,7 @@ def _window_end(entry: ScheduleEntry, rows: list[ScheduleEntry]) -> dt.datetime 
         if r.kind is ScheduleKind.REMINDER
         and r.milestone == entry.milestone
         and r.due_at > entry.due_at
-        and r.state in (S.SCHEDULED, S.PAUSED, S.SENDING, S.SENT)
+        and r.state in (S.SCHEDULED, S.PAUSED, S.HELD, S.SENDING, S.SENT)
     ]
     return min([*later, *([entry.expires_at] if entry.expires_at else [])], default=None)
 
@@ -261,7 +287,7 @@ def plan_recurring(sched: Scheduling, now: dt.datetime) -> list[ScheduleEntry]:
     rows = [e for e in sched.store.entries() if e.recurrence is not None]
     for rec in recurrences:
         mine = [e for e in rows if e.recurrence == rec.name]
-        if any(e.state in (S.SCHEDULED, S.PAUSED, S.SENDING) for e in mine):
+        if any(e.state in (S.SCHEDULED, S.PAUSED, S.HELD, S.SENDING) for e in mine):
             continue
         after = max([now, *(e.due_at for e in mine)])
         planned.append(occurrence(rec, rec.next_after(after)))

@@ -1,8 +1,9 @@
 """Send one step of a campaign: plan the ledger, claim batches, hand them over, record.
 
-Order of effects (reliability REL-02): compose every variant (nothing is written if any fails)
--> plan rows (idempotent) -> per batch: rate-limit reservation -> claim + eligibility re-check +
-``sending`` committed -> transport -> outcome committed. Up to ``max_in_flight`` batches are in
+Order of effects: the approval gate (:mod:`newsletter.services.approvals`) -> compose every
+variant (nothing is written if any fails) -> plan rows (idempotent) -> per batch: rate-limit
+reservation -> claim + eligibility re-check + ``sending`` committed -> transport -> outcome
+committed. Up to ``max_in_flight`` batches are in
 the transport at once; that number times the batch size bounds how many rows a crash can leave
 ``unknown``. While requests are in flight the sender renews their claim (a lease), so another
 worker can tell a live sender from a dead one. Running the same send again resumes: rows already
@@ -27,6 +28,7 @@ from newsletter.domain.campaigns import MAIN_STEP, CampaignDefinition, CampaignS
 from newsletter.domain.deliveries import DeliveryStatus, UnknownPolicy, unknown_policy
 from newsletter.domain.segments import Rule
 from newsletter.errors import CampaignError
+from newsletter.services.approvals import check_send
 from newsletter.services.batch_sender import MAX_ATTEMPTS, BatchSender, Progress, SendReport, Sleep
 from newsletter.services.composing import compose_step
 from newsletter.services.context import Context
@@ -47,8 +49,12 @@ def send_campaign(
 ) -> SendReport:
     """Plan, send and record one step. ``only`` narrows who is *planned* by this run (the
     scheduler sends a step per time-zone group); rows already pending are sent regardless."""
-    campaign, _ = ctx.catalog.campaign(ref)
+    campaign, where = ctx.catalog.campaign(ref)
     check_step(campaign, step)
+    if not dry_run:
+        # The gate, against the very object composed below: what goes out is what was
+        # approved, even if the campaign is edited while this runs.
+        check_send(ctx, campaign, where)
     segment = ctx.catalog.segment(campaign.audience)
     variants = compose_step(ctx, campaign, step)  # raises before anything is written
     report = SendReport(campaign.slug, step, ctx.transport, dry_run=dry_run)

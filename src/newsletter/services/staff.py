@@ -1,25 +1,23 @@
-"""Staff use cases: accounts, signing in and out, sessions, and campaign approval.
+"""Staff use cases: accounts, signing in and out, and sessions (approvals:
+:mod:`newsletter.services.approvals`).
 
 A session is a random token in an HttpOnly cookie; the database keeps only its SHA-256 with
 the CSRF token bound to it, so signing out ends it for real and a leaked table opens nothing.
 Failed sign-ins are recorded in the database and limited per address and per client address.
-An approval records a fingerprint of the campaign as approved: any later edit needs approving
-again, so what goes out is what an approver saw.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from dataclasses import dataclass
 
 from newsletter.domain import staff as rules
 from newsletter.domain.addresses import AddressError, normalize_address
-from newsletter.domain.staff import Role, StaffUser
+from newsletter.domain.staff import Role
 from newsletter.errors import InputError, NewsletterError
 from newsletter.services.context import Context
-from newsletter.services.staff_ports import Approval, Session, StaffStore
+from newsletter.services.staff_ports import Session, StaffStore
 
 SESSION_HOURS = 12
 
@@ -103,34 +101,3 @@ def current(ctx: Context, token: str | None) -> Session | None:
 
 def sign_out(ctx: Context, token: str) -> None:
     store(ctx).close_session(rules.session_key(token))
-
-
-def fingerprint(ctx: Context, ref: str) -> str:
-    campaign, _ = ctx.catalog.campaign(ref)
-    return hashlib.sha256(campaign.model_dump_json().encode()).hexdigest()
-
-
-def approve(ctx: Context, ref: str, user: StaffUser) -> Approval:
-    if not user.can_approve:
-        raise InputError("only an approver can approve a campaign")
-    campaign, _ = ctx.catalog.campaign(ref)
-    approval = Approval(campaign.slug, fingerprint(ctx, ref), user.email, ctx.clock.now())
-    store(ctx).approve(approval)
-    return approval
-
-
-def approval_of(ctx: Context, ref: str) -> Approval | None:
-    """The approval of the campaign as it is now (None if never approved or edited since)."""
-    campaign, _ = ctx.catalog.campaign(ref)
-    found = store(ctx).approval(campaign.slug)
-    if found is None or found.fingerprint != fingerprint(ctx, ref):
-        return None
-    return found
-
-
-def require_approval(ctx: Context, ref: str) -> Approval:
-    """For the web send and schedule paths: nothing goes out unapproved."""
-    found = approval_of(ctx, ref)
-    if found is None:
-        raise InputError(f"{ref} is not approved (or was edited since it was approved)")
-    return found

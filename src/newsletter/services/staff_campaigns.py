@@ -8,13 +8,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from newsletter.domain.deliveries import DeliveryCounts
+from newsletter.domain.schedule import ScheduleEntry, ScheduleState
 from newsletter.errors import NewsletterError
-from newsletter.services import staff
+from newsletter.services import approvals
+from newsletter.services.approvals import Standing
 from newsletter.services.campaign_library import campaign_refs, label_of
 from newsletter.services.campaign_schedule import Planned, cancel, schedule_campaign
 from newsletter.services.composing import validate_campaign
 from newsletter.services.context import Context
-from newsletter.services.scheduling_ports import Scheduling
+from newsletter.services.scheduling_ports import ScheduleStore, Scheduling
 from newsletter.services.staff_ports import Approval
 
 SAMPLE_SIZE = 10
@@ -29,36 +31,64 @@ class CampaignRow:
     state: str
     counts: DeliveryCounts | None
     error: str = ""
+    #: The next scheduled step and when it is due (None: nothing scheduled).
+    next_step: ScheduleEntry | None = None
 
 
-def state_of(counts: DeliveryCounts | None, approval: Approval | None) -> str:
-    """A state staff can read, from the ledger's counts and the approval record."""
-    if counts is None or counts.total == 0:
-        return "approved" if approval else "draft"
-    if counts.pending or counts.sending or counts.unknown:
+_WAITING = (ScheduleState.SCHEDULED, ScheduleState.PAUSED)
+
+
+def next_step(planned: list[ScheduleEntry]) -> ScheduleEntry | None:
+    waiting = [e for e in planned if e.state in _WAITING]
+    return min(waiting, key=lambda e: e.attempt_at or e.due_at, default=None)
+
+
+def state_of(
+    counts: DeliveryCounts | None,
+    standing: Standing | None,
+    planned: list[ScheduleEntry] | None = None,
+) -> str:
+    """A state staff can read, from the ledger's counts, the approval and the schedule:
+    draft, changed (since its approval), approved, scheduled, held, sending or sent."""
+    planned = planned or []
+    if any(e.state is ScheduleState.HELD for e in planned):
+        return "held"
+    started = counts is not None and counts.total > 0
+    if counts is not None and (counts.pending or counts.sending or counts.unknown):
         return "sending"
-    return "sent"
+    if started:
+        return "sent"
+    if next_step(planned) is not None:
+        return "scheduled"
+    if standing is None or standing.approved:
+        return "approved" if standing is not None and standing.latest else "draft"
+    return "changed" if standing.latest is not None else "draft"
 
 
-def list_campaigns(ctx: Context) -> list[CampaignRow]:
+def list_campaigns(ctx: Context, schedule: ScheduleStore | None = None) -> list[CampaignRow]:
     rows = []
+    planned: dict[str, list[ScheduleEntry]] = {}
+    for entry in schedule.entries() if schedule is not None else []:
+        planned.setdefault(entry.campaign, []).append(entry)
     for ref in campaign_refs(ctx.catalog, ctx.campaign_documents):  # files, then the database
         try:
             c, _ = ctx.catalog.campaign(ref)
-            approval = staff.approval_of(ctx, c.slug)  # by slug: a slug in two places fails
+            standing = approvals.standing(ctx, c.slug)  # by slug: a slug in two places fails
         except NewsletterError as exc:
             rows.append(CampaignRow(label_of(ref), "", "", (), "invalid", None, str(exc)))
             continue
         cid = ctx.ledger.campaign_id(c.slug)
         counts = ctx.ledger.counts(cid) if cid is not None else None
+        mine = planned.get(c.slug, [])
         rows.append(
             CampaignRow(
                 c.slug,
                 c.title,
                 str(c.kind),
                 tuple(c.languages),
-                state_of(counts, approval),
+                state_of(counts, standing, mine),
                 counts,
+                next_step=next_step(mine),
             )
         )
     return rows
@@ -74,18 +104,21 @@ class CampaignDetail:
     topic: str
     state: str
     approval: Approval | None
+    standing: Standing
     problems: list[str] = field(default_factory=list)
     audience_count: int | None = None
     sample: list[dict[str, str]] = field(default_factory=list)
     counts: DeliveryCounts | None = None
 
 
-def campaign_detail(ctx: Context, ref: str) -> CampaignDetail:
-    c, _ = ctx.catalog.campaign(ref)
+def campaign_detail(
+    ctx: Context, ref: str, planned: list[ScheduleEntry] | None = None
+) -> CampaignDetail:
+    c, where = ctx.catalog.campaign(ref)
     validation = validate_campaign(ctx, ref)
     cid = ctx.ledger.campaign_id(c.slug)
     counts = ctx.ledger.counts(cid) if cid is not None else None
-    approval = staff.approval_of(ctx, ref)
+    standing = approvals.standing_of(ctx, c, where)
     detail = CampaignDetail(
         c.slug,
         c.title,
@@ -93,8 +126,9 @@ def campaign_detail(ctx: Context, ref: str) -> CampaignDetail:
         list(c.languages),
         c.audience,
         c.topic,
-        state_of(counts, approval),
-        approval,
+        state_of(counts, standing, planned),
+        standing.approval,
+        standing,
         list(validation.problems),
         validation.audience,
         counts=counts,
@@ -107,13 +141,21 @@ def campaign_detail(ctx: Context, ref: str) -> CampaignDetail:
     return detail
 
 
-def schedule_approved(sched: Scheduling, ref: str, at: dt.datetime, zone: str) -> Planned:
-    """Schedule from the web app: refused unless the campaign is approved as it is now, so
-    nothing goes out unapproved. (The CLI schedules without approval; it is the operator's
-    tool.) ``at`` is a wall-clock time in ``zone``."""
-    staff.require_approval(sched.ctx, ref)
+def schedule_approved(
+    sched: Scheduling, ref: str, at: dt.datetime, zone: str, *, after_milestones: bool = False
+) -> Planned:
+    """Schedule from the web app: refused unless the campaign is approved as it is now. (The
+    CLI may schedule first; the steps are then held until an approval.) ``at`` is a wall-clock
+    time in ``zone``."""
+    approvals.require_approval(sched.ctx, ref)
     return schedule_campaign(
-        sched, ref, at=at, zone=zone, local_time=None, now=sched.ctx.clock.now()
+        sched,
+        ref,
+        at=at,
+        zone=zone,
+        local_time=None,
+        now=sched.ctx.clock.now(),
+        after_milestones=after_milestones,
     )
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from newsletter.domain.staff import Role, StaffUser
 
@@ -12,10 +12,15 @@ from newsletter.domain.staff import Role, StaffUser
 @dataclass(frozen=True, slots=True)
 class Approval:
     slug: str
-    #: The campaign content that was approved; an edit afterwards needs a new approval.
+    #: The fingerprint of the approved version (newsletter.domain.approvals); a campaign whose
+    #: fingerprint differs now is not approved, and its scheduled steps are held.
     fingerprint: str
     approved_by: str
     approved_at: dt.datetime
+    #: The approved version itself, to show what changed since (None: approved before 0011).
+    version: dict[str, Any] | None = field(default=None, compare=False)
+    #: How it was approved when not with the app's button (an operator's CLI override).
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +59,10 @@ class StaffStore(Protocol):
 
     def close_session(self, key: str) -> None: ...
 
-    def approve(self, approval: Approval) -> None: ...
+    def approve(self, approval: Approval) -> None:
+        """Record the approval of one version (replacing the campaign's previous one)."""
+        ...
 
-    def approval(self, slug: str) -> Approval | None: ...
+    def approval(self, slug: str) -> Approval | None:
+        """The campaign's latest approval, whichever version it approved."""
+        ...

@@ -20,6 +20,7 @@ from newsletter.domain.schedule import (
     zone_rule,
 )
 from newsletter.errors import NewsletterError
+from newsletter.services.approvals import standing
 from newsletter.services.scheduling import Fired, dispatch_due, plan_recurring
 from newsletter.services.scheduling_ports import Scheduling
 
@@ -56,8 +57,16 @@ def timeline(
     """Every schedule row due in [since, until), in due order, with today's audience size."""
     entries = sched.store.entries(since=since, until=until)
     sizes: dict[tuple[str, str, str], int | None] = {}
+    holds: dict[str, str | None] = {}
     rows = []
     for entry in entries:
+        if entry.state is ScheduleState.SCHEDULED:
+            # Changed after approval another way than through the store (a file edited on
+            # disk): say now what the dispatcher will do at the due time.
+            if entry.campaign not in holds:
+                holds[entry.campaign] = _hold_reason(sched, entry.campaign)
+            if (why := holds[entry.campaign]) is not None:
+                entry = entry.but(state=ScheduleState.HELD, reason=why)
         key = (entry.campaign, entry.step, entry.zone_group)
         if key not in sizes:
             sizes[key] = _audience(sched, entry, entries)
@@ -82,6 +91,13 @@ def timeline(
             )
         )
     return rows
+
+
+def _hold_reason(sched: Scheduling, slug: str) -> str | None:
+    try:
+        return standing(sched.ctx, slug).hold_reason
+    except NewsletterError:
+        return None  # an unreadable campaign: the dispatcher reports it when it is due
 
 
 def _audience(sched: Scheduling, entry: ScheduleEntry, all_rows: list[ScheduleEntry]) -> int | None:

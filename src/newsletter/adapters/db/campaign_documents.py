@@ -1,8 +1,9 @@
 """Campaign documents in SQL (migration 0008): campaigns written in the browser or imported.
 
-The document column holds the mapping a campaign file holds. Saving a changed document and
-withdrawing the campaign's approval happen in one transaction, so there is no moment in which
-an edited campaign still counts as approved.
+The document column holds the mapping a campaign file holds. A changed document no longer
+matches its approval's fingerprint, so it is not approved from the moment it is stored; in the
+same transaction its scheduled steps are marked held, so every view says so at once (the
+dispatcher checks the fingerprint again at send time, for changes that come another way).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from newsletter.adapters.db.tables import campaign_approvals, campaign_documents
+from newsletter.adapters.db.tables import campaign_approvals, campaign_documents, schedules
+from newsletter.domain.approvals import CHANGED
+from newsletter.domain.schedule import ScheduleState
 from newsletter.errors import StateError
 from newsletter.services.campaign_document_ports import Saved, StoredCampaign, document_version
 
@@ -62,7 +65,12 @@ class SqlCampaignDocuments:
             try:
                 with self.engine.begin() as conn:
                     conn.execute(insert(D).values(slug=slug, created_at=now, **values))
-                    dropped = self._drop_approval(conn, slug)
+                    # A new campaign starts unapproved, whatever a former one of this slug was.
+                    dropped = bool(
+                        conn.execute(
+                            delete(campaign_approvals).where(campaign_approvals.c.slug == slug)
+                        ).rowcount
+                    )
             except IntegrityError as exc:
                 raise StateError(f"a campaign {slug!r} already exists") from exc
             return Saved(created=True, changed=True, approval_dropped=dropped)
@@ -84,10 +92,24 @@ class SqlCampaignDocuments:
             if dict(row.document) == dict(document):
                 return Saved(created=False, changed=False, approval_dropped=False)
             conn.execute(update(D).where(D.c.slug == slug).values(**values))
-            dropped = self._drop_approval(conn, slug)
+            dropped = self._withdraw(conn, slug, now)
         return Saved(created=False, changed=True, approval_dropped=dropped)
 
     @staticmethod
-    def _drop_approval(conn: Connection, slug: str) -> bool:
-        done = conn.execute(delete(campaign_approvals).where(campaign_approvals.c.slug == slug))
-        return bool(done.rowcount)
+    def _withdraw(conn: Connection, slug: str, now: dt.datetime) -> bool:
+        """The approval stays on record (to compare against) but no longer matches; what was
+        scheduled waits for a new one. True if the campaign had an approval."""
+        A = campaign_approvals.c
+        had = conn.execute(select(A.slug).where(A.slug == slug)).first() is not None
+        if had:
+            T = schedules.c
+            conn.execute(
+                update(schedules)
+                .where(T.campaign == slug, T.state == ScheduleState.SCHEDULED.value)
+                .values(
+                    state=ScheduleState.HELD.value,
+                    reason=f"{CHANGED}: not sent until an approver approves the new version",
+                    updated_at=now,
+                )
+            )
+        return had

@@ -198,7 +198,7 @@ class SqlScheduleStore(ScheduleAudience, MilestonesAndRecurrences):
         values: dict[str, Any] = {"state": to.value, "reason": reason, "updated_at": utc(now)}
         if to is S.SCHEDULED:
             values["attempt_at"] = func.coalesce(T.attempt_at, T.due_at)
-        elif to is not S.PAUSED:
+        elif to not in (S.PAUSED, S.HELD):  # these keep their next look for when they resume
             values["attempt_at"] = None  # nothing more to do for it (catch-ups end too)
         with self.engine.begin() as conn:
             return int(conn.execute(update(schedules).where(*where).values(**values)).rowcount or 0)
@@ -224,7 +224,7 @@ def _claim_values(holder: str, now: dt.datetime, until: dt.datetime) -> dict[str
 
 
 def _values(entry: ScheduleEntry) -> dict[str, Any]:
-    waiting = entry.state in (S.SCHEDULED, S.PAUSED)
+    waiting = entry.state in (S.SCHEDULED, S.PAUSED, S.HELD)
     attempt = entry.attempt_at or (entry.due_at if waiting else None)
     return {
         "campaign": entry.campaign,

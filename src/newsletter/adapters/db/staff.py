@@ -105,6 +105,8 @@ class SqlStaffStore:
             "fingerprint": approval.fingerprint,
             "approved_by": approval.approved_by,
             "approved_at": approval.approved_at,
+            "version": approval.version,
+            "note": approval.note[:300],
         }
         with self.engine.begin() as conn:
             done = conn.execute(update(P).where(P.c.slug == approval.slug).values(**values))
@@ -117,5 +119,10 @@ class SqlStaffStore:
         if row is None:
             return None
         return Approval(
-            str(row.slug), str(row.fingerprint), str(row.approved_by), _utc(row.approved_at)
+            str(row.slug),
+            str(row.fingerprint),
+            str(row.approved_by),
+            _utc(row.approved_at),
+            dict(row.version) if row.version is not None else None,
+            str(row.note or ""),
         )

@@ -203,7 +203,8 @@ schedules = Table(
     Column("milestone", String(60), nullable=True),
     Column("milestone_version", Integer, nullable=True),
     Column("expires_at", TS, nullable=True),  # never fires at or after (its milestone)
-    Column("state", String(16), nullable=False),  # scheduled|sending|sent|cancelled|paused|skipped
+    # scheduled|sending|sent|cancelled|paused|skipped|held
+    Column("state", String(16), nullable=False),
     Column("reason", Text, nullable=False, default=""),
     Column("attempt_at", TS, nullable=True),  # next look: due, retry, late-joiner catch-up
     Column("fired_at", TS, nullable=True),
@@ -312,6 +313,9 @@ campaign_approvals = Table(
     Column("fingerprint", String(64), nullable=False),
     Column("approved_by", String(320), nullable=False),
     Column("approved_at", TS, nullable=False),
+    # Migration 0011: the approved version itself, and how it was approved if not in the app.
+    Column("version", JSON, nullable=True),
+    Column("note", String(300), nullable=False, server_default=""),
 )
 
 # Campaigns written in the staff web app or imported with ``campaigns import`` (migration

@@ -1,5 +1,8 @@
 """Staff campaign pages: list, detail (previews, plain text, validation, audience), the
-preview document itself, test send and approval.
+preview document itself, test send, approval, schedule and cancel.
+
+Every form here follows POST/redirect/GET (:mod:`newsletter.web.flash`): reloading the page
+after a test send, an approval, a schedule or a cancel repeats nothing.
 
 The preview route returns exactly ``services.composing.preview(...).html`` - the bytes a
 member's mail client gets - framed only by our own pages (``frame-ancestors 'self'``) and
@@ -17,9 +20,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from newsletter.errors import InputError, NewsletterError
-from newsletter.services import composing, proofs, staff
+from newsletter.domain.approvals import Change, canonical
+from newsletter.domain.schedule import PENDING, ScheduleEntry
+from newsletter.errors import InputError, NewsletterError, StateError
+from newsletter.services import approvals, composing, proofs, staff
 from newsletter.services.audiences import explain_membership
+from newsletter.services.campaign_schedule import MilestonePassedError, Planned
 from newsletter.services.context import Context
 from newsletter.services.scheduling_ports import Scheduling
 from newsletter.services.staff_campaigns import (
@@ -28,7 +34,8 @@ from newsletter.services.staff_campaigns import (
     list_campaigns,
     schedule_approved,
 )
-from newsletter.web.auth import PRIVATE, guard, render, session_of
+from newsletter.web import flash
+from newsletter.web.auth import PRIVATE, guard, render, secure_cookies, session_of
 
 #: The detail page frames its own previews; everything else as the app-wide policy.
 DETAIL_CSP = (
@@ -45,21 +52,56 @@ PREVIEW_CSP = (
 WIDTHS = (("phone", 375), ("desktop", 640))
 
 
+def planned_steps(planned: Planned) -> str:
+    """What scheduling will do, step by step, skipped and held ones with their reason: the
+    confirmation never lists a step as scheduled that will not go out."""
+    lines = [f"Schedule for {planned.campaign}:"]
+    for e in sorted(planned.entries, key=lambda e: e.due_at):
+        where = f" [{e.zone_group}]" if e.zone_group else ""
+        when = e.local_due.strftime("%Y-%m-%d %H:%M")
+        zone = e.zone_group or e.zone
+        why = f": {e.reason}" if e.reason else ""
+        lines.append(f"{e.step}{where} at {when} {zone} - {e.state.value}{why}")
+    if len(lines) == 1:
+        lines.append("nothing new to plan")
+    return "\n".join([*lines, *planned.notes])
+
+
 def routes(
     ctx: Context, env: Environment, scheduling: Callable[[], Scheduling] | None = None
 ) -> list[Route]:
     """``scheduling`` builds the scheduling use cases (None: no schedule form)."""
+    secure = secure_cookies(ctx)
+
+    def back(request: Request, *, message: str = "", error: str = "") -> Response:
+        slug = request.path_params["slug"]
+        lang = request.query_params.get("lang", "")
+        url = f"/staff/campaigns/{slug}" + (f"?lang={lang}" if lang.isascii() and lang else "")
+        return flash.redirect(url, message=message, error=error, secure=secure)
 
     async def home(request: Request) -> Response:
         return RedirectResponse("/staff/campaigns", 303, headers=PRIVATE)
 
     async def index(request: Request) -> Response:
-        rows = await run_in_threadpool(list_campaigns, ctx)
+        store = scheduling().store if scheduling else None
+        rows = await run_in_threadpool(list_campaigns, ctx, store)
         return render(env, "staff/campaigns.html", request, rows=rows)
 
-    def detail_page(request: Request, *, message: str = "", error: str = "") -> Response:
+    def detail_page(
+        request: Request,
+        *,
+        message: str = "",
+        error: str = "",
+        confirm_milestones: bool = False,
+        changed_since_shown: list[Change] | None = None,
+    ) -> Response:
         slug = request.path_params["slug"]
-        detail = campaign_detail(ctx, slug)
+        # The reminder chain as the schedule holds it (step, when, state), oldest first.
+        planned: list[ScheduleEntry] = []
+        if scheduling:
+            slug_of = ctx.catalog.campaign(slug)[0].slug
+            planned = sorted(scheduling().store.entries(campaign=slug_of), key=lambda e: e.due_at)
+        detail = campaign_detail(ctx, slug, planned)
         lang = request.query_params.get("lang", "")
         lang = lang if lang in detail.languages else detail.languages[0]
         text, subject, explained, problem = "", "", None, error
@@ -76,13 +118,12 @@ def routes(
             except NewsletterError as exc:
                 explained = (False, [str(exc)])
         users = staff.store(ctx).users()
-        # The reminder chain as the schedule holds it (step, when, state), oldest first.
-        planned = scheduling().store.entries(campaign=detail.slug) if scheduling else []
         response = render(
             env,
             "staff/campaign.html",
             request,
             c=detail,
+            st=detail.standing,
             variant=lang,
             widths=WIDTHS,
             text=text,
@@ -93,16 +134,22 @@ def routes(
             message=message,
             error=problem,
             can_schedule=scheduling is not None,
-            planned=sorted(planned, key=lambda e: e.due_at),
+            planned=planned,
+            cancellable=[e for e in planned if e.state in PENDING],
+            confirm_milestones=confirm_milestones,
+            changed_since_shown=changed_since_shown or [],
+            shown_copy=canonical(detail.standing.version),
         )
         response.headers["Content-Security-Policy"] = DETAIL_CSP
         return response
 
     async def detail(request: Request) -> Response:
+        message, error = flash.take(request)
         try:
-            return await run_in_threadpool(detail_page, request)
+            response = await run_in_threadpool(detail_page, request, message=message, error=error)
         except NewsletterError:
             return PlainTextResponse("no such campaign", 404, headers=PRIVATE)
+        return flash.clear(request, response)
 
     async def preview(request: Request) -> Response:
         slug, lang = request.path_params["slug"], request.path_params["lang"]
@@ -134,22 +181,43 @@ def routes(
                 language=lang if isinstance(lang, str) and lang else None,
             )
         except NewsletterError as exc:
-            return await run_in_threadpool(detail_page, request, error=str(exc))
+            return back(request, error=str(exc))
         sent = ", ".join(report.recipients)
-        return await run_in_threadpool(
-            detail_page, request, message=f"Test sent to {sent} ({report.transport})."
-        )
+        return back(request, message=f"Test sent to {sent} ({report.transport}).")
 
     async def approve(request: Request) -> Response:
         user = session_of(request).user
+        form = await request.form()
+        shown = form.get("version")
+        store = scheduling().store if scheduling else None
         try:
-            await run_in_threadpool(staff.approve, ctx, request.path_params["slug"], user)
+            await run_in_threadpool(
+                lambda: approvals.approve(
+                    ctx,
+                    request.path_params["slug"],
+                    user,
+                    shown=shown if isinstance(shown, str) else None,
+                    schedule=store,
+                )
+            )
+        except StateError as exc:
+            # A stale page: shown again (not redirected) with what changed since it was shown.
+            copy = form.get("shown")
+            changed = await run_in_threadpool(
+                approvals.changed_since_shown,
+                ctx,
+                request.path_params["slug"],
+                shown if isinstance(shown, str) else "",
+                copy if isinstance(copy, str) else "",
+            )
+            return await run_in_threadpool(
+                detail_page, request, error=str(exc), changed_since_shown=changed
+            )
         except NewsletterError as exc:
-            return await run_in_threadpool(detail_page, request, error=str(exc))
-        slug = request.path_params["slug"]
-        return RedirectResponse(f"/staff/campaigns/{slug}", 303, headers=PRIVATE)
+            return back(request, error=str(exc))
+        return back(request, message="Approved this version.")
 
-    def schedule_now(request: Request, when: str, zone: str) -> str:
+    def schedule_now(request: Request, when: str, zone: str, confirmed: bool) -> str:
         assert scheduling is not None
         sched = scheduling()
         try:
@@ -157,10 +225,13 @@ def routes(
         except ValueError as exc:
             raise InputError(f"not a date and time: {when!r}") from exc
         planned = schedule_approved(
-            sched, request.path_params["slug"], at, zone or sched.default_zone
+            sched,
+            request.path_params["slug"],
+            at,
+            zone or sched.default_zone,
+            after_milestones=confirmed,
         )
-        steps = ", ".join(f"{e.step} at {e.due_at:%Y-%m-%d %H:%M} UTC" for e in planned.entries)
-        return f"Scheduled: {steps or 'nothing new'}. {' '.join(planned.notes)}".strip()
+        return planned_steps(planned)
 
     async def schedule(request: Request) -> Response:
         if scheduling is None:
@@ -173,20 +244,39 @@ def routes(
                 request,
                 when if isinstance(when, str) else "",
                 zone if isinstance(zone, str) else "",
+                form.get("after_milestones") == "yes",
+            )
+        except MilestonePassedError as exc:
+            # Not a redirect: the page shows the warning beside the form, with the box to tick.
+            return await run_in_threadpool(
+                detail_page, request, error=str(exc), confirm_milestones=True
             )
         except NewsletterError as exc:
-            return await run_in_threadpool(detail_page, request, error=str(exc))
-        return await run_in_threadpool(detail_page, request, message=note)
+            return back(request, error=str(exc))
+        return back(request, message=note)
 
     async def cancel(request: Request) -> Response:
         if scheduling is None:
             return PlainTextResponse("scheduling is not available here", 404, headers=PRIVATE)
+        form = await request.form()
+        if form.get("confirm") != "yes":
+            return back(request, error="Tick the box to confirm which steps to cancel.")
         slug = request.path_params["slug"]
+
+        def run() -> str:
+            assert scheduling is not None
+            sched = scheduling()
+            real = ctx.catalog.campaign(slug)[0].slug
+            rows = sched.store.entries(campaign=real)
+            steps = sorted({e.step for e in rows if e.state in PENDING})
+            n = cancel_scheduled(sched, slug)
+            return f"Cancelled {n} step(s): {', '.join(steps) or 'none was waiting'}."
+
         try:
-            n = await run_in_threadpool(lambda: cancel_scheduled(scheduling(), slug))
+            note = await run_in_threadpool(run)
         except NewsletterError as exc:
-            return await run_in_threadpool(detail_page, request, error=str(exc))
-        return await run_in_threadpool(detail_page, request, message=f"Cancelled {n} step(s).")
+            return back(request, error=str(exc))
+        return back(request, message=note)
 
     return [
         Route("/staff", guard(ctx)(home), methods=["GET", "HEAD"]),

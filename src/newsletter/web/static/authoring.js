@@ -90,15 +90,35 @@
     });
   }
 
+  function wasEdited(name) {
+    return touched.has(name) || Array.from(touched).some(function (t) {
+      return t.startsWith(name + ".");
+    });
+  }
+
+  // What the server said when the form was last saved (a slug that already exists, a
+  // version saved by someone else) stays beside its field until that field is edited: the
+  // live preview cannot know it, so its silence must not wipe it out.
   function placeProblems(fresh) {
     const byField = new Map();
     fresh.querySelectorAll(".field-problems li").forEach(function (li) {
       byField.set(li.dataset.field, li.textContent);
     });
+    let standing = form.querySelectorAll("ul.errors li").length;
     form.querySelectorAll("[data-error-for]").forEach(function (span) {
       const name = span.dataset.errorFor;
-      span.textContent = shown(name) ? byField.get(name) || "" : "";
+      const live = shown(name) ? byField.get(name) || "" : "";
+      const server = span.dataset.server && !wasEdited(name) ? span.dataset.server : "";
+      if (server) {
+        standing += 1;
+      }
+      span.textContent = [server, live !== server ? live : ""].filter(Boolean).join("; ");
     });
+    const ok = fresh.querySelector(".live-problems .ok");
+    if (ok && standing) {
+      ok.className = "error";
+      ok.textContent = "The last save was refused: see the messages on the form.";
+    }
   }
 
   function placeLatin(fresh) {
