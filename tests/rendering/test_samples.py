@@ -78,3 +78,33 @@ def test_deadline_shows_the_official_and_the_readers_time() -> None:
         " · 15:00 (Београд, GMT+01:00)"
     ) in text
     assert "12.687.304,24\xa0€" in text
+
+
+def test_preheader_is_hidden_without_a_font_colour_trick() -> None:
+    """Hidden as Litmus describes (display:none, no height, overflow hidden, mso-hide for
+    Outlook), not as MJML's <mj-preview> does it (a white 1px font, which SpamAssassin
+    scores as HTML_FONT_LOW_CONTRAST)."""
+    msg = samples.message("days-of-clusters-2015", "sr-Cyrl")
+    variant = samples.variant("days-of-clusters-2015", "sr-Cyrl")
+    found = re.search(r'<div style="([^"]*)">([^<]*)</div>', msg.html)
+    assert found is not None and found.group(2) == variant.preheader
+    style = dict(rule.split(":", 1) for rule in found.group(1).strip(";").split(";"))
+    assert style["display"] == "none" and style["mso-hide"] == "all"
+    assert style["overflow"] == "hidden" and style["max-height"] == "0px"
+    assert not {"color", "font-size", "opacity"} & set(style)
+
+
+@pytest.mark.parametrize("lang", ["sr-Cyrl", "bg", "mk"])
+def test_cyrillic_emails_name_the_organisation_in_their_own_language(lang: str) -> None:
+    msg = samples.message("days-of-clusters-2015", lang)
+    own = samples.ORG.in_language(lang)
+    assert own.name != samples.ORG.name
+    for part in (msg.html, msg.text):
+        assert own.name in part and own.postal_address in part
+        assert "Balkan &amp; Black Sea" not in part and "Cluster House, Niš, Serbia" not in part
+
+
+def test_serbian_latin_names_the_organisation_in_latin() -> None:
+    msg = samples.message("chairmans-letter", "sr-Latn")
+    assert "Mreža klastera Balkana i Crnog mora" in msg.text
+    assert "Klaster Haus, Niš, Srbija" in msg.text
