@@ -71,6 +71,31 @@ def test_yaml_values_load(tmp_path: Path) -> None:
     assert s.smtp.security == "starttls"
 
 
+def test_organisation_identity_per_language(tmp_path: Path) -> None:
+    from newsletter.bootstrap import organisation
+
+    text = CONFIG.replace(
+        "  name: Test Network\n",
+        "  name: Test Network\n  translations:\n"
+        '    sr-Cyrl: {name: Тест мрежа, postal_address: "Ниш, Србија"}\n'
+        "    bg: {name: Тестова мрежа}\n",
+    )
+    org = organisation(load_settings(write(tmp_path, text)))
+    assert org.in_language("sr-Cyrl").name == "Тест мрежа"
+    assert org.in_language("sr-Latn").postal_address == "Niš, Srbija"  # transliterated
+    assert org.in_language("bg").name == "Тестова мрежа"
+    assert org.in_language("bg").postal_address == org.postal_address  # empty: the default
+    assert org.in_language("ro") == org
+
+
+def test_the_repository_config_names_the_organisation_as_the_samples_do() -> None:
+    from newsletter.bootstrap import organisation
+    from tests.rendering.samples import ORG
+
+    repo = Path(__file__).resolve().parents[1]
+    assert organisation(load_settings(repo / "config.yaml")) == ORG
+
+
 def test_result_is_a_plain_frozen_settings(tmp_path: Path) -> None:
     s = load_settings(write(tmp_path))
     assert type(s) is Settings
@@ -169,6 +194,8 @@ def test_invalid_transport_from_env_names_the_key(
         ("web:\n  base_url: news.test.example\n", "web.base_url"),
         ("scheduling:\n  timezone: Mars/Olympus\n", "scheduling.timezone"),
         ("delivery:\n  transprot: smtp\n", "delivery.transprot"),
+        ("organisation:\n  translations:\n    sr_Cyrl: {name: x}\n", "translations"),
+        ("organisation:\n  translations:\n    bg: {nmae: x}\n", "translations.bg.nmae"),
     ],
 )
 def test_bad_yaml_keys_and_values_are_config_errors(

@@ -41,6 +41,15 @@ if TYPE_CHECKING:  # imported when used: APScheduler loads only for the schedule
     from newsletter.adapters.scheduler import SchedulerProcess
 
 
+def organisation(settings: Settings) -> Organisation:
+    """The organisation's identity, with its name and address in each configured language."""
+    org = settings.organisation
+    translations = tuple(
+        (lang, text.name, text.postal_address) for lang, text in org.translations.items()
+    )
+    return Organisation(org.name, org.postal_address, org.website, translations)
+
+
 def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = True) -> Context:
     engine = make_engine(settings.database_url)
     if migrate:
@@ -51,7 +60,6 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = Tru
         settings.path(settings.paths.audiences),
         settings.path(settings.paths.campaigns),
     )
-    org = settings.organisation
     sender = settings.sender
     delivery = settings.delivery
     # Campaign files and campaigns written in the browser, read alike (issue 7).
@@ -63,7 +71,7 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = Tru
         clock=clock,
         links=Links(settings.web.base_url, signing_secret(settings)),
         sender=Sender(sender.email, sender.name, sender.reply_to),
-        organisation=Organisation(org.name, org.postal_address, org.website),
+        organisation=organisation(settings),
         mailer=lambda: build_mailer(settings, clock),
         transport=settings.delivery.transport,
         batch_size=settings.delivery.batch_size,

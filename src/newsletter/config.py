@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -31,10 +32,31 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: A BCP 47 tag as campaigns use them: language, optional script and region (sr-Cyrl, en-GB).
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-[A-Z]{2})?")
+
+
+class OrganisationText(_Section):
+    """The organisation's name and postal address in one language (empty: the default)."""
+
+    name: str = ""
+    postal_address: str = ""
+
+
 class OrganisationSettings(_Section):
     name: str = "Balkan & Black Sea Cluster Network"
     postal_address: str = "Cluster House, Niš, Serbia"
     website: str = "https://clusterhouse.example"
+    #: Per BCP 47 language tag, as emails in that language write the name and address.
+    translations: dict[str, OrganisationText] = Field(default_factory=dict)
+
+    @field_validator("translations")
+    @classmethod
+    def _tags(cls, value: dict[str, OrganisationText]) -> dict[str, OrganisationText]:
+        wrong = [tag for tag in value if not _LANGUAGE_TAG.fullmatch(tag)]
+        if wrong:
+            raise ValueError(f"not a language tag like sr-Cyrl or bg: {', '.join(wrong)}")
+        return value
 
 
 class SenderSettings(_Section):

@@ -32,6 +32,11 @@ ORG = Organisation(
     "Balkan & Black Sea Cluster Network",
     "Cluster House, Niš, Serbia",
     "https://clusterhouse.example",
+    (  # as in config.yaml (tests/test_config.py checks they agree)
+        ("sr-Cyrl", "Мрежа кластера Балкана и Црног мора", "Кластер Хаус, Ниш, Србија"),
+        ("bg", "Мрежа на клъстерите от Балканите и Черно море", "Клъстер Хаус, Ниш, Сърбия"),
+        ("mk", "Мрежа на кластери од Балканот и Црното Море", "Кластер Хаус, Ниш, Србија"),
+    ),
 )
 SENDER = Sender("news@clusterhouse.example", "Cluster House", "office@clusterhouse.example")
 STAMP = dt.datetime(2015, 9, 1, 8, 0, tzinfo=dt.UTC)

@@ -35,3 +35,16 @@ def test_the_email_holds_the_link_escaped_and_nothing_else_variable() -> None:
     assert "Balkan &amp; Black Sea" in variant.html and "<1>" not in variant.html
     assert "[[nl:" not in variant.html + variant.text  # no merge field: nothing per recipient
     assert variant.campaign == "signup" and variant.topic == ""
+
+
+def test_the_organisation_is_named_in_the_language_asked() -> None:
+    org = Organisation(
+        ORG.name, ORG.postal_address, ORG.website,
+        (("sr-Cyrl", "Мрежа кластера Балкана и Црног мора", "Кластер Хаус, Ниш, Србија"),),
+    )  # fmt: skip
+    cyrillic = confirmation("sr-Cyrl", LINK, ["вести мреже"], org)
+    assert cyrillic.subject == "Потврдите претплату – Мрежа кластера Балкана и Црног мора"
+    assert "Кластер Хаус, Ниш, Србија" in cyrillic.text and "Balkan" not in cyrillic.html
+    latin = confirmation("sr-Latn", LINK, ["vesti mreže"], org)
+    assert "Mreža klastera Balkana i Crnog mora" in latin.subject
+    assert confirmation("ro", LINK, ["x"], org).subject.endswith(ORG.name)  # the default

@@ -14,6 +14,7 @@ import pytest
 
 from newsletter.rendering.compose import OutboundMessage, bulk_headers
 from newsletter.rendering.mime import to_mime
+from tests.raw_headers import check_bulk_headers, one
 
 UNSUBSCRIBE = "https://news.clusterhouse.example/u/TOKEN"
 LIST_ID = '"Cluster House - events" <events.news.clusterhouse.example>'
@@ -185,3 +186,72 @@ def test_attachments_make_a_multipart_mixed_with_the_alternative_first() -> None
     assert calendar.get_filename() == "days-of-clusters-2015.ics"
     assert calendar["Content-Transfer-Encoding"] == "base64"
     assert calendar.get_payload(decode=True) == ics
+
+
+#: A base URL as long as a real deployment's, and a signed token like the ones links carry:
+#: the unsubscribe URL is then 150-250 characters, with no space to fold at.
+LONG_BASE = "https://newsletter.balkan-blacksea-clusters.example/some/long/path"
+TOKEN = (
+    "WyJ1bnN1YnNjcmliZSIsMTIzNDU2NywiY2FsbHMtZm9yLXByb3Bvc2FscyIsMTQ0MTA5NDQwMF0"
+    ".e1NvL_Ovn1BkwB1fpgWfycYvcnQ"
+)
+LONG_URLS = [
+    f"https://news.clusterhouse.example/u/{TOKEN}",
+    f"{LONG_BASE}/u/{TOKEN}",
+    f"{LONG_BASE}/and/a/deeper/folder/for/a/reverse/proxy/u/{TOKEN}{'x' * 24}",
+]
+
+
+@pytest.mark.parametrize("url", LONG_URLS, ids=lambda u: f"{len(u)}-chars")
+def test_list_unsubscribe_is_written_literally_with_a_long_url(url: str) -> None:
+    assert 100 < len(url) <= 250
+    raw, _ = round_trip(outbound(headers=bulk_headers(url, LIST_ID)))
+    fields = check_bulk_headers(raw, unsubscribe_url=url)
+    assert one(fields, "List-Unsubscribe") == f"<{url}>"
+    # Never folded inside the URI: the whole field is one line of the header block.
+    assert f"\r\nList-Unsubscribe: <{url}>\r\n".encode() in raw
+
+
+def test_a_uri_list_folds_only_between_its_uris() -> None:
+    url = LONG_URLS[1]
+    mailto = "mailto:unsubscribe@newsletter.balkan-blacksea-clusters.example?subject=unsubscribe"
+    headers = (("List-Unsubscribe", f"<{url}>, <{mailto}>"), *bulk_headers(url, LIST_ID)[1:])
+    raw, _ = round_trip(outbound(headers=headers))
+    assert f"List-Unsubscribe: <{url}>,\r\n <{mailto}>\r\n".encode() in raw
+    fields = check_bulk_headers(raw, unsubscribe_url=url)
+    assert one(fields, "List-Unsubscribe") == f"<{url}>, <{mailto}>"
+
+
+def test_short_uri_lists_stay_on_one_line() -> None:
+    value = "<https://x.example/u/1>, <mailto:u@x.example>"
+    headers = (("List-Unsubscribe", value), *bulk_headers("https://x.example/u/1", LIST_ID)[1:])
+    raw, _ = round_trip(outbound(headers=headers))
+    assert f"\r\nList-Unsubscribe: {value}\r\n".encode() in raw
+
+
+def test_long_message_id_and_list_id_are_literal() -> None:
+    domain = "newsletter.balkan-blacksea-clusters.example"
+    message_id = f"<{'0123456789abcdef' * 2}.1234567@{domain}>"
+    list_id = f'"Balkan & Black Sea Cluster Network - calls-for-proposals" <calls.{domain}>'
+    message = outbound(headers=bulk_headers(LONG_URLS[1], list_id))
+    raw = to_mime(message, message_id=message_id, date=DATE).as_bytes()
+    fields = check_bulk_headers(raw, unsubscribe_url=LONG_URLS[1])
+    assert one(fields, "Message-ID") == message_id
+    assert one(fields, "List-Id") == list_id
+    assert f"\r\nMessage-ID: {message_id}\r\n".encode() in raw
+
+
+def test_a_non_ascii_list_name_is_encoded_but_the_list_id_stays_literal() -> None:
+    list_id = '"Мрежа кластера Балкана и Црног мора - events" <events.clusterhouse.example>'
+    raw, _ = round_trip(outbound(headers=bulk_headers(UNSUBSCRIBE, list_id)))
+    fields = check_bulk_headers(raw, unsubscribe_url=UNSUBSCRIBE)
+    assert one(fields, "List-Id").endswith(" <events.clusterhouse.example>")
+    assert str(make_header(decode_header(one(fields, "List-Id")))) == (
+        "Мрежа кластера Балкана и Црног мора - events <events.clusterhouse.example>"
+    )
+
+
+def test_a_non_ascii_uri_is_refused_not_encoded() -> None:
+    headers = bulk_headers("https://x.example/u/ђ", LIST_ID)
+    with pytest.raises(ValueError, match="List-Unsubscribe must be ASCII"):
+        round_trip(outbound(headers=headers))

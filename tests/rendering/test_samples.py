@@ -9,16 +9,19 @@ change, regenerate them and review the diff::
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
 
 import pytest
+from babel.dates import format_date
 
 from newsletter.rendering.compose import MAX_HTML_BYTES
 from tests.rendering import samples
 
 GOLDEN = Path(__file__).parent / "golden"
+NBSP = "\xa0"
 REGENERATE = os.environ.get("NEWSLETTER_REGENERATE_GOLDEN") == "1"
 VARIANTS = [
     (slug, step, lang)
@@ -72,9 +75,58 @@ def test_campaigns_have_no_missing_texts() -> None:
 
 
 def test_deadline_shows_the_official_and_the_readers_time() -> None:
+    """Date and time joined as CLDR joins them for Serbian (a space: no comma of our own)."""
     text = samples.message("interreg-ipa-bg-rs-first-call", "sr-Cyrl").text
+    day = format_date(dt.date(2015, 11, 17), "long", locale="sr_Cyrl").replace(" ", NBSP, 1)
+    assert day == f"17.{NBSP}новембар 2015."
     assert (
-        "17. новембар 2015., 16:00 (званична временска зона: Софија, GMT+02:00)"
-        " · 15:00 (Београд, GMT+01:00)"
+        f"{day} 16:00 (званична временска зона: Софија, GMT+02:00) · 15:00 (Београд, GMT+01:00)"
     ) in text
     assert "12.687.304,24\xa0€" in text
+
+
+def test_preheader_is_hidden_without_a_font_colour_trick() -> None:
+    """Hidden as Litmus describes (display:none, no height, overflow hidden, mso-hide for
+    Outlook), not as MJML's <mj-preview> does it (a white 1px font, which SpamAssassin
+    scores as HTML_FONT_LOW_CONTRAST)."""
+    msg = samples.message("days-of-clusters-2015", "sr-Cyrl")
+    variant = samples.variant("days-of-clusters-2015", "sr-Cyrl")
+    found = re.search(r'<div style="([^"]*)">([^<]*)</div>', msg.html)
+    assert found is not None and found.group(2) == variant.preheader
+    style = dict(rule.split(":", 1) for rule in found.group(1).strip(";").split(";"))
+    assert style["display"] == "none" and style["mso-hide"] == "all"
+    assert style["overflow"] == "hidden" and style["max-height"] == "0px"
+    assert not {"color", "font-size", "opacity"} & set(style)
+
+
+@pytest.mark.parametrize("lang", ["sr-Cyrl", "bg", "mk"])
+def test_cyrillic_emails_name_the_organisation_in_their_own_language(lang: str) -> None:
+    msg = samples.message("days-of-clusters-2015", lang)
+    own = samples.ORG.in_language(lang)
+    assert own.name != samples.ORG.name
+    for part in (msg.html, msg.text):
+        assert own.name in part and own.postal_address in part
+        assert "Balkan &amp; Black Sea" not in part and "Cluster House, Niš, Serbia" not in part
+
+
+def test_serbian_latin_names_the_organisation_in_latin() -> None:
+    msg = samples.message("chairmans-letter", "sr-Latn")
+    assert "Mreža klastera Balkana i Crnog mora" in msg.text
+    assert "Klaster Haus, Niš, Srbija" in msg.text
+
+
+@pytest.mark.parametrize(("lang", "locale"), [("sr-Cyrl", "sr_Cyrl"), ("en", "en_GB")])
+def test_html_keeps_each_day_with_its_month(lang: str, locale: str) -> None:
+    """The early-bird date as the deadline shows it, with a no-break space (U+00A0) between
+    day and month: at phone width "2." never ends a line with "октобар" opening the next."""
+    html = samples.message("days-of-clusters-2015", lang, "early-bird-1d").html
+    cldr = format_date(dt.date(2015, 10, 2), "long", locale=locale)
+    assert cldr.replace(" ", NBSP, 1) in html
+    assert cldr not in html
+
+
+def test_english_dates_are_british() -> None:
+    text = samples.message("days-of-clusters-2015", "en").text
+    assert "22\u2009–\u200923\xa0October 2015" in text  # CLDR en_GB's interval, month written out
+    assert f"2{NBSP}October 2015, 23:59" in text
+    assert "October 22" not in text

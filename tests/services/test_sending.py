@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import email
 import email.policy
+import re
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,10 @@ from newsletter.errors import RenderError
 from newsletter.services.audiences import import_members
 from newsletter.services.context import Context
 from newsletter.services.sending import send_campaign
+from tests.adapters.mail.batches import LONG_BASE
 from tests.conftest import FrozenClock, make_settings
 from tests.fakes.sendgrid_server import FakeSendGrid
+from tests.raw_headers import check_bulk_headers, one, raw_headers
 
 DOC = "days-of-clusters-2015"
 
@@ -60,7 +63,7 @@ def test_outbox_holds_one_multipart_eml_per_member_and_resend_sends_nothing(
         recipients.add(msg["To"].addresses[0].addr_spec.lower())
         # multipart/mixed when an invitation carries its .ics (rendering/calendar.py)
         assert msg.get_content_type() in ("multipart/alternative", "multipart/mixed")
-        unsubscribe = msg["List-Unsubscribe"]
+        unsubscribe = one(raw_headers(path.read_bytes()), "List-Unsubscribe")  # as written
         assert unsubscribe.startswith("<http://localhost:8000/u/") and unsubscribe.endswith(">")
         assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         html = msg.get_body(("html",))
@@ -72,6 +75,38 @@ def test_outbox_holds_one_multipart_eml_per_member_and_resend_sends_nothing(
     again = send_campaign(ctx, DOC)
     assert again.sent == 0 and again.planned == 0
     assert len(list((project / "var" / "outbox" / DOC / MAIN_STEP).glob("*.eml"))) == len(audience)
+
+
+def test_outbox_files_carry_literal_list_headers_behind_a_long_base_url(
+    project: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The .eml bytes as written, with the 140-250 character links of a deployment behind a
+    long https base URL: RFC 2369 ``<URI>`` literally, never RFC 2047 encoded-words."""
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "test-secret")
+    settings = make_settings(
+        project,
+        database={"url": f"sqlite:///{tmp_path / 'var' / 'long.db'}"},
+        web={"base_url": LONG_BASE},
+    )
+    ctx = build(settings, clock=clock)
+    try:
+        load_samples(ctx, project)
+        assert send_campaign(ctx, DOC).sent > 0
+    finally:
+        ctx.close()
+    files = sorted((project / "var" / "outbox" / DOC / MAIN_STEP).glob("*.eml"))
+    assert files
+    for path in files:
+        raw = path.read_bytes()
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        html = msg.get_body(("html",))
+        assert html is not None
+        found = re.search(rf'href="({re.escape(LONG_BASE)}/u/[^"]+)"', html.get_content())
+        assert found is not None
+        url = found.group(1)
+        assert 140 <= len(url) <= 250  # member ids of a few digits: 147 characters
+        fields = check_bulk_headers(raw, unsubscribe_url=url)
+        assert one(fields, "List-Unsubscribe") == f"<{url}>"
 
 
 def test_members_read_their_language(ctx: Context, project: Path) -> None:

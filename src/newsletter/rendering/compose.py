@@ -98,8 +98,10 @@ def compose_variant(
         ) from exc
     strings = ui_for(ui, language)
     entries = calendar.entries(campaign, calendar_domain(organisation))
+    # The header band and footer name the organisation in the reader's language.
+    identity = organisation.in_language(language)
     base = template_variables(
-        campaign, message, step, language, subject, preheader, organisation, strings, entries
+        campaign, message, step, language, subject, preheader, identity, strings, entries
     )
     base["calendar_attached"] = bool(entries) and revisions is not None
     milestones = list(campaign.milestones)

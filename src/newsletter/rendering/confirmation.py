@@ -109,6 +109,7 @@ def confirmation(
 ) -> ComposedVariant:
     """The email, plain text and HTML, with no merge fields: every recipient's is its own."""
     w = words(language)
+    organisation = organisation.in_language(language)
     subject = w["subject"].format(org=organisation.name)
     footer = [organisation.name, organisation.postal_address]
     text = "\n".join(

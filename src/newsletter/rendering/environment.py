@@ -112,6 +112,7 @@ def build_environment(load: TemplateLoader) -> GuardedEnvironment:
             "date": dates.date,
             "daterange": dates.daterange,
             "datetime": dates.datetime,
+            "date_time": dates.date_time,
             "time": dates.time,
             "zone": dates.zone,
             "money": dates.money,

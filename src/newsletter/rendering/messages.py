@@ -9,8 +9,9 @@ SendGrid gets the variant once per request and the personalizations as ``substit
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from newsletter.domain.serbian import to_latin
 from newsletter.rendering import merge
 
 
@@ -19,6 +20,26 @@ class Organisation:
     name: str
     postal_address: str
     website: str
+    #: The name and postal address as the organisation writes them in other languages:
+    #: (BCP 47 tag, name, postal address), an empty part meaning "as the default".
+    translations: tuple[tuple[str, str, str], ...] = ()
+
+    def in_language(self, language: str) -> Organisation:
+        """The organisation as a reader of ``language`` sees it in the header band and footer.
+
+        The language's own translation; for Serbian Latin without one, the Cyrillic one
+        transliterated (always safe in that direction); else the default. A Cyrillic email
+        that names its sender in English is what spam filters score as mixed scripts.
+        """
+        own = {lang: (name, address) for lang, name, address in self.translations}
+        found = own.get(language) or own.get(language.split("-", 1)[0])
+        if found is None and language == "sr-Latn" and "sr-Cyrl" in own:
+            name, address = own["sr-Cyrl"]
+            found = (to_latin(name), to_latin(address))
+        if found is None:
+            return self
+        name, address = found
+        return replace(self, name=name or self.name, postal_address=address or self.postal_address)
 
 
 @dataclass(frozen=True, slots=True)

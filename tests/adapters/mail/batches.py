@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from newsletter.rendering import merge
 from newsletter.rendering.compose import Batch, ComposedVariant, Personalization, Sender
+from newsletter.services.context import Links
 
 VARIANT = ComposedVariant(
     campaign="days-of-clusters-2015",
@@ -20,10 +21,17 @@ VARIANT = ComposedVariant(
     categories=("days-of-clusters-2015",),
 )
 SENDER = Sender("news@clusterhouse.example", "Cluster House", "office@clusterhouse.example")
+#: A deployment behind a long base URL: its signed unsubscribe links are 150-250 characters.
+LONG_BASE = "https://newsletter.balkan-blacksea-clusters.example/some/long/path"
 
 
-def person(i: int, name: str = "Јелена") -> Personalization:
-    url = f"https://news.clusterhouse.example/u/tok{i}"
+def signed_url(i: int, base: str = LONG_BASE) -> str:
+    """The unsubscribe link the send path would give member ``i`` (a real signed token)."""
+    return Links(base, b"k" * 32).unsubscribe(1_000_000 + i, "calls-for-proposals", 1441094400)
+
+
+def person(i: int, name: str = "Јелена", url: str | None = None) -> Personalization:
+    url = url or f"https://news.clusterhouse.example/u/tok{i}"
     values = {"first_name": name, "unsubscribe_url": url}
     return Personalization(
         delivery_id=i,
@@ -38,5 +46,6 @@ def person(i: int, name: str = "Јелена") -> Personalization:
     )
 
 
-def batch(n: int, start: int = 1) -> Batch:
-    return Batch(VARIANT, SENDER, tuple(person(i) for i in range(start, start + n)))
+def batch(n: int, start: int = 1, *, long_urls: bool = False) -> Batch:
+    people = (person(i, url=signed_url(i) if long_urls else None) for i in range(start, start + n))
+    return Batch(VARIANT, SENDER, tuple(people))

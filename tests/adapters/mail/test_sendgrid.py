@@ -10,7 +10,7 @@ import pytest
 from newsletter.adapters.mail.sendgrid import DELIVERY_ARG, TEST_ARG, SendGridMailer
 from newsletter.errors import AccountError, PermanentDeliveryError, TransientDeliveryError
 from newsletter.rendering.compose import Batch
-from tests.adapters.mail.batches import SENDER, VARIANT, batch, person
+from tests.adapters.mail.batches import SENDER, VARIANT, batch, person, signed_url
 from tests.fakes.sendgrid_server import FakeSendGrid
 
 
@@ -51,6 +51,22 @@ def test_one_request_per_batch_one_personalization_per_member(fake_sendgrid: Fak
     headers = fake_sendgrid.requests[0].headers
     assert headers["Authorization"] == "Bearer SG.test-key"
     assert headers["Content-Type"] == "application/json; charset=utf-8"
+
+
+def test_long_unsubscribe_links_travel_as_literal_header_values(
+    fake_sendgrid: FakeSendGrid,
+) -> None:
+    """JSON has no header folding, so the value SendGrid receives is the one it writes into
+    the message: the literal ``<https://...>`` of RFC 2369 / RFC 8058, whatever its length."""
+    mailer(fake_sendgrid).send(batch(3, long_urls=True))
+    people = fake_sendgrid.requests[0].body["personalizations"]
+    for i, p in enumerate(people, start=1):
+        assert len(signed_url(i)) > 150
+        assert p["headers"] == {
+            "List-Unsubscribe": f"<{signed_url(i)}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "List-Id": '"Cluster House - events" <events.clusterhouse.example>',
+        }
 
 
 def test_sandbox_and_unsubscribe_group(fake_sendgrid: FakeSendGrid) -> None:

@@ -15,8 +15,9 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from newsletter.adapters.mail.smtp import SmtpMailer
 from newsletter.errors import AccountError, TransientDeliveryError
-from tests.adapters.mail.batches import batch
+from tests.adapters.mail.batches import batch, signed_url
 from tests.conftest import FrozenClock
+from tests.raw_headers import check_bulk_headers, one
 
 
 class Recorder:
@@ -91,6 +92,28 @@ def test_one_message_per_recipient_over_one_reused_connection(
     assert parsed.get_content_type() == "multipart/alternative"
     text = parsed.get_body(("plain",))
     assert text is not None and "Поштовани Јелена" in text.get_content()
+
+
+def test_the_data_the_server_received_has_literal_list_headers(
+    smtp_server: tuple[Recorder, int],
+) -> None:
+    """The bytes of the DATA command as aiosmtpd received them, with realistic long links:
+    List-Unsubscribe is the literal ``<https://...>`` (RFC 2369, RFC 8058), never RFC 2047."""
+    handler, port = smtp_server
+    m = mailer(port)
+    result = m.send(batch(3, long_urls=True))
+    m.close()
+    assert not result.rejected and not result.deferred and not result.unknown
+    assert len(handler.messages) == 3
+    for i, envelope in enumerate(handler.messages, start=1):
+        raw = envelope.original_content
+        assert isinstance(raw, bytes)
+        url = signed_url(i)
+        assert len(url) > 150
+        fields = check_bulk_headers(raw, unsubscribe_url=url)
+        assert one(fields, "List-Unsubscribe") == f"<{url}>"
+        assert f"\r\nList-Unsubscribe: <{url}>\r\n".encode() in raw
+        assert one(fields, "Reply-To") == "office@clusterhouse.example"
 
 
 def test_single_refused_recipients_are_reported_not_raised(
