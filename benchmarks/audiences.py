@@ -9,7 +9,7 @@ SQLite's cache and the work itself), not something left over from a previous ste
 
 1. import: a synthetic 100k-row CSV through the real path (``read_member_file`` ->
    ``import_members`` -> one transaction, set-based SQL per 1000-row chunk), as the CLI runs
-   it (rows checked in a forked second process while this one writes, adapters/forked.py)
+   it (rows checked in a forked second process while this one writes, audiences/files/forked.py)
    and in one process; against the obvious approach: the same parsing, then per row a
    SELECT for the address and INSERTs for the member, each subscription and each consent
    event (one transaction too, to be fair). "cpu s" is the CPU time of the measuring
@@ -109,9 +109,9 @@ def write_csv(path: Path, rows: int) -> None:
 
 def context(url: str) -> Any:
     """What ``import_members`` uses of a Context: the SQL store, a clock, the secret."""
-    from newsletter.adapters.clock import SystemClock
-    from newsletter.adapters.db.engine import make_engine, upgrade
-    from newsletter.adapters.db.members import SqlMemberStore
+    from newsletter.audiences.sql.members import SqlMemberStore
+    from newsletter.core.clock import SystemClock
+    from newsletter.db.engine import make_engine, upgrade
 
     engine = make_engine(url)
     upgrade(engine)
@@ -124,9 +124,9 @@ def context(url: str) -> Any:
 
 
 def phase_import(url: str, path: Path, offload: bool = True) -> dict[str, Any]:
-    from newsletter.adapters.forked import can_fork, forked
-    from newsletter.adapters.member_files import read_member_file
-    from newsletter.services.audiences import import_members
+    from newsletter.audiences.files.forked import can_fork, forked
+    from newsletter.audiences.files.member_files import read_member_file
+    from newsletter.audiences.imports import import_members
 
     ctx = context(url)
     assert can_fork() or not offload
@@ -163,12 +163,12 @@ def phase_naive(url: str, path: Path) -> dict[str, Any]:
 
     from sqlalchemy import insert, select
 
-    from newsletter.adapters.db.tables import consent_events, members, subscriptions
-    from newsletter.domain.members import MemberRecord, parse_member_row
+    from newsletter.audiences.domain.members import MemberRecord, parse_member_row
+    from newsletter.db.tables import consent_events, members, subscriptions
 
     ctx = context(url)  # creates and migrates the schema
     ctx.close()
-    from newsletter.adapters.db.engine import make_engine
+    from newsletter.db.engine import make_engine
 
     engine = make_engine(url)
     now = dt.datetime.now(dt.UTC)
@@ -229,7 +229,7 @@ def generate_members(url: str, n: int) -> None:
     """1M members and their subscriptions, generated inside the database (not timed)."""
     from sqlalchemy import text
 
-    from newsletter.adapters.db.engine import make_engine, upgrade
+    from newsletter.db.engine import make_engine, upgrade
 
     engine = make_engine(url)
     upgrade(engine)
@@ -273,9 +273,9 @@ def generate_members(url: str, n: int) -> None:
 
 
 def phase_count(url: str) -> dict[str, Any]:
-    from newsletter.adapters.db.engine import make_engine
-    from newsletter.adapters.db.members import SqlMemberStore
-    from newsletter.domain.segments import Segment
+    from newsletter.audiences.domain.segments import Segment
+    from newsletter.audiences.sql.members import SqlMemberStore
+    from newsletter.db.engine import make_engine
 
     store = SqlMemberStore(make_engine(url))
     segment = Segment.model_validate(SEGMENT)

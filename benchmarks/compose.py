@@ -25,10 +25,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from newsletter.adapters.files import ProjectFiles
-from newsletter.domain.deliveries import Recipient
-from newsletter.rendering import calendar
-from newsletter.rendering.compose import (
+from newsletter.content.files.project_files import ProjectFiles
+from newsletter.content.rendering import ics as calendar
+from newsletter.content.rendering.compose import (
     Organisation,
     Sender,
     calendar_domain,
@@ -36,8 +35,9 @@ from newsletter.rendering.compose import (
     personalize,
     render_message,
 )
-from newsletter.rendering.environment import build_environment
-from newsletter.services.context import Links
+from newsletter.content.rendering.environment import build_environment
+from newsletter.context import Links
+from newsletter.delivery.domain.deliveries import Recipient
 
 REPO = Path(__file__).resolve().parents[1]
 CAMPAIGN = "days-of-clusters-2015"

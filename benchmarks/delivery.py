@@ -145,7 +145,7 @@ def _ctx(project: Path, api_host: str) -> Any:
 
 
 def phase_batched(project: Path, api_host: str) -> dict[str, Any]:
-    from newsletter.services.sending import send_campaign
+    from newsletter.delivery.sending import send_campaign
 
     ctx = _ctx(project, api_host)
     start, cpu = time.perf_counter(), cpu_seconds()
@@ -169,10 +169,10 @@ def phase_naive(project: Path, api_host: str, sample: int) -> dict[str, Any]:
     from sendgrid.helpers.mail import CustomArg, Header, Mail
     from sqlalchemy import select
 
-    from newsletter.adapters.db.tables import members
-    from newsletter.domain.deliveries import Recipient
-    from newsletter.rendering import merge
-    from newsletter.services.composing import compose_step, personalization_for
+    from newsletter.content.composing import compose_step, personalization_for
+    from newsletter.content.rendering import merge
+    from newsletter.db.tables import members
+    from newsletter.delivery.domain.deliveries import Recipient
 
     ctx = _ctx(project, api_host)
     campaign, _ = ctx.catalog.campaign(DOC)
@@ -227,8 +227,8 @@ def setup(folder: Path, count: int) -> Path:
     shutil.copy(REPO / "config.yaml", project / "config.yaml")
     os.environ["NEWSLETTER_DATABASE__URL"] = f"sqlite:///{project / 'var' / 'bench.db'}"
 
-    from newsletter.adapters.db.engine import make_engine, upgrade
     from newsletter.config import load_settings
+    from newsletter.db.engine import make_engine, upgrade
     from tests.synthetic import add_members
 
     engine = make_engine(load_settings(project / "config.yaml").database_url)

@@ -6,7 +6,7 @@
 Both approaches run the real APScheduler 3.x (``BackgroundScheduler``, ``SQLAlchemyJobStore``
 in the same SQLite file as the schedule) in real time, each on its own fresh database:
 
-- **ours** (``adapters/scheduler.py``): the schedule table is the truth; at start the leader
+- **ours** (``scheduling/leader.py``): the schedule table is the truth; at start the leader
   takes the lease, frees rows a dead leader left, and derives three jobs (a wake-up at the
   earliest due time, a sweep, a heartbeat). Each wake-up runs ``dispatch_due``: per step a
   claim, the staleness/milestone decision, the skip-segment and daily-cap exclusions (real
@@ -45,20 +45,20 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore  # noqa: E402
 from apscheduler.schedulers.background import BackgroundScheduler  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from newsletter.adapters.clock import SystemClock  # noqa: E402
-from newsletter.adapters.db.scheduler_lock import SchedulerLease  # noqa: E402
-from newsletter.adapters.db.schedules import SqlScheduleStore  # noqa: E402
-from newsletter.adapters.db.tables import schedules  # noqa: E402
-from newsletter.adapters.scheduler import SchedulerRuntime  # noqa: E402
+from newsletter.audiences.domain.segments import Segment  # noqa: E402
 from newsletter.bootstrap import build, build_scheduling  # noqa: E402
 from newsletter.config import load_settings  # noqa: E402
-from newsletter.domain.campaigns import CampaignDefinition  # noqa: E402
-from newsletter.domain.schedule import ScheduleState  # noqa: E402
-from newsletter.domain.segments import Segment  # noqa: E402
-from newsletter.services.context import Context  # noqa: E402
-from newsletter.services.milestone_catalog import ScheduledCatalog  # noqa: E402
-from newsletter.services.scheduling_ports import Scheduling  # noqa: E402
-from newsletter.services.sending import SendReport  # noqa: E402
+from newsletter.content.domain.campaigns import CampaignDefinition  # noqa: E402
+from newsletter.context import Context  # noqa: E402
+from newsletter.core.clock import SystemClock  # noqa: E402
+from newsletter.db.tables import schedules  # noqa: E402
+from newsletter.delivery.sending import SendReport  # noqa: E402
+from newsletter.scheduling.domain.rules import ScheduleState  # noqa: E402
+from newsletter.scheduling.leader import SchedulerRuntime  # noqa: E402
+from newsletter.scheduling.milestones import ScheduledCatalog  # noqa: E402
+from newsletter.scheduling.ports import Scheduling  # noqa: E402
+from newsletter.scheduling.sql.leader_lease import SchedulerLease  # noqa: E402
+from newsletter.scheduling.sql.store import SqlScheduleStore  # noqa: E402
 
 UTC = dt.UTC
 EVERYONE = Segment(name="everyone", topic="news")

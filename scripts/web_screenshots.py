@@ -39,16 +39,16 @@ from zoneinfo import ZoneInfo
 import uvicorn
 from sqlalchemy import select
 
-from newsletter.adapters.browser import CHROMIUM_ARGS, find_chromium
-from newsletter.adapters.db.tables import members
-from newsletter.adapters.member_files import read_csv
+from newsletter.audiences.files.member_files import read_csv
+from newsletter.audiences.imports import import_members
+from newsletter.authoring.overview import schedule_approved
 from newsletter.bootstrap import build, build_scheduling
 from newsletter.config import load_settings
-from newsletter.domain.staff import Role
-from newsletter.services import staff
-from newsletter.services.audiences import import_members
-from newsletter.services.sending import send_campaign
-from newsletter.services.staff_campaigns import schedule_approved
+from newsletter.content.files.screenshots import CHROMIUM_ARGS, find_chromium
+from newsletter.db.tables import members
+from newsletter.delivery.sending import send_campaign
+from newsletter.staff import accounts as staff
+from newsletter.staff.domain.users import Role
 from newsletter.web.app import create_app
 
 REPO = Path(__file__).resolve().parents[1]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from newsletter.domain.staff import StaffUser
-from newsletter.services import approvals
-from newsletter.services.context import Context
-from newsletter.services.staff_ports import Approval
+from newsletter.authoring import approvals
+from newsletter.context import Context
+from newsletter.staff.domain.users import StaffUser
+from newsletter.staff.ports import Approval
 
 
 def approve_now(ctx: Context, ref: str, user: StaffUser, **kw: Any) -> Approval:

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from newsletter.adapters.db.engine import make_engine, upgrade
 from newsletter.bootstrap import build
 from newsletter.config import Settings, load_settings
-from newsletter.services.context import Context
+from newsletter.context import Context
+from newsletter.db.engine import make_engine, upgrade
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.pg import postgres_server
 

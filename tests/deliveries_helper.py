@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Engine, insert, select
 
-from newsletter.adapters.db.tables import campaigns, deliveries, members
+from newsletter.db.tables import campaigns, deliveries, members
 
 AT = dt.datetime(2015, 9, 1, 9, 0, tzinfo=dt.UTC)
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine, func, insert, select
 
-from newsletter.adapters.db.tables import (
+from newsletter.db.tables import (
     campaigns,
     consent_events,
     deliveries,

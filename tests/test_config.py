@@ -90,7 +90,7 @@ def test_organisation_identity_per_language(tmp_path: Path) -> None:
 
 def test_the_repository_config_names_the_organisation_as_the_samples_do() -> None:
     from newsletter.bootstrap import organisation
-    from tests.rendering.samples import ORG
+    from tests.content.rendering.samples import ORG
 
     repo = Path(__file__).resolve().parents[1]
     assert organisation(load_settings(repo / "config.yaml")) == ORG

@@ -11,34 +11,34 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from newsletter.adapters.clock import SystemClock
-from newsletter.adapters.db.calendar import SqlCalendarRevisions
-from newsletter.adapters.db.campaign_documents import SqlCampaignDocuments
-from newsletter.adapters.db.directory import SqlDirectory
-from newsletter.adapters.db.engine import make_engine, upgrade
-from newsletter.adapters.db.events import SqlEventStore
-from newsletter.adapters.db.history import SqlCampaignHistory
-from newsletter.adapters.db.ledger import SqlLedger
-from newsletter.adapters.db.members import SqlMemberStore
-from newsletter.adapters.db.preferences import SqlPreferenceStore
-from newsletter.adapters.db.schedules import SqlScheduleStore
-from newsletter.adapters.db.signups import SqlSignupStore
-from newsletter.adapters.db.staff import SqlStaffStore
-from newsletter.adapters.files import ProjectFiles
-from newsletter.adapters.ratelimit import SqlRateLimiter
-from newsletter.adapters.webhooks.sendgrid import SignedEventWebhook
+from newsletter.audiences.sql.member_search import SqlDirectory
+from newsletter.audiences.sql.members import SqlMemberStore
+from newsletter.audiences.sql.signups import SqlSignupStore
+from newsletter.audiences.sql.subscriptions import SqlPreferenceStore
 from newsletter.config import Settings, secrets
+from newsletter.content.files.project_files import ProjectFiles
+from newsletter.content.library import CampaignLibrary
+from newsletter.content.ports.catalog import Clock
+from newsletter.content.rendering.compose import Organisation, Sender
+from newsletter.content.sql.ics_revisions import SqlCalendarRevisions
+from newsletter.content.sql.stored_campaigns import SqlCampaignDocuments
+from newsletter.context import Context, Links
+from newsletter.core.clock import SystemClock
+from newsletter.db.engine import make_engine, upgrade
+from newsletter.delivery.ports import Mailer
+from newsletter.delivery.sql.event_store import SqlEventStore
+from newsletter.delivery.sql.history import SqlCampaignHistory
+from newsletter.delivery.sql.ledger import SqlLedger
+from newsletter.delivery.sql.ratelimit import SqlRateLimiter
+from newsletter.delivery.transports.sendgrid.signature import SignedEventWebhook
 from newsletter.errors import ConfigError
-from newsletter.rendering.compose import Organisation, Sender
-from newsletter.services.campaign_library import CampaignLibrary
-from newsletter.services.context import Context, Links
-from newsletter.services.delivery_ports import Mailer
-from newsletter.services.milestone_catalog import ScheduledCatalog
-from newsletter.services.ports import Clock
-from newsletter.services.scheduling_ports import Scheduling
+from newsletter.scheduling.milestones import ScheduledCatalog
+from newsletter.scheduling.ports import Scheduling
+from newsletter.scheduling.sql.store import SqlScheduleStore
+from newsletter.staff.sql.store import SqlStaffStore
 
 if TYPE_CHECKING:  # imported when used: APScheduler loads only for the scheduler
-    from newsletter.adapters.scheduler import SchedulerProcess
+    from newsletter.scheduling.leader import SchedulerProcess
 
 
 def organisation(settings: Settings) -> Organisation:
@@ -132,12 +132,12 @@ def signing_secret(settings: Settings) -> bytes:
 def build_mailer(settings: Settings, clock: Clock) -> Mailer:
     transport = settings.delivery.transport
     if transport == "outbox":
-        from newsletter.adapters.mail.outbox import OutboxMailer
+        from newsletter.delivery.transports.outbox import OutboxMailer
 
         return OutboxMailer(settings.path(settings.delivery.outbox_dir), clock.now)
     settings.require_sending_ready()
     if transport == "smtp":
-        from newsletter.adapters.mail.smtp import SmtpMailer
+        from newsletter.delivery.transports.smtp import SmtpMailer
 
         smtp = settings.smtp
         password = secrets().smtp_password
@@ -150,7 +150,7 @@ def build_mailer(settings: Settings, clock: Clock) -> Mailer:
             timeout=smtp.timeout,
             now=clock.now,
         )
-    from newsletter.adapters.mail.sendgrid import SendGridMailer
+    from newsletter.delivery.transports.sendgrid.transport import SendGridMailer
 
     key = secrets().sendgrid_api_key
     assert key is not None  # require_sending_ready checked it
@@ -175,9 +175,9 @@ def build_scheduling(settings: Settings, ctx: Context) -> Scheduling:
     """The scheduling use cases' bundle over a Context built by :func:`build`."""
     from datetime import timedelta
 
-    from newsletter.domain.calendar_rules import rules_for
-    from newsletter.domain.schedule import ScheduleKind as K
-    from newsletter.domain.schedule import SchedulePolicy
+    from newsletter.scheduling.domain.calendar_rules import rules_for
+    from newsletter.scheduling.domain.rules import ScheduleKind as K
+    from newsletter.scheduling.domain.rules import SchedulePolicy
 
     if not isinstance(ctx.catalog, ScheduledCatalog):
         raise ConfigError("scheduling needs a Context built by newsletter.bootstrap.build")
@@ -208,8 +208,8 @@ def scheduler_process(
     import uuid
     from datetime import timedelta
 
-    from newsletter.adapters.db.scheduler_lock import SchedulerLease
-    from newsletter.adapters.scheduler import SchedulerProcess, SchedulerRuntime
+    from newsletter.scheduling.leader import SchedulerProcess, SchedulerRuntime
+    from newsletter.scheduling.sql.leader_lease import SchedulerLease
 
     clock = clock or SystemClock()
     ctx = build(settings, clock=clock)
@@ -245,8 +245,8 @@ def build_simulation(
 ) -> tuple[Scheduling, dict[str, int]]:
     """A rehearsal: a SQLite copy of the configured database in ``folder/rehearsal.db`` and an
     outbox in ``folder/outbox``, so nothing real is sent or recorded."""
-    from newsletter.adapters.db.snapshot import copy_database
     from newsletter.config import DatabaseSettings
+    from newsletter.db.snapshot import copy_database
 
     folder.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{folder / 'rehearsal.db'}"

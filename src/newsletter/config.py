@@ -127,18 +127,19 @@ class WebSettings(_Section):
 
 class ApprovalSettings(_Section):
     #: File campaigns need an approver's approval too (campaigns in the database always do,
-    #: and so does any campaign once it has been approved). See services/approvals.py.
+    #: and so does any campaign once it has been approved). See authoring/approvals.py.
     files: bool = False
 
 
 class SchedulingSettings(_Section):
-    """Scheduled sends and reminders (newsletter.domain.schedule, calendar_rules)."""
+    """Scheduled sends and reminders (newsletter.scheduling.domain.rules, calendar_rules)."""
 
     timezone: str = "Europe/Belgrade"
     #: No sends between these local times (a send moves to the end; the window may wrap).
     quiet_hours: tuple[dt.time, dt.time] | None = (dt.time(21, 0), dt.time(8, 0))
     skip_weekends: bool = True
-    #: Countries whose public holidays are skipped (newsletter.domain.calendar_rules.PRESETS).
+    #: Countries whose public holidays are skipped
+    #: (newsletter.scheduling.domain.calendar_rules.PRESETS).
     holidays: list[str] = Field(default_factory=lambda: ["RS"])
     extra_holidays: list[dt.date] = Field(default_factory=list)
     #: Reminders one member gets per local day, across campaigns (None: no cap).
@@ -166,7 +167,7 @@ class SchedulingSettings(_Section):
     @field_validator("holidays")
     @classmethod
     def _regions(cls, value: list[str]) -> list[str]:
-        from newsletter.domain.calendar_rules import PRESETS
+        from newsletter.scheduling.domain.calendar_rules import PRESETS
 
         unknown = [v for v in value if v.upper() not in PRESETS]
         if unknown:

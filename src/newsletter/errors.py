@@ -80,7 +80,7 @@ class StateError(NewsletterError):
 
 class NotApprovedError(StateError):
     """The campaign is not approved as it is now: it was never approved, or it changed since
-    its approval (newsletter.services.approvals). Nothing is sent; scheduled steps are held."""
+    its approval (newsletter.authoring.approvals). Nothing is sent; scheduled steps are held."""
 
 
 class RateLimitError(StateError):

@@ -27,11 +27,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, create_engine, select
 
-from newsletter.adapters.db.tables import schedules
 from newsletter.bootstrap import build, build_scheduling
 from newsletter.cli import main
 from newsletter.config import load_settings
-from newsletter.domain.staff import Role, StaffUser
+from newsletter.db.tables import schedules
+from newsletter.staff.domain.users import Role, StaffUser
 from tests.approving import approve_now
 from tests.cli.test_serve import MEMBERS, any_day_any_hour, free_port, wait_for
 from tests.web.forms import form_fields, with_value

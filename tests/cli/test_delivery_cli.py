@@ -20,8 +20,8 @@ from click.testing import CliRunner, Result
 
 from newsletter.bootstrap import build
 from newsletter.cli import main
-from newsletter.services import sending
-from newsletter.services.context import UNSUBSCRIBE
+from newsletter.context import UNSUBSCRIBE
+from newsletter.delivery import sending
 from tests.conftest import make_settings
 from tests.fakes.sendgrid_server import FakeSendGrid
 

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner, Result
 from icalendar import Calendar
 
-from newsletter.adapters.browser import find_chromium
 from newsletter.cli import main
+from newsletter.content.files.screenshots import find_chromium
 
 
 def run(project: Path, *args: str) -> Result:

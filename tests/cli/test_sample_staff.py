@@ -11,8 +11,8 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from newsletter.bootstrap import build
-from newsletter.domain.staff import Role
-from newsletter.services import staff
+from newsletter.staff import accounts as staff
+from newsletter.staff.domain.users import Role
 from tests.conftest import make_settings
 
 EDITOR, APPROVER = "editor@clusterhouse.example", "approver@clusterhouse.example"

@@ -18,9 +18,9 @@ import yaml
 from click.testing import CliRunner
 from sqlalchemy import create_engine, select
 
-from newsletter.adapters.db.tables import scheduler_lock, schedules
 from newsletter.cli import main
 from newsletter.cli.serve import runs_scheduler
+from newsletter.db.tables import scheduler_lock, schedules
 
 DOC = "chairmans-letter"
 HEAD = (

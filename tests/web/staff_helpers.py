@@ -7,9 +7,9 @@ import re
 from httpx import Response
 from starlette.testclient import TestClient
 
-from newsletter.domain.staff import Role
-from newsletter.services import staff
-from newsletter.services.context import Context
+from newsletter.context import Context
+from newsletter.staff import accounts as staff
+from newsletter.staff.domain.users import Role
 
 EDITOR = "editor@cluster-house.example"
 APPROVER = "approver@cluster-house.example"

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 
-from newsletter.adapters.db.tables import members
-from newsletter.services.archive import archived_email
-from newsletter.services.context import Context
-from newsletter.services.sending import send_campaign
+from newsletter.content.archive import archived_email
+from newsletter.context import Context
+from newsletter.db.tables import members
+from newsletter.delivery.sending import send_campaign
 from newsletter.web.app import create_app
-from tests.services.test_sending import load_samples
+from tests.delivery.test_sending import load_samples
 from tests.synthetic import add_deliveries, add_members
 
 CALL = "interreg-ipa-bg-rs-first-call"  # archive: true

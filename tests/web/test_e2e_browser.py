@@ -51,15 +51,15 @@ from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import func, select
 from starlette.types import ASGIApp
 
-from newsletter.adapters.browser import CHROMIUM_ARGS, DEBIAN_CHROMIUM
-from newsletter.adapters.db.tables import deliveries
+from newsletter.authoring import approvals
 from newsletter.bootstrap import build, build_scheduling
 from newsletter.cli import main
-from newsletter.services import approvals
-from newsletter.services.context import Context
+from newsletter.content.files.screenshots import CHROMIUM_ARGS, DEBIAN_CHROMIUM
+from newsletter.context import Context
+from newsletter.db.tables import deliveries
 from newsletter.web.app import create_app
 from tests.conftest import FrozenClock, make_settings
-from tests.services.test_sending import load_samples
+from tests.delivery.test_sending import load_samples
 from tests.web.staff_helpers import APPROVER, EDITOR, PASSWORD, add_accounts
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -24,13 +24,13 @@ import pytest
 import uvicorn
 from sqlalchemy import Engine, select
 
-from newsletter.adapters.browser import CHROMIUM_ARGS, DEBIAN_CHROMIUM
-from newsletter.adapters.db.tables import consent_events, members, subscriptions
-from newsletter.adapters.member_files import read_csv
+from newsletter.audiences.files.member_files import read_csv
+from newsletter.audiences.imports import import_members
 from newsletter.bootstrap import build
-from newsletter.services.audiences import import_members
-from newsletter.services.context import Context
-from newsletter.services.sending import send_campaign
+from newsletter.content.files.screenshots import CHROMIUM_ARGS, DEBIAN_CHROMIUM
+from newsletter.context import Context
+from newsletter.db.tables import consent_events, members, subscriptions
+from newsletter.delivery.sending import send_campaign
 from newsletter.web.app import create_app
 from tests.conftest import FrozenClock, make_settings
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 from starlette.testclient import TestClient
 
-from newsletter.adapters.db.tables import consent_events, events, subscriptions
-from newsletter.services.context import PREFERENCES, UNSUBSCRIBE, Context
+from newsletter.context import PREFERENCES, UNSUBSCRIBE, Context
+from newsletter.db.tables import consent_events, events, subscriptions
 from newsletter.web.app import create_app
 from tests.conftest import FrozenClock
 from tests.synthetic import add_deliveries, add_members

@@ -10,7 +10,7 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from newsletter.services.context import Context
+from newsletter.context import Context
 from newsletter.web.app import create_app
 from newsletter.web.auth import PUBLIC_STAFF_PATHS, SESSION_COOKIE
 from tests.web.staff_helpers import APPROVER, EDITOR, PASSWORD, add_accounts, form_token, sign_in
@@ -121,7 +121,7 @@ def test_failed_sign_ins_are_rate_limited_per_address(client: TestClient) -> Non
 def test_failed_sign_ins_are_rate_limited_per_client_address(
     client: TestClient, ctx: Context
 ) -> None:
-    from newsletter.services import staff
+    from newsletter.staff import accounts as staff
 
     for n in range(20):
         with pytest.raises(staff.SignInRefused):

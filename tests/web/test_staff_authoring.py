@@ -11,9 +11,10 @@ from html.parser import HTMLParser
 import pytest
 from starlette.testclient import TestClient
 
-from newsletter.domain.staff import Role, StaffUser
-from newsletter.services import approvals, composing
-from newsletter.services.context import Context
+from newsletter.authoring import approvals
+from newsletter.content import composing
+from newsletter.context import Context
+from newsletter.staff.domain.users import Role, StaffUser
 from newsletter.web.app import create_app
 from tests.approving import approve_now
 from tests.synthetic import add_members

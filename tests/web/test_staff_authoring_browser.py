@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from newsletter.services.context import Context
+from newsletter.context import Context
 from tests.web.staff_helpers import EDITOR, PASSWORD
 from tests.web.test_staff_browser import ARGS, CHROMIUM, served  # noqa: F401  (the fixture)
 

@@ -16,7 +16,7 @@ import pytest
 import uvicorn
 
 from newsletter.bootstrap import build
-from newsletter.services.context import Context
+from newsletter.context import Context
 from newsletter.web.app import create_app
 from tests.conftest import FrozenClock, make_settings
 from tests.synthetic import add_members

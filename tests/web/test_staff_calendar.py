@@ -13,14 +13,14 @@ from starlette.testclient import TestClient
 
 from newsletter.bootstrap import build_scheduling
 from newsletter.config import Settings
-from newsletter.domain.recurrence import Recurrence
-from newsletter.services.calendar_view import month_view
-from newsletter.services.campaign_schedule import schedule_campaign
-from newsletter.services.context import Context
-from newsletter.services.scheduling import plan_recurring
-from newsletter.services.scheduling_ports import Scheduling
+from newsletter.context import Context
+from newsletter.scheduling.actions import schedule_campaign
+from newsletter.scheduling.calendar_view import month_view
+from newsletter.scheduling.dispatch import plan_recurring
+from newsletter.scheduling.domain.recurrence import Recurrence
+from newsletter.scheduling.ports import Scheduling
 from newsletter.web.app import create_app
-from tests.services.test_sending import load_samples
+from tests.delivery.test_sending import load_samples
 from tests.web.staff_helpers import EDITOR, add_accounts, sign_in
 
 DOC = "days-of-clusters-2015"

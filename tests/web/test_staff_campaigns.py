@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from newsletter.authoring import approvals
 from newsletter.config import Settings
-from newsletter.services import approvals, composing
-from newsletter.services.context import Context
+from newsletter.content import composing
+from newsletter.context import Context
 from newsletter.web.app import create_app
 from tests.web.staff_helpers import (
     APPROVER,

@@ -15,12 +15,12 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from newsletter.adapters.db.tables import members
 from newsletter.cli import main
-from newsletter.services.context import Context
-from newsletter.services.events import ingest_events
+from newsletter.context import Context
+from newsletter.db.tables import members
+from newsletter.delivery.ingest import ingest_events
 from newsletter.web.app import create_app
-from tests.services.test_sending import load_samples
+from tests.delivery.test_sending import load_samples
 from tests.synthetic import add_deliveries
 from tests.web.staff_helpers import APPROVER, EDITOR, add_accounts, sign_in
 
@@ -33,7 +33,9 @@ PERSON = re.compile(r'href="/staff/members/\d+"')
 def client(
     ctx: Context, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[TestClient]:
-    monkeypatch.setattr("newsletter.adapters.uploads.default_folder", lambda: tmp_path / "up")
+    monkeypatch.setattr(
+        "newsletter.audiences.files.uploads.default_folder", lambda: tmp_path / "up"
+    )
     load_samples(ctx, project)
     add_accounts(ctx)
     with TestClient(create_app(ctx), follow_redirects=False) as c:

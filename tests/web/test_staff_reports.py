@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from newsletter.services.context import Context
-from newsletter.services.events import ingest_events
-from newsletter.services.report_series import daily_series
-from newsletter.services.reporting import campaign_report
+from newsletter.context import Context
+from newsletter.delivery.ingest import ingest_events
+from newsletter.delivery.report_series import daily_series
+from newsletter.delivery.reporting import campaign_report
 from newsletter.web.app import create_app
 from newsletter.web.staff.charts import daily_lines, nice_ceiling
 from tests.synthetic import add_deliveries, add_members

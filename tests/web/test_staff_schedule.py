@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from newsletter.bootstrap import build_scheduling
 from newsletter.config import Settings
-from newsletter.services.context import Context
+from newsletter.context import Context
 from newsletter.web.app import create_app
 from tests.web.staff_helpers import (
     APPROVER,

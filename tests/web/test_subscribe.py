@@ -18,19 +18,19 @@ import pytest
 from sqlalchemy import Engine, insert, select
 from starlette.testclient import TestClient
 
-from newsletter.adapters.db.tables import (
+from newsletter.audiences.domain.privacy import suppression_hash
+from newsletter.audiences.domain.signup import MAX_PER_ADDRESS, MAX_PER_CLIENT
+from newsletter.bootstrap import build
+from newsletter.config import Settings
+from newsletter.context import Context
+from newsletter.core.addresses import email_key
+from newsletter.db.tables import (
     consent_events,
     members,
     signup_requests,
     subscriptions,
     suppressions,
 )
-from newsletter.bootstrap import build
-from newsletter.config import Settings
-from newsletter.domain.addresses import email_key
-from newsletter.domain.privacy import suppression_hash
-from newsletter.domain.signup import MAX_PER_ADDRESS, MAX_PER_CLIENT
-from newsletter.services.context import Context
 from newsletter.web.app import create_app
 from newsletter.web.subscribe_strings import WORDING_VERSION
 from tests.conftest import FrozenClock, make_settings

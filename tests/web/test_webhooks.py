@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 from starlette.testclient import TestClient
 
-from newsletter.adapters.db.tables import deliveries, events, members
-from newsletter.adapters.webhooks.sendgrid import SignedEventWebhook
-from newsletter.services.context import Context
+from newsletter.context import Context
+from newsletter.db.tables import deliveries, events, members
+from newsletter.delivery.transports.sendgrid.signature import SignedEventWebhook
 from newsletter.web.app import create_app
 from tests.synthetic import add_deliveries, add_members
 from tests.webhook_keys import Signer

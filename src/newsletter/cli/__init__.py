@@ -38,7 +38,7 @@ def db() -> None:
 @handle_errors
 def db_upgrade(state: State) -> None:
     """Create or migrate the database to the newest schema."""
-    from newsletter.adapters.db.engine import is_current, make_engine, upgrade
+    from newsletter.db.engine import is_current, make_engine, upgrade
 
     engine = make_engine(state.settings.database_url)
     try:

@@ -89,7 +89,7 @@ def segments_show(state: State, name: str, limit: int) -> None:
 @handle_errors
 def segments_explain(state: State, name: str, email: str) -> None:
     """Why a person is in or out of a segment."""
-    from newsletter.services.audiences import explain_membership
+    from newsletter.audiences.imports import explain_membership
 
     ok, lines = explain_membership(state.ctx, name, email)
     out.print(f"{email} is {'IN' if ok else 'OUT of'} segment {name}", highlight=False)

@@ -28,8 +28,8 @@ from newsletter.errors import CampaignError
 def campaigns_import(state: State, file: Path, slug: str | None, replace: bool) -> None:
     """Validate a campaign file and store it in the database, where the staff app edits it.
     A slug lives in one place: a file in campaigns/ keeps its own, so give --slug."""
-    from newsletter.adapters.campaign_yaml import load_campaign
-    from newsletter.services.campaign_authoring import import_campaign
+    from newsletter.authoring.documents import import_campaign
+    from newsletter.content.files.campaign_yaml import load_campaign
 
     campaign = load_campaign(file, slug)
     saved = import_campaign(state.ctx, campaign, by="cli", replace=replace)
@@ -52,8 +52,8 @@ def campaigns_import(state: State, file: Path, slug: str | None, replace: bool) 
 def campaigns_export(state: State, campaign: str, output: Path | None) -> None:
     """Write a campaign (from the database or a file) as YAML that `import` reads back to the
     same campaign."""
-    from newsletter.adapters.campaign_yaml import dump_campaign
-    from newsletter.services.campaign_authoring import export_campaign, stored
+    from newsletter.authoring.documents import export_campaign, stored
+    from newsletter.content.files.campaign_yaml import dump_campaign
 
     document = export_campaign(state.ctx, campaign)
     text = dump_campaign(document)

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from newsletter.cli.campaigns import campaigns
 from newsletter.cli.common import State, emit_json, err, handle_errors, out, pass_state
-from newsletter.domain.campaigns import MAIN_STEP
+from newsletter.content.domain.campaigns import MAIN_STEP
 from newsletter.errors import CampaignError, NotApprovedError
 
 
@@ -54,8 +54,8 @@ def campaigns_send(
 ) -> None:
     """Send a campaign step to its audience; running it again resumes, never repeats.
     A campaign that needs an approval goes only as approved (or with --without-approval)."""
-    from newsletter.services import approvals
-    from newsletter.services.sending import send_campaign
+    from newsletter.authoring import approvals
+    from newsletter.delivery.sending import send_campaign
 
     if language is not None and not test_to:
         raise CampaignError("--lang applies to test sends (--test-to); members get their own")
@@ -129,8 +129,8 @@ def campaigns_send(
 
 
 def _record_override(state: State, campaign: str) -> None:
+    from newsletter.authoring import approvals
     from newsletter.cli.schedule import scheduling
-    from newsletter.services import approvals
 
     if approvals.standing(state.ctx, campaign).hold_reason is None:
         return  # approved as it is, or not in need of an approval: nothing to override
@@ -191,7 +191,7 @@ def _send_test(
     language: str | None,
     as_json: bool,
 ) -> None:
-    from newsletter.services.proofs import send_test
+    from newsletter.delivery.proofs import send_test
 
     report = send_test(state.ctx, campaign, addresses, step=step, language=language)
     if as_json:

@@ -10,7 +10,7 @@ import click
 from rich.table import Table
 
 from newsletter.cli.common import State, emit_json, err, handle_errors, out, pass_state
-from newsletter.domain.campaigns import MAIN_STEP
+from newsletter.content.domain.campaigns import MAIN_STEP
 from newsletter.errors import NewsletterError
 
 
@@ -25,7 +25,7 @@ def campaigns() -> None:
 @handle_errors
 def campaigns_list(state: State, as_json: bool) -> None:
     """List campaigns (files and the database's) with kind, audience, languages and counts."""
-    from newsletter.services.campaign_library import campaign_refs, label_of
+    from newsletter.content.library import campaign_refs, label_of
 
     ctx = state.ctx
     rows: list[dict[str, Any]] = []
@@ -74,7 +74,7 @@ def campaigns_list(state: State, as_json: bool) -> None:
 @handle_errors
 def campaigns_validate(state: State, campaign: str, as_json: bool) -> None:
     """Check a campaign: file, audience, texts in every language, every variant renders."""
-    from newsletter.services.composing import validate_campaign
+    from newsletter.content.composing import validate_campaign
 
     result = validate_campaign(state.ctx, campaign)
     if as_json:
@@ -126,9 +126,9 @@ def campaigns_preview(
     screenshot: Path | None,
 ) -> None:
     """Render exactly what a member would receive (the same code path as sending)."""
-    from newsletter.adapters.mail.outbox import message_id
-    from newsletter.rendering.mime import to_mime
-    from newsletter.services.composing import preview
+    from newsletter.content.composing import preview
+    from newsletter.content.rendering.mime import to_mime
+    from newsletter.delivery.transports.outbox import message_id
 
     ctx = state.ctx
     message = preview(ctx, campaign, email=email, language=language, step=step)
@@ -160,9 +160,9 @@ def campaigns_preview(
 @handle_errors
 def campaigns_status(state: State, campaign: str, as_json: bool) -> None:
     """Approval, schedule, delivery counts per step, failures by kind, and unknown rows."""
+    from newsletter.authoring.approvals import standing
     from newsletter.cli.schedule import scheduling
-    from newsletter.domain.deliveries import unknown_policy
-    from newsletter.services.approvals import standing
+    from newsletter.delivery.domain.deliveries import unknown_policy
 
     ctx = state.ctx
     definition, _ = ctx.catalog.campaign(campaign)

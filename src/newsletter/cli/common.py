@@ -16,8 +16,8 @@ import click
 from rich.console import Console
 
 from newsletter.config import Settings, load_settings
+from newsletter.context import Context
 from newsletter.errors import InputError, NewsletterError
-from newsletter.services.context import Context
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Never wrap: paths and row numbers must stay greppable. Piped output gets a wide table width

@@ -29,7 +29,7 @@ from newsletter.errors import InputError
 @handle_errors
 def campaigns_report(state: State, campaign: str, as_json: bool) -> None:
     """Delivered / bounced / opened / clicked / complained / unsubscribed, with rates."""
-    from newsletter.services.reporting import campaign_report
+    from newsletter.delivery.reporting import campaign_report
 
     report = campaign_report(state.ctx, campaign)
     if as_json:
@@ -62,7 +62,7 @@ def campaigns_report(state: State, campaign: str, as_json: bool) -> None:
 def campaigns_retry(state: State, campaign: str, failed: bool, step: str | None) -> None:
     """Re-queue rows that failed for transient reasons (timeouts, 5xx, deferrals) so the next
     `campaigns send` tries them again; rows the provider refused stay failed."""
-    from newsletter.services.sending import retry_failed
+    from newsletter.delivery.sending import retry_failed
 
     result = retry_failed(state.ctx, campaign, step=step)
     out.print(
@@ -89,7 +89,7 @@ def campaigns_resolve_unknown(
     for members whose did not. `campaigns status` lists them; provider events resolve any they
     can on their own.
     """
-    from newsletter.services.sending import resolve_unknown
+    from newsletter.delivery.sending import resolve_unknown
 
     if decision is None:
         raise InputError("say what to do with them: --resend or --mark-sent")
@@ -111,7 +111,7 @@ def campaigns_resolve_unknown(
 def campaigns_acknowledge(state: State, campaign: str) -> None:
     """Lift the block a campaign's complaint rate (>= 0.3 %) puts on new campaigns, until more
     complaints arrive."""
-    from newsletter.services.reporting import acknowledge_complaints
+    from newsletter.delivery.reporting import acknowledge_complaints
 
     report = acknowledge_complaints(state.ctx, campaign)
     out.print(
@@ -134,7 +134,7 @@ def events() -> None:
 def events_ingest(state: State, file: Path, as_json: bool) -> None:
     """Apply a saved JSON batch of SendGrid events, as the webhook would (no signature check).
     Replaying a batch already applied changes nothing."""
-    from newsletter.services.events import ingest_events, parse_batch
+    from newsletter.delivery.ingest import ingest_events, parse_batch
 
     try:
         body = file.read_bytes()

@@ -15,7 +15,7 @@ from newsletter.cli.common import State, emit_json, handle_errors, out, pass_sta
 from newsletter.errors import InputError
 
 if TYPE_CHECKING:
-    from newsletter.services.audiences import ImportReport
+    from newsletter.audiences.imports import ImportReport
 
 
 @click.group()
@@ -46,10 +46,10 @@ def members_import(
     Every row ends imported, updated, unchanged or rejected. Rejected rows are also written to
     FILE's name + ``.rejects.csv`` (not with --dry-run, which writes nothing at all).
     """
-    from newsletter.adapters.forked import forked
-    from newsletter.adapters.member_files import read_member_file
-    from newsletter.adapters.spreadsheets import write_rejects
-    from newsletter.services.audiences import import_members
+    from newsletter.audiences.files.forked import forked
+    from newsletter.audiences.files.member_files import read_member_file
+    from newsletter.audiences.files.spreadsheets import write_rejects
+    from newsletter.audiences.imports import import_members
 
     source = read_member_file(file, encoding)
     report = import_members(
@@ -115,7 +115,7 @@ def _print_report(file: Path, report: ImportReport, verbose: bool, rejects: Path
 @handle_errors
 def members_show(state: State, email: str) -> None:
     """Everything the system holds about one person."""
-    from newsletter.services.people import person_data, suppression_of
+    from newsletter.audiences.data_rights import person_data, suppression_of
 
     data = person_data(state.ctx, email)
     if data is None:
@@ -148,7 +148,7 @@ def members_show(state: State, email: str) -> None:
 @handle_errors
 def members_erase(state: State, email: str, yes: bool) -> None:
     """Erase a person (GDPR Art. 17); keep only a keyed hash so they are never re-imported."""
-    from newsletter.services.people import erase_person
+    from newsletter.audiences.data_rights import erase_person
 
     if not yes:
         if not sys.stdin.isatty():
@@ -169,9 +169,9 @@ def members_export(
     state: State, segment: str | None, person: str | None, output: Path | None
 ) -> None:
     """Export members as CSV (UTF-8 with BOM, formulas neutralised), or one person as JSON."""
-    from newsletter.adapters.spreadsheets import write_csv
-    from newsletter.domain.members import COLUMNS
-    from newsletter.services.people import export_members, person_data
+    from newsletter.audiences.data_rights import export_members, person_data
+    from newsletter.audiences.domain.members import COLUMNS
+    from newsletter.audiences.files.spreadsheets import write_csv
 
     if person:
         if segment:

@@ -17,8 +17,8 @@ import click
 
 from newsletter.cli.common import State, handle_errors, out, pass_state
 from newsletter.cli.staff import staff
-from newsletter.domain.staff import Role
 from newsletter.errors import InputError
+from newsletter.staff.domain.users import Role
 
 SIGN_IN_FILE = "sample-staff-password"
 
@@ -60,7 +60,7 @@ def sample_password(path: Path) -> str:
 @handle_errors
 def staff_sample(state: State, password_file: Path | None) -> None:
     """Create the sample editor and approver sign-ins if needed, and print them."""
-    from newsletter.services.staff import ensure_user
+    from newsletter.staff.accounts import ensure_user
 
     settings = state.settings
     path = password_file or settings.path(settings.paths.var) / SIGN_IN_FILE

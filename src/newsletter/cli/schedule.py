@@ -19,8 +19,8 @@ from rich.table import Table
 from newsletter.cli.campaigns import campaigns
 from newsletter.cli.common import State, emit_json, handle_errors, out, pass_state
 from newsletter.errors import InputError
-from newsletter.services.campaign_schedule import Planned
-from newsletter.services.scheduling_ports import Scheduling
+from newsletter.scheduling.actions import Planned
+from newsletter.scheduling.ports import Scheduling
 
 
 def scheduling(state: State) -> Scheduling:
@@ -103,7 +103,7 @@ def campaigns_schedule(
     as_json: bool,
 ) -> None:
     """Schedule the announcement and plan its reminders from the file (no --at: reminders only)."""
-    from newsletter.services.campaign_schedule import schedule_campaign
+    from newsletter.scheduling.actions import schedule_campaign
 
     sched = scheduling(state)
     planned = schedule_campaign(
@@ -125,7 +125,7 @@ def campaigns_schedule(
 @handle_errors
 def campaigns_cancel(state: State, campaign: str, step: str | None) -> None:
     """Cancel what has not gone out yet."""
-    from newsletter.services.campaign_schedule import cancel
+    from newsletter.scheduling.actions import cancel
 
     sched = scheduling(state)
     n = cancel(sched, campaign, step=step, now=sched.ctx.clock.now())
@@ -138,7 +138,7 @@ def campaigns_cancel(state: State, campaign: str, step: str | None) -> None:
 @handle_errors
 def campaigns_pause(state: State, campaign: str) -> None:
     """Hold scheduled sends (resume releases them; stale ones are not sent automatically)."""
-    from newsletter.services.campaign_schedule import pause
+    from newsletter.scheduling.actions import pause
 
     sched = scheduling(state)
     out.print(f"{campaign}: {pause(sched, campaign, now=sched.ctx.clock.now())} send(s) paused")
@@ -150,7 +150,7 @@ def campaigns_pause(state: State, campaign: str) -> None:
 @handle_errors
 def campaigns_resume(state: State, campaign: str) -> None:
     """Release paused sends."""
-    from newsletter.services.campaign_schedule import resume
+    from newsletter.scheduling.actions import resume
 
     sched = scheduling(state)
     out.print(f"{campaign}: {resume(sched, campaign, now=sched.ctx.clock.now())} send(s) resumed")
@@ -180,7 +180,7 @@ def campaigns_reschedule(
     as_json: bool,
 ) -> None:
     """Move a milestone: pending reminders follow it, those that no longer fit are cancelled."""
-    from newsletter.services.campaign_schedule import reschedule_milestone
+    from newsletter.scheduling.actions import reschedule_milestone
 
     sched = scheduling(state)
     planned = reschedule_milestone(

@@ -41,7 +41,7 @@ def schedule() -> None:
 @handle_errors
 def schedule_timeline(state: State, since: str | None, until: str | None, as_json: bool) -> None:
     """Everything scheduled: campaign, step, local time in the official zone, audience now."""
-    from newsletter.services.timeline import timeline
+    from newsletter.scheduling.timeline import timeline
 
     sched = scheduling(state)
     zone = sched.default_zone
@@ -91,10 +91,10 @@ def schedule_simulate(
 ) -> None:
     """Rehearse the schedule on a virtual clock: a copy of the database, emails into a
     separate outbox folder (var/simulations/<time>/outbox), nothing real sent or recorded."""
-    from newsletter.adapters.clock import VirtualClock
     from newsletter.bootstrap import build_simulation
-    from newsletter.services.campaign_schedule import schedule_campaign, zone_of
-    from newsletter.services.timeline import simulate
+    from newsletter.core.clock import VirtualClock
+    from newsletter.scheduling.actions import schedule_campaign, zone_of
+    from newsletter.scheduling.timeline import simulate
 
     settings = state.settings
     zone = zone_of(zone or settings.scheduling.timezone)
@@ -146,8 +146,8 @@ def recurring() -> None:
 @handle_errors
 def recurring_add(state: State, name: str, campaign: str, rule: str, zone: str | None) -> None:
     """Add a recurring send; its next run is planned at once."""
-    from newsletter.domain.recurrence import Recurrence
-    from newsletter.services.campaign_schedule import add_recurring
+    from newsletter.scheduling.actions import add_recurring
+    from newsletter.scheduling.domain.recurrence import Recurrence
 
     sched = scheduling(state)
     try:
@@ -176,7 +176,7 @@ def recurring_list(state: State) -> None:
 @handle_errors
 def recurring_remove(state: State, name: str) -> None:
     """Remove a recurring send and cancel its pending run."""
-    from newsletter.services.campaign_schedule import remove_recurring
+    from newsletter.scheduling.actions import remove_recurring
 
     sched = scheduling(state)
     n = remove_recurring(sched, name, now=sched.ctx.clock.now())

@@ -7,14 +7,14 @@ import sys
 from pathlib import Path
 
 from newsletter.cli.common import err, out
-from newsletter.rendering.messages import OutboundMessage
-from newsletter.services.composing import screenshots
+from newsletter.content.composing import screenshots
+from newsletter.content.rendering.messages import OutboundMessage
 
 
 def take_screenshots(
     message: OutboundMessage, folder: Path, campaign: str, language: str | None, step: str
 ) -> None:
-    from newsletter.adapters.browser import ChromiumScreenshots
+    from newsletter.content.files.screenshots import ChromiumScreenshots
 
     name = Path(campaign).stem if campaign.endswith((".yaml", ".yml")) else campaign
     parts = [name, language or "default", *([step] if step != "main" else [])]

@@ -31,8 +31,8 @@ from newsletter.cli.common import State, err, handle_errors, out, pass_state
 from newsletter.errors import ConfigError
 
 if TYPE_CHECKING:
-    from newsletter.adapters.scheduler import SchedulerProcess
-    from newsletter.services.context import Context
+    from newsletter.context import Context
+    from newsletter.scheduling.leader import SchedulerProcess
 
 #: Seconds the scheduler gets to finish the step in progress at shutdown.
 STOP_TIMEOUT = 120

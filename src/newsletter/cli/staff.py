@@ -11,7 +11,7 @@ import sys
 import click
 
 from newsletter.cli.common import State, handle_errors, out, pass_state
-from newsletter.domain.staff import Role
+from newsletter.staff.domain.users import Role
 
 
 @click.group()
@@ -36,7 +36,7 @@ def staff() -> None:
 @handle_errors
 def staff_add(state: State, email: str, role: str, password_stdin: bool) -> None:
     """Create a staff account, or set a new password and role for an existing one."""
-    from newsletter.services.staff import add_user
+    from newsletter.staff.accounts import add_user
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -53,7 +53,7 @@ def staff_add(state: State, email: str, role: str, password_stdin: bool) -> None
 @handle_errors
 def staff_list(state: State) -> None:
     """Staff accounts and their roles."""
-    from newsletter.services.staff import store
+    from newsletter.staff.accounts import store
 
     for user in store(state.ctx).users():
         click.echo(f"{user.email}\t{user.role.value}")  # tab-separated, for scripts

@@ -16,8 +16,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from newsletter.services.context import Context
-from newsletter.services.scheduling_ports import Scheduling
+from newsletter.context import Context
+from newsletter.scheduling.ports import Scheduling
 from newsletter.web import archive, preferences, public, staff, subscribe, webhooks
 
 HERE = Path(__file__).resolve().parent

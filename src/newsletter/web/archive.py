@@ -1,4 +1,4 @@
-"""The public archive (services/archive.py): ``/archive`` lists the announcements that opted in
+"""The public archive (content/archive.py): ``/archive`` lists the announcements that opted in
 and went out; ``/archive/{slug}?lang=`` shows one in a frame, and ``/archive/{slug}/email/{lang}``
 is that email's document.
 
@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from newsletter.content.archive import archived, archived_campaign, archived_email
+from newsletter.context import Context
 from newsletter.errors import NewsletterError
-from newsletter.services.archive import archived, archived_campaign, archived_email
-from newsletter.services.context import Context
 from newsletter.web.preference_strings import LANGUAGE_NAMES
 from newsletter.web.strings import page_strings
 from newsletter.web.subscribe_strings import negotiate, subscribe_strings

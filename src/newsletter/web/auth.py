@@ -22,9 +22,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from newsletter.services import staff
-from newsletter.services.context import Context
-from newsletter.services.staff_ports import Session
+from newsletter.context import Context
+from newsletter.staff import accounts as staff
+from newsletter.staff.ports import Session
 
 SESSION_COOKIE = "nl_staff"
 LOGIN_COOKIE = "nl_login"

@@ -1,12 +1,12 @@
 """The words of the member preference centre, in every language the network sends in.
 
-Serbian Latin is transliterated from Serbian Cyrillic (domain/serbian.py), as in emails. Topic
+Serbian Latin is transliterated from Serbian Cyrillic (core/serbian.py), as in emails. Topic
 names come from the templates' UI strings, as on the unsubscribe page (web/strings.py).
 """
 
 from __future__ import annotations
 
-from newsletter.domain.serbian import to_latin
+from newsletter.core.serbian import to_latin
 
 #: Each language named in itself, so a reader finds their own in the list.
 LANGUAGE_NAMES: dict[str, str] = {

@@ -18,10 +18,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from newsletter.audiences import preferences
+from newsletter.audiences.ports.preference_store import Preferences
+from newsletter.context import Context
 from newsletter.errors import InputError, TokenError
-from newsletter.services import preferences
-from newsletter.services.context import Context
-from newsletter.services.preference_ports import Preferences
 from newsletter.web.preference_strings import LANGUAGE_NAMES, preference_strings
 from newsletter.web.strings import page_strings, topic_name
 

@@ -20,9 +20,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from newsletter.audiences import unsubscribe
+from newsletter.context import Context
 from newsletter.errors import TokenError
-from newsletter.services import unsubscribe
-from newsletter.services.context import Context
 from newsletter.web.strings import page_strings, topic_name
 
 ONE_CLICK_FIELD = "List-Unsubscribe"

@@ -1,6 +1,6 @@
 """The few words the public pages say, per language the network sends in.
 
-Serbian Latin is the transliteration of Serbian Cyrillic (domain/serbian.py), as in emails. The
+Serbian Latin is the transliteration of Serbian Cyrillic (core/serbian.py), as in emails. The
 topic names come from the templates' UI strings (``topic_<topic>``), so a page names a list the
 way its emails do.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from newsletter.domain.serbian import to_latin
+from newsletter.core.serbian import to_latin
 
 PAGES: dict[str, dict[str, str]] = {
     "en": {

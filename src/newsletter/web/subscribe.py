@@ -1,4 +1,4 @@
-"""The public subscription form for friends, with double opt-in (services/signup.py).
+"""The public subscription form for friends, with double opt-in (audiences/signup.py).
 
 - ``GET /subscribe`` shows the form in the visitor's language (``?lang=``, else their browser's).
   ``POST /subscribe`` checks a double-submit CSRF token (a random value in an HttpOnly cookie
@@ -27,12 +27,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from newsletter.domain.signup import RequestState
+from newsletter.audiences import signup
+from newsletter.audiences.domain.signup import RequestState
+from newsletter.audiences.ports.signup_store import Confirmed, PendingSignup
+from newsletter.audiences.preferences import offered_topics
+from newsletter.context import Context
 from newsletter.errors import DeliveryError, RateLimitError, TokenError
-from newsletter.services import signup
-from newsletter.services.context import Context
-from newsletter.services.preferences import offered_topics
-from newsletter.services.signup_ports import Confirmed, PendingSignup
 from newsletter.web.auth import client_ip, same_token
 from newsletter.web.preference_strings import LANGUAGE_NAMES
 from newsletter.web.strings import page_strings, topic_name

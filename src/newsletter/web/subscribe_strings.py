@@ -12,8 +12,8 @@ that names lists ends in that verb.
 
 from __future__ import annotations
 
-from newsletter.domain.members import LANGUAGES
-from newsletter.domain.serbian import to_latin
+from newsletter.audiences.domain.members import LANGUAGES
+from newsletter.core.serbian import to_latin
 
 WORDING_VERSION = "subscribe-form/v1"
 

@@ -18,10 +18,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from newsletter.adapters.webhooks.sendgrid import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from newsletter.context import Context
+from newsletter.delivery.ingest import ingest_events, parse_batch
+from newsletter.delivery.transports.sendgrid.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from newsletter.errors import InputError, WebhookVerificationError
-from newsletter.services.context import Context
-from newsletter.services.events import ingest_events, parse_batch
 
 #: SendGrid batches are far smaller; anything bigger is not from SendGrid (SEC-32).
 MAX_BODY = 5 * 1024 * 1024

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from jinja2 import Environment
 from starlette.routing import Route
 
-from newsletter.services.context import Context
-from newsletter.services.scheduling_ports import Scheduling
+from newsletter.context import Context
+from newsletter.scheduling.ports import Scheduling
 from newsletter.web import auth
 from newsletter.web.staff import authoring, calendar, campaigns, members, reports
 

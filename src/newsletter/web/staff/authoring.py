@@ -1,10 +1,10 @@
 """Staff campaign authoring: create from a kind, edit (or import a file campaign to edit),
 the live preview while typing, and "why is this person in or out".
 
-The form is generated from the content model (services/campaign_form.py); a save stores the
-campaign document in the database (services/campaign_authoring.py) and withdraws any approval.
+The form is generated from the content model (authoring/form/fields.py); a save stores the
+campaign document in the database (authoring/documents.py) and withdraws any approval.
 The live preview posts the whole form (with its CSRF token) and answers an HTML fragment whose
-frames show :func:`newsletter.services.composing.preview` of the draft, kept for the author in
+frames show :func:`newsletter.content.composing.preview` of the draft, kept for the author in
 a :class:`PreviewStore` and served with the same policy as every email preview: no script,
 framed only by our pages, sandboxed.
 """
@@ -22,15 +22,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from newsletter.domain.campaigns import MAIN_STEP
-from newsletter.domain.content import CONTENT_MODELS
+from newsletter.audiences.preferences import offered_topics
+from newsletter.audiences.why import why
+from newsletter.authoring import documents as authoring
+from newsletter.authoring.form.parse import ParsedForm, parse_form
+from newsletter.authoring.form.values import values_of
+from newsletter.content.domain.announcements import CONTENT_MODELS
+from newsletter.content.domain.campaigns import MAIN_STEP
+from newsletter.context import Context
 from newsletter.errors import NewsletterError
-from newsletter.services import campaign_authoring as authoring
-from newsletter.services.audience_why import why
-from newsletter.services.campaign_form_data import ParsedForm, parse_form
-from newsletter.services.campaign_form_values import values_of
-from newsletter.services.context import Context
-from newsletter.services.preferences import offered_topics
 from newsletter.web.auth import PRIVATE, guard, render, session_of
 from newsletter.web.staff.campaigns import PREVIEW_CSP, WIDTHS
 from newsletter.web.staff.form_view import FormView, PreviewStore

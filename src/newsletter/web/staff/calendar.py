@@ -1,5 +1,5 @@
 """``/staff/calendar``: everything scheduled, month by month, across campaigns
-(services/calendar_view.py). ``?month=2015-10&tz=Europe/Sofia`` picks the month and the zone
+(scheduling/calendar_view.py). ``?month=2015-10&tz=Europe/Sofia`` picks the month and the zone
 the days are read in (the scheduling default zone otherwise)."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from newsletter.context import Context
 from newsletter.errors import InputError
-from newsletter.services.calendar_view import MonthView, check_zone, month_view, parse_month
-from newsletter.services.context import Context
-from newsletter.services.scheduling_ports import Scheduling
+from newsletter.scheduling.calendar_view import MonthView, check_zone, month_view, parse_month
+from newsletter.scheduling.ports import Scheduling
 from newsletter.web.auth import guard, render
 
 #: Offered in the zone box: the official zones of the network's countries.

@@ -20,20 +20,23 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from newsletter.domain.approvals import Change, canonical
-from newsletter.domain.schedule import PENDING, ScheduleEntry
-from newsletter.errors import InputError, NewsletterError, StateError
-from newsletter.services import approvals, composing, proofs, staff
-from newsletter.services.audiences import explain_membership
-from newsletter.services.campaign_schedule import MilestonePassedError, Planned
-from newsletter.services.context import Context
-from newsletter.services.scheduling_ports import Scheduling
-from newsletter.services.staff_campaigns import (
+from newsletter.audiences.imports import explain_membership
+from newsletter.authoring import approvals
+from newsletter.authoring.domain.approvals import Change, canonical
+from newsletter.authoring.overview import (
     campaign_detail,
     cancel_scheduled,
     list_campaigns,
     schedule_approved,
 )
+from newsletter.content import composing
+from newsletter.context import Context
+from newsletter.delivery import proofs
+from newsletter.errors import InputError, NewsletterError, StateError
+from newsletter.scheduling.actions import MilestonePassedError, Planned
+from newsletter.scheduling.domain.rules import PENDING, ScheduleEntry
+from newsletter.scheduling.ports import Scheduling
+from newsletter.staff import accounts as staff
 from newsletter.web import flash
 from newsletter.web.auth import PRIVATE, guard, render, secure_cookies, session_of
 

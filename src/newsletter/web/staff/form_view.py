@@ -14,8 +14,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from newsletter.domain.members import LANGUAGES
-from newsletter.services.campaign_form import (
+from newsletter.audiences.domain.members import LANGUAGES
+from newsletter.authoring.form.fields import (
     KIND_LABELS,
     FormField,
     content_fields,
@@ -23,9 +23,9 @@ from newsletter.services.campaign_form import (
     milestone_fields,
     reminder_copy_fields,
 )
-from newsletter.services.campaign_form_inputs import indices
-from newsletter.services.campaign_form_reminders import reminder_fields, reminder_message_fields
-from newsletter.services.campaign_form_values import latin_placeholders
+from newsletter.authoring.form.inputs import indices
+from newsletter.authoring.form.reminders import reminder_fields, reminder_message_fields
+from newsletter.authoring.form.values import latin_placeholders
 
 
 @dataclass

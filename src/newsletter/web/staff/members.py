@@ -27,18 +27,19 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from newsletter.adapters.member_files import read_member_file
-from newsletter.adapters.spreadsheets import write_csv, write_rejects
-from newsletter.adapters.uploads import Upload, UploadShelf
-from newsletter.domain.members import COLUMNS
+from newsletter.audiences.data_rights import export_members
+from newsletter.audiences.directory import person_view, search_members
+from newsletter.audiences.domain.members import COLUMNS
+from newsletter.audiences.files.member_files import read_member_file
+from newsletter.audiences.files.spreadsheets import write_csv, write_rejects
+from newsletter.audiences.files.uploads import Upload, UploadShelf
+from newsletter.audiences.imports import ImportReport, import_members
+from newsletter.context import Context
 from newsletter.errors import InputError, NewsletterError
-from newsletter.services.audiences import ImportReport, import_members
-from newsletter.services.context import Context
-from newsletter.services.directory import person_view, search_members
-from newsletter.services.people import export_members
 from newsletter.web.auth import PRIVATE, guard, render
 
-#: Encodings offered besides "detect": what the region's Excel writes (adapters/member_files).
+#: Encodings offered besides "detect": what the region's Excel writes
+#: (audiences/files/member_files).
 ENCODINGS = (("", "detect safely"), ("utf-8", "UTF-8"), ("cp1250", "Windows-1250 (Latin)"),
              ("cp1251", "Windows-1251 (Cyrillic)"))  # fmt: skip
 #: Rows listed one by one under a report ("every row"); problems are always all listed.

@@ -13,12 +13,12 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from newsletter.domain.events import COMPLAINT_BLOCK, COMPLAINT_WARN
+from newsletter.authoring.overview import CampaignRow, list_campaigns
+from newsletter.context import Context
+from newsletter.delivery.domain.events import COMPLAINT_BLOCK, COMPLAINT_WARN
+from newsletter.delivery.report_series import SERIES, daily_series
+from newsletter.delivery.reporting import CampaignReport, acknowledge_complaints, campaign_report
 from newsletter.errors import NewsletterError
-from newsletter.services.context import Context
-from newsletter.services.report_series import SERIES, daily_series
-from newsletter.services.reporting import CampaignReport, acknowledge_complaints, campaign_report
-from newsletter.services.staff_campaigns import CampaignRow, list_campaigns
 from newsletter.web.auth import PRIVATE, guard, render
 from newsletter.web.staff.charts import daily_lines
 

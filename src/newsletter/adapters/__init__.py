@@ -1,1 +1,0 @@
-"""I/O adapters, one vendor per module. Each translates its vendor's errors into errors.py."""

@@ -1,1 +1,0 @@
-"""Inbound webhooks from mail providers."""

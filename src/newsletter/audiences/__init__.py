@@ -1,0 +1,1 @@
+"""Audiences: members, consent, segments, imports, preferences, sign-up."""

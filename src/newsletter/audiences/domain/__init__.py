@@ -1,0 +1,1 @@
+"""Members, columns, privacy, segments, sign-up: pure rules, no I/O."""

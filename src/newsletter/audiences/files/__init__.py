@@ -1,0 +1,1 @@
+"""Member files in and out: CSV, XLSX, uploads, the forked reader."""

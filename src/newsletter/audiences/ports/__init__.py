@@ -1,0 +1,1 @@
+"""The stores the audience use cases need."""

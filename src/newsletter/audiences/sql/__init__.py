@@ -1,0 +1,1 @@
+"""Members, imports, segments and preferences in SQL."""

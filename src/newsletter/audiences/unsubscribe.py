@@ -1,0 +1,53 @@
+"""One-click unsubscribe (RFC 8058): who a link points at, and ending that subscription.
+
+The token alone authorises (no cookies, no login; reliability UNS-02). It is signed, bound to
+the purpose ``unsubscribe``, a member and a topic, and stays valid for a year
+(core/tokens.py). Every failure - forged, expired, another purpose, a member who no longer
+exists, or one who subscribed again after the link was issued (SEC-21) - raises the same
+TokenError, so the web layer answers all of them with one indistinguishable 404 (UNS-05).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from newsletter.context import UNSUBSCRIBE, Context
+from newsletter.core import tokens
+from newsletter.errors import TokenError
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscription:
+    member_id: int
+    topic: str
+    language: str
+    #: Still subscribed (GET), or this request ended the subscription (POST).
+    subscribed: bool
+    changed: bool = False
+
+
+def _claims(ctx: Context, token: str) -> tuple[tokens.TokenClaims, Unsubscription]:
+    now = int(ctx.clock.now().timestamp())
+    claims = tokens.verify(ctx.links.secret, token, purpose=UNSUBSCRIBE, now=now)
+    issued = dt.datetime.fromtimestamp(claims.issued_at, dt.UTC)
+    target = ctx.events.unsubscribe_target(claims.member_id, claims.topic, issued)
+    if target is None:
+        raise TokenError("invalid token")
+    return claims, Unsubscription(
+        target.member_id, claims.topic, target.language, target.subscribed
+    )
+
+
+def look_up(ctx: Context, token: str) -> Unsubscription:
+    """What the link would do; changes nothing (GET and HEAD never unsubscribe: UNS-03)."""
+    return _claims(ctx, token)[1]
+
+
+def one_click(ctx: Context, token: str) -> Unsubscription:
+    """End the topic subscription, committed before this returns (UNS-01). Repeats are
+    harmless: one consent event, one ``unsubscribed`` event (UNS-04)."""
+    claims, target = _claims(ctx, token)
+    issued = dt.datetime.fromtimestamp(claims.issued_at, dt.UTC)
+    changed = ctx.events.one_click(target.member_id, target.topic, issued, now=ctx.clock.now())
+    return Unsubscription(target.member_id, target.topic, target.language, False, changed)

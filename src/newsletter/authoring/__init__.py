@@ -1,0 +1,1 @@
+"""Writing campaigns: the staff's campaign form, campaign documents, approval."""

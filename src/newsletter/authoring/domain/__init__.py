@@ -1,0 +1,1 @@
+"""Authoring rules: pure, no I/O."""

@@ -1,0 +1,1 @@
+"""The campaign form: fields from the content models, posted values, problems."""

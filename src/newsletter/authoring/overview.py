@@ -1,0 +1,163 @@
+"""What the staff pages show about campaigns: the list with state and counts, and one
+campaign's detail (validation, audience, approval). Previews come from
+:func:`newsletter.content.composing.preview` unchanged, so staff see what members get."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from newsletter.authoring import approvals
+from newsletter.authoring.approvals import Standing
+from newsletter.content.composing import validate_campaign
+from newsletter.content.library import campaign_refs, label_of
+from newsletter.context import Context
+from newsletter.delivery.domain.deliveries import DeliveryCounts
+from newsletter.errors import NewsletterError
+from newsletter.scheduling.actions import Planned, cancel, schedule_campaign
+from newsletter.scheduling.domain.rules import ScheduleEntry, ScheduleState
+from newsletter.scheduling.ports import ScheduleStore, Scheduling
+from newsletter.staff.ports import Approval
+
+SAMPLE_SIZE = 10
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignRow:
+    slug: str
+    title: str
+    kind: str
+    languages: tuple[str, ...]
+    state: str
+    counts: DeliveryCounts | None
+    error: str = ""
+    #: The next scheduled step and when it is due (None: nothing scheduled).
+    next_step: ScheduleEntry | None = None
+
+
+_WAITING = (ScheduleState.SCHEDULED, ScheduleState.PAUSED)
+
+
+def next_step(planned: list[ScheduleEntry]) -> ScheduleEntry | None:
+    waiting = [e for e in planned if e.state in _WAITING]
+    return min(waiting, key=lambda e: e.attempt_at or e.due_at, default=None)
+
+
+def state_of(
+    counts: DeliveryCounts | None,
+    standing: Standing | None,
+    planned: list[ScheduleEntry] | None = None,
+) -> str:
+    """A state staff can read, from the ledger's counts, the approval and the schedule:
+    draft, changed (since its approval), approved, scheduled, held, sending or sent."""
+    planned = planned or []
+    if any(e.state is ScheduleState.HELD for e in planned):
+        return "held"
+    started = counts is not None and counts.total > 0
+    if counts is not None and (counts.pending or counts.sending or counts.unknown):
+        return "sending"
+    if started:
+        return "sent"
+    if next_step(planned) is not None:
+        return "scheduled"
+    if standing is None or standing.approved:
+        return "approved" if standing is not None and standing.latest else "draft"
+    return "changed" if standing.latest is not None else "draft"
+
+
+def list_campaigns(ctx: Context, schedule: ScheduleStore | None = None) -> list[CampaignRow]:
+    rows = []
+    planned: dict[str, list[ScheduleEntry]] = {}
+    for entry in schedule.entries() if schedule is not None else []:
+        planned.setdefault(entry.campaign, []).append(entry)
+    for ref in campaign_refs(ctx.catalog, ctx.campaign_documents):  # files, then the database
+        try:
+            c, _ = ctx.catalog.campaign(ref)
+            standing = approvals.standing(ctx, c.slug)  # by slug: a slug in two places fails
+        except NewsletterError as exc:
+            rows.append(CampaignRow(label_of(ref), "", "", (), "invalid", None, str(exc)))
+            continue
+        cid = ctx.ledger.campaign_id(c.slug)
+        counts = ctx.ledger.counts(cid) if cid is not None else None
+        mine = planned.get(c.slug, [])
+        rows.append(
+            CampaignRow(
+                c.slug,
+                c.title,
+                str(c.kind),
+                tuple(c.languages),
+                state_of(counts, standing, mine),
+                counts,
+                next_step=next_step(mine),
+            )
+        )
+    return rows
+
+
+@dataclass
+class CampaignDetail:
+    slug: str
+    title: str
+    kind: str
+    languages: list[str]
+    audience: str
+    topic: str
+    state: str
+    approval: Approval | None
+    standing: Standing
+    problems: list[str] = field(default_factory=list)
+    audience_count: int | None = None
+    sample: list[dict[str, str]] = field(default_factory=list)
+    counts: DeliveryCounts | None = None
+
+
+def campaign_detail(
+    ctx: Context, ref: str, planned: list[ScheduleEntry] | None = None
+) -> CampaignDetail:
+    c, where = ctx.catalog.campaign(ref)
+    validation = validate_campaign(ctx, ref)
+    cid = ctx.ledger.campaign_id(c.slug)
+    counts = ctx.ledger.counts(cid) if cid is not None else None
+    standing = approvals.standing_of(ctx, c, where)
+    detail = CampaignDetail(
+        c.slug,
+        c.title,
+        str(c.kind),
+        list(c.languages),
+        c.audience,
+        c.topic,
+        state_of(counts, standing, planned),
+        standing.approval,
+        standing,
+        list(validation.problems),
+        validation.audience,
+        counts=counts,
+    )
+    try:
+        segment = ctx.catalog.segment(c.audience)
+        detail.sample = ctx.members.sample(segment, c.topic, SAMPLE_SIZE)
+    except NewsletterError:
+        pass  # already listed among the validation problems
+    return detail
+
+
+def schedule_approved(
+    sched: Scheduling, ref: str, at: dt.datetime, zone: str, *, after_milestones: bool = False
+) -> Planned:
+    """Schedule from the web app: refused unless the campaign is approved as it is now. (The
+    CLI may schedule first; the steps are then held until an approval.) ``at`` is a wall-clock
+    time in ``zone``."""
+    approvals.require_approval(sched.ctx, ref)
+    return schedule_campaign(
+        sched,
+        ref,
+        at=at,
+        zone=zone,
+        local_time=None,
+        now=sched.ctx.clock.now(),
+        after_milestones=after_milestones,
+    )
+
+
+def cancel_scheduled(sched: Scheduling, ref: str) -> int:
+    return cancel(sched, ref, now=sched.ctx.clock.now())

@@ -1,0 +1,1 @@
+"""Campaigns and what they say: typed content, rendering, composing, the campaign library."""

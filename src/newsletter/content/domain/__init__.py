@@ -1,0 +1,1 @@
+"""Campaign definitions and typed announcements: pure, no I/O."""

@@ -1,0 +1,1 @@
+"""The project's files, campaign YAML and email screenshots."""

@@ -1,0 +1,1 @@
+"""The catalog and the store of campaigns written in the browser."""

@@ -1,0 +1,129 @@
+"""The interfaces the use cases need; adapters implement them, tests may fake them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from newsletter.audiences.domain.members import MemberRecord
+from newsletter.audiences.domain.privacy import PersonData
+from newsletter.audiences.domain.segments import MemberFacts, Segment
+from newsletter.content.domain.campaigns import CampaignDefinition
+from newsletter.content.rendering.ics import Revision
+
+
+class Clock(Protocol):
+    def now(self) -> dt.datetime:
+        """The current time, timezone-aware, in UTC."""
+        ...
+
+
+@dataclass(slots=True)  # not frozen: built once per row, see domain.members.MemberRecord
+class Incoming:
+    """A validated row on its way into the store, with the columns it actually filled: only
+    those may change a stored member (an empty or missing cell never erases what we hold)."""
+
+    record: MemberRecord
+    given: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertOutcome:
+    """Per index into the rows given: what happened. Status and unsubscribes are never changed."""
+
+    imported: list[int] = field(default_factory=list)
+    updated: dict[int, tuple[str, ...]] = field(default_factory=dict)  # index -> what changed
+    unchanged: list[int] = field(default_factory=list)
+    notes: dict[int, tuple[str, ...]] = field(default_factory=dict)  # e.g. kept unsubscribed
+
+
+class ImportSession(Protocol):
+    """One import, one transaction: rolled back on error or for a dry run."""
+
+    def suppressed(self, hashes: Collection[str]) -> dict[str, str]:
+        """Suppression reason by hash, for the hashes that are suppressed."""
+        ...
+
+    def upsert(self, rows: Sequence[Incoming]) -> UpsertOutcome: ...
+
+
+class MemberStore(Protocol):
+    def importing(
+        self, *, tag: str | None, now: dt.datetime, dry_run: bool
+    ) -> AbstractContextManager[ImportSession]: ...
+
+    def count(self, segment: Segment, topic: str | None) -> int: ...
+
+    def sample(self, segment: Segment, topic: str | None, limit: int) -> list[dict[str, str]]: ...
+
+    def facts(self, email: str) -> tuple[MemberFacts, str] | None:
+        """The member's facts and global status, or None if unknown."""
+        ...
+
+    def unsubscribe(self, member_id: int, topic: str, *, source: str, now: dt.datetime) -> bool:
+        """End one topic subscription; True if it changed (repeats are harmless)."""
+        ...
+
+    def person(self, key: str, suppression_hash: str) -> PersonData | None:
+        """Everything held about the member with this dedupe key (GDPR Art. 15)."""
+        ...
+
+    def erase(self, key: str, suppression_hash: str, *, now: dt.datetime) -> bool:
+        """Delete the member (cascading) and keep only the hash as ``erased``; True if a
+        member was deleted. The hash is stored either way."""
+        ...
+
+    def suppression(self, suppression_hash: str) -> str | None: ...
+
+    def export_rows(self, segment: Segment | None) -> Iterator[dict[str, str]]:
+        """Members (of a segment, or all) as canonical columns plus ``status``, by id."""
+        ...
+
+
+class Catalog(Protocol):
+    """Campaign, segment and template definitions (files today, the web app's store later)."""
+
+    def template(self, name: str) -> str:
+        """Template source by name; KeyError if there is none."""
+        ...
+
+    def ui_strings(self) -> dict[str, dict[str, str]]: ...
+
+    def segments(self) -> dict[str, Segment]: ...
+
+    def segment(self, name: str) -> Segment: ...
+
+    def campaign(self, ref: str) -> tuple[CampaignDefinition, Path]: ...
+
+    def campaign_paths(self) -> Iterator[Path]: ...
+
+
+class CalendarRevisions(Protocol):
+    """SEQUENCE and DTSTAMP per calendar UID (content/sql/ics_revisions.py): the same fingerprint
+    gives the same revision, a changed one the next SEQUENCE (RFC 5545 §3.8.7.4)."""
+
+    def revision(self, uid: str, fingerprint: str, *, now: dt.datetime) -> Revision: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Shot:
+    """One screenshot: where it is and whether the page scrolled sideways at that width."""
+
+    width: int
+    path: Path
+    scroll_width: int
+    inner_width: int
+
+    @property
+    def fits(self) -> bool:
+        return self.scroll_width <= self.inner_width
+
+
+class Screenshots(Protocol):
+    """Renders HTML in a browser at given widths (content/files/screenshots.py)."""
+
+    def shoot(self, html: str, widths: Sequence[int], stem: Path) -> list[Shot]: ...

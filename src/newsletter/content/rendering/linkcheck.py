@@ -1,0 +1,36 @@
+"""The last line of defence for links: the finished HTML may only point at safe URLs.
+
+Content models validate their URLs and templates pass hrefs through the ``href`` filter, but a
+template can also write a link by hand, and MJML adds attributes of its own. After MJML, every
+attribute a mail client follows or fetches is checked (reliability SEC-06); entities are decoded
+first, as the mail client will: ``&#106;avascript:`` is ``javascript:``.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+
+from newsletter.core.urls import is_safe_link
+from newsletter.errors import TemplateSecurityError
+
+#: Attributes whose value a mail client follows or fetches (HTML 5 §4.6, §4.8; MSO VML).
+_URL_ATTRIBUTE = re.compile(
+    r"""\b(href|src|background|action|formaction|poster)\s*=\s*("([^"]*)"|'([^']*)')""",
+    re.IGNORECASE,
+)
+_PLACEHOLDER = re.compile(r"^\[\[nl:[a-z0-9_]+(:h)?\]\]$")
+
+
+def check_links(html: str, *, template: str | None = None) -> None:
+    """Refuse HTML that links or loads anything but https/http/mailto URLs and our merge
+    placeholders, wherever it came from (template text, content, a filter, MJML itself).
+    Entities are decoded first, as the mail client will: ``&#106;avascript:`` is javascript."""
+    for found in _URL_ATTRIBUTE.finditer(html):
+        value = htmllib.unescape(found.group(3) if found.group(3) is not None else found.group(4))
+        if _PLACEHOLDER.match(value) or is_safe_link(value):
+            continue
+        raise TemplateSecurityError(
+            f"unsafe {found.group(1).lower()}={value[:80]!r}: only https, http and mailto links",
+            template=template,
+        )

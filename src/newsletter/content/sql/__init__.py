@@ -1,0 +1,1 @@
+"""Stored campaigns and calendar revisions in SQL."""

@@ -1,0 +1,1 @@
+"""Values every capability shares: addresses, texts, scripts, Serbian, tokens, the clock."""

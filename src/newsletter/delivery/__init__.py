@@ -1,0 +1,1 @@
+"""Delivery: the ledger, the send path, provider events, reports, transports."""

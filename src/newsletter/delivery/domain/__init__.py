@@ -1,0 +1,1 @@
+"""Deliveries and provider events: pure, no I/O."""

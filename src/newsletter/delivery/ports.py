@@ -1,0 +1,236 @@
+"""The interfaces of delivery: the ledger, the transports, the rate limit and the store of
+provider events. Adapters implement them (delivery/sql/ledger.py, delivery/transports/*,
+delivery/sql/ratelimit.py, delivery/sql/event_store.py); tests may fake them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from newsletter.audiences.domain.segments import Rule, Segment
+from newsletter.content.domain.campaigns import CampaignDefinition, CampaignState
+from newsletter.content.rendering.compose import Batch
+from newsletter.delivery.domain.deliveries import (
+    DeliveryCounts,
+    DeliveryStatus,
+    FailureKind,
+    Recipient,
+)
+from newsletter.delivery.domain.events import CampaignStats, Effect, ProviderEvent
+
+
+class Ledger(Protocol):
+    """The delivery ledger: campaign rows and one delivery row per (campaign, step, member)."""
+
+    def ensure_campaign(self, campaign: CampaignDefinition, *, now: dt.datetime) -> int: ...
+
+    def plan(
+        self,
+        campaign_id: int,
+        step: str,
+        segment: Segment,
+        topic: str,
+        variants: Mapping[str, str],
+        default_language: str,
+        *,
+        now: dt.datetime,
+        only: Rule | None = None,
+    ) -> int:
+        """Insert pending rows for everyone in the segment now (narrowed by ``only``); return
+        how many were new."""
+        ...
+
+    def recover_in_flight(
+        self, campaign_id: int, step: str, *, now: dt.datetime, lease_seconds: float
+    ) -> int:
+        """Rows left ``sending`` whose lease ran out (their sender died) become ``unknown``;
+        return how many."""
+        ...
+
+    def renew(self, ids: Sequence[int], *, now: dt.datetime) -> None:
+        """Extend the lease of rows still ``sending``: their request is still in flight."""
+        ...
+
+    def pending_languages(self, campaign_id: int, step: str) -> dict[str, int]:
+        """Pending rows per variant language."""
+        ...
+
+    def claim(
+        self,
+        campaign_id: int,
+        step: str,
+        language: str,
+        topic: str,
+        limit: int,
+        *,
+        now: dt.datetime,
+    ) -> tuple[list[Recipient], int]:
+        """Re-check eligibility, mark ineligible rows suppressed and up to ``limit`` eligible
+        rows ``sending`` (committed before returning); return them and the suppressed count."""
+        ...
+
+    def mark_sent(
+        self, ids: Sequence[int], provider_id: str | None, *, now: dt.datetime
+    ) -> None: ...
+
+    def mark_failed(
+        self,
+        ids: Sequence[int],
+        error: str,
+        *,
+        now: dt.datetime,
+        kind: FailureKind = FailureKind.PERMANENT,
+    ) -> None: ...
+
+    def mark_unknown(self, ids: Sequence[int], error: str, *, now: dt.datetime) -> None: ...
+
+    def release(
+        self,
+        ids: Sequence[int],
+        error: str,
+        *,
+        now: dt.datetime,
+        max_attempts: int = 5,
+        refund: bool = False,
+    ) -> None:
+        """``sending`` -> ``pending`` (``failed``, transient, once attempts are used up): the
+        request certainly did not reach the provider. ``refund``: the attempt does not count."""
+        ...
+
+    def requeue_unknown(
+        self,
+        campaign_id: int,
+        step: str,
+        *,
+        older_than: dt.datetime,
+        now: dt.datetime,
+        max_attempts: int = 5,
+    ) -> int:
+        """Resend policy: ``unknown`` rows not confirmed since ``older_than`` -> ``pending``."""
+        ...
+
+    def resolve_unknown(
+        self, campaign_id: int, step: str | None, to: DeliveryStatus, *, now: dt.datetime
+    ) -> int:
+        """Staff decision for ``unknown`` rows: ``pending`` (resend) or ``sent``."""
+        ...
+
+    def retry_failed(self, campaign_id: int, step: str | None, *, now: dt.datetime) -> int:
+        """Transient failures -> ``pending`` with fresh attempts; permanent ones stay."""
+        ...
+
+    def failure_kinds(self, campaign_id: int, step: str | None = None) -> dict[str, int]: ...
+
+    def set_state(self, campaign_id: int, state: CampaignState, *, now: dt.datetime) -> None: ...
+
+    def unknown_rows(self, campaign_id: int, limit: int = 50) -> list[dict[str, Any]]: ...
+
+    def counts(self, campaign_id: int, step: str | None = None) -> DeliveryCounts: ...
+
+    def campaign_id(self, slug: str) -> int | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What a transport reports for an accepted batch: the provider's id, and any recipients
+    it refused one by one (SMTP can refuse single RCPT TO) with the reason."""
+
+    provider_id: str | None = None
+    rejected: Mapping[int, str] = field(default_factory=dict)
+    #: Recipients certainly not sent that may succeed later (e.g. SMTP 4xx for one RCPT).
+    deferred: Mapping[int, str] = field(default_factory=dict)
+    #: Recipients whose fate is unknown (connection lost while their message was in flight).
+    unknown: Mapping[int, str] = field(default_factory=dict)
+
+
+class Mailer(Protocol):
+    """A transport. ``send`` hands one batch to the mail system or raises DeliveryError."""
+
+    name: str
+    max_batch: int
+
+    def send(self, batch: Batch) -> SendResult:
+        """Send every personalization of the batch, or raise DeliveryError for all of it."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class PreparingMailer(Mailer, Protocol):
+    """A transport whose CPU work (checking and serialising a batch) can be done apart from
+    its network step: the sender prepares on its own thread and only waits in the workers."""
+
+    def prepare(self, batch: Batch) -> Callable[[], SendResult]:
+        """Check and serialise ``batch`` (DeliveryError if it cannot go); the returned call
+        makes the request, as ``send`` would."""
+        ...
+
+
+class RateLimiter(Protocol):
+    """A transport's message rate, shared by every process (delivery/sql/ratelimit.py)."""
+
+    @property
+    def max_batch(self) -> int | None:
+        """The most messages one request may carry under the limits (None: no limit)."""
+        ...
+
+    def reserve(self, count: int, *, now: dt.datetime) -> float:
+        """Record ``count`` messages as handed over now and return 0, or record nothing and
+        return the seconds to wait before asking again."""
+        ...
+
+
+@dataclass
+class RecordOutcome:
+    """What one batch of provider events did."""
+
+    received: int = 0
+    new: int = 0
+    duplicates: int = 0
+    #: New events that matched no delivery and no member (kept, nothing to change).
+    unmatched: int = 0
+    #: ``unknown``/``sending`` rows resolved by an event (sent, or failed when dropped).
+    confirmed: int = 0
+    #: Members newly marked bounced or complained.
+    suppressed: int = 0
+    #: Topic subscriptions ended.
+    unsubscribed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class UnsubscribeTarget:
+    member_id: int
+    language: str
+    subscribed: bool
+
+
+class EventStore(Protocol):
+    """Provider events, one-click unsubscribes and the outcome counts built from them."""
+
+    def record(
+        self,
+        batch: Sequence[tuple[ProviderEvent, tuple[Effect, ...]]],
+        *,
+        suppression_hashes: Mapping[str, str],
+        now: dt.datetime,
+    ) -> RecordOutcome:
+        """Store each event once (both unique keys) and apply the effects of the new ones,
+        all in one transaction. ``suppression_hashes``: event address -> suppression hash."""
+        ...
+
+    def unsubscribe_target(
+        self, member_id: int, topic: str, issued_at: dt.datetime
+    ) -> UnsubscribeTarget | None: ...
+
+    def one_click(
+        self, member_id: int, topic: str, issued_at: dt.datetime, *, now: dt.datetime
+    ) -> bool: ...
+
+    def stats(self, campaign_id: int) -> CampaignStats: ...
+
+    def recent_stats(self, since: dt.datetime) -> list[tuple[str, CampaignStats]]: ...
+
+    def acknowledge_complaints(self, campaign_id: int, count: int, *, now: dt.datetime) -> None: ...

@@ -1,0 +1,1 @@
+"""The ledger, provider events, history and rate limits in SQL."""

@@ -1,0 +1,380 @@
+"""The delivery ledger in SQL.
+
+Every state change is committed before the next external side effect (reliability REL-02):
+``claim`` commits ``sending`` before the transport is called, and the outcome is committed as
+soon as the transport returns. On PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED`` so
+several workers can share one campaign without ever claiming the same row.
+
+A ``sending`` row carries a lease: its ``updated_at`` is the claim time, renewed by the sender
+while the request is in flight (:meth:`SqlLedger.renew`). Only rows whose lease ran out - their
+sender died - are turned ``unknown`` by :meth:`SqlLedger.recover_in_flight`, so a second worker
+starting up never mistakes the first one's requests in flight for a crash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Integer,
+    and_,
+    any_,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from newsletter.audiences.domain.segments import Rule, Segment
+from newsletter.audiences.sql.segment_compiler import compile_rule, eligible, segment_clause
+from newsletter.db.tables import deliveries, members
+from newsletter.delivery.domain.deliveries import DeliveryStatus, FailureKind, Recipient
+from newsletter.delivery.sql.campaign_rows import CampaignRows
+from newsletter.delivery.sql.ledger_review import LedgerReview, of_step
+from newsletter.errors import StateError
+
+S = DeliveryStatus
+
+
+class SqlLedger(CampaignRows, LedgerReview):
+    """The sending path: plan, claim, renew, record outcomes; campaign rows and what staff
+    review come from the two bases."""
+
+    def plan(
+        self,
+        campaign_id: int,
+        step: str,
+        segment: Segment,
+        topic: str,
+        variants: Mapping[str, str],
+        default_language: str,
+        *,
+        now: dt.datetime,
+        only: Rule | None = None,
+    ) -> int:
+        # The variant language is chosen in SQL with a CASE over the member's language, so
+        # planning 100k rows is one INSERT ... SELECT with no rows travelling through Python.
+        language: Any = literal(default_language)
+        if variants:
+            language = case(dict(variants), value=members.c.language, else_=language)
+        source = select(
+            literal(campaign_id),
+            literal(step),
+            members.c.id,
+            language,
+            literal(S.PENDING.value),
+            literal(0),
+            literal(now),
+            literal(now),
+        ).where(segment_clause(segment, topic))
+        if only is not None:
+            source = source.where(compile_rule(only))
+        cols = [
+            "campaign_id",
+            "step",
+            "member_id",
+            "language",
+            "status",
+            "attempts",
+            "created_at",
+            "updated_at",
+        ]
+        # rowcount of INSERT ... SELECT ... ON CONFLICT is not reliable across drivers (psycopg
+        # reports -1), so count the step's rows before and after, in the same transaction.
+        count = select(func.count()).select_from(deliveries).where(of_step(campaign_id, step))
+        with self.engine.begin() as conn:
+            before = int(conn.execute(count).scalar_one())
+            conn.execute(_insert_ignore(conn, cols, source))
+            return int(conn.execute(count).scalar_one()) - before
+
+    def recover_in_flight(
+        self, campaign_id: int, step: str, *, now: dt.datetime, lease_seconds: float
+    ) -> int:
+        """Rows left ``sending`` by a sender whose lease ran out become ``unknown``."""
+        expired = now - dt.timedelta(seconds=lease_seconds)
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(deliveries)
+                .where(
+                    of_step(campaign_id, step),
+                    deliveries.c.status == S.SENDING.value,
+                    deliveries.c.updated_at < expired,
+                )
+                .values(
+                    status=S.UNKNOWN.value,
+                    updated_at=now,
+                    last_error="interrupted while the request was in flight; it may have been sent",
+                )
+            )
+            return int(result.rowcount or 0)
+
+    def renew(self, ids: Sequence[int], *, now: dt.datetime) -> None:
+        """Extend the lease of rows still ``sending`` (their request is still in flight)."""
+        if not ids:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(deliveries)
+                .where(_ids(conn, ids), deliveries.c.status == S.SENDING.value)
+                .values(updated_at=now)
+            )
+
+    def pending_languages(self, campaign_id: int, step: str) -> dict[str, int]:
+        """Pending rows per variant language, in language order."""
+        with self.engine.connect() as conn:
+            query = (
+                select(deliveries.c.language, func.count())
+                .where(of_step(campaign_id, step), deliveries.c.status == S.PENDING.value)
+                .group_by(deliveries.c.language)
+                .order_by(deliveries.c.language)
+            )
+            return {str(lang): int(n) for lang, n in conn.execute(query).all()}
+
+    def claim(
+        self,
+        campaign_id: int,
+        step: str,
+        language: str,
+        topic: str,
+        limit: int,
+        *,
+        now: dt.datetime,
+    ) -> tuple[list[Recipient], int]:
+        base = and_(
+            of_step(campaign_id, step),
+            deliveries.c.language == language,
+            deliveries.c.status == S.PENDING.value,
+        )
+        with self.engine.begin() as conn:
+            # The next rows in id order, each with whether it may still be mailed: eligibility
+            # is re-checked right before sending (reliability UNS-06, REL-07), for the rows of
+            # this batch only, so a claim costs the same at the end of 100k rows as at the start.
+            columns = (
+                deliveries.c.id,
+                deliveries.c.member_id,
+                members.c.email,
+                members.c.first_name,
+                members.c.last_name,
+                members.c.organization,
+                members.c.language,
+                members.c.timezone,
+                eligible(topic).label("ok"),
+            )
+            query = (
+                select(*columns)
+                .join(members, members.c.id == deliveries.c.member_id)
+                .where(base)
+                .order_by(deliveries.c.id)
+                .limit(limit)
+            )
+            found: Sequence[Sequence[Any]]
+            if conn.dialect.name == "sqlite":
+                found = _claim_rows_sqlite(conn, query)
+            else:
+                # Another worker's claims are skipped, not waited for (PostgreSQL).
+                query = query.with_for_update(of=deliveries, skip_locked=True)
+                found = conn.execute(query).all()
+            stale = [r[0] for r in found if not r[-1]]
+            suppressed = 0
+            if stale:
+                suppressed = conn.execute(
+                    update(deliveries)
+                    .where(_ids(conn, stale), deliveries.c.status == S.PENDING.value)
+                    .values(
+                        status=S.SUPPRESSED.value,
+                        updated_at=now,
+                        last_error="no longer eligible at send time",
+                    )
+                ).rowcount
+            ready = [r for r in found if r[-1]]
+            if ready:
+                moved = conn.execute(
+                    update(deliveries)
+                    .where(
+                        _ids(conn, [r[0] for r in ready]), deliveries.c.status == S.PENDING.value
+                    )
+                    .values(
+                        status=S.SENDING.value,
+                        updated_at=now,
+                        attempts=deliveries.c.attempts + 1,
+                    )
+                ).rowcount
+                # The rows were locked when read (SKIP LOCKED; on SQLite the write lock was
+                # taken first), so every one of them moved; anything else is a bug to stop on.
+                if moved != len(ready):
+                    raise StateError(f"a claim moved {moved} of the {len(ready)} rows it locked")
+        recipients = [
+            Recipient(did, mid, email, first, last, org, lang, timezone=zone)
+            for did, mid, email, first, last, org, lang, zone, _ in ready
+        ]
+        return recipients, int(suppressed or 0)
+
+    def mark_sent(self, ids: Sequence[int], provider_id: str | None, *, now: dt.datetime) -> None:
+        # From ``unknown`` too: a definite answer that arrives after a lease ran out still counts.
+        self._move(
+            ids,
+            S.SENT,
+            now,
+            (S.SENDING, S.UNKNOWN),
+            provider_message_id=provider_id,
+            sent_at=now,
+            last_error=None,
+            failure_kind=None,
+        )
+
+    def mark_failed(
+        self,
+        ids: Sequence[int],
+        error: str,
+        *,
+        now: dt.datetime,
+        kind: FailureKind = FailureKind.PERMANENT,
+    ) -> None:
+        self._move(
+            ids,
+            S.FAILED,
+            now,
+            (S.SENDING, S.UNKNOWN),
+            last_error=error[:2000],
+            failure_kind=kind.value,
+        )
+
+    def mark_unknown(self, ids: Sequence[int], error: str, *, now: dt.datetime) -> None:
+        self._move(ids, S.UNKNOWN, now, (S.SENDING,), last_error=error[:2000])
+
+    def release(
+        self,
+        ids: Sequence[int],
+        error: str,
+        *,
+        now: dt.datetime,
+        max_attempts: int = 5,
+        refund: bool = False,
+    ) -> None:
+        """Back to pending, unless the row has used up its attempts: then failed (transient).
+        ``refund``: the attempt does not count (the provider only asked us to slow down)."""
+        if not ids:
+            return
+        values: dict[str, Any]
+        if refund:
+            values = {"status": S.PENDING.value, "attempts": deliveries.c.attempts - 1}
+        else:
+            exhausted = deliveries.c.attempts >= max_attempts
+            values = {
+                "status": case(
+                    (exhausted, literal(S.FAILED.value)), else_=literal(S.PENDING.value)
+                ),
+                "failure_kind": case((exhausted, literal(FailureKind.TRANSIENT.value)), else_=None),
+            }
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(deliveries)
+                .where(_ids(conn, ids), deliveries.c.status == S.SENDING.value)
+                .values(updated_at=now, last_error=error[:2000], **values)
+            )
+
+    def requeue_unknown(
+        self,
+        campaign_id: int,
+        step: str,
+        *,
+        older_than: dt.datetime,
+        now: dt.datetime,
+        max_attempts: int = 5,
+    ) -> int:
+        """The resend policy: ``unknown`` rows no event has confirmed since ``older_than`` go
+        back to ``pending`` (``failed``, transient, once their attempts are used up, so a row
+        that keeps ending unknown cannot flood anyone). Returns how many were re-queued."""
+        where = and_(
+            of_step(campaign_id, step),
+            deliveries.c.status == S.UNKNOWN.value,
+            deliveries.c.updated_at < older_than,
+        )
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(deliveries)
+                .where(where, deliveries.c.attempts >= max_attempts)
+                .values(
+                    status=S.FAILED.value,
+                    failure_kind=FailureKind.TRANSIENT.value,
+                    updated_at=now,
+                    last_error="ended unknown on every attempt; not resent again",
+                )
+            )
+            return int(
+                conn.execute(
+                    update(deliveries)
+                    .where(where)
+                    .values(
+                        status=S.PENDING.value,
+                        updated_at=now,
+                        last_error="resent: the earlier attempt ended unknown",
+                    )
+                ).rowcount
+                or 0
+            )
+
+    def _move(
+        self,
+        ids: Sequence[int],
+        to: DeliveryStatus,
+        now: dt.datetime,
+        sources: tuple[DeliveryStatus, ...],
+        **values: Any,
+    ) -> None:
+        if not ids:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(deliveries)
+                .where(_ids(conn, ids), deliveries.c.status.in_([s.value for s in sources]))
+                .values(status=to.value, updated_at=now, **values)
+            )
+
+
+def _ids(conn: Connection, ids: Sequence[int]) -> Any:
+    """``deliveries.id`` is one of ``ids``, as one bound parameter whatever the count: an array
+    on PostgreSQL, a JSON list read by ``json_each`` on SQLite. (An IN list of 1000 parameters
+    costs more to compile than to run, and SQLite caps parameters per statement.)"""
+    values = [int(i) for i in ids]
+    if conn.dialect.name == "postgresql":
+        return deliveries.c.id == any_(
+            bindparam(None, values, type_=postgresql.ARRAY(Integer), unique=True)
+        )
+    listed = func.json_each(bindparam(None, json.dumps(values), unique=True)).table_valued("value")
+    return deliveries.c.id.in_(select(listed.c.value))
+
+
+def _claim_rows_sqlite(conn: Connection, query: Any) -> list[list[Any]]:
+    """The rows of a claim on SQLite, read under the write lock, in one piece.
+
+    ``BEGIN IMMEDIATE`` takes the database's write lock before the rows are read (SQLite has
+    no row locks, and pysqlite would only begin the transaction at the first write): no other
+    sender can claim them between this read and the UPDATE that follows. (Should a driver
+    have begun a plain transaction already, a row another sender took in between makes that
+    UPDATE fail on SQLite's snapshot check, or the claim's row count, rather than send twice.)
+    The rows come back as one JSON array decoded in one call: cheaper than 1000 row tuples,
+    and the driver gives up the interpreter lock once rather than once per row stepped through
+    (each time, a worker thread may take it and keep it for up to the switch interval).
+    """
+    if not conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    rows = query.subquery()
+    packed = select(func.json_group_array(func.json_array(*rows.c)))
+    found: list[list[Any]] = json.loads(conn.execute(packed).scalar_one())
+    found.sort(key=lambda r: r[0])  # the aggregate does not promise the subquery's order
+    return found
+
+
+def _insert_ignore(conn: Connection, cols: list[str], source: Any) -> Any:
+    """INSERT ... SELECT that skips rows the unique key already has, on both backends."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(deliveries).from_select(cols, source).on_conflict_do_nothing()
+    return sqlite.insert(deliveries).from_select(cols, source).on_conflict_do_nothing()

@@ -1,0 +1,2 @@
+"""Mail transports: outbox (files), SMTP, SendGrid; each implements
+newsletter.delivery.ports.Mailer."""

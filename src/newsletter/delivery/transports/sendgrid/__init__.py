@@ -1,0 +1,1 @@
+"""Everything SendGrid: the Mail Send request, the transport, the signed Event Webhook."""

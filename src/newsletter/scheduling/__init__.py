@@ -1,0 +1,1 @@
+"""Scheduling: the schedule, reminders, recurring sends, dispatch, the leader process."""

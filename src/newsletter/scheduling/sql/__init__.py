@@ -1,0 +1,1 @@
+"""The schedule store and the leader lease in SQL."""

@@ -1,0 +1,103 @@
+"""Staff use cases: accounts, signing in and out, and sessions (approvals:
+:mod:`newsletter.authoring.approvals`).
+
+A session is a random token in an HttpOnly cookie; the database keeps only its SHA-256 with
+the CSRF token bound to it, so signing out ends it for real and a leaked table opens nothing.
+Failed sign-ins are recorded in the database and limited per address and per client address.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from newsletter.context import Context
+from newsletter.core.addresses import AddressError, normalize_address
+from newsletter.errors import InputError, NewsletterError
+from newsletter.staff.domain import users as rules
+from newsletter.staff.domain.users import Role
+from newsletter.staff.ports import Session, StaffStore
+
+SESSION_HOURS = 12
+
+
+class SignInRefused(NewsletterError):
+    """Wrong address or password (one message for both), or too many recent failures."""
+
+    def __init__(self, message: str, *, throttled: bool = False) -> None:
+        super().__init__(message)
+        self.throttled = throttled
+
+
+def store(ctx: Context) -> StaffStore:
+    if ctx.staff is None:
+        raise NewsletterError("this installation has no staff store")
+    return ctx.staff
+
+
+def canonical_email(raw: str) -> str:
+    try:
+        return normalize_address(raw.strip())[1]
+    except AddressError as exc:
+        raise InputError(f"not an email address: {exc}", location=raw) from exc
+
+
+def add_user(ctx: Context, email: str, password: str, role: Role) -> bool:
+    """Create or update a staff account (``newsletter staff add``); True if new."""
+    key = canonical_email(email)
+    rules.check_password_rules(password)
+    hashed = rules.hash_password(password, secrets.token_bytes(16))
+    return store(ctx).add_user(key, hashed, role, now=ctx.clock.now())
+
+
+def ensure_user(ctx: Context, email: str, password: str, role: Role) -> str:
+    """Make sure the account exists with this password and role, touching nothing (not even
+    its sessions) when it already does: ``added``, ``updated`` or ``unchanged``. For the
+    sample accounts ``scripts/demo`` creates on every run."""
+    rules.check_password_rules(password)
+    found = store(ctx).credentials(canonical_email(email))
+    if found is not None and found[0].role is role and rules.verify_password(password, found[1]):
+        return "unchanged"
+    return "added" if add_user(ctx, email, password, role) else "updated"
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    token: str
+    session: Session
+
+
+def sign_in(ctx: Context, email: str, password: str, ip: str) -> SignedIn:
+    """Check the password, within the rate limits, and open a session."""
+    db = store(ctx)
+    now = ctx.clock.now()
+    try:
+        key = canonical_email(email)
+    except InputError:
+        key = email.strip().casefold()[:320]
+    per_email, per_ip = db.failures_since(key, ip, now - dt.timedelta(seconds=rules.WINDOW_SECONDS))
+    if per_email >= rules.MAX_FAILURES_PER_EMAIL or per_ip >= rules.MAX_FAILURES_PER_IP:
+        raise SignInRefused("too many failed sign-ins; try again in 15 minutes", throttled=True)
+    found = db.credentials(key)
+    # Verify against a dummy hash for unknown addresses, so timing does not reveal accounts.
+    ok = rules.verify_password(password, found[1] if found else rules.DUMMY_HASH)
+    if found is None or not ok:
+        db.record_failure(key, ip, now=now)
+        raise SignInRefused("wrong email address or password")
+    db.clear_failures(key)
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    expires = now + dt.timedelta(hours=SESSION_HOURS)
+    db.open_session(rules.session_key(token), found[0].id, csrf, now=now, expires_at=expires)
+    return SignedIn(token, Session(found[0], csrf, expires))
+
+
+def current(ctx: Context, token: str | None) -> Session | None:
+    if not token or len(token) > 200:
+        return None
+    return store(ctx).session(rules.session_key(token), now=ctx.clock.now())
+
+
+def sign_out(ctx: Context, token: str) -> None:
+    store(ctx).close_session(rules.session_key(token))

@@ -1,0 +1,1 @@
+"""Staff rules: roles, password hashing, sign-in limits. No I/O."""

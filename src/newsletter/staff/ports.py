@@ -1,0 +1,68 @@
+"""The store the staff web app needs (staff/sql/store.py implements it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from newsletter.staff.domain.users import Role, StaffUser
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    slug: str
+    #: The fingerprint of the approved version (newsletter.authoring.domain.approvals); a campaign
+    #: whose fingerprint differs now is not approved, and its scheduled steps are held.
+    fingerprint: str
+    approved_by: str
+    approved_at: dt.datetime
+    #: The approved version itself, to show what changed since (None: approved before 0011).
+    version: dict[str, Any] | None = field(default=None, compare=False)
+    #: How it was approved when not with the app's button (an operator's CLI override).
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    user: StaffUser
+    csrf: str
+    expires_at: dt.datetime
+
+
+class StaffStore(Protocol):
+    def add_user(self, email: str, password_hash: str, role: Role, *, now: dt.datetime) -> bool:
+        """Create the account, or replace its password and role; True if it was new."""
+        ...
+
+    def credentials(self, email: str) -> tuple[StaffUser, str] | None:
+        """The user and their password hash, or None for an unknown address."""
+        ...
+
+    def users(self) -> list[StaffUser]: ...
+
+    def record_failure(self, email: str, ip: str, *, now: dt.datetime) -> None: ...
+
+    def failures_since(self, email: str, ip: str, since: dt.datetime) -> tuple[int, int]:
+        """Failed sign-ins since ``since``: (for this address, from this client address)."""
+        ...
+
+    def clear_failures(self, email: str) -> None: ...
+
+    def open_session(
+        self, key: str, user_id: int, csrf: str, *, now: dt.datetime, expires_at: dt.datetime
+    ) -> None: ...
+
+    def session(self, key: str, *, now: dt.datetime) -> Session | None:
+        """The live session with this key (expired ones count as absent)."""
+        ...
+
+    def close_session(self, key: str) -> None: ...
+
+    def approve(self, approval: Approval) -> None:
+        """Record the approval of one version (replacing the campaign's previous one)."""
+        ...
+
+    def approval(self, slug: str) -> Approval | None:
+        """The campaign's latest approval, whichever version it approved."""
+        ...

@@ -1,0 +1,1 @@
+"""The staff store in SQL."""

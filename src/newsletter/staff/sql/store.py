@@ -1,0 +1,128 @@
+"""Staff accounts, sessions, failed sign-ins and campaign approvals in SQL (migration 0006)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from newsletter.db.tables import (
+    campaign_approvals,
+    login_attempts,
+    staff_sessions,
+    staff_users,
+)
+from newsletter.staff.domain.users import Role, StaffUser
+from newsletter.staff.ports import Approval, Session
+
+U, S, A, P = staff_users, staff_sessions, login_attempts, campaign_approvals
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; every stamp we write is UTC."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class SqlStaffStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def add_user(self, email: str, password_hash: str, role: Role, *, now: dt.datetime) -> bool:
+        values = {"password_hash": password_hash, "role": role.value}
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(U).values(email=email, created_at=now, **values))
+            return True
+        except IntegrityError:
+            with self.engine.begin() as conn:
+                conn.execute(update(U).where(U.c.email == email).values(**values))
+                # A new password ends every open session of the account.
+                ids = select(U.c.id).where(U.c.email == email).scalar_subquery()
+                conn.execute(delete(S).where(S.c.user_id == ids))
+            return False
+
+    def credentials(self, email: str) -> tuple[StaffUser, str] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(U.c.id, U.c.email, U.c.role, U.c.password_hash).where(U.c.email == email)
+            ).first()
+        if row is None:
+            return None
+        return StaffUser(int(row.id), str(row.email), Role(row.role)), str(row.password_hash)
+
+    def users(self) -> list[StaffUser]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(U.c.id, U.c.email, U.c.role).order_by(U.c.email)).all()
+        return [StaffUser(int(r.id), str(r.email), Role(r.role)) for r in rows]
+
+    def record_failure(self, email: str, ip: str, *, now: dt.datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(A).values(email=email[:320], ip=ip[:64], at=now))
+            # Old rows are useless for the window; drop them as we go so the table stays small.
+            conn.execute(delete(A).where(A.c.at < now - dt.timedelta(days=1)))
+
+    def failures_since(self, email: str, ip: str, since: dt.datetime) -> tuple[int, int]:
+        with self.engine.connect() as conn:
+            recent = select(func.count()).select_from(A).where(A.c.at >= since)
+            by_email = conn.execute(recent.where(A.c.email == email[:320])).scalar_one()
+            by_ip = conn.execute(recent.where(A.c.ip == ip[:64])).scalar_one()
+        return int(by_email), int(by_ip)
+
+    def clear_failures(self, email: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(A).where(A.c.email == email))
+
+    def open_session(
+        self, key: str, user_id: int, csrf: str, *, now: dt.datetime, expires_at: dt.datetime
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(S).where(S.c.expires_at < now))
+            conn.execute(
+                insert(S).values(
+                    key=key, user_id=user_id, csrf=csrf, created_at=now, expires_at=expires_at
+                )
+            )
+
+    def session(self, key: str, *, now: dt.datetime) -> Session | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(U.c.id, U.c.email, U.c.role, S.c.csrf, S.c.expires_at)
+                .join(U, U.c.id == S.c.user_id)
+                .where(S.c.key == key)
+            ).first()
+        if row is None or _utc(row.expires_at) <= now:
+            return None
+        user = StaffUser(int(row.id), str(row.email), Role(row.role))
+        return Session(user, str(row.csrf), _utc(row.expires_at))
+
+    def close_session(self, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(S).where(S.c.key == key))
+
+    def approve(self, approval: Approval) -> None:
+        values = {
+            "fingerprint": approval.fingerprint,
+            "approved_by": approval.approved_by,
+            "approved_at": approval.approved_at,
+            "version": approval.version,
+            "note": approval.note[:300],
+        }
+        with self.engine.begin() as conn:
+            done = conn.execute(update(P).where(P.c.slug == approval.slug).values(**values))
+            if done.rowcount == 0:
+                conn.execute(insert(P).values(slug=approval.slug, **values))
+
+    def approval(self, slug: str) -> Approval | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(P).where(P.c.slug == slug)).first()
+        if row is None:
+            return None
+        return Approval(
+            str(row.slug),
+            str(row.fingerprint),
+            str(row.approved_by),
+            _utc(row.approved_at),
+            dict(row.version) if row.version is not None else None,
+            str(row.note or ""),
+        )
