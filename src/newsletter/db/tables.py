@@ -130,6 +130,11 @@ deliveries = Table(
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
     Column("sent_at", TS, nullable=True),
+    # Who holds a `sending` row, and when its batch's request started (0012; see
+    # newsletter.delivery.domain.claims): a dead owner's rows are released at once, and only
+    # rows whose request started become `unknown`.
+    Column("claimed_by", String(200), nullable=True),
+    Column("request_started_at", TS, nullable=True),
     # The duplicate guard: one row per (campaign step, member), whoever plans it, however often.
     UniqueConstraint("campaign_id", "step", "member_id"),
     Index(None, "campaign_id", "step", "status", "language"),

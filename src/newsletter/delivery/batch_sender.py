@@ -4,8 +4,13 @@ to ``max_in_flight`` requests in flight, record each outcome (reliability REL-02
 Outcomes per batch: accepted -> ``sent``; refused (4xx) -> ``failed`` (permanent); 429 -> back
 to ``pending`` after the wait the provider asked for, the attempt not counted; 5xx / connection
 refused -> back to ``pending`` with backoff (``failed``, transient, after 5 attempts); timeout or
-connection lost after the request was written -> ``unknown``; 401/403 -> the run stops, rows
-back to ``pending``. While requests are in flight the sender renews their claim (a lease), so
+connection lost after the request was written -> ``unknown``, and the circuit breaker opens
+(:mod:`newsletter.delivery.domain.breaker`): no new request starts until the ones in flight are
+answered and a one-recipient probe got through, so a provider that stops answering leaves only
+the requests in flight in doubt; 401/403 -> the run stops, rows back to ``pending``. Each
+batch's rows are claimed in this process's name and record, committed, when their request
+starts: a later sender releases a dead sender's rows at once, and only started requests
+become ``unknown``. While requests are in flight the sender renews their claim (a lease), so
 another worker can tell a live sender from a dead one. ``sending.send_campaign`` plans the
 rows and starts a run.
 """
@@ -23,6 +28,7 @@ from newsletter.content.composing import compose_step, personalizations_for
 from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.content.rendering.compose import Batch, ComposedVariant
 from newsletter.context import Context
+from newsletter.delivery.domain.breaker import BreakerState, CircuitBreaker
 from newsletter.delivery.domain.deliveries import FailureKind, Recipient, UnknownPolicy
 from newsletter.delivery.ports import Mailer, PreparingMailer, SendResult
 from newsletter.errors import (
@@ -38,6 +44,8 @@ MAX_TRANSIENT_STREAK = 5
 #: Consecutive rate-limit answers (429) after which the run stops.
 MAX_THROTTLE_STREAK = 20
 MAX_WAIT = 60.0
+#: Probes into a provider that keeps timing out before the run stops (rows stay pending).
+MAX_BREAKER_TRIPS = 4
 
 Progress = Callable[[int, int], None]
 Sleep = Callable[[float], None]
@@ -56,11 +64,17 @@ class SendReport:
     suppressed: int = 0
     unknown: int = 0
     recovered_unknown: int = 0
+    #: Rows a stopped sender had claimed but whose request never started: back to pending.
+    recovered_pending: int = 0
+    #: Senders found dead whose rows this run settled (``pid N on HOST``).
+    dead_senders: list[str] = field(default_factory=list)
     #: ``unknown`` rows re-queued by the resend policy (reminders) at the start of this run.
     resent_unknown: int = 0
     pending: int = 0
     #: Rows another live sender has in flight right now (their claim has not expired).
     in_flight_elsewhere: int = 0
+    #: Those rows per live sender (``pid N on HOST``), as last seen.
+    held_elsewhere: dict[str, int] = field(default_factory=dict)
     requests: int = 0
     #: Seconds spent waiting for the transport's rate limit.
     throttled_seconds: float = 0.0
@@ -79,8 +93,10 @@ class SendReport:
 class _Done:
     """A request's answer, and whether the worker already recorded its rows as sent."""
 
-    result: SendResult
+    result: SendResult | None
     recorded: bool
+    #: The rows were released by another sender before the request started: not sent.
+    revoked: bool = False
 
 
 class _Stop(Exception):
@@ -113,10 +129,13 @@ class BatchSender:
         self.language_of: dict[Future[_Done], str] = {}
         # Renew claims well before they could expire; never busy-loop on a tiny lease.
         self.renew_every = max(0.05, ctx.lease_seconds / 3)
+        self.owner = ""
+        self.breaker = CircuitBreaker()
 
     def run(self) -> None:
         ctx = self.ctx
         mailer = ctx.mailer()
+        self.owner = ctx.ledger.owner()
         size = max(1, min(ctx.batch_size, mailer.max_batch, ctx.limiter.max_batch or 1000))
         languages = ctx.ledger.pending_languages(self.campaign_id, self.step)
         self.total = sum(languages.values())
@@ -158,10 +177,24 @@ class BatchSender:
             if len(self.in_flight) >= ctx.max_in_flight:
                 self._wait_one()
                 continue
-            self._reserve(min(size, left[lang]))
+            batch = size
+            if self.breaker.state is not BreakerState.CLOSED:
+                # After a timeout or a dropped connection: no new request until the ones in
+                # flight are answered, then one small probe after a pause.
+                if self.in_flight:
+                    self._wait_one()
+                    continue
+                if self.breaker.trips > MAX_BREAKER_TRIPS:
+                    raise _Stop(
+                        "the provider stopped answering (timeouts or dropped connections); "
+                        "stopped starting requests - run again later"
+                    )
+                self._pause(self.breaker.wait_before_probe())
+                batch = self.breaker.probe()
+            self._reserve(min(batch, left[lang]))
             recipients, suppressed = ctx.ledger.claim(
-                self.campaign_id, self.step, lang, self.campaign.topic, size,
-                now=ctx.clock.now(),
+                self.campaign_id, self.step, lang, self.campaign.topic, batch,
+                now=ctx.clock.now(), owner=self.owner,
             )  # fmt: skip
             self.report.suppressed += suppressed
             left[lang] -= len(recipients) + suppressed
@@ -216,7 +249,7 @@ class BatchSender:
     def _renew(self) -> None:
         ids = [r.delivery_id for rows in self.in_flight.values() for r in rows]
         if ids:
-            self.ctx.ledger.renew(ids, now=self.ctx.clock.now())
+            self.ctx.ledger.renew(ids, now=self.ctx.clock.now(), owner=self.owner)
 
     def _wait_one(self) -> None:
         """Wait for at least one request to finish, record it, renew the others' claims."""
@@ -243,10 +276,14 @@ class BatchSender:
         answer), commit ``sent`` at once, beside the other requests in flight - the database
         driver lets go of the interpreter lock while it writes - rather than queue the write
         behind the sender's thread, which is busy preparing the next batch."""
+        ids = [r.delivery_id for r in recipients]
+        # Committed before the request: after a crash only rows whose request started are
+        # in doubt; the others go back to pending.
+        if not self.ctx.ledger.start_request(ids, self.owner, now=self.ctx.clock.now()):
+            return _Done(None, recorded=False, revoked=True)
         result = request()
         if result.rejected or result.deferred or result.unknown:
             return _Done(result, recorded=False)
-        ids = [r.delivery_id for r in recipients]
         self.ctx.ledger.mark_sent(ids, result.provider_id, now=self.ctx.clock.now())
         return _Done(result, recorded=True)
 
@@ -262,6 +299,8 @@ class BatchSender:
             if exc.maybe_sent:
                 ctx.ledger.mark_unknown(ids, str(exc), now=now)
                 report.unknown += len(ids)
+                self.breaker.trip()  # no new request; the pause comes before the probe
+                return
             else:
                 ctx.ledger.release(
                     ids, str(exc), now=now, max_attempts=MAX_ATTEMPTS, refund=exc.throttled
@@ -297,7 +336,14 @@ class BatchSender:
             ctx.ledger.mark_unknown(ids, str(exc), now=now)
             report.unknown += len(ids)
             raise _Stop(str(exc)) from exc
+        if done.revoked or done.result is None:
+            report.errors.append(
+                f"{len(ids)} rows were released by another sender before their request "
+                "started; not sent by this run"
+            )
+            return
         self.streak = self.throttle_streak = 0
+        self.breaker.succeeded()
         result = done.result
         special = set(result.rejected) | set(result.deferred) | set(result.unknown)
         sent = [i for i in ids if i not in special]

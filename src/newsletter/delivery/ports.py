@@ -12,6 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 from newsletter.audiences.domain.segments import Rule, Segment
 from newsletter.content.domain.campaigns import CampaignDefinition, CampaignState
 from newsletter.content.rendering.compose import Batch
+from newsletter.delivery.domain.claims import Recovery
 from newsletter.delivery.domain.deliveries import (
     DeliveryCounts,
     DeliveryStatus,
@@ -42,14 +43,23 @@ class Ledger(Protocol):
         how many were new."""
         ...
 
-    def recover_in_flight(
-        self, campaign_id: int, step: str, *, now: dt.datetime, lease_seconds: float
-    ) -> int:
-        """Rows left ``sending`` whose lease ran out (their sender died) become ``unknown``;
-        return how many."""
+    def owner(self) -> str:
+        """This process as the owner of the rows it claims (a ``ClaimOwner`` token)."""
         ...
 
-    def renew(self, ids: Sequence[int], *, now: dt.datetime) -> None:
+    def recover_claims(
+        self, campaign_id: int, step: str, *, now: dt.datetime, lease_seconds: float
+    ) -> Recovery:
+        """Settle ``sending`` rows of provably dead owners at once and of others once their
+        lease ran out: ``unknown`` where the request had started, else back to ``pending``."""
+        ...
+
+    def start_request(self, ids: Sequence[int], owner: str, *, now: dt.datetime) -> bool:
+        """Commit that the request for these rows starts now, if all are still ours; False:
+        some were released meanwhile, so the request must not be made."""
+        ...
+
+    def renew(self, ids: Sequence[int], *, now: dt.datetime, owner: str | None = None) -> None:
         """Extend the lease of rows still ``sending``: their request is still in flight."""
         ...
 
@@ -66,6 +76,7 @@ class Ledger(Protocol):
         limit: int,
         *,
         now: dt.datetime,
+        owner: str | None = None,
     ) -> tuple[list[Recipient], int]:
         """Re-check eligibility, mark ineligible rows suppressed and up to ``limit`` eligible
         rows ``sending`` (committed before returning); return them and the suppressed count."""

@@ -31,9 +31,14 @@ from newsletter.content.composing import compose_step
 from newsletter.content.domain.campaigns import MAIN_STEP, CampaignDefinition, CampaignState
 from newsletter.context import Context
 from newsletter.delivery.batch_sender import MAX_ATTEMPTS, BatchSender, Progress, SendReport, Sleep
+from newsletter.delivery.domain.claims import Recovery
 from newsletter.delivery.domain.deliveries import DeliveryStatus, UnknownPolicy, unknown_policy
 from newsletter.delivery.reporting import ensure_not_blocked
 from newsletter.errors import CampaignError
+
+#: Runs over a step in one call: a cooperating sender that dies meanwhile has its rows settled
+#: and the released ones sent by the next run.
+RUNS = 3
 
 __all__ = ["SendReport", "check_step", "resolve_unknown", "retry_failed", "send_campaign"]
 
@@ -70,9 +75,7 @@ def send_campaign(
 
     now = ctx.clock.now()
     campaign_id = ctx.ledger.ensure_campaign(campaign, now=now)
-    report.recovered_unknown = ctx.ledger.recover_in_flight(
-        campaign_id, step, now=now, lease_seconds=ctx.lease_seconds
-    )
+    _recover(ctx, report, campaign_id, step)
     if unknown_policy(step) is UnknownPolicy.RESEND:
         report.resent_unknown = ctx.ledger.requeue_unknown(
             campaign_id,
@@ -93,7 +96,12 @@ def send_campaign(
         only=only,
     )
     ctx.ledger.set_state(campaign_id, CampaignState.SENDING, now=now)
-    BatchSender(ctx, campaign, campaign_id, step, variants, report, progress, sleep).run()
+    for _ in range(RUNS):
+        BatchSender(ctx, campaign, campaign_id, step, variants, report, progress, sleep).run()
+        # A cooperating sender may have died meanwhile: its rows are settled now and, where
+        # its requests never started, sent by this run rather than left for the next.
+        if report.stopped or not _recover(ctx, report, campaign_id, step).released:
+            break
 
     counts = ctx.ledger.counts(campaign_id, step)
     report.totals = counts.as_dict()
@@ -103,6 +111,19 @@ def send_campaign(
     if counts.pending == 0 and counts.sending == 0 and counts.unknown == 0:
         ctx.ledger.set_state(campaign_id, CampaignState.SENT, now=ctx.clock.now())
     return report
+
+
+def _recover(ctx: Context, report: SendReport, campaign_id: int, step: str) -> Recovery:
+    found = ctx.ledger.recover_claims(
+        campaign_id, step, now=ctx.clock.now(), lease_seconds=ctx.lease_seconds
+    )
+    report.recovered_unknown += found.unknown
+    report.recovered_pending += found.released
+    report.held_elsewhere = found.held
+    for owner in found.dead_owners:
+        if owner not in report.dead_senders:
+            report.dead_senders.append(owner)
+    return found
 
 
 def check_step(campaign: CampaignDefinition, step: str) -> None:

@@ -5,10 +5,13 @@ Every state change is committed before the next external side effect (reliabilit
 soon as the transport returns. On PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED`` so
 several workers can share one campaign without ever claiming the same row.
 
-A ``sending`` row carries a lease: its ``updated_at`` is the claim time, renewed by the sender
-while the request is in flight (:meth:`SqlLedger.renew`). Only rows whose lease ran out - their
-sender died - are turned ``unknown`` by :meth:`SqlLedger.recover_in_flight`, so a second worker
-starting up never mistakes the first one's requests in flight for a crash.
+A ``sending`` row names its owner (:mod:`newsletter.delivery.domain.claims`) and carries a
+lease: its ``updated_at`` is the claim time, renewed by the sender while the request is in
+flight (:meth:`SqlLedger.renew`). Just before a batch goes to the transport its rows record
+that their request started (:meth:`SqlLedger.start_request`, committed). A later sender settles
+the rows of an owner that is provably dead at once, and of any other owner once its lease ran
+out (:meth:`SqlLedger.recover_claims`): rows whose request started become ``unknown``, the
+others go back to ``pending``. A live sender's requests in flight are never touched.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import (
@@ -27,17 +31,21 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import text
 
 from newsletter.audiences.domain.segments import Rule, Segment
 from newsletter.audiences.sql.segment_compiler import compile_rule, eligible, segment_clause
 from newsletter.db.tables import deliveries, members
+from newsletter.delivery.domain.claims import ClaimOwner, Recovery, process_dead
 from newsletter.delivery.domain.deliveries import DeliveryStatus, FailureKind, Recipient
 from newsletter.delivery.sql.campaign_rows import CampaignRows
 from newsletter.delivery.sql.ledger_review import LedgerReview, of_step
+from newsletter.delivery.sql.owners import process_start, this_process
 from newsletter.errors import StateError
 
 S = DeliveryStatus
@@ -94,37 +102,131 @@ class SqlLedger(CampaignRows, LedgerReview):
             conn.execute(_insert_ignore(conn, cols, source))
             return int(conn.execute(count).scalar_one()) - before
 
-    def recover_in_flight(
-        self, campaign_id: int, step: str, *, now: dt.datetime, lease_seconds: float
-    ) -> int:
-        """Rows left ``sending`` by a sender whose lease ran out become ``unknown``."""
-        expired = now - dt.timedelta(seconds=lease_seconds)
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                update(deliveries)
-                .where(
-                    of_step(campaign_id, step),
-                    deliveries.c.status == S.SENDING.value,
-                    deliveries.c.updated_at < expired,
+    def owner(self) -> str:
+        """This process as the owner of the rows it claims (with its database session on
+        PostgreSQL: a dedicated connection kept open for the life of the process)."""
+        here = this_process()
+        if self.engine.dialect.name != "postgresql":
+            return here.token()
+        anchor = getattr(self, "_anchor", None)
+        if anchor is None or anchor[0] != here.pid:
+            conn = self.engine.connect()
+            backend, started = conn.execute(
+                text(
+                    "SELECT pid, (extract(epoch FROM backend_start) * 1000000)::bigint "
+                    "FROM pg_stat_activity WHERE pid = pg_backend_pid()"
                 )
+            ).one()
+            conn.commit()
+            anchor = (here.pid, conn, f"{backend}@{started}")
+            self._anchor = anchor
+        return replace(here, session=anchor[2]).token()
+
+    def recover_claims(
+        self, campaign_id: int, step: str, *, now: dt.datetime, lease_seconds: float
+    ) -> Recovery:
+        """Rows left ``sending`` by a sender that is provably dead (see
+        :mod:`newsletter.delivery.domain.claims`), or whose lease ran out, are settled: those
+        whose request had started become ``unknown``, the others go back to ``pending`` (the
+        attempt not counted). Rows of live senders are counted, not touched."""
+        expired = now - dt.timedelta(seconds=lease_seconds)
+        here = this_process()
+        found = Recovery()
+        with self.engine.connect() as conn:
+            held = conn.execute(
+                select(deliveries.c.claimed_by, func.count(), func.max(deliveries.c.updated_at))
+                .where(of_step(campaign_id, step), deliveries.c.status == S.SENDING.value)
+                .group_by(deliveries.c.claimed_by)
+            ).all()
+            sessions = _live_sessions(conn, [ClaimOwner.parse(t) for t, _, _ in held])
+        for token, count, _newest in held:
+            owner = ClaimOwner.parse(token)
+            dead = owner is not None and (
+                process_dead(owner, here, process_start)
+                or (bool(owner.session) and owner.session not in sessions)
+            )
+            mine = and_(
+                of_step(campaign_id, step),
+                deliveries.c.status == S.SENDING.value,
+                deliveries.c.claimed_by.is_(None)
+                if token is None
+                else deliveries.c.claimed_by == token,
+            )
+            if not dead:
+                mine = and_(mine, deliveries.c.updated_at < expired)
+            unknown, released = self._settle(mine, now, legacy=owner is None)
+            found.unknown += unknown
+            found.released += released
+            left = int(count) - unknown - released
+            if left > 0:
+                who = owner.describe() if owner else "a sender"
+                found.held[who] = found.held.get(who, 0) + left
+            if dead and unknown + released:
+                found.dead_owners.append(owner.describe() if owner else "a sender")
+        return found
+
+    def _settle(self, where: Any, now: dt.datetime, *, legacy: bool) -> tuple[int, int]:
+        started = deliveries.c.request_started_at.is_not(None)
+        with self.engine.begin() as conn:
+            unknown = conn.execute(
+                update(deliveries)
+                .where(where, started if not legacy else true())
                 .values(
                     status=S.UNKNOWN.value,
                     updated_at=now,
-                    last_error="interrupted while the request was in flight; it may have been sent",
+                    last_error="its sender stopped while the request was in flight; "
+                    "it may have been sent",
                 )
-            )
-            return int(result.rowcount or 0)
+            ).rowcount
+            released = 0
+            if not legacy:
+                released = conn.execute(
+                    update(deliveries)
+                    .where(where, deliveries.c.request_started_at.is_(None))
+                    .values(
+                        status=S.PENDING.value,
+                        updated_at=now,
+                        claimed_by=None,
+                        attempts=deliveries.c.attempts - 1,
+                        last_error="released: its sender stopped before the request started",
+                    )
+                ).rowcount
+        return int(unknown or 0), int(released or 0)
 
-    def renew(self, ids: Sequence[int], *, now: dt.datetime) -> None:
+    def start_request(self, ids: Sequence[int], owner: str, *, now: dt.datetime) -> bool:
+        """Record, committed, that the request for these rows starts now - only if every one
+        of them is still ``sending`` and ours (nobody released them meanwhile); False: do not
+        send."""
+        if not ids:
+            return True
+        try:
+            with self.engine.begin() as conn:
+                moved = conn.execute(
+                    update(deliveries)
+                    .where(
+                        _ids(conn, ids),
+                        deliveries.c.status == S.SENDING.value,
+                        deliveries.c.claimed_by == owner,
+                    )
+                    .values(request_started_at=now, updated_at=now)
+                ).rowcount
+                if moved != len(ids):
+                    raise _Revoked
+        except _Revoked:
+            return False
+        return True
+
+    def renew(self, ids: Sequence[int], *, now: dt.datetime, owner: str | None = None) -> None:
         """Extend the lease of rows still ``sending`` (their request is still in flight)."""
         if not ids:
             return
         with self.engine.begin() as conn:
-            conn.execute(
-                update(deliveries)
-                .where(_ids(conn, ids), deliveries.c.status == S.SENDING.value)
-                .values(updated_at=now)
+            query = update(deliveries).where(
+                _ids(conn, ids), deliveries.c.status == S.SENDING.value
             )
+            if owner is not None:
+                query = query.where(deliveries.c.claimed_by == owner)
+            conn.execute(query.values(updated_at=now))
 
     def pending_languages(self, campaign_id: int, step: str) -> dict[str, int]:
         """Pending rows per variant language, in language order."""
@@ -146,6 +248,7 @@ class SqlLedger(CampaignRows, LedgerReview):
         limit: int,
         *,
         now: dt.datetime,
+        owner: str | None = None,
     ) -> tuple[list[Recipient], int]:
         base = and_(
             of_step(campaign_id, step),
@@ -204,6 +307,8 @@ class SqlLedger(CampaignRows, LedgerReview):
                         status=S.SENDING.value,
                         updated_at=now,
                         attempts=deliveries.c.attempts + 1,
+                        claimed_by=owner,
+                        request_started_at=None,
                     )
                 ).rowcount
                 # The rows were locked when read (SKIP LOCKED; on SQLite the write lock was
@@ -277,7 +382,13 @@ class SqlLedger(CampaignRows, LedgerReview):
             conn.execute(
                 update(deliveries)
                 .where(_ids(conn, ids), deliveries.c.status == S.SENDING.value)
-                .values(updated_at=now, last_error=error[:2000], **values)
+                .values(
+                    updated_at=now,
+                    last_error=error[:2000],
+                    claimed_by=None,
+                    request_started_at=None,
+                    **values,
+                )
             )
 
     def requeue_unknown(
@@ -337,6 +448,27 @@ class SqlLedger(CampaignRows, LedgerReview):
                 .where(_ids(conn, ids), deliveries.c.status.in_([s.value for s in sources]))
                 .values(status=to.value, updated_at=now, **values)
             )
+
+
+class _Revoked(Exception):
+    """Some rows of a batch are no longer ours: roll the start record back."""
+
+
+def _live_sessions(conn: Connection, owners: Sequence[ClaimOwner | None]) -> set[str]:
+    """Which of the owners' PostgreSQL sessions still exist (``pid@start`` tokens)."""
+    wanted = {o.session for o in owners if o is not None and o.session}
+    if not wanted or conn.dialect.name != "postgresql":
+        return wanted
+    rows = conn.execute(
+        text(
+            "SELECT pid, (extract(epoch FROM backend_start) * 1000000)::bigint "
+            "FROM pg_stat_activity"
+        )
+    ).all()
+    alive = {f"{pid}@{start}" for pid, start in rows}
+    # A session of another role may hide its start time: its pid alone keeps it alive.
+    pids = {str(pid) for pid, start in rows if start is None}
+    return {s for s in wanted if s in alive or s.split("@", 1)[0] in pids}
 
 
 def _ids(conn: Connection, ids: Sequence[int]) -> Any:
