@@ -64,10 +64,16 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = Tru
     delivery = settings.delivery
     # Campaign files and campaigns written in the browser, read alike (issue 7).
     library = CampaignLibrary(files, SqlCampaignDocuments(engine))
+    ledger = SqlLedger(engine)
+
+    def close() -> None:
+        ledger.close()  # its PostgreSQL session anchor first, then the pool
+        engine.dispose()
+
     return Context(
         catalog=ScheduledCatalog(library, SqlScheduleStore(engine)),  # moved milestones
         members=SqlMemberStore(engine),
-        ledger=SqlLedger(engine),
+        ledger=ledger,
         clock=clock,
         links=Links(settings.web.base_url, signing_secret(settings)),
         sender=Sender(sender.email, sender.name, sender.reply_to),
@@ -84,7 +90,7 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = Tru
             per_second=delivery.rate_per_second,
             per_hour=delivery.rate_per_hour,
         ),
-        close=engine.dispose,
+        close=close,
         lease_seconds=delivery.lease_seconds,
         resend_unknown_after=delivery.resend_unknown_after_minutes * 60,
         unsubscribe_groups=dict(settings.sendgrid.unsubscribe_groups),

@@ -55,6 +55,10 @@ class SqlLedger(CampaignRows, LedgerReview):
     """The sending path: plan, claim, renew, record outcomes; campaign rows and what staff
     review come from the two bases."""
 
+    #: (process id, connection, ``pid@start`` of its session): this process's PostgreSQL
+    #: session, named in every claim so others can tell when it is gone.
+    _anchor: tuple[int, Connection, str] | None = None
+
     def plan(
         self,
         campaign_id: int,
@@ -108,7 +112,7 @@ class SqlLedger(CampaignRows, LedgerReview):
         here = this_process()
         if self.engine.dialect.name != "postgresql":
             return here.token()
-        anchor = getattr(self, "_anchor", None)
+        anchor = self._anchor
         if anchor is None or anchor[0] != here.pid:
             conn = self.engine.connect()
             backend, started = conn.execute(
@@ -121,6 +125,13 @@ class SqlLedger(CampaignRows, LedgerReview):
             anchor = (here.pid, conn, f"{backend}@{started}")
             self._anchor = anchor
         return replace(here, session=anchor[2]).token()
+
+    def close(self) -> None:
+        """Let go of the session anchor (PostgreSQL): this process claims nothing more."""
+        anchor = self._anchor
+        if anchor is not None:
+            self._anchor = None
+            anchor[1].close()
 
     def recover_claims(
         self, campaign_id: int, step: str, *, now: dt.datetime, lease_seconds: float
