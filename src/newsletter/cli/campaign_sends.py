@@ -124,7 +124,8 @@ def campaigns_send(
         for line in report.errors[:10]:
             err.print(f"  [yellow]![/] {line}", highlight=False)
     totals = report.totals
-    if report.failed or totals.get("unknown") or report.pending or report.in_flight_elsewhere:
+    # Rows a live sender holds are not left undone: that sender records them (exit 0).
+    if report.failed or totals.get("unknown") or report.pending:
         sys.exit(1)
 
 
@@ -145,10 +146,18 @@ def _record_override(state: State, campaign: str) -> None:
 def _explain(report: dict[str, Any], campaign: str) -> None:
     """The lines a person needs after a send that did not finish cleanly."""
     totals = report["totals"]
+    stopped = ", ".join(report["dead_senders"]) or "an earlier run"
+    if report["recovered_pending"]:
+        err.print(
+            f"  [yellow]![/] {report['recovered_pending']} rows claimed by a sender that "
+            f"stopped ({stopped}) had not been requested yet; they went back to pending and "
+            "this run took them on",
+            highlight=False,
+        )
     if report["recovered_unknown"]:
         err.print(
-            f"  [yellow]![/] {report['recovered_unknown']} rows were in flight when an earlier "
-            "run stopped; they may have been sent and are now unknown",
+            f"  [yellow]![/] {report['recovered_unknown']} rows were in a request in flight "
+            f"when their sender stopped ({stopped}); they may have been sent and are now unknown",
             highlight=False,
         )
     if report["resent_unknown"]:
@@ -174,9 +183,12 @@ def _explain(report: dict[str, Any], campaign: str) -> None:
             highlight=False,
         )
     if report["in_flight_elsewhere"]:
+        who = ", ".join(f"{n} by {owner}" for owner, n in report["held_elsewhere"].items())
         err.print(
-            f"  [yellow]![/] {report['in_flight_elsewhere']} rows are claimed by another sender "
-            "(or one that stopped less than delivery.lease_seconds ago); run again to finish",
+            f"  [yellow]![/] {report['in_flight_elsewhere']} rows are being sent by another "
+            f"sender that is still running ({who or 'another sender'}); it records them. "
+            "A sender on another machine that stopped gives its rows up after "
+            "delivery.lease_seconds; `newsletter campaigns status` shows what is left",
             highlight=False,
         )
     if report["stopped"]:

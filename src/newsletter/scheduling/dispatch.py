@@ -191,11 +191,36 @@ def _run(
         return retry.but(
             attempt_at=now + sched.policy.retry_after, fired_at=entry.fired_at or now
         ), fired
+    if report.in_flight_elsewhere:
+        # Another sender holds rows of this step (a live one, or one on another machine whose
+        # lease has not run out): the step is not done until they are settled, so look again
+        # soon - once the lease ran out at the latest - rather than call it sent.
+        who = ", ".join(f"{n} by {owner}" for owner, n in report.held_elsewhere.items())
+        why = f"{report.in_flight_elsewhere} rows held by another sender ({who}); looking again"
+        soon = min(sched.policy.retry_after, dt.timedelta(seconds=max(1.0, ctx.lease_seconds)))
+        retry = entry.but(state=S.SENT if catch_up else S.SCHEDULED, reason=why)
+        fired.outcome, fired.reason = "retry", why
+        return retry.but(attempt_at=now + soon, fired_at=entry.fired_at or now), fired
+    fired.reason = _unfinished(report)
     later = None
     if entry.kind is ScheduleKind.REMINDER and sched.policy.catch_up:
         later = next_catch_up(entry, now, window_end, sched.rules)
     done = entry.but(state=S.SENT, reason="", attempt_at=later, fired_at=entry.fired_at or now)
     return done, fired
+
+
+def _unfinished(report: SendReport) -> str:
+    """What a finished step leaves for a person: rows in doubt, rows that failed."""
+    parts = []
+    unknown = report.totals.get("unknown", 0)
+    if unknown:
+        parts.append(
+            f"{unknown} unknown (in a request in flight when a sender stopped, or timed out; "
+            f"provider events or `campaigns resolve-unknown {report.campaign}` settle them)"
+        )
+    if report.failed:
+        parts.append(f"{report.failed} failed")
+    return "; ".join(parts)
 
 
 def _hold(

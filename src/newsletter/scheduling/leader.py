@@ -159,7 +159,9 @@ class SchedulerRuntime:
                         fired.step,
                         f" [{fired.zone_group}]" if fired.zone_group else "",
                         fired.outcome,
-                        fired.reason or f"({fired.sent} sent)",
+                        f"({fired.sent} sent) {fired.reason}".strip()
+                        if fired.outcome in ("sent", "catch-up")
+                        else fired.reason,
                     )
                 nxt = self.sched.store.next_attempt()
                 if nxt is None or nxt > self.clock.now():
