@@ -1,11 +1,15 @@
 """Shared CLI plumbing: settings/context loading, error presentation, JSON output.
 
 Every user mistake surfaces as a NewsletterError and is printed as ``error: <where>: <what>``
-with a non-zero exit code, never as a traceback. ``--json`` prints one JSON document on stdout.
+with a non-zero exit code, never as a traceback. So do operational faults of the database (a
+lock held too long, a read-only or full disk) and of the file system: one line saying what
+failed and what to do, without the SQL statement or its parameters (personal data).
+``--json`` prints one JSON document on stdout.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import sys
@@ -14,6 +18,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from sqlalchemy.exc import DBAPIError
 
 from newsletter.config import Settings, load_settings
 from newsletter.context import Context
@@ -59,8 +64,53 @@ def handle_errors(func: F) -> F:
         except NewsletterError as exc:
             err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
             sys.exit(2 if isinstance(exc, InputError) else 1)
+        except DBAPIError as exc:
+            _fail(database_fault(exc))
+        except OSError as exc:
+            _fail(file_fault(exc))
 
     return wrapper  # type: ignore[return-value]
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    sys.exit(1)
+
+
+def database_fault(exc: DBAPIError) -> str:
+    """One line for an operational database fault: what failed and what to do. Only the
+    driver's own message is used, never the statement or its parameters (which can hold
+    members' names and addresses)."""
+    said = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0][:200]
+    low = said.lower()
+    if "locked" in low or "lock timeout" in low or "could not obtain lock" in low:
+        what = "the database is busy: another process held its lock longer than the timeout"
+        todo = "run again when that process is done (nothing was left half-written)"
+    elif "readonly" in low or "read-only" in low or "read only" in low:
+        what = "the database is read-only"
+        todo = "give this user write access to the database file and its folder"
+    elif "disk is full" in low or "no space" in low or "disk full" in low:
+        what = "the disk holding the database is full"
+        todo = "free some space and run again (the last change was rolled back)"
+    elif "unable to open" in low or "could not connect" in low or "connection" in low:
+        what = "cannot reach the database"
+        todo = "check database.url, the folder it names, and that the server is running"
+    else:
+        what = f"the database refused an operation ({said})"
+        todo = "run again; if it persists, check the database's log"
+    return f"{what}; {todo}"
+
+
+def file_fault(exc: OSError) -> str:
+    where = f" {exc.filename}" if exc.filename else ""
+    why = exc.strerror or type(exc).__name__
+    if exc.errno == errno.ENOSPC:
+        todo = "free some space and run again"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        todo = "check the permissions of that path (or that its file system is writable)"
+    else:
+        todo = "check that path and run again"
+    return f"cannot use{where}: {why}; {todo}"
 
 
 def emit_json(data: Any) -> None:

@@ -16,6 +16,8 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from newsletter.errors import ConfigError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: How long a statement waits for another process's lock on SQLite before it fails.
+BUSY_TIMEOUT_SECONDS = 30.0
 
 
 def make_engine(url: str) -> Engine:
@@ -31,7 +33,7 @@ def make_engine(url: str) -> Engine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": 30}
+        kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_SECONDS}
     try:
         engine = create_engine(parsed, **kwargs)
     except (SQLAlchemyError, ImportError) as exc:
@@ -46,7 +48,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")  # off by default in SQLite
     cursor.execute("PRAGMA journal_mode=WAL")  # readers (the web app) never block the sender
     cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a crash loses no commit
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
     cursor.close()
     # Python's Unicode case folding for segment rules (SQLite's lower() folds ASCII only);
     # see audiences/sql/segment_compiler.py.
@@ -71,7 +73,8 @@ def upgrade(engine: Engine) -> None:
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "heads")
     except SQLAlchemyError as exc:
-        raise ConfigError(f"cannot migrate the database: {exc}") from exc
+        said = str(getattr(exc, "orig", None) or exc).splitlines()[0]  # not the statement
+        raise ConfigError(f"cannot migrate the database: {said}") from exc
 
 
 def is_current(engine: Engine) -> bool:

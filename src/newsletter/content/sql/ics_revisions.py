@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import Engine, insert, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
 from newsletter.content.rendering.ics import Revision
 from newsletter.db.tables import calendar_revisions
@@ -37,8 +37,10 @@ class SqlCalendarRevisions:
                 except IntegrityError:
                     continue
             return self._revise(uid, fingerprint, stamp)
-        except SQLAlchemyError as exc:
-            raise ConfigError(f"cannot record the calendar revision of {uid}: {exc}") from exc
+        except IntegrityError as exc:
+            raise ConfigError(f"cannot record the calendar revision of {uid}") from exc
+        # Operational faults (a lock held too long, a read-only or full disk) go up as they
+        # are, to the one error boundary of the CLI, the scheduler and the web app.
 
     def _revise(self, uid: str, fingerprint: str, stamp: dt.datetime) -> Revision:
         with self.engine.begin() as conn:
