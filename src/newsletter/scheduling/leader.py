@@ -32,8 +32,10 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from newsletter.content.ports.catalog import Clock
+from newsletter.db.faults import database_fault, file_fault
 from newsletter.scheduling.dispatch import SendStep, dispatch_due, send_step
 from newsletter.scheduling.ports import Scheduling
 from newsletter.scheduling.sql.leader_lease import SchedulerLease
@@ -136,6 +138,10 @@ class SchedulerRuntime:
                     self._arm(nxt)
                 return
             self.dispatch()
+        except DBAPIError as exc:  # an operational fault: one line, the sweep retries
+            log.error("scheduler job %s failed: %s; the sweep retries", kind, database_fault(exc))
+        except OSError as exc:
+            log.error("scheduler job %s failed: %s; the sweep retries", kind, file_fault(exc))
         except Exception:  # a job must never kill the scheduler thread (libraries.md §3.2)
             log.exception("scheduler job %s failed; the sweep retries", kind)
 
