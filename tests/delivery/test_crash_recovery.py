@@ -256,3 +256,50 @@ def test_sigkill_at_random_points_then_run_again_at_once(
         assert report["totals"]["sent"] == len(sent)
         for err in stderr:
             assert b"Traceback" not in err, err.decode()
+
+
+@pytest.mark.slow
+def test_cooperating_senders_both_exit_0_when_the_rest_is_in_a_live_senders_hands(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{project / 'var' / 'pair.db'}"
+    with FakeSendGrid(latency=0.4) as fake:
+        env = {
+            **os.environ,
+            "SENDGRID_API_KEY": "SG.test",
+            "NEWSLETTER_SECRET_KEY": "test-secret",
+            "NEWSLETTER_DATABASE__URL": url,
+            "NEWSLETTER_DELIVERY__TRANSPORT": "sendgrid",
+            "NEWSLETTER_DELIVERY__BATCH_SIZE": "30",
+            "NEWSLETTER_DELIVERY__MAX_IN_FLIGHT": "2",
+            "NEWSLETTER_DELIVERY__LEASE_SECONDS": str(LEASE),
+            "NEWSLETTER_SENDGRID__API_HOST": fake.url,
+            "NEWSLETTER_SENDGRID__TIMEOUT": "10",
+            "NEWSLETTER_WEB__BASE_URL": "https://news.clusterhouse.example",
+        }
+        for key, value in env.items():
+            if key.startswith(("SENDGRID", "NEWSLETTER")):
+                monkeypatch.setenv(key, value)
+        ctx = build(make_settings(project))
+        load_samples(ctx, project)
+        ctx.close()
+        command = [
+            sys.executable, "-m", "newsletter", "--config", str(project / "config.yaml"),
+            "campaigns", "send", DOC, "--yes",
+        ]  # fmt: skip
+        pair = [
+            subprocess.Popen(
+                command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            for _ in range(2)
+        ]
+        outputs = [proc.communicate(timeout=120) for proc in pair]
+    final = _snapshot(url)
+    assert Counter(s for s, _ in final.values()) == Counter({"sent": 354})
+    assert max(_accepted(fake).values()) == 1
+    for proc, (_, err) in zip(pair, outputs, strict=True):
+        # Rows still in the other (live) sender's hands are not left undone: exit 0.
+        assert proc.returncode == 0, err.decode()
+        assert b"Traceback" not in err
+        if b"rows are being sent by another sender" in err:
+            assert b"still running" in err
