@@ -61,6 +61,7 @@ def campaigns_send(
         raise CampaignError("--lang applies to test sends (--test-to); members get their own")
     if not dry_run:
         state.settings.require_sending_ready()  # before anything else: fail at start
+        _warn_unresolvable(state)
     ctx = state.ctx
     if test_to and not dry_run:
         _send_test(state, campaign, step, list(test_to), language, as_json)
@@ -127,6 +128,19 @@ def campaigns_send(
     # Rows a live sender holds are not left undone: that sender records them (exit 0).
     if report.failed or totals.get("unknown") or report.pending:
         sys.exit(1)
+
+
+def _warn_unresolvable(state: State) -> None:
+    """Rows that end ``unknown`` (a timeout, a crash mid-request) are settled by SendGrid's
+    events; without the webhook's key none arrive, and only staff can settle them."""
+    settings = state.settings
+    if settings.delivery.transport == "sendgrid" and not settings.sendgrid.webhook_public_key:
+        err.print(
+            "  [bold yellow]warning:[/] sendgrid.webhook_public_key is not set, so no provider "
+            "events arrive: rows that end unknown (a timeout, a sender stopped mid-request) "
+            "wait for `newsletter campaigns resolve-unknown`",
+            highlight=False,
+        )
 
 
 def _record_override(state: State, campaign: str) -> None:

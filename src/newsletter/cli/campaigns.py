@@ -243,12 +243,24 @@ def campaigns_status(state: State, campaign: str, as_json: bool) -> None:
                     highlight=False,
                 )
     for key, c in steps.items():
+        if c.get("sending"):
+            out.print(
+                f"  {c['sending']} sending in {key}: a sender has them in hand; should it have "
+                f"stopped, the next `newsletter campaigns send {definition.slug} --step {key}` "
+                "settles them (at once on this machine, else after delivery.lease_seconds)",
+                highlight=False,
+            )
         if c.get("unknown"):
             if policies[key] == "ask":
+                events = (
+                    "provider events resolve them meanwhile"
+                    if state.settings.delivery.transport != "sendgrid"
+                    or state.settings.sendgrid.webhook_public_key
+                    else "no provider events arrive: sendgrid.webhook_public_key is not set"
+                )
                 out.print(
                     f"  {c['unknown']} unknown in {key}: staff decide - `newsletter campaigns "
-                    f"resolve-unknown {definition.slug} --resend` or `--mark-sent` "
-                    "(provider events resolve them meanwhile)",
+                    f"resolve-unknown {definition.slug} --resend` or `--mark-sent` ({events})",
                     highlight=False,
                 )
             else:
