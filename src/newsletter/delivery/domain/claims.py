@@ -20,6 +20,8 @@ SEP = "|"
 
 @dataclass(frozen=True, slots=True)
 class ClaimOwner:
+    #: The host name, with the PID namespace where there is one (``vm/pid:[4026531836]``):
+    #: processes are only comparable within one namespace.
     host: str
     pid: int
     #: The process's start time as the operating system tells it ("" where it cannot).
@@ -44,7 +46,7 @@ class ClaimOwner:
         return cls(host, int(pid), started, boot, session)
 
     def describe(self) -> str:
-        return f"pid {self.pid} on {self.host}"
+        return f"pid {self.pid} on {self.host.split('/', 1)[0]}"
 
 
 def process_dead(

@@ -14,7 +14,13 @@ from newsletter.delivery.domain.claims import ClaimOwner
 @functools.cache
 def this_process_base() -> ClaimOwner:
     pid = os.getpid()
-    return ClaimOwner(socket.gethostname(), pid, process_start(pid) or "", boot_id())
+    host = socket.gethostname()
+    # Containers may share a host name and a kernel (boot id) yet not see each other's
+    # processes: a process in another PID namespace counts as being on another host.
+    namespace = pid_namespace()
+    if namespace:
+        host = f"{host}/{namespace}"
+    return ClaimOwner(host[:100], pid, process_start(pid) or "", boot_id())
 
 
 def this_process() -> ClaimOwner:
@@ -23,6 +29,13 @@ def this_process() -> ClaimOwner:
         this_process_base.cache_clear()
         base = this_process_base()
     return base
+
+
+def pid_namespace() -> str:
+    try:
+        return str(Path("/proc/self/ns/pid").readlink())
+    except OSError:
+        return ""
 
 
 def boot_id() -> str:
