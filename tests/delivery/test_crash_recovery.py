@@ -130,15 +130,21 @@ def _statuses(ctx: Context) -> list[tuple[int, str]]:
 # -- the provider stops answering --------------------------------------------------------------
 
 
+@pytest.mark.parametrize("fault", ["timeout", "drop"])
 def test_a_silent_provider_leaves_only_requests_in_flight_and_probes_unknown(
     make_ctx: MakeCtx,  # noqa: F811 - the fixture imported above
     project: Path,
     clock: FrozenClock,
     fake_sendgrid: FakeSendGrid,
+    fault: str,
 ) -> None:
     ctx = make_ctx(batch_size=50, max_in_flight=3)
     load_samples(ctx, project)
-    fake_sendgrid.latency = 1.3  # past the 1 s client timeout, every time
+    if fault == "timeout":
+        fake_sendgrid.latency = 1.3  # past the 1 s client timeout, every time
+    else:
+        for _ in range(20):  # accepted, then the connection drops, every time
+            fake_sendgrid.drop_after_accept_next()
     report = send_campaign(ctx, DOC, sleep=Sleeper(clock))
     unknown = rows(ctx, "unknown")
     assert report.stopped and "stopped answering" in report.stopped
@@ -147,10 +153,12 @@ def test_a_silent_provider_leaves_only_requests_in_flight_and_probes_unknown(
     assert len(rows(ctx, "pending")) == 354 - len(unknown)
     assert fake_sendgrid.wait_for_requests(report.requests, timeout=10)
     assert set(sent_ids(fake_sendgrid)) == unknown  # unknown: exactly the requests made
+    first = Counter(sent_ids(fake_sendgrid))
     fake_sendgrid.latency = 0.0
+    fake_sendgrid.reset()  # the provider answers again (recordings kept in ``first``)
     again = send_campaign(ctx, DOC, sleep=Sleeper(clock))
     assert again.sent == 354 - len(unknown) and again.pending == 0
-    got = Counter(sent_ids(fake_sendgrid))
+    got = first + Counter(sent_ids(fake_sendgrid))
     assert max(got.values()) == 1  # nobody twice
 
 
