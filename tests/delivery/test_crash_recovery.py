@@ -311,3 +311,29 @@ def test_cooperating_senders_both_exit_0_when_the_rest_is_in_a_live_senders_hand
         assert b"Traceback" not in err
         if b"rows are being sent by another sender" in err:
             assert b"still running" in err
+
+
+def test_the_outbox_settles_unknown_rows_from_the_files_it_holds(
+    ctx: Context, project: Path
+) -> None:
+    load_samples(ctx, project)
+    first = send_campaign(ctx, CALL)
+    assert first.sent == 84
+    folder = project / "var" / "outbox" / CALL / MAIN_STEP
+    files = sorted(folder.glob("*.eml"))
+    ids = [int(f.stem) for f in files]
+    # A crash mid-batch: ten rows' request had started; four files were never written.
+    dead = replace(this_process(), started="1").token()
+    with ctx.ledger.engine.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_(ids[:10]))
+            .values(status="sending", claimed_by=dead, request_started_at=ctx.clock.now())
+        )
+    for f in files[:4]:
+        f.unlink()
+    again = send_campaign(ctx, CALL)
+    assert again.recovered_unknown == 10 and again.reconciled == 10
+    assert again.sent == 4  # the four never written, written now; nobody twice
+    assert again.totals == {**again.totals, "sent": 84, "unknown": 0}
+    assert len(list(folder.glob("*.eml"))) == 84

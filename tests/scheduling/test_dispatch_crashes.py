@@ -106,7 +106,7 @@ def test_crashes_at_random_moments_lose_nothing_and_send_nothing_twice(
 ) -> None:
     settings = make_settings(project, database={"url": database_url}, delivery={"batch_size": 40})
     clock = VirtualClock(T0)
-    chaos = Chaos(seed=20151002, budget=14, odds=0.12)
+    chaos = Chaos(seed=20151002, budget=16, odds=0.12)
     sched = chaotic(settings, clock, chaos)
     load_samples(sched.ctx, project)
     schedule_campaign(

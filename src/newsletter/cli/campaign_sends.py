@@ -174,6 +174,12 @@ def _explain(report: dict[str, Any], campaign: str) -> None:
             f"when their sender stopped ({stopped}); they may have been sent and are now unknown",
             highlight=False,
         )
+    if report["reconciled"]:
+        err.print(
+            f"  [yellow]![/] {report['reconciled']} rows of unknown fate were settled from the "
+            "outbox: sent where their file is there, sent again where it is not",
+            highlight=False,
+        )
     if report["resent_unknown"]:
         err.print(
             f"  [yellow]![/] {report['resent_unknown']} reminder rows of unknown fate were "

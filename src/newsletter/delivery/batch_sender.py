@@ -66,6 +66,8 @@ class SendReport:
     recovered_unknown: int = 0
     #: Rows a stopped sender had claimed but whose request never started: back to pending.
     recovered_pending: int = 0
+    #: ``unknown`` rows the transport settled for certain (the outbox: the file is there or not).
+    reconciled: int = 0
     #: Senders found dead whose rows this run settled (``pid N on HOST``).
     dead_senders: list[str] = field(default_factory=list)
     #: ``unknown`` rows re-queued by the resend policy (reminders) at the start of this run.

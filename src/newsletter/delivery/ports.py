@@ -97,6 +97,17 @@ class Ledger(Protocol):
 
     def mark_unknown(self, ids: Sequence[int], error: str, *, now: dt.datetime) -> None: ...
 
+    def unknown_ids(self, campaign_id: int, step: str) -> list[int]:
+        """Every ``unknown`` row of the step."""
+        ...
+
+    def settle_unknown(
+        self, sent: Sequence[int], absent: Sequence[int], *, now: dt.datetime
+    ) -> None:
+        """Transport-certain answers for ``unknown`` rows: ``sent`` ones are sent, ``absent``
+        ones go back to ``pending`` (their message never reached the transport)."""
+        ...
+
     def release(
         self,
         ids: Sequence[int],
@@ -177,6 +188,16 @@ class PreparingMailer(Mailer, Protocol):
     def prepare(self, batch: Batch) -> Callable[[], SendResult]:
         """Check and serialise ``batch`` (DeliveryError if it cannot go); the returned call
         makes the request, as ``send`` would."""
+        ...
+
+
+@runtime_checkable
+class ReconcilingMailer(Mailer, Protocol):
+    """A transport that can tell for certain which messages it holds (the outbox: a file is
+    there or not), so rows left ``unknown`` by a crash are settled without a person."""
+
+    def delivered(self, campaign: str, step: str, ids: Sequence[int]) -> set[int]:
+        """Which of these delivery rows' messages the transport holds."""
         ...
 
 

@@ -33,6 +33,7 @@ from newsletter.context import Context
 from newsletter.delivery.batch_sender import MAX_ATTEMPTS, BatchSender, Progress, SendReport, Sleep
 from newsletter.delivery.domain.claims import Recovery
 from newsletter.delivery.domain.deliveries import DeliveryStatus, UnknownPolicy, unknown_policy
+from newsletter.delivery.ports import ReconcilingMailer
 from newsletter.delivery.reporting import ensure_not_blocked
 from newsletter.errors import CampaignError
 
@@ -76,6 +77,7 @@ def send_campaign(
     now = ctx.clock.now()
     campaign_id = ctx.ledger.ensure_campaign(campaign, now=now)
     _recover(ctx, report, campaign_id, step)
+    report.reconciled = _reconcile(ctx, campaign.slug, campaign_id, step)
     if unknown_policy(step) is UnknownPolicy.RESEND:
         report.resent_unknown = ctx.ledger.requeue_unknown(
             campaign_id,
@@ -124,6 +126,26 @@ def _recover(ctx: Context, report: SendReport, campaign_id: int, step: str) -> R
         if owner not in report.dead_senders:
             report.dead_senders.append(owner)
     return found
+
+
+def _reconcile(ctx: Context, slug: str, campaign_id: int, step: str) -> int:
+    """Where the transport knows for certain (the outbox), ``unknown`` rows are settled from
+    what it holds: the outbox never keeps a message its row does not call sent, and a row
+    whose message was never written is sent again. Returns how many rows were settled."""
+    ids = ctx.ledger.unknown_ids(campaign_id, step)
+    if not ids:
+        return 0
+    mailer = ctx.mailer()
+    try:
+        if not isinstance(mailer, ReconcilingMailer):
+            return 0
+        there = mailer.delivered(slug, step, ids)
+    finally:
+        mailer.close()
+    ctx.ledger.settle_unknown(
+        sorted(there), [i for i in ids if i not in there], now=ctx.clock.now()
+    )
+    return len(ids)
 
 
 def check_step(campaign: CampaignDefinition, step: str) -> None:

@@ -365,6 +365,27 @@ class SqlLedger(CampaignRows, LedgerReview):
     def mark_unknown(self, ids: Sequence[int], error: str, *, now: dt.datetime) -> None:
         self._move(ids, S.UNKNOWN, now, (S.SENDING,), last_error=error[:2000])
 
+    def unknown_ids(self, campaign_id: int, step: str) -> list[int]:
+        with self.engine.connect() as conn:
+            query = select(deliveries.c.id).where(
+                of_step(campaign_id, step), deliveries.c.status == S.UNKNOWN.value
+            )
+            return [int(i) for i in conn.execute(query.order_by(deliveries.c.id)).scalars()]
+
+    def settle_unknown(
+        self, sent: Sequence[int], absent: Sequence[int], *, now: dt.datetime
+    ) -> None:
+        self._move(sent, S.SENT, now, (S.UNKNOWN,), sent_at=now, last_error=None, failure_kind=None)
+        self._move(
+            absent,
+            S.PENDING,
+            now,
+            (S.UNKNOWN,),
+            claimed_by=None,
+            request_started_at=None,
+            last_error="not in the outbox after a crash: sent again",
+        )
+
     def release(
         self,
         ids: Sequence[int],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from newsletter.content.rendering.compose import Batch
@@ -53,6 +53,11 @@ class OutboxMailer:
         except OSError as exc:
             raise TransientDeliveryError(f"cannot write to outbox {target}: {exc}") from exc
         return SendResult(provider_id=None)
+
+    def delivered(self, campaign: str, step: str, ids: Sequence[int]) -> set[int]:
+        """Rows whose ``.eml`` is in the outbox (written whole or not at all)."""
+        target = self.folder / campaign / step
+        return {i for i in ids if (target / f"{i:07d}.eml").exists()}
 
     def close(self) -> None:
         return None
