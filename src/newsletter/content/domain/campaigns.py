@@ -138,6 +138,9 @@ class CampaignDefinition(Message):
     #: Opt-in: once sent, the announcement appears in the public archive (/archive), rendered
     #: for no one in particular (no member's data, no personal links).
     archive: bool = False
+    #: Serbian Latin readers get the Latin generated from the Cyrillic (sr-Latn is added to
+    #: ``languages`` whenever sr-Cyrl is there). ``false``: they read the Cyrillic instead.
+    latin_from_cyrillic: bool = True
 
     @field_validator("slug")
     @classmethod
@@ -168,6 +171,10 @@ class CampaignDefinition(Message):
 
     @model_validator(mode="after")
     def _consistent(self) -> CampaignDefinition:
+        langs = self.languages
+        if self.latin_from_cyrillic and "sr-Cyrl" in langs and "sr-Latn" not in langs:
+            # Without it a Latin reader silently got the Cyrillic version.
+            langs.insert(langs.index("sr-Cyrl") + 1, "sr-Latn")
         if self.default_language not in self.languages:
             raise ValueError(f"default_language {self.default_language!r} is not in languages")
         keys = [r.key for r in self.reminders]
