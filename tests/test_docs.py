@@ -136,3 +136,42 @@ def test_the_link_reader_finds_links_and_skips_code(tmp_path: Path) -> None:
     )
     assert list(_links(page)) == ["a.md#x", "img/b.png"]
     assert _anchors(page) == {"the-approval-gate", "performance-compose--more"}
+
+
+# Citations a reader of this repository cannot open: requirement ids of a document kept
+# elsewhere, another tracker's issue numbers, notes outside the repository. Cite an RFC, a public
+# document (a URL or its title) or an upstream issue as owner/repo#N instead, or explain.
+_UNOPENABLE = re.compile(
+    r"\b(?:REL|SEC|GDPR|TZ|SCH|DEL|UNS|INP|DUP|BAD|BULK|SEND)-\d+\b"
+    r"|(?<![\w/])[Ii]ssues? #?\d+\b"
+    r"|\breference/\w+\.md\b|\blibraries\.md\b|\bARCHITECTURE\.md\b"
+)
+_CITING = ("src", "tests", "scripts", "benchmarks", "docs", "templates", "campaigns", ".ci")
+_SUFFIXES = {".py", ".md", ".yaml", ".yml", ".j2", ".toml", ".sh", ""}
+
+
+def _repository_texts() -> Iterator[Path]:
+    yield ROOT / "README.md"
+    yield ROOT / "pyproject.toml"
+    yield ROOT / "config.yaml"
+    for top in _CITING:
+        for path in sorted((ROOT / top).rglob("*")):
+            if (
+                path.is_file()
+                and path.suffix in _SUFFIXES
+                and "fixtures" not in path.parts
+                and "__pycache__" not in path.parts
+                and not any(part.endswith(".egg-info") for part in path.parts)
+                and path != Path(__file__).resolve()
+            ):
+                yield path
+
+
+def test_nothing_cites_a_document_the_repository_does_not_contain() -> None:
+    found = []
+    for path in _repository_texts():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for number, line in enumerate(text.splitlines(), 1):
+            if match := _UNOPENABLE.search(line):
+                found.append(f"{path.relative_to(ROOT)}:{number}: {match.group(0)}")
+    assert not found, "citations a reader cannot open:\n" + "\n".join(found)
