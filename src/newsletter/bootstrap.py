@@ -63,7 +63,7 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = Tru
     )
     sender = settings.sender
     delivery = settings.delivery
-    # Campaign files and campaigns written in the browser, read alike (issue 7).
+    # Campaign files and campaigns written in the browser, read alike.
     library = CampaignLibrary(files, SqlCampaignDocuments(engine))
     return Context(
         catalog=ScheduledCatalog(library, SqlScheduleStore(engine)),  # moved milestones
@@ -170,7 +170,7 @@ def outbox_dir(settings: Settings) -> Path:
     return settings.path(settings.delivery.outbox_dir)
 
 
-# -- Scheduling (issue 6): the dispatcher's bundle, the scheduler process, rehearsals. --------
+# -- Scheduling: the dispatcher's bundle, the scheduler process, rehearsals. ------------------
 
 
 def build_scheduling(settings: Settings, ctx: Context) -> Scheduling:

@@ -80,12 +80,12 @@ class Context:
     staff: StaffStore | None = None
     #: File campaigns need an approval too (``approval.files``); database campaigns always do.
     approve_files: bool = False
-    #: Members' own choices through the signed preference link (issue 7).
+    #: Members' own choices through the signed preference link.
     preferences: PreferenceStore | None = None
     #: Campaigns written in the browser or imported (the catalog reads them too); None where
     #: campaigns come from files only.
     campaign_documents: CampaignDocuments | None = None
-    #: Member search and one member's events for the staff pages (issue 7).
+    #: Member search and one member's events for the staff pages.
     directory: MemberDirectory | None = None
     #: Campaign outcomes per day and first sends, for reports and the public archive.
     history: CampaignHistory | None = None

@@ -71,7 +71,7 @@ def test_a_stale_announcement_is_not_sent_automatically(
 ) -> None:
     sched, clock = make_sched(rules=NONE)
     schedule_campaign(sched, DOC, at=INVITE, zone="Europe/Bucharest", local_time=None, now=T0)
-    clock.set(at(2015, 9, 1, 9, 30))  # 2.5 h late: a restored backup, a long outage (REL-11)
+    clock.set(at(2015, 9, 1, 9, 30))  # 2.5 h late: a restored backup, a long outage
     fired = {f.step: f for f in dispatch_due(sched, clock.now()).fired}
     assert fired["main"].outcome == "skipped" and "not sent automatically" in fired["main"].reason
     assert "main" not in deliveries_by_step(sched)

@@ -1,5 +1,5 @@
 """Crash the dispatcher at random moments between database writes and start it again: no due
-step is lost and nobody gets a step twice (reliability REL-03, SCH-02, SCH-05).
+step is lost and nobody gets a step twice.
 
 A crash is a BaseException raised before or after one real write (a schedule claim or outcome,
 a ledger plan, claim or outcome, a batch half written to the outbox), so it escapes every

@@ -5,9 +5,9 @@ Delivered and bounced are relative to what was handed over; opened, clicked, com
 unsubscribed to what was delivered (to what was handed over when the transport reports no
 deliveries: outbox, SMTP).
 
-Complaints (reliability DEL-20; Gmail's bulk-sender rules): at 0.1 % staff are warned; at 0.3 %
-the campaign blocks every *new* send (a step that has no ledger rows yet; resuming a started
-send and test sends are not blocked) until staff run ``newsletter campaigns
+Complaints (Gmail's sender guidelines, support.google.com/a/answer/81126): at 0.1 % staff are
+warned; at 0.3 % the campaign blocks every *new* send (a step that has no ledger rows yet; resuming
+a started send and test sends are not blocked) until staff run ``newsletter campaigns
 acknowledge-complaints CAMPAIGN``. The acknowledgement records the complaint count; if more
 complaints arrive later and the rate is still at or over 0.3 %, the block comes back. Only
 campaigns that handed anything over in the last :data:`COMPLAINT_WINDOW_DAYS` days count.

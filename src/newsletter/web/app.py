@@ -87,10 +87,10 @@ def create_app(
         Route("/healthz", lambda _request: PlainTextResponse("ok"), methods=["GET"]),
         *public.routes(ctx, env),
         *webhooks.routes(ctx, webhook, now),
-        # Issue 7: sign-in and the staff pages (all behind login), the preference centre.
+        # Sign-in and the staff pages (all behind login), the preference centre.
         *staff.routes(ctx, env, scheduling),
         *preferences.routes(ctx, env),
-        # Issue 7: the public subscription form (double opt-in) and the campaign archive.
+        # The public subscription form (double opt-in) and the campaign archive.
         *subscribe.routes(ctx, env),
         *archive.routes(ctx, env),
         *(extra_routes or []),

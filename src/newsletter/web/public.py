@@ -3,7 +3,7 @@
 ``POST /u/{token}`` with ``List-Unsubscribe=One-Click`` (urlencoded or multipart, no cookies)
 ends the topic subscription and answers 200 - never a redirect (RFC 8058 §3.1). ``GET`` (and
 ``HEAD``) show a page whose button posts the same, and change nothing: mail gateways and link
-scanners follow GETs (reliability UNS-03). A bad token of any kind gets the same 404 (UNS-05).
+scanners follow GETs (RFC 8058 §1). A bad token of any kind gets the same 404.
 The link in the body of the email is the same URL, so people reach the page and press the
 button; mailbox providers POST to it directly.
 """

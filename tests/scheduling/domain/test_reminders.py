@@ -73,7 +73,7 @@ def test_seven_days_before_is_wall_clock_across_the_spring_change() -> None:
     assert step_due(p, dt.timedelta(days=7), dt.time(10), NONE) == at(2026, 3, 26, 9)
 
 
-def test_reliability_tz05_fixtures() -> None:
+def test_whole_days_are_wall_clock_other_spans_elapse() -> None:
     """Whole days (P1D, or PT24H: the same timedelta) are wall-clock; other spans elapse."""
     p = point(campaign("2026-03-29T10:00:00"))  # 08:00 UTC, the spring change day
     assert step_due(p, dt.timedelta(hours=24), dt.time(10), NONE) == at(2026, 3, 28, 9)  # 10 CET

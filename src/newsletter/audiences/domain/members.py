@@ -94,7 +94,7 @@ class MemberRecord:
     timezone: str = ""
     consent_source: str = ""
     consent_date: dt.date | None = None
-    #: Version id of the consent text the person saw (GDPR Art. 7(1); reliability GDPR-07).
+    #: Version id of the consent text the person saw (GDPR Art. 7(1)).
     consent_wording: str = ""
 
     @property

@@ -3,7 +3,7 @@
 A request is validated here, stored, and answered with a confirmation email whose link carries
 a signed token (core/tokens.py, purpose :data:`CONFIRM_PURPOSE`). Only a POST from the page
 that link opens confirms; GETs change nothing, so mail scanners that follow links cannot
-subscribe anyone (reliability UNS-03 applies to confirmations alike).
+subscribe anyone (the reason RFC 8058 §1 gives for unsubscribes applies alike).
 
 List bombing - a script signing a victim's address up to many lists so their inbox floods with
 confirmation requests - is limited per address and per client address over sliding windows
@@ -61,7 +61,7 @@ class SignupRequest:
     organization: str
     language: str
     topics: tuple[str, ...]
-    #: Version id of the consent text the form showed (GDPR Art. 7(1); reliability GDPR-07).
+    #: Version id of the consent text the form showed (GDPR Art. 7(1)).
     wording_version: str
 
 

@@ -6,9 +6,9 @@
 - ``StrictUndefined``: a misspelt variable is an error at validation, not a blank in 2,000 inboxes.
 - Autoescaping on for every template except ``*.txt.j2``: Jinja's default ``select_autoescape``
   does not know ``.mjml``, so MJML templates would otherwise go out unescaped (a ``<`` in a name
-  also breaks the MJML parser). The plain-text twin is rendered unescaped (reliability SEC-07).
+  also breaks the MJML parser). The plain-text twin is rendered unescaped (no HTML).
 - Filters for the reader's locale (:mod:`dates`) and ``href``, which refuses a link whose scheme
-  is not https, http or mailto (SEC-06); compose checks the finished HTML again.
+  is not https, http or mailto (core/urls.py); compose checks the finished HTML again.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ from enum import StrEnum
 from typing import Any
 
 #: Complaint rate at which staff are warned, and at which new campaigns are blocked until a
-#: person acknowledges (Gmail: stay below 0.1 %, never reach 0.3 %; reliability DEL-20).
+#: person acknowledges (Gmail: stay below 0.1 %, never reach 0.3 %;
+#: support.google.com/a/answer/81126).
 COMPLAINT_WARN = 0.001
 COMPLAINT_BLOCK = 0.003
 
@@ -41,7 +42,8 @@ class EventKind(StrEnum):
     GROUP_RESUBSCRIBED = "group_resubscribed"
 
 
-#: ``dropped`` reasons that mean the address itself is bad or has complained (DEL-21).
+#: ``dropped`` reasons that mean the address itself is bad or has complained (SendGrid's event
+#: reference).
 _DROPPED_BOUNCED = ("bounced address", "invalid")
 _DROPPED_COMPLAINED = ("spam reporting address",)
 

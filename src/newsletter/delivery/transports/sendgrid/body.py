@@ -90,7 +90,7 @@ def request_body(
         ],
         "custom_args": common_args,
         # One authority for List-Unsubscribe: ours. SendGrid's subscription tracking would
-        # add a second header (reliability DEL-04).
+        # add a second header.
         "tracking_settings": {"subscription_tracking": {"enable": False}},
     }
     if variant.attachments:
