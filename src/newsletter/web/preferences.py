@@ -43,7 +43,7 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
             status,
             t=preference_strings(lang),
             lang=lang,
-            organisation=ctx.organisation.name,
+            organisation=ctx.organisation.in_language(lang).name,
             topics=[(t, topic_name(ui, lang, t), on) for t, on in sorted(found.topics.items())],
             languages=list(LANGUAGE_NAMES.items()),
             note=note,

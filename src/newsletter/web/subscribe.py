@@ -66,7 +66,7 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
         body = env.get_template(name).render(
             lang=lang,
             s=subscribe_strings(lang),
-            organisation=ctx.organisation.name,
+            organisation=ctx.organisation.in_language(lang).name,
             **values,
         )
         return HTMLResponse(body, status, headers=NO_STORE)
