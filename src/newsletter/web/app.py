@@ -11,7 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse
+from starlette.responses import FileResponse, PlainTextResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,6 +21,8 @@ from newsletter.scheduling.ports import Scheduling
 from newsletter.web import archive, preferences, public, staff, subscribe, webhooks
 
 HERE = Path(__file__).resolve().parent
+FAVICON = HERE / "static" / "favicon.svg"
+CACHED = {"Cache-Control": "public, max-age=86400"}
 
 #: No inline script or style anywhere (scripts only as our own files under /static: the staff
 #: campaign form's live preview), no framing (clickjacking a one-click button), forms post
@@ -85,6 +87,12 @@ def create_app(
     env = templates()
     routes: list[Any] = [
         Route("/healthz", lambda _request: PlainTextResponse("ok"), methods=["GET"]),
+        # Browsers ask for it on every page (the archived email has no <link rel=icon>).
+        Route(
+            "/favicon.ico",
+            lambda _request: FileResponse(FAVICON, headers=CACHED),
+            methods=["GET", "HEAD"],
+        ),
         *public.routes(ctx, env),
         *webhooks.routes(ctx, webhook, now),
         # Issue 7: sign-in and the staff pages (all behind login), the preference centre.
