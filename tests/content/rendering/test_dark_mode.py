@@ -10,6 +10,7 @@ browser: without Debian's Chromium the test is skipped with a loud reason.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,10 @@ from newsletter.content.files.screenshots import CHROMIUM_ARGS, DEBIAN_CHROMIUM
 from tests.content.rendering import samples
 
 pytestmark = pytest.mark.browser
+
+#: ``NEWSLETTER_DOCS_SCREENSHOTS=1``: also write the dark screenshots of docs/member-pages.md.
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+SCREENSHOTS = os.environ.get("NEWSLETTER_DOCS_SCREENSHOTS") == "1"
 
 VARIANTS = [
     (slug, step, lang)
@@ -98,5 +103,7 @@ def test_every_text_stays_readable_light_dark_and_inverted(
         page.set_content(html, wait_until="load")
         card = page.evaluate("getComputedStyle(document.querySelector('.nl-card')).backgroundColor")
         assert card == "rgb(30, 34, 39)"
+        if SCREENSHOTS and step == "main" and lang != "en":
+            page.screenshot(path=str(DOCS / f"email-dark-{slug}-{lang}.png"), full_page=True)
     finally:
         page.close()
