@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 #: Per language, the letters legacy keyboards and exports write in place of its own.
 LETTER_RULES: dict[str, dict[str, str]] = {
@@ -43,6 +44,7 @@ def normalize_text(value: str) -> str:
     return " ".join(unicodedata.normalize("NFC", value).split())
 
 
+@lru_cache(maxsize=256)  # once per (language, country) pair a member file holds
 def letters_language(language: str, country: str = "") -> str:
     """Whose letter rule applies to a member's names: their language when it has a rule
     (``ro``, ``tr``, ``hu``), else their country's (RO and MD Romanian, TR Turkish, HU
