@@ -207,6 +207,13 @@ def test_the_sign_up_form(site: Site, browser_page: tuple[Any, list[str]], width
     assert trap.locator("label").inner_text() == "Оставите ово поље празно"
     assert not any("Оставите" in name for name in ax_names(page))  # not for screen readers
     shoot(page, f"subscribe-{width}")
+    # Sent: "check your inbox", in the same language, as narrow.
+    page.fill("input[name=email]", f"reader{width}@example.org")
+    page.check("input[name=topic][value=events]")
+    with page.expect_navigation():
+        page.click("form.subscribe button[type=submit]")
+    check_loaded(page, width, errors)
+    assert page.locator("h1").inner_text() == "Проверите пријемно сандуче"
 
 
 @pytest.mark.parametrize("width", WIDTHS)
