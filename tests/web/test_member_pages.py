@@ -120,3 +120,10 @@ def test_a_bad_link_is_answered_in_the_visitors_language(client: TestClient) -> 
     assert page.status_code == 404 and "Acest link nu este valid" in page.text
     page = client.get("/u/nonsense", headers={"Accept-Language": "sr-Latn"})
     assert page.status_code == 404 and "Ova veza ne važi" in page.text
+
+
+def test_an_unknown_address_gets_the_page_not_a_bare_not_found(client: TestClient) -> None:
+    page = client.get("/no/such/page", headers={"Accept-Language": "bg"})
+    assert page.status_code == 404 and '<html lang="bg">' in page.text
+    assert "Тази връзка не е валидна" in page.text
+    assert "content-security-policy" in page.headers
