@@ -30,6 +30,7 @@ from newsletter.delivery.sql.event_store import SqlEventStore
 from newsletter.delivery.sql.history import SqlCampaignHistory
 from newsletter.delivery.sql.ledger import SqlLedger
 from newsletter.delivery.sql.ratelimit import SqlRateLimiter
+from newsletter.delivery.transports.sendgrid import events as sendgrid_events
 from newsletter.delivery.transports.sendgrid.signature import SignedEventWebhook
 from newsletter.errors import ConfigError
 from newsletter.scheduling.milestones import ScheduledCatalog
@@ -88,6 +89,7 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = Tru
         lease_seconds=delivery.lease_seconds,
         resend_unknown_after=delivery.resend_unknown_after_minutes * 60,
         unsubscribe_groups=dict(settings.sendgrid.unsubscribe_groups),
+        parse_event=sendgrid_events.parse,
         calendar=SqlCalendarRevisions(engine),
         staff=SqlStaffStore(engine),
         approve_files=settings.approval.files,

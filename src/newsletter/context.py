@@ -12,7 +12,7 @@ from newsletter.content.ports.catalog import CalendarRevisions, Catalog, Clock, 
 from newsletter.content.ports.documents import CampaignDocuments
 from newsletter.content.rendering.compose import Organisation, Sender
 from newsletter.core import tokens
-from newsletter.delivery.ports import EventStore, Ledger, Mailer, RateLimiter
+from newsletter.delivery.ports import EventParser, EventStore, Ledger, Mailer, RateLimiter
 from newsletter.staff.ports import StaffStore
 
 UNSUBSCRIBE = "unsubscribe"
@@ -71,6 +71,9 @@ class Context:
     resend_unknown_after: float = 1800.0
     #: SendGrid unsubscribe group id per topic (events map groups back to topics).
     unsubscribe_groups: Mapping[str, int] = field(default_factory=dict)
+    #: One raw provider event -> ours (None for a test send's); raises EventProblem. The
+    #: provider's vocabulary stays in its transport (delivery/transports/sendgrid/events.py).
+    parse_event: EventParser | None = None
     #: SEQUENCE/DTSTAMP per calendar UID; None composes without the .ics attachment.
     calendar: CalendarRevisions | None = None
     #: Staff accounts, sessions and approvals for the web app; None where no web app runs.

@@ -126,6 +126,7 @@ def test_an_edit_after_approval_is_held_until_the_new_version_is_approved(
     assert deliveries_by_step(sched, SLUG)["main"] == sent
 
 
+@pytest.mark.slow
 def test_an_edit_between_two_reminders_holds_the_later_ones(
     make_sched: MakeScheduling, project: Path
 ) -> None:

@@ -109,6 +109,7 @@ def test_mistakes_exit_2_with_a_message_and_no_traceback(
     assert message in result.stderr and "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_simulate_the_days_of_clusters_season(run: Run, project: Path) -> None:
     for name in ("members.csv", "friends.csv"):
         assert run("members", "import", str(project / "audiences" / name)).exit_code == 0

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from newsletter.bootstrap import build, build_scheduling
@@ -101,6 +102,7 @@ def chaotic(settings: Any, clock: VirtualClock, chaos: Chaos) -> Scheduling:
     return sched
 
 
+@pytest.mark.slow
 def test_crashes_at_random_moments_lose_nothing_and_send_nothing_twice(
     project: Path, database_url: str
 ) -> None:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 
+from newsletter.authoring.documents import as_written, import_campaign
 from newsletter.content.archive import archived_email
 from newsletter.context import Context
 from newsletter.db.tables import members
@@ -103,3 +104,17 @@ def test_the_archive_follows_the_campaign_languages(client: TestClient, ctx: Con
     assert re.search(r"Почитуван/а читателу", doc)
     assert "Dear reader," in archived_email(ctx, INVITATION, "en").text
     assert client.get(f"/archive/{INVITATION}/email/xx").status_code == 404
+
+
+def test_a_campaign_written_in_the_browser_is_archived_once_sent(
+    client: TestClient, ctx: Context
+) -> None:
+    # The stored copy of a campaign file, as the staff app (or `campaigns import`) keeps it.
+    written, _ = as_written(ctx).campaign(LETTER)
+    stored = written.model_copy(update={"slug": "letter-from-the-web", "archive": True})
+    import_campaign(ctx, stored, by="editor@x.example")
+    assert "letter-from-the-web" not in client.get("/archive?lang=en").text  # not sent yet
+    mark_sent(ctx, "letter-from-the-web")
+    page = client.get("/archive?lang=en")
+    assert 'href="/archive/letter-from-the-web?lang=en"' in page.text
+    assert client.get("/archive/letter-from-the-web").status_code == 200

@@ -70,9 +70,7 @@ class Standing:
         """Why a send of this version must wait, or None when it may go out."""
         if self.approved or not self.required:
             return None
-        if self.latest is not None:
-            return f"{rules.CHANGED}: not sent until an approver approves the new version"
-        return f"{rules.NEVER_APPROVED}: not sent until an approver approves it"
+        return rules.HELD_CHANGED if self.latest is not None else rules.HELD_UNAPPROVED
 
 
 def version_for(ctx: Context, campaign: CampaignDefinition) -> dict[str, Any]:

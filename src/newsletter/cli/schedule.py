@@ -16,7 +16,6 @@ import datetime as dt
 import click
 from rich.table import Table
 
-from newsletter.cli.campaigns import campaigns
 from newsletter.cli.common import State, emit_json, handle_errors, out, pass_state
 from newsletter.errors import InputError
 from newsletter.scheduling.actions import Planned
@@ -80,7 +79,7 @@ def show_planned(planned: Planned, as_json: bool) -> None:
         out.print(f"note: {note}", highlight=False)
 
 
-@campaigns.command("schedule")
+@click.command("schedule")
 @click.argument("campaign")
 @click.option("--at", "at", help="When: 2015-09-01T10:00 (or a date with --local-time).")
 @click.option("--tz", "zone", help="Time zone of --at (default: scheduling.timezone).")
@@ -118,7 +117,7 @@ def campaigns_schedule(
     show_planned(planned, as_json)
 
 
-@campaigns.command("cancel")
+@click.command("cancel")
 @click.argument("campaign")
 @click.option("--step", help="Only this step.")
 @pass_state
@@ -132,7 +131,7 @@ def campaigns_cancel(state: State, campaign: str, step: str | None) -> None:
     out.print(f"{campaign}: {n} scheduled send(s) cancelled")
 
 
-@campaigns.command("pause")
+@click.command("pause")
 @click.argument("campaign")
 @pass_state
 @handle_errors
@@ -144,7 +143,7 @@ def campaigns_pause(state: State, campaign: str) -> None:
     out.print(f"{campaign}: {pause(sched, campaign, now=sched.ctx.clock.now())} send(s) paused")
 
 
-@campaigns.command("resume")
+@click.command("resume")
 @click.argument("campaign")
 @pass_state
 @handle_errors
@@ -156,7 +155,7 @@ def campaigns_resume(state: State, campaign: str) -> None:
     out.print(f"{campaign}: {resume(sched, campaign, now=sched.ctx.clock.now())} send(s) resumed")
 
 
-@campaigns.command("reschedule")
+@click.command("reschedule")
 @click.argument("campaign")
 @click.argument("milestone")
 @click.argument("new_datetime")

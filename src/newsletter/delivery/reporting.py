@@ -54,6 +54,14 @@ class CampaignReport:
         }
 
     @property
+    def provider_reported(self) -> bool:
+        """Whether any provider event came back. Without one (the outbox, SMTP) nothing is
+        known past "handed over": a 0 % delivery rate would be a claim, not a measurement."""
+        s = self.stats
+        return any((s.delivered, s.bounced, s.blocked, s.dropped, s.opened, s.clicked,
+                    s.complained))  # fmt: skip
+
+    @property
     def rates(self) -> dict[str, float]:
         s = self.stats
         return {
@@ -72,6 +80,7 @@ class CampaignReport:
             "counts": self.counts,
             "rates": {k: round(v, 6) for k, v in self.rates.items()},
             "rates_relative_to": "delivered" if self.stats.delivered else "sent",
+            "provider_reported": self.provider_reported,
             "complaint_level": self.stats.complaint_level.value,
             "blocks_new_campaigns": self.stats.blocks,
             "acknowledged_complaints": self.stats.acknowledged_complaints,

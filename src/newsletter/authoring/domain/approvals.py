@@ -22,6 +22,9 @@ from typing import Any
 #: Why a scheduled step does not go out: shown in the timeline, calendar, status and page.
 CHANGED = "changed after approval"
 NEVER_APPROVED = "not approved"
+#: The full reasons, as the timeline and the campaign page show them.
+HELD_CHANGED = f"{CHANGED}: not sent until an approver approves the new version"
+HELD_UNAPPROVED = f"{NEVER_APPROVED}: not sent until an approver approves it"
 #: Longest value a change list shows in full; longer ones are cut with an ellipsis.
 SHOWN = 160
 

@@ -21,7 +21,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from newsletter.audiences.imports import explain_membership
-from newsletter.authoring import approvals
+from newsletter.authoring import approvals, documents
 from newsletter.authoring.domain.approvals import Change, canonical
 from newsletter.authoring.overview import (
     campaign_detail,
@@ -258,6 +258,21 @@ def routes(
             return back(request, error=str(exc))
         return back(request, message=note)
 
+    async def duplicate(request: Request) -> Response:
+        who = session_of(request).user.email
+        try:
+            copy = await run_in_threadpool(
+                lambda: documents.duplicate(ctx, request.path_params["slug"], by=who)
+            )
+        except NewsletterError as exc:
+            return back(request, error=str(exc))
+        return flash.redirect(
+            f"/staff/campaigns/{copy.slug}",
+            message=f"Copied to {copy.slug}: a new draft, not approved or scheduled; "
+            "use Edit to change it.",
+            secure=secure,
+        )
+
     async def cancel(request: Request) -> Response:
         if scheduling is None:
             return PlainTextResponse("scheduling is not available here", 404, headers=PRIVATE)
@@ -291,6 +306,7 @@ def routes(
             methods=["GET", "HEAD"],
         ),
         Route("/staff/campaigns/{slug}/test-send", guard(ctx)(test_send), methods=["POST"]),
+        Route("/staff/campaigns/{slug}/duplicate", guard(ctx)(duplicate), methods=["POST"]),
         Route(
             "/staff/campaigns/{slug}/approve",
             guard(ctx, approver=True)(approve),

@@ -31,7 +31,7 @@ from typing import Any
 
 from newsletter.content.rendering import merge
 from newsletter.content.rendering.messages import Attachment, Batch, ComposedVariant
-from newsletter.delivery.domain.events import DELIVERY_ARG, TEST_ARG
+from newsletter.delivery.transports.sendgrid.events import DELIVERY_ARG, TEST_ARG
 from newsletter.errors import PermanentDeliveryError
 
 #: Headers SendGrid refuses in ``headers`` (Mail Send docs); To/From/... have their own fields.

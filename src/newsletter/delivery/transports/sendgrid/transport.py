@@ -30,12 +30,11 @@ from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
 from newsletter.content.rendering.compose import Batch
-from newsletter.delivery.domain.events import DELIVERY_ARG, TEST_ARG
 from newsletter.delivery.ports import SendResult
 from newsletter.delivery.transports.sendgrid.body import MAX_PERSONALIZATIONS, request_body
 from newsletter.errors import AccountError, PermanentDeliveryError, TransientDeliveryError
 
-__all__ = ["DELIVERY_ARG", "TEST_ARG", "SendGridMailer"]
+__all__ = ["SendGridMailer"]
 
 
 class SendGridMailer:
