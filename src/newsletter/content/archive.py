@@ -48,6 +48,10 @@ class ArchivedCampaign:
     def subject(self, language: str) -> str:
         return self.subjects.get(language) or self.subjects[self.default_language]
 
+    def shown_language(self, language: str) -> str:
+        """The language :meth:`subject` answers in for ``language``."""
+        return language if self.subjects.get(language) else self.default_language
+
 
 @dataclass(frozen=True, slots=True)
 class ArchivedEmail:

@@ -23,6 +23,7 @@ from enum import StrEnum
 from newsletter.audiences.domain.members import LANGUAGES, normalize_text
 from newsletter.audiences.domain.privacy import SuppressionReason
 from newsletter.core.addresses import AddressError, normalize_address
+from newsletter.core.texts import fix_letters, letters_language
 
 #: ``consent_events.source`` and ``members.consent_source`` of everything confirmed here.
 SOURCE = "web form"
@@ -86,8 +87,9 @@ def parse_signup(
     except AddressError as exc:
         problems.append(FieldProblem("email", str(exc)))
     names: dict[str, str] = {}
+    rule = letters_language(fields.get("language", ""))  # the form asks no country
     for name in ("first_name", "last_name", "organization"):
-        value = normalize_text(fields.get(name, ""))
+        value = fix_letters(normalize_text(fields.get(name, "")), rule)
         if len(value) > MAX_NAME:
             problems.append(FieldProblem(name, f"at most {MAX_NAME} characters"))
         elif any(ord(c) < 32 or c in "<>" for c in value):
