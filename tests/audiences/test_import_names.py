@@ -1,5 +1,5 @@
 """Real names in every language the network writes in, through the member import, as typed and
-in the forms legacy exports produce (issue 14): decomposed accents (macOS), cedilla for comma
+in the forms legacy exports produce: decomposed accents (macOS), cedilla for comma
 below and back (Windows-1250 keyboards, Romanian-locale systems), tilde and circumflex for the
 Hungarian double acute (Latin-1). Each language keeps its own letters: a rule belongs to one
 language and applies only where that language does (core/texts.py)."""

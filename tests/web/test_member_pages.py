@@ -1,4 +1,4 @@
-"""The member pages of issue 14 through the real app (Starlette's TestClient): the landing
+"""The member pages through the real app (Starlette's TestClient): the landing
 page, the way back after unsubscribing, leaving everything asked once, the robot trap hidden
 from screen readers in the page's language, localised dates and chrome with per-string
 fallback, and the archived email shown as the page."""

@@ -1,4 +1,4 @@
-"""Every public member page in a real browser at phone and tablet widths (issue 14).
+"""Every public member page in a real browser at phone and tablet widths.
 
 Debian's headless Chromium through Playwright, on loopback; never downloads a browser. At
 320, 375 and 768 px each page must not scroll sideways, every form control must have a label

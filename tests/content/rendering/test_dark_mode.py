@@ -1,4 +1,4 @@
-"""Dark mode (issue 14): every sample email says it supports both colour schemes, and every
+"""Dark mode: every sample email says it supports both colour schemes, and every
 piece of visible text stays readable in Chromium with the light scheme, with the dark scheme
 emulated (what clients that honour ``prefers-color-scheme`` show), and with every colour
 inverted (what clients that invert the email themselves, like the Gmail apps, show).
