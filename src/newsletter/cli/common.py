@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from newsletter.config import Settings, load_settings
 from newsletter.context import Context
@@ -57,7 +58,13 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except NewsletterError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+            # The message is text, never markup: "[early_bird]" or a file's "[0]" must survive.
+            err.print(
+                f"[bold red]error:[/] {escape(str(exc))}",
+                highlight=False,
+                markup=True,
+                soft_wrap=True,
+            )
             sys.exit(2 if isinstance(exc, InputError) else 1)
 
     return wrapper  # type: ignore[return-value]

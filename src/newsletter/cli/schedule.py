@@ -18,7 +18,7 @@ from rich.table import Table
 
 from newsletter.cli.common import State, emit_json, handle_errors, out, pass_state
 from newsletter.errors import InputError
-from newsletter.scheduling.actions import Planned
+from newsletter.scheduling.actions import MilestonePassedError, Planned
 from newsletter.scheduling.ports import Scheduling
 
 
@@ -102,10 +102,25 @@ def campaigns_schedule(
     as_json: bool,
 ) -> None:
     """Schedule the announcement and plan its reminders from the file (no --at: reminders only)."""
+    sched = scheduling(state)
+    try:
+        planned = _schedule(sched, campaign, at, zone, local_time, after_milestones)
+    except MilestonePassedError as exc:
+        raise MilestonePassedError(f"{exc} with --after-milestones") from exc
+    show_planned(planned, as_json)
+
+
+def _schedule(
+    sched: Scheduling,
+    campaign: str,
+    at: str | None,
+    zone: str | None,
+    local_time: str | None,
+    after_milestones: bool,
+) -> Planned:
     from newsletter.scheduling.actions import schedule_campaign
 
-    sched = scheduling(state)
-    planned = schedule_campaign(
+    return schedule_campaign(
         sched,
         campaign,
         at=when(at, "--at") if at else None,
@@ -114,7 +129,6 @@ def campaigns_schedule(
         now=sched.ctx.clock.now(),
         after_milestones=after_milestones,
     )
-    show_planned(planned, as_json)
 
 
 @click.command("cancel")

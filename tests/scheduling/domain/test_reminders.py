@@ -192,6 +192,15 @@ def test_moving_a_deadline_earlier_cancels_steps_that_no_longer_fit() -> None:
     assert not any(e.kind is ScheduleKind.NOTICE for e in out.values())  # nobody reminded
 
 
+def test_a_held_step_moves_with_its_deadline_and_stays_held_for_its_reason() -> None:
+    c = campaign()
+    why = "changed after approval: not sent until an approver approves the new version"
+    rows = [e.but(state=S.HELD, reason=why) for e in rows_for(c, sent=set())]
+    new = MilestonePoint("deadline", at(2026, 4, 20, 8), "Europe/Belgrade", 1)
+    out = replan_milestone(c, point(c), new, rows, rules=NONE, now=at(2026, 3, 22), notify=True)
+    assert out and all((e.state, e.reason) == (S.HELD, why) for e in out)
+
+
 def test_the_campaign_as_scheduled_shows_the_new_deadline_and_the_added_steps() -> None:
     c = campaign()
     moved = MilestonePoint("deadline", at(2026, 4, 20, 8), "Europe/Belgrade", 2)

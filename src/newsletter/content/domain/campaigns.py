@@ -195,7 +195,7 @@ class CampaignDefinition(Message):
             (
                 ("reminders", str(i), "before"),
                 f"reminder {step.key!r} must come before its milestone {step.milestone!r}: "
-                f"'before' is {step.before}, it needs to be more than zero",
+                f"'before' is {_span(step.before)}; it needs to be more than zero",
             )
             for i, step in enumerate(self.reminders)
             if step.before <= dt.timedelta(0)
@@ -279,3 +279,14 @@ def _pick(table: dict[str, str], lang: str) -> str:
     if lang == "sr-Latn" and "sr-Cyrl" in table:
         return to_latin(table["sr-Cyrl"])
     raise KeyError(lang)
+
+
+def _span(delta: dt.timedelta) -> str:
+    """A duration as staff wrote it: "0", "-1 day", "-12 hours", "-1 day 6 hours"."""
+    seconds = int(delta.total_seconds())
+    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    parts = [f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in
+             ((days, "day"), (hours, "hour"), (rest // 60, "minute")) if n]  # fmt: skip
+    return sign + " ".join(parts) if parts else "0"

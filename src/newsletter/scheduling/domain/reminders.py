@@ -176,7 +176,8 @@ def replan_milestone(
                     milestone_version=new.version,
                     attempt_at=None,
                     state=state,
-                    reason=f"{MOVED}: {why}" if why else "",
+                    # A held step stays held for the same reason (an approval is still due).
+                    reason=f"{MOVED}: {why}" if why else (latest.reason if keep else ""),
                 )
             )
     if notify and reminded and new.at > old.at:
