@@ -312,7 +312,7 @@ CULTURES: dict[str, Culture] = {
     ),
 }
 
-# Names that must never appear (real people mentioned in the seed documents).
+# Names that must never appear (real people named in the sample campaigns' sources).
 FORBIDDEN_NAME_PARTS = ("danka", "milojkovi", "милојкови")
 
 # --------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Screenshots of the web app's pages into ``docs/screenshots/web-*.png`` (referenced from the
-README), in Debian's headless Chromium through Playwright (never a downloaded browser).
+"""Screenshots of the web app's pages into ``docs/screenshots/web-*.png`` (referenced from
+docs/staff-guide.md), in Debian's headless Chromium through Playwright (never a downloaded
+browser).
 
 Everything happens in a throw-away copy of the project, so ``var/`` is left alone: the sample
 audiences are imported, the chairman's letter and the Interreg-IPA call are sent to that

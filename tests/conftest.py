@@ -57,9 +57,10 @@ def postgres_url() -> Iterator[str]:
         pytest.skip(f"PostgreSQL TESTS SKIPPED: {exc}")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Each store test runs on SQLite and on a fresh PostgreSQL database."""
+    """Each store test runs on SQLite and on a fresh PostgreSQL database (marked ``postgres``,
+    so ``-m "not postgres"`` really leaves PostgreSQL out)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'var' / 'test.db'}"
         return

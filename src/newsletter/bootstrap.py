@@ -30,6 +30,7 @@ from newsletter.delivery.sql.event_store import SqlEventStore
 from newsletter.delivery.sql.history import SqlCampaignHistory
 from newsletter.delivery.sql.ledger import SqlLedger
 from newsletter.delivery.sql.ratelimit import SqlRateLimiter
+from newsletter.delivery.transports.sendgrid import events as sendgrid_events
 from newsletter.delivery.transports.sendgrid.signature import SignedEventWebhook
 from newsletter.errors import ConfigError
 from newsletter.scheduling.milestones import ScheduledCatalog
@@ -62,7 +63,7 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = Tru
     )
     sender = settings.sender
     delivery = settings.delivery
-    # Campaign files and campaigns written in the browser, read alike (issue 7).
+    # Campaign files and campaigns written in the browser, read alike.
     library = CampaignLibrary(files, SqlCampaignDocuments(engine))
     ledger = SqlLedger(engine)
 
@@ -94,6 +95,7 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = Tru
         lease_seconds=delivery.lease_seconds,
         resend_unknown_after=delivery.resend_unknown_after_minutes * 60,
         unsubscribe_groups=dict(settings.sendgrid.unsubscribe_groups),
+        parse_event=sendgrid_events.parse,
         calendar=SqlCalendarRevisions(engine),
         staff=SqlStaffStore(engine),
         approve_files=settings.approval.files,
@@ -174,7 +176,7 @@ def outbox_dir(settings: Settings) -> Path:
     return settings.path(settings.delivery.outbox_dir)
 
 
-# -- Scheduling (issue 6): the dispatcher's bundle, the scheduler process, rehearsals. --------
+# -- Scheduling: the dispatcher's bundle, the scheduler process, rehearsals. ------------------
 
 
 def build_scheduling(settings: Settings, ctx: Context) -> Scheduling:

@@ -146,7 +146,7 @@ class SchedulingSettings(_Section):
     reminder_cap_per_day: int | None = Field(default=1, ge=1)
     #: Late joiners get the reminder step still open, daily at its time, until the next step.
     catch_up_late_joiners: bool = True
-    #: How late each kind may still go out automatically (reliability REL-11, SCH-04).
+    #: How late each kind may still go out automatically (docs/operations.md).
     max_late_send_hours: float = Field(default=2.0, gt=0)
     max_late_reminder_hours: float = Field(default=12.0, gt=0)
     max_late_notice_hours: float = Field(default=24.0, gt=0)

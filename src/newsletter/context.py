@@ -12,7 +12,7 @@ from newsletter.content.ports.catalog import CalendarRevisions, Catalog, Clock, 
 from newsletter.content.ports.documents import CampaignDocuments
 from newsletter.content.rendering.compose import Organisation, Sender
 from newsletter.core import tokens
-from newsletter.delivery.ports import EventStore, Ledger, Mailer, RateLimiter
+from newsletter.delivery.ports import EventParser, EventStore, Ledger, Mailer, RateLimiter
 from newsletter.staff.ports import StaffStore
 
 UNSUBSCRIBE = "unsubscribe"
@@ -71,18 +71,21 @@ class Context:
     resend_unknown_after: float = 1800.0
     #: SendGrid unsubscribe group id per topic (events map groups back to topics).
     unsubscribe_groups: Mapping[str, int] = field(default_factory=dict)
+    #: One raw provider event -> ours (None for a test send's); raises EventProblem. The
+    #: provider's vocabulary stays in its transport (delivery/transports/sendgrid/events.py).
+    parse_event: EventParser | None = None
     #: SEQUENCE/DTSTAMP per calendar UID; None composes without the .ics attachment.
     calendar: CalendarRevisions | None = None
     #: Staff accounts, sessions and approvals for the web app; None where no web app runs.
     staff: StaffStore | None = None
     #: File campaigns need an approval too (``approval.files``); database campaigns always do.
     approve_files: bool = False
-    #: Members' own choices through the signed preference link (issue 7).
+    #: Members' own choices through the signed preference link.
     preferences: PreferenceStore | None = None
     #: Campaigns written in the browser or imported (the catalog reads them too); None where
     #: campaigns come from files only.
     campaign_documents: CampaignDocuments | None = None
-    #: Member search and one member's events for the staff pages (issue 7).
+    #: Member search and one member's events for the staff pages.
     directory: MemberDirectory | None = None
     #: Campaign outcomes per day and first sends, for reports and the public archive.
     history: CampaignHistory | None = None

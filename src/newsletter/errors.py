@@ -13,11 +13,13 @@ above them ever sees ``sqlalchemy``, ``sendgrid`` or ``smtplib`` exceptions::
     ├── RenderError                 Jinja2 or MJML failed; carries template name and line
     │   └── TemplateSecurityError   sandbox escape, runaway template, unsafe URL
     ├── StateError                  an action is not allowed in the current state
+    │   ├── NotApprovedError        not approved as it is now: not sent, scheduled steps held
     │   └── RateLimitError          too many requests from one client (the public signup form)
     ├── DeliveryError               raised by mail transports only
     │   ├── TransientDeliveryError  timeout, 429, 5xx: nothing recorded as sent, retry later
-    │   └── PermanentDeliveryError  the provider refused the request; retrying will not help
-    │       └── AccountError        401/403: our key or account is refused; stop the whole run
+    │   ├── PermanentDeliveryError  the provider refused these rows; retrying will not help
+    │   └── AccountError            401/403: our key or account is refused; the rows stay
+    │                               pending and the whole run stops
     ├── TokenError                  unsubscribe / preference token is forged, expired or foreign
     └── WebhookVerificationError    a provider event batch failed its signature check
 """
@@ -118,11 +120,13 @@ class PermanentDeliveryError(DeliveryError):
     """The provider refused the batch for a reason that will not go away by retrying."""
 
 
-class AccountError(PermanentDeliveryError):
+class AccountError(DeliveryError):
     """The provider refused our credentials or account (401/403, SMTP login refused).
 
     Nothing in the batch was sent and no later batch will be: the run stops, the rows stay
-    pending, and a person has to fix the key or the account (reliability REL-05).
+    pending, and a person has to fix the key or the account. A sibling of
+    :class:`PermanentDeliveryError`, not a kind of it: for the rows it means the opposite
+    (they did not fail; they are still to be sent).
     """
 
 

@@ -130,7 +130,7 @@ def test_erase_removes_everything_and_blocks_every_variant_on_reimport(
             ), table.name
         assert conn.execute(select(func.count()).select_from(members)).scalar_one() == 2
         held = conn.execute(select(suppressions)).all()
-    # GDPR-12: only a keyed hash, a reason and a date; nothing that could hold an address.
+    # Only a keyed hash, a reason and a date; nothing that could hold an address.
     assert [(len(h.email_hash), h.reason) for h in held] == [(64, "erased")]
     assert re.fullmatch("[0-9a-f]{64}", held[0].email_hash)
     assert [c.name for c in suppressions.c] == ["email_hash", "reason", "created_at"]
@@ -151,7 +151,7 @@ def test_erase_removes_everything_and_blocks_every_variant_on_reimport(
     assert report.suppressed == 1
     assert erase_person(ctx, "ana.petrovic@klaster-nis.example").deleted is False  # idempotent
 
-    if sqlite:  # GDPR-11: the address is not left readable anywhere in the database files
+    if sqlite:  # GDPR Art. 17: the address is not left readable anywhere in the database files
         assert not database_holds(ctx, engine, settings, b"ana.petrovic@klaster-nis")
 
 

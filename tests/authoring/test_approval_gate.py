@@ -126,6 +126,7 @@ def test_an_edit_after_approval_is_held_until_the_new_version_is_approved(
     assert deliveries_by_step(sched, SLUG)["main"] == sent
 
 
+@pytest.mark.slow
 def test_an_edit_between_two_reminders_holds_the_later_ones(
     make_sched: MakeScheduling, project: Path
 ) -> None:
@@ -224,3 +225,26 @@ def test_approving_a_version_that_is_not_the_one_shown_is_refused(
     with pytest.raises(Exception, match="changed since this page was shown"):
         approvals.approve(sched.ctx, SLUG, BOSS, shown=shown)
     assert approvals.standing(sched.ctx, SLUG).latest is None
+
+
+def test_a_template_or_partial_edited_on_disk_holds_the_send(
+    make_sched: MakeScheduling, project: Path
+) -> None:
+    sched, clock = make_sched()
+    approved_and_scheduled(sched, clock)
+    # The footer partial, reached only through the layout the invitation extends.
+    footer = project / "templates" / "partials" / "footer.mjml.j2"
+    footer.write_text(footer.read_text(encoding="utf-8") + "\n{# edited #}\n", encoding="utf-8")
+    now = approvals.standing(sched.ctx, SLUG)
+    assert now.hold_reason is not None and now.hold_reason.startswith(CHANGED)
+    assert [c.label for c in now.changes] == ["templates › partials/footer.mjml.j2"]
+    clock.set(at(2015, 9, 1, 8, 30))
+    fired = [f for f in dispatch_due(sched, clock.now()).fired if f.campaign == SLUG]
+    assert [(f.step, f.outcome) for f in fired] == [("main", "held")]
+    assert deliveries_by_step(sched, SLUG) == {}
+    # So does an interface string of one of its languages (templates/strings.yaml).
+    approve_now(sched.ctx, SLUG, BOSS, schedule=sched.store)
+    strings = project / "templates" / "strings.yaml"
+    text = strings.read_text(encoding="utf-8")
+    strings.write_text(text.replace("Unsubscribe", "Unsubscribe now", 1), encoding="utf-8")
+    assert approvals.standing(sched.ctx, SLUG).hold_reason is not None

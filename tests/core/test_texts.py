@@ -73,7 +73,7 @@ def test_a_tidy_row_is_one_normalize_text_leaves_alone() -> None:
         ["Ana", "x "],
         ["A  na"],
         ["Ana\r\nMaria"],
-        ["Ştefan"],
+        ["S\u0327tefan"],
         ["Cafe\u0301"],
         ["A\u00a0B"],
         ["A\u200bB"],
@@ -81,6 +81,11 @@ def test_a_tidy_row_is_one_normalize_text_leaves_alone() -> None:
 )
 def test_untidy_rows(values: list[str]) -> None:
     assert framed_if_tidy(values) is None
+
+
+def test_a_cedilla_is_tidy_the_letter_rule_is_the_language_s() -> None:
+    # Turkish "Şahin" is right as it is; the Romanian rule runs only for Romanian rows.
+    assert framed_if_tidy(["Şahin", "Ştefan"]) == "\x1fŞahin\x1fŞtefan"
 
 
 def test_a_row_with_a_none_cell_is_not_tidy() -> None:

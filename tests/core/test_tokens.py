@@ -96,7 +96,7 @@ def test_token_valid_at_its_age_limit(token: str) -> None:
 
 
 def test_still_valid_after_30_days(token: str) -> None:
-    # Reliability UNS-10: unsubscribe links keep working at least 30 days after a send.
+    # CAN-SPAM (15 U.S.C. 7704): unsubscribe links keep working at least 30 days after a send.
     assert DEFAULT_MAX_AGE >= 30 * DAY
     assert check(token, now=ISSUED + 30 * DAY) == CLAIMS
     assert check(token, now=ISSUED + 31 * DAY) == CLAIMS

@@ -1,4 +1,4 @@
-"""Which links an email may carry: https, http and mailto only (reliability SEC-06)."""
+"""Which links an email may carry: https, http and mailto only."""
 
 from __future__ import annotations
 

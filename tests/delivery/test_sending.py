@@ -45,6 +45,7 @@ def expected_audience(project: Path, topic: str) -> set[str]:
     return found
 
 
+@pytest.mark.slow
 def test_outbox_holds_one_multipart_eml_per_member_and_resend_sends_nothing(
     ctx: Context, project: Path
 ) -> None:
@@ -76,6 +77,7 @@ def test_outbox_holds_one_multipart_eml_per_member_and_resend_sends_nothing(
     assert len(list((project / "var" / "outbox" / DOC / MAIN_STEP).glob("*.eml"))) == len(audience)
 
 
+@pytest.mark.slow
 def test_outbox_files_carry_literal_list_headers_behind_a_long_base_url(
     project: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -108,6 +110,7 @@ def test_outbox_files_carry_literal_list_headers_behind_a_long_base_url(
         assert one(fields, "List-Unsubscribe") == f"<{url}>"
 
 
+@pytest.mark.slow
 def test_members_read_their_language(ctx: Context, project: Path) -> None:
     load_samples(ctx, project)
     send_campaign(ctx, DOC)

@@ -48,6 +48,7 @@ def make_sched(settings: Settings, project: Path) -> Iterator[MakeScheduling]:
     yield from scheduling_factory(settings, project)
 
 
+@pytest.mark.slow
 def test_extending_the_early_bird_deadline(make_sched: MakeScheduling, project: Path) -> None:
     sched, clock = make_sched(rules=NONE)
     schedule_campaign(sched, DOC, at=INVITE, zone=BUCHAREST, local_time=None, now=T0)

@@ -71,12 +71,13 @@ def test_a_stale_announcement_is_not_sent_automatically(
 ) -> None:
     sched, clock = make_sched(rules=NONE)
     schedule_campaign(sched, DOC, at=INVITE, zone="Europe/Bucharest", local_time=None, now=T0)
-    clock.set(at(2015, 9, 1, 9, 30))  # 2.5 h late: a restored backup, a long outage (REL-11)
+    clock.set(at(2015, 9, 1, 9, 30))  # 2.5 h late: a restored backup, a long outage
     fired = {f.step: f for f in dispatch_due(sched, clock.now()).fired}
     assert fired["main"].outcome == "skipped" and "not sent automatically" in fired["main"].reason
     assert "main" not in deliveries_by_step(sched)
 
 
+@pytest.mark.slow
 def test_a_member_who_joins_late_gets_only_the_step_still_open(
     make_sched: MakeScheduling, project: Path
 ) -> None:
@@ -105,6 +106,7 @@ def load_file(sched: object, path: Path) -> None:
     assert not import_members(sched.ctx, rows, source=path.name).rejected  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_one_reminder_per_member_per_day_across_campaigns(
     make_sched: MakeScheduling, project: Path
 ) -> None:
@@ -134,6 +136,7 @@ def test_one_reminder_per_member_per_day_across_campaigns(
         assert len(days) == len(set(days)), address
 
 
+@pytest.mark.slow
 def test_members_in_the_skip_segment_are_not_reminded(
     make_sched: MakeScheduling, project: Path
 ) -> None:
@@ -164,6 +167,7 @@ def test_members_in_the_skip_segment_are_not_reminded(
     assert counts["early-bird-3d"]["sent"] == counts["main"]["sent"] - skipped
 
 
+@pytest.mark.slow
 def test_nine_in_each_members_own_time_zone(make_sched: MakeScheduling, project: Path) -> None:
     sched, clock = make_sched(rules=NONE)
     planned = schedule_campaign(
@@ -189,6 +193,7 @@ def test_nine_in_each_members_own_time_zone(make_sched: MakeScheduling, project:
     assert checked == deliveries_by_step(sched)["main"]["sent"] > 300
 
 
+@pytest.mark.slow
 def test_everything_lands_once_in_the_outbox_over_the_season(
     make_sched: MakeScheduling, project: Path
 ) -> None:

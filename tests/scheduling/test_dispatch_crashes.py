@@ -1,5 +1,5 @@
 """Crash the dispatcher at random moments between database writes and start it again: no due
-step is lost and nobody gets a step twice (reliability REL-03, SCH-02, SCH-05).
+step is lost and nobody gets a step twice.
 
 A crash is a BaseException raised before or after one real write (a schedule claim or outcome,
 a ledger plan, claim or outcome, a batch half written to the outbox), so it escapes every
@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from newsletter.bootstrap import build, build_scheduling
@@ -101,6 +102,7 @@ def chaotic(settings: Any, clock: VirtualClock, chaos: Chaos) -> Scheduling:
     return sched
 
 
+@pytest.mark.slow
 def test_crashes_at_random_moments_lose_nothing_and_send_nothing_twice(
     project: Path, database_url: str
 ) -> None:

@@ -1,6 +1,6 @@
 """The APScheduler adapter: jobs derived from the database, explicit misfire policy per kind,
 one job per id across restarts, the lease; and the installed APScheduler's cron behaviour,
-pinned so an upgrade that changes it is noticed (reliability SCH-03, SCH-04, TZ-02, TZ-09)."""
+pinned so an upgrade that changes it is noticed."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def test_jobs_are_derived_from_the_database_with_an_explicit_misfire_policy(
 ) -> None:
     entry = ScheduleEntry("x", "main", ScheduleKind.SEND, FAR, "Europe/Belgrade")
     sched.store.save([entry], now=NOW)
-    for restart in range(3):  # SCH-03: restarting leaves exactly one job per id
+    for restart in range(3):  # restarting leaves exactly one job per id
         rt = runtime(sched, f"run{restart}")
         rt.start()
         try:
@@ -157,7 +157,7 @@ def test_stopping_while_a_dispatch_is_sending_finishes_that_send_then_stops(
 
 
 def test_apscheduler_3_counts_day_of_week_zero_as_monday() -> None:
-    """Why we never hand APScheduler crontab day numbers (libraries.md §3.1, issue #286)."""
+    """Why we never hand APScheduler crontab day numbers (agronholm/apscheduler#286)."""
     trigger = CronTrigger.from_crontab("0 9 * * 0", timezone=ZoneInfo("Europe/Belgrade"))
     fire = trigger.get_next_fire_time(None, dt.datetime(2026, 1, 1, tzinfo=UTC))
     assert fire is not None and fire.strftime("%a") == "Mon"  # crontab means Sunday
@@ -188,7 +188,7 @@ def test_our_rules_and_apscheduler_agree_away_from_dst_changes(rule: str) -> Non
 
 
 def test_apscheduler_fires_twice_in_the_autumn_fold_and_we_fire_once() -> None:
-    """TZ-02 against the installed version: CronTrigger runs 03:30 Sofia at 00:30 and 01:30
+    """Against the installed version: CronTrigger runs 03:30 Sofia at 00:30 and 01:30
     UTC on 2025-10-26; our rule runs once. If APScheduler changes, this test says so."""
     zone = ZoneInfo("Europe/Sofia")
     trigger = CronTrigger(hour=3, minute=30, timezone=zone)

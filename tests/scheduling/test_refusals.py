@@ -38,8 +38,8 @@ def test_an_announcement_after_a_milestone_it_promotes_needs_confirming(
         schedule_campaign(sched, CALL, at=late, zone="Europe/Belgrade", local_time=None,
                           now=clock.now())  # fmt: skip
     assert str(refused.value).startswith(
-        "the announcement would go out after submission_deadline (2015-11-17 16:00 "
-        "Europe/Sofia) has passed"
+        "the announcement would go out after Submission of project proposals "
+        "[submission_deadline] (2015-11-17 16:00 Europe/Sofia) has passed"
     )
     assert sched.store.entries(campaign=CALL) == []  # nothing planned by the refusal
     planned = schedule_campaign(sched, CALL, at=late, zone="Europe/Belgrade", local_time=None,

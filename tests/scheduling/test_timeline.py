@@ -68,6 +68,7 @@ def test_timeline_flags_a_local_time_in_a_dst_change(make_sched: MakeScheduling)
     assert main.due_utc == at(2015, 10, 25, 0, 30)  # the first 03:30: sent once
 
 
+@pytest.mark.slow
 def test_a_rehearsal_runs_on_a_copy_and_writes_its_own_outbox(
     make_sched: MakeScheduling, settings: Settings, tmp_path: Path, project: Path
 ) -> None:

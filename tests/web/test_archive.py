@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 
+from newsletter.authoring.documents import as_written, import_campaign
 from newsletter.content.archive import archived_email
 from newsletter.context import Context
 from newsletter.db.tables import members
@@ -71,8 +72,12 @@ def test_an_archived_email_carries_no_member_data_and_no_personal_link(
         ).all()
     page = client.get(f"/archive/{CALL}?lang=sr-Cyrl")
     assert page.status_code == 200
-    assert f'src="/archive/{CALL}/email/sr-Cyrl"' in page.text
-    assert "frame-src 'self'" in page.headers["content-security-policy"]
+    # The email is the page (no frame of fixed height), with our chrome inside its body.
+    assert "<iframe" not in page.text and '<html lang="sr-Cyrl"' in page.text
+    assert '<header class="nl-archive" lang="sr-Cyrl"' in page.text
+    assert "/u/" not in page.text and "/p/" not in page.text
+    shown = page.headers["content-security-policy"]
+    assert "sandbox" in shown and "script-src" not in shown and "frame-ancestors 'none'" in shown
     for lang in ("en", "sr-Cyrl", "sr-Latn", "bg"):
         doc = client.get(f"/archive/{CALL}/email/{lang}")
         assert doc.status_code == 200
@@ -92,11 +97,24 @@ def test_an_archived_email_carries_no_member_data_and_no_personal_link(
 def test_the_archive_follows_the_campaign_languages(client: TestClient, ctx: Context) -> None:
     mark_sent(ctx, INVITATION)
     page = client.get(f"/archive/{INVITATION}?lang=sr-Latn")
-    assert page.status_code == 200 and 'lang="sr-Latn"' in page.text
-    assert f'src="/archive/{INVITATION}/email/sr-Latn"' in page.text
+    assert page.status_code == 200 and '<html lang="sr-Latn"' in page.text
     for code in ("en", "ro", "bg", "mk", "tr"):
         assert f'href="/archive/{INVITATION}?lang={code}"' in page.text
     doc = client.get(f"/archive/{INVITATION}/email/mk").text
     assert re.search(r"Почитуван/а читателу", doc)
     assert "Dear reader," in archived_email(ctx, INVITATION, "en").text
     assert client.get(f"/archive/{INVITATION}/email/xx").status_code == 404
+
+
+def test_a_campaign_written_in_the_browser_is_archived_once_sent(
+    client: TestClient, ctx: Context
+) -> None:
+    # The stored copy of a campaign file, as the staff app (or `campaigns import`) keeps it.
+    written, _ = as_written(ctx).campaign(LETTER)
+    stored = written.model_copy(update={"slug": "letter-from-the-web", "archive": True})
+    import_campaign(ctx, stored, by="editor@x.example")
+    assert "letter-from-the-web" not in client.get("/archive?lang=en").text  # not sent yet
+    mark_sent(ctx, "letter-from-the-web")
+    page = client.get("/archive?lang=en")
+    assert 'href="/archive/letter-from-the-web?lang=en"' in page.text
+    assert client.get("/archive/letter-from-the-web").status_code == 200

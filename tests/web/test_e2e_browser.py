@@ -1,4 +1,4 @@
-"""Issue 7 end to end in a real browser: Debian's headless Chromium through Playwright, the app
+"""The web app end to end in a real browser: Debian's headless Chromium through Playwright, the app
 on a loopback port, a throw-away copy of the project with the sample data, the outbox transport.
 
 1. The staff scenario, on the app built here (frozen clock, 1 September 2015): an editor signs

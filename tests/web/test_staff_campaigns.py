@@ -114,3 +114,18 @@ def test_only_an_approver_can_approve_and_an_edit_needs_a_new_approval(
     assert approval is not None and approval.approved_by == APPROVER
     assert "approved by" in client.get(f"/staff/campaigns/{SLUG}").text
     assert approvals.require_approval(ctx, SLUG) == approval
+
+
+def test_duplicating_a_campaign_makes_an_unapproved_draft(client: TestClient, ctx: Context) -> None:
+    csrf = sign_in(client, EDITOR)
+    copied = client.post(f"/staff/campaigns/{SLUG}/duplicate", data={"csrf": csrf})
+    assert copied.status_code == 303
+    page = client.get(copied.headers["location"])
+    assert f"Copied to {SLUG}-copy: a new draft" in page.text
+    copy, where = ctx.catalog.campaign(f"{SLUG}-copy")
+    original, _ = ctx.catalog.campaign(SLUG)
+    assert str(where) == f"database:{SLUG}-copy"
+    assert copy.title == f"{original.title} (copy)" and copy.subject == original.subject
+    assert approvals.standing(ctx, copy.slug).hold_reason is not None  # needs approving
+    again = client.post(f"/staff/campaigns/{SLUG}/duplicate", data={"csrf": csrf})
+    assert again.headers["location"] == f"/staff/campaigns/{SLUG}-copy-2"

@@ -130,3 +130,19 @@ def test_chart_scales_to_nice_numbers_and_escapes_labels() -> None:
     svg = daily_lines([dt.date(2015, 9, 1)], {"opened": [3]}, title="<b>x</b> & y")
     assert "&lt;b&gt;x&lt;/b&gt; &amp; y" in svg and "<b>" not in svg
     assert svg.count("<circle") == 1 and "<polyline" not in svg  # one day: a point, no line
+
+
+def test_without_provider_events_only_handed_over_is_claimed(
+    client: TestClient, ctx: Context
+) -> None:
+    sent(ctx, 20)  # handed to the outbox: no provider ever reports on them
+    sign_in(client, EDITOR)
+    index = client.get("/staff/reports").text
+    row = index[index.index(f'href="/staff/campaigns/{CALL}/report"') :].split("</tr>")[0]
+    assert '<td class="num">20</td>' in row and "not reported" in row
+    assert row.count(" %") == 1  # only the unsubscribe rate, which is our own to know
+    page = client.get(f"/staff/campaigns/{CALL}/report").text
+    assert 'data-testid="not-reported"' in page
+    assert re.search(
+        r"<td>Delivered</td><td class=\"num\">0</td><td class=\"num\">not reported", page
+    )

@@ -110,8 +110,16 @@ def test_an_announcement_after_its_milestone_needs_confirming(client: TestClient
     late = {"csrf": csrf, "at": "2015-11-20T10:00", "zone": "Europe/Belgrade"}
     warned = client.post(f"/staff/campaigns/{slug}/schedule", data=late)
     assert warned.status_code == 200  # shown beside the form, with the box to tick
-    assert "submission_deadline (2015-11-17 16:00 Europe/Sofia) has passed" in warned.text
+    warning = warned.text[warned.text.index('data-testid="milestone-warning"') :]
+    assert warning.startswith(
+        'data-testid="milestone-warning">the announcement would go out after Submission of '
+        "project proposals [submission_deadline] (2015-11-17 16:00 Europe/Sofia) has passed"
+    )
+    assert "--after-milestones" not in warning  # the web's own words: a box to tick
     assert 'name="after_milestones" value="yes" required' in warned.text
+    # What was typed is still there: only the box needs ticking.
+    assert 'name="at" value="2015-11-20T10:00"' in warned.text
+    assert 'name="zone" value="Europe/Belgrade"' in warned.text
     assert "state-scheduled" not in warned.text
     confirmed = client.post(
         f"/staff/campaigns/{slug}/schedule", data={**late, "after_milestones": "yes"}

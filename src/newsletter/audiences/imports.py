@@ -51,7 +51,7 @@ class ImportReport:
     rows: list[RowOutcome] = field(default_factory=list)
     warnings: list[RowOutcome] = field(default_factory=list)  # outcome "warning"
     suppressed: int = 0  # rejected because the address is on the suppression list
-    #: A few decoded non-ASCII names, so staff can see the encoding was read right (INP-01).
+    #: A few decoded non-ASCII names, so staff can see the encoding was read right.
     samples: list[str] = field(default_factory=list)
     #: The cells of every rejected row, for the rejects file.
     rejected_cells: dict[int, Mapping[str, str]] = field(default_factory=dict)
@@ -133,7 +133,7 @@ def import_members(
 
 
 def _unsuppressed(session: ImportSession, checked: Checked, report: ImportReport) -> list[Valid]:
-    """Refuse erased, bounced and complained addresses (GDPR Art. 17/21; reliability INP-16)."""
+    """Refuse erased, bounced and complained addresses (GDPR Art. 17/21)."""
     valid = checked.valid
     hits = session.suppressed({digest for _, _, digest, _ in valid})
     if not hits:

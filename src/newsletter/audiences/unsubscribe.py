@@ -1,10 +1,10 @@
 """One-click unsubscribe (RFC 8058): who a link points at, and ending that subscription.
 
-The token alone authorises (no cookies, no login; reliability UNS-02). It is signed, bound to
+The token alone authorises (no cookies, no login; RFC 8058 §3). It is signed, bound to
 the purpose ``unsubscribe``, a member and a topic, and stays valid for a year
 (core/tokens.py). Every failure - forged, expired, another purpose, a member who no longer
-exists, or one who subscribed again after the link was issued (SEC-21) - raises the same
-TokenError, so the web layer answers all of them with one indistinguishable 404 (UNS-05).
+exists, or one who subscribed again after the link was issued - raises the same
+TokenError, so the web layer answers all of them with one indistinguishable 404.
 """
 
 from __future__ import annotations
@@ -40,13 +40,13 @@ def _claims(ctx: Context, token: str) -> tuple[tokens.TokenClaims, Unsubscriptio
 
 
 def look_up(ctx: Context, token: str) -> Unsubscription:
-    """What the link would do; changes nothing (GET and HEAD never unsubscribe: UNS-03)."""
+    """What the link would do; changes nothing (GET and HEAD never unsubscribe: RFC 8058 §1)."""
     return _claims(ctx, token)[1]
 
 
 def one_click(ctx: Context, token: str) -> Unsubscription:
-    """End the topic subscription, committed before this returns (UNS-01). Repeats are
-    harmless: one consent event, one ``unsubscribed`` event (UNS-04)."""
+    """End the topic subscription, committed before this returns (RFC 8058). Repeats are
+    harmless: one consent event, one ``unsubscribed`` event."""
     claims, target = _claims(ctx, token)
     issued = dt.datetime.fromtimestamp(claims.issued_at, dt.UTC)
     changed = ctx.events.one_click(target.member_id, target.topic, issued, now=ctx.clock.now())

@@ -33,6 +33,8 @@ from typing import Any
 from newsletter.authoring.domain import approvals as rules
 from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.content.library import DB_PREFIX
+from newsletter.content.rendering.compose import text_template_name
+from newsletter.content.rendering.environment import templates_used
 from newsletter.context import Context
 from newsletter.errors import InputError, NewsletterError, NotApprovedError, StateError
 from newsletter.scheduling.domain.rules import ScheduleState
@@ -70,9 +72,7 @@ class Standing:
         """Why a send of this version must wait, or None when it may go out."""
         if self.approved or not self.required:
             return None
-        if self.latest is not None:
-            return f"{rules.CHANGED}: not sent until an approver approves the new version"
-        return f"{rules.NEVER_APPROVED}: not sent until an approver approves it"
+        return rules.HELD_CHANGED if self.latest is not None else rules.HELD_UNAPPROVED
 
 
 def version_for(ctx: Context, campaign: CampaignDefinition) -> dict[str, Any]:
@@ -83,7 +83,29 @@ def version_for(ctx: Context, campaign: CampaignDefinition) -> dict[str, Any]:
     except NewsletterError:
         segment = None  # an unknown segment: validation refuses the campaign anyway
     sender = {"email": ctx.sender.email, "name": ctx.sender.name, "reply_to": ctx.sender.reply_to}
-    return rules.version_of(campaign.model_dump(mode="json"), segment, sender)
+    names = {m.template for m in (campaign, *campaign.reminders)}
+    names |= {text_template_name(n) for n in names}
+    ui = ctx.catalog.ui_strings()
+    return rules.version_of(
+        campaign.model_dump(mode="json"),
+        segment,
+        sender,
+        templates=templates_used(ctx.catalog.template, sorted(names)),
+        ui_strings={lang: ui.get(lang, {}) for lang in campaign.languages},
+        organisation=_organisation(ctx),
+    )
+
+
+def _organisation(ctx: Context) -> dict[str, Any]:
+    org = ctx.organisation
+    if org is None:  # a context without one composes no email either
+        return {}
+    return {
+        "name": org.name,
+        "postal_address": org.postal_address,
+        "website": org.website,
+        "translations": [list(t) for t in org.translations],
+    }
 
 
 def required(ctx: Context, where: Path, latest: Approval | None) -> bool:

@@ -123,6 +123,20 @@ def import_campaign(
     return save(ctx, campaign, by=by, create=not exists)
 
 
+def duplicate(ctx: Context, ref: str, *, by: str) -> CampaignDefinition:
+    """A new database campaign copied from any campaign (file or database) as written: the
+    next free slug ``<slug>-copy``, ``<slug>-copy-2``, ... and "(copy)" in its title. The
+    copy starts unapproved and unscheduled, like any new campaign."""
+    original, _ = as_written(ctx).campaign(ref)
+    base = f"{original.slug[:70]}-copy"
+    taken = set(documents(ctx).slugs())
+    taken |= {p.stem for p in ctx.catalog.campaign_paths()}
+    slug = next(s for s in (base, *(f"{base}-{n}" for n in range(2, 1000))) if s not in taken)
+    copy = original.model_copy(update={"slug": slug, "title": f"{original.title} (copy)"})
+    save(ctx, copy, by=by, create=True)
+    return copy
+
+
 def as_written(ctx: Context) -> Catalog:
     """The catalog without the schedule's changes (moved milestones, the steps a move added):
     those live in the schedule, never in the campaign's own document."""

@@ -109,6 +109,8 @@ class CampaignDetail:
     audience_count: int | None = None
     sample: list[dict[str, str]] = field(default_factory=list)
     counts: DeliveryCounts | None = None
+    #: Where it lives: a file's path, or ``database:<slug>``.
+    where: str = ""
 
 
 def campaign_detail(
@@ -132,6 +134,7 @@ def campaign_detail(
         list(validation.problems),
         validation.audience,
         counts=counts,
+        where=str(where),
     )
     try:
         segment = ctx.catalog.segment(c.audience)

@@ -49,13 +49,11 @@ def db_upgrade(state: State) -> None:
     out.print(f"database at newest schema: {current} ({engine.url.render_as_string()})")
 
 
-from newsletter.cli import sample_staff  # noqa: E402, F401  (adds staff sample)
-from newsletter.cli.audiences import members, segments  # noqa: E402
-from newsletter.cli.campaign_documents import campaigns_import  # noqa: E402, F401  (and export)
-from newsletter.cli.campaign_sends import campaigns_send  # noqa: E402, F401
-from newsletter.cli.campaigns import campaigns  # noqa: E402
-from newsletter.cli.delivery import events  # noqa: E402  (also adds campaigns commands)
-from newsletter.cli.scheduler import schedule, scheduler  # noqa: E402  (and campaigns schedule/...)
+from newsletter.cli.audiences import segments  # noqa: E402
+from newsletter.cli.campaigns import campaigns  # noqa: E402  (the group lists its commands)
+from newsletter.cli.delivery import events  # noqa: E402
+from newsletter.cli.members import members  # noqa: E402
+from newsletter.cli.scheduler import schedule, scheduler  # noqa: E402
 from newsletter.cli.serve import serve  # noqa: E402
 from newsletter.cli.staff import staff  # noqa: E402
 

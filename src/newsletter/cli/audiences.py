@@ -1,4 +1,4 @@
-"""``newsletter segments ...`` (and, for ``cli/__init__``, the ``members`` group)."""
+"""``newsletter segments ...``."""
 
 from __future__ import annotations
 
@@ -6,9 +6,6 @@ import click
 from rich.table import Table
 
 from newsletter.cli.common import State, emit_json, handle_errors, out, pass_state
-from newsletter.cli.members import members
-
-__all__ = ["members", "segments"]
 
 
 # -- segments ----------------------------------------------------------------------------

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import click
 
-from newsletter.cli.campaigns import campaigns
 from newsletter.cli.common import State, err, handle_errors, out, pass_state
 from newsletter.errors import CampaignError
 
 
-@campaigns.command("import")
+@click.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--slug", default=None, help="Store it under this slug (default: the file's).")
 @click.option(
@@ -38,7 +37,7 @@ def campaigns_import(state: State, file: Path, slug: str | None, replace: bool) 
     out.print(f"{what} {campaign.slug} from {file}{note}", highlight=False)
 
 
-@campaigns.command("export")
+@click.command("export")
 @click.argument("campaign")
 @click.option(
     "--output",

@@ -12,13 +12,12 @@ from typing import Any
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from newsletter.cli.campaigns import campaigns
 from newsletter.cli.common import State, emit_json, err, handle_errors, out, pass_state
 from newsletter.content.domain.campaigns import MAIN_STEP
 from newsletter.errors import CampaignError, NotApprovedError
 
 
-@campaigns.command("send")
+@click.command("send")
 @click.argument("campaign")
 @click.option("--step", default=MAIN_STEP, show_default=True, help="Reminder step key.")
 @click.option("--dry-run", is_flag=True, help="Compose everything and count; send nothing.")

@@ -9,7 +9,22 @@ from typing import Any
 import click
 from rich.table import Table
 
+from newsletter.cli.campaign_documents import campaigns_export, campaigns_import
+from newsletter.cli.campaign_sends import campaigns_send
 from newsletter.cli.common import State, emit_json, err, handle_errors, out, pass_state
+from newsletter.cli.delivery import (
+    campaigns_acknowledge,
+    campaigns_report,
+    campaigns_resolve_unknown,
+    campaigns_retry,
+)
+from newsletter.cli.schedule import (
+    campaigns_cancel,
+    campaigns_pause,
+    campaigns_reschedule,
+    campaigns_resume,
+    campaigns_schedule,
+)
 from newsletter.content.domain.campaigns import MAIN_STEP
 from newsletter.errors import NewsletterError
 
@@ -273,3 +288,21 @@ def campaigns_status(state: State, campaign: str, as_json: bool) -> None:
         out.print(
             f"  unknown: {row['email']} ({row['step']}): {row['last_error']}", highlight=False
         )
+
+
+# The whole group in one place: the commands defined in their own modules, by what they do.
+for command in (
+    campaigns_import,
+    campaigns_export,
+    campaigns_send,
+    campaigns_report,
+    campaigns_retry,
+    campaigns_resolve_unknown,
+    campaigns_acknowledge,
+    campaigns_schedule,
+    campaigns_cancel,
+    campaigns_pause,
+    campaigns_resume,
+    campaigns_reschedule,
+):
+    campaigns.add_command(command)

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.exc import DBAPIError
 
 from newsletter.config import Settings, load_settings
@@ -62,7 +63,13 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except NewsletterError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+            # The message is text, never markup: "[early_bird]" or a file's "[0]" must survive.
+            err.print(
+                f"[bold red]error:[/] {escape(str(exc))}",
+                highlight=False,
+                markup=True,
+                soft_wrap=True,
+            )
             sys.exit(2 if isinstance(exc, InputError) else 1)
         except DBAPIError as exc:
             _fail(database_fault(exc))
@@ -73,7 +80,9 @@ def handle_errors(func: F) -> F:
 
 
 def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    err.print(
+        f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True, soft_wrap=True
+    )
     sys.exit(1)
 
 

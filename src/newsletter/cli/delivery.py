@@ -17,12 +17,11 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from newsletter.cli.campaigns import campaigns
 from newsletter.cli.common import State, emit_json, err, handle_errors, out, pass_state
 from newsletter.errors import InputError
 
 
-@campaigns.command("report")
+@click.command("report")
 @click.argument("campaign")
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
@@ -53,7 +52,7 @@ def campaigns_report(state: State, campaign: str, as_json: bool) -> None:
         err.print(f"[yellow]warning:[/] {line}", highlight=False)
 
 
-@campaigns.command("retry")
+@click.command("retry")
 @click.argument("campaign")
 @click.option("--failed", "failed", is_flag=True, required=True, help="Re-queue failed rows.")
 @click.option("--step", default=None, help="Only this step (default: every step).")
@@ -73,7 +72,7 @@ def campaigns_retry(state: State, campaign: str, failed: bool, step: str | None)
     )
 
 
-@campaigns.command("resolve-unknown")
+@click.command("resolve-unknown")
 @click.argument("campaign")
 @click.option("--resend", "decision", flag_value="resend", help="Send them again.")
 @click.option("--mark-sent", "decision", flag_value="mark-sent", help="Count them as sent.")
@@ -104,7 +103,7 @@ def campaigns_resolve_unknown(
         out.print(f"{result.campaign}: {result.rows} unknown rows marked sent", highlight=False)
 
 
-@campaigns.command("acknowledge-complaints")
+@click.command("acknowledge-complaints")
 @click.argument("campaign")
 @pass_state
 @handle_errors

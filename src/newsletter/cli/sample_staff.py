@@ -16,7 +16,6 @@ from pathlib import Path
 import click
 
 from newsletter.cli.common import State, handle_errors, out, pass_state
-from newsletter.cli.staff import staff
 from newsletter.errors import InputError
 from newsletter.staff.domain.users import Role
 
@@ -49,7 +48,7 @@ def sample_password(path: Path) -> str:
     return password
 
 
-@staff.command("sample")
+@click.command("sample")
 @click.option(
     "--password-file",
     type=click.Path(dir_okay=False, path_type=Path),

@@ -16,10 +16,9 @@ import datetime as dt
 import click
 from rich.table import Table
 
-from newsletter.cli.campaigns import campaigns
 from newsletter.cli.common import State, emit_json, handle_errors, out, pass_state
 from newsletter.errors import InputError
-from newsletter.scheduling.actions import Planned
+from newsletter.scheduling.actions import MilestonePassedError, Planned
 from newsletter.scheduling.ports import Scheduling
 
 
@@ -80,7 +79,7 @@ def show_planned(planned: Planned, as_json: bool) -> None:
         out.print(f"note: {note}", highlight=False)
 
 
-@campaigns.command("schedule")
+@click.command("schedule")
 @click.argument("campaign")
 @click.option("--at", "at", help="When: 2015-09-01T10:00 (or a date with --local-time).")
 @click.option("--tz", "zone", help="Time zone of --at (default: scheduling.timezone).")
@@ -103,10 +102,25 @@ def campaigns_schedule(
     as_json: bool,
 ) -> None:
     """Schedule the announcement and plan its reminders from the file (no --at: reminders only)."""
+    sched = scheduling(state)
+    try:
+        planned = _schedule(sched, campaign, at, zone, local_time, after_milestones)
+    except MilestonePassedError as exc:
+        raise MilestonePassedError(f"{exc} with --after-milestones") from exc
+    show_planned(planned, as_json)
+
+
+def _schedule(
+    sched: Scheduling,
+    campaign: str,
+    at: str | None,
+    zone: str | None,
+    local_time: str | None,
+    after_milestones: bool,
+) -> Planned:
     from newsletter.scheduling.actions import schedule_campaign
 
-    sched = scheduling(state)
-    planned = schedule_campaign(
+    return schedule_campaign(
         sched,
         campaign,
         at=when(at, "--at") if at else None,
@@ -115,10 +129,9 @@ def campaigns_schedule(
         now=sched.ctx.clock.now(),
         after_milestones=after_milestones,
     )
-    show_planned(planned, as_json)
 
 
-@campaigns.command("cancel")
+@click.command("cancel")
 @click.argument("campaign")
 @click.option("--step", help="Only this step.")
 @pass_state
@@ -132,7 +145,7 @@ def campaigns_cancel(state: State, campaign: str, step: str | None) -> None:
     out.print(f"{campaign}: {n} scheduled send(s) cancelled")
 
 
-@campaigns.command("pause")
+@click.command("pause")
 @click.argument("campaign")
 @pass_state
 @handle_errors
@@ -144,7 +157,7 @@ def campaigns_pause(state: State, campaign: str) -> None:
     out.print(f"{campaign}: {pause(sched, campaign, now=sched.ctx.clock.now())} send(s) paused")
 
 
-@campaigns.command("resume")
+@click.command("resume")
 @click.argument("campaign")
 @pass_state
 @handle_errors
@@ -156,7 +169,7 @@ def campaigns_resume(state: State, campaign: str) -> None:
     out.print(f"{campaign}: {resume(sched, campaign, now=sched.ctx.clock.now())} send(s) resumed")
 
 
-@campaigns.command("reschedule")
+@click.command("reschedule")
 @click.argument("campaign")
 @click.argument("milestone")
 @click.argument("new_datetime")

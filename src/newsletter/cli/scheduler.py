@@ -18,7 +18,7 @@ import click
 from rich.table import Table
 
 from newsletter.cli.common import State, emit_json, handle_errors, out, pass_state
-from newsletter.cli.schedule import scheduling, when  # also adds campaigns schedule/...
+from newsletter.cli.schedule import scheduling, when
 from newsletter.errors import InputError
 
 

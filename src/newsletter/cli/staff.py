@@ -11,6 +11,7 @@ import sys
 import click
 
 from newsletter.cli.common import State, handle_errors, out, pass_state
+from newsletter.cli.sample_staff import staff_sample
 from newsletter.staff.domain.users import Role
 
 
@@ -57,3 +58,6 @@ def staff_list(state: State) -> None:
 
     for user in store(state.ctx).users():
         click.echo(f"{user.email}\t{user.role.value}")  # tab-separated, for scripts
+
+
+staff.add_command(staff_sample)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from newsletter.content.composing import compose_step
 from newsletter.content.domain.campaigns import MAIN_STEP, CampaignDefinition
+from newsletter.content.library import campaign_refs
 from newsletter.content.rendering.compose import personalize, render_message
 from newsletter.context import Context
 from newsletter.delivery.domain.deliveries import Recipient
@@ -47,6 +48,10 @@ class ArchivedCampaign:
     def subject(self, language: str) -> str:
         return self.subjects.get(language) or self.subjects[self.default_language]
 
+    def shown_language(self, language: str) -> str:
+        """The language :meth:`subject` answers in for ``language``."""
+        return language if self.subjects.get(language) else self.default_language
+
 
 @dataclass(frozen=True, slots=True)
 class ArchivedEmail:
@@ -70,13 +75,14 @@ def _entry(campaign: CampaignDefinition, sent_at: dt.datetime) -> ArchivedCampai
 
 
 def archived(ctx: Context) -> list[ArchivedCampaign]:
-    """Every archived announcement that went out, newest first. A campaign file that does not
-    load is left out (staff see it in their list; the public sees nothing broken)."""
+    """Every archived announcement that went out, newest first: campaign files and campaigns
+    written in the browser alike. One that does not load is left out (staff see it in their
+    list; the public sees nothing broken)."""
     sent = ctx.history.first_sent() if ctx.history is not None else {}
     found = []
-    for path in ctx.catalog.campaign_paths():
+    for ref in campaign_refs(ctx.catalog, ctx.campaign_documents):
         try:
-            campaign, _ = ctx.catalog.campaign(str(path))
+            campaign, _ = ctx.catalog.campaign(ref)
         except NewsletterError:
             continue
         if campaign.archive and campaign.slug in sent:

@@ -21,7 +21,7 @@ from email_validator import SPECIAL_USE_DOMAIN_NAMES as _SPECIAL_USE
 from email_validator import EmailNotValidError, validate_email
 
 # RFC 5321 §4.5.3.1.1 and .3: 64 octets for the local part, 254 for the whole path content.
-# email-validator 2.4 accepted a 65-character local part in our tests (reliability INP-12).
+# email-validator 2.4 accepted a 65-character local part in our tests.
 MAX_LOCAL = 64
 MAX_ADDRESS = 254
 
@@ -64,7 +64,8 @@ def email_key(address: str) -> str:
     """The duplicate-detection key: NFKC then ``casefold()``.
 
     ``lower()`` is not enough: it keeps ``ß`` and turns ``İ`` into two code points
-    (reliability INP-14); NFKC makes composed and decomposed spellings one key.
+    (Unicode case folding, as ``str.casefold`` does); NFKC makes composed and decomposed spellings
+    one key.
     """
     return unicodedata.normalize("NFKC", address.strip()).casefold()
 

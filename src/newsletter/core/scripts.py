@@ -4,8 +4,8 @@ Excel in this region saves CSV as UTF-8 (with a BOM), Windows-1250 (Serbian Lati
 Slovenian, Romanian, Albanian) or Windows-1251 (Serbian Cyrillic, Macedonian, Bulgarian).
 Either legacy code page decodes the other's bytes *without error* into mojibake: the cp1250
 bytes of ``Đorđević`` read as cp1251 give ``Рorрeviж``, and the cp1251 bytes of ``Петровић``
-read as cp1250 give ``Ďĺňđîâč›`` (reliability INP-01). So a code page is chosen only when the
-decoded text itself shows it is right:
+read as cp1250 give ``Ďĺňđîâč›`` (tests/core/test_scripts.py). So a code page is chosen only when
+the decoded text itself shows it is right:
 
 * read as cp1251, real text has Cyrillic words; the wrong reading puts Cyrillic letters inside
   Latin words (``Рorрeviж``), i.e. words that mix the two scripts;
@@ -66,7 +66,7 @@ def mixed_script_words(text: str) -> list[str]:
     """Words that contain both Latin and Cyrillic letters (``Рorрeviж``, ``Pетровић``).
 
     Such words are either mojibake or look-alike letters typed on the wrong keyboard; both
-    break sorting, searching and deduplication (reliability INP-02).
+    break sorting, searching and deduplication.
     """
     if text.isascii() or not (_CYRILLIC.search(text) and _LATIN.search(text)):
         return []  # one script only: the common case, decided without a per-letter look-up

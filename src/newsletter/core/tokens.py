@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from newsletter.errors import TokenError
 
-#: Unsubscribe links must keep working at least 30 days after a send (reliability UNS-10);
+#: Unsubscribe links must keep working at least 30 days after a send (CAN-SPAM, 15 U.S.C. 7704);
 #: we allow a year so archived mail still works.
 DEFAULT_MAX_AGE = 366 * 24 * 3600
 
@@ -133,7 +133,7 @@ def verify(
     """Return the claims of a genuine, fresh token for ``purpose``; raise TokenError otherwise.
 
     Every failure raises the same error type with a vague message, so a caller answering
-    HTTP can give one indistinguishable response (reliability UNS-05).
+    HTTP can give one indistinguishable response.
     """
     try:
         body, mac = token.split(".", 1)

@@ -2,7 +2,7 @@
 
 A link in a newsletter is clicked in a mail client or a webmail page. ``javascript:`` and
 ``data:`` URLs run code or smuggle content there, ``file:`` and custom schemes open local
-programs, so only ``https:``, ``http:`` and ``mailto:`` pass (reliability SEC-06); images must be
+programs, so only ``https:``, ``http:`` and ``mailto:`` pass; images must be
 ``https:`` or ``http:`` because a mail client fetches them. The check is strict about form as
 well: browsers strip tabs, newlines and leading spaces before reading the scheme
 (WHATWG URL Standard, "basic URL parser"), so ``" java\\tscript:alert(1)"`` must not slip

@@ -49,7 +49,7 @@ members = Table(
     Column("timezone", String(64), nullable=False, default=""),
     Column("consent_source", String(200), nullable=False, default=""),
     Column("consent_date", Date, nullable=True),
-    # Version id of the consent text shown (GDPR-07); added by migration 0002.
+    # Version id of the consent text shown (GDPR Art. 7(1)); added by migration 0002.
     Column("consent_wording", String(40), nullable=False, default="", server_default=""),
     Column("status", String(16), nullable=False, default="active"),
     Column("created_at", TS, nullable=False),
@@ -73,7 +73,7 @@ subscriptions = Table(
 
 # Append-only: GDPR Art. 7(1) asks us to be able to demonstrate consent, so nothing updates or
 # deletes these rows except erasure of the whole person. Migration 0002 adds a trigger that
-# refuses UPDATE on both backends (reliability GDPR-05); DELETE stays possible for erasure.
+# refuses UPDATE on both backends (GDPR Art. 7(1) record); DELETE stays possible for erasure.
 consent_events = Table(
     "consent_events",
     metadata,
@@ -107,7 +107,7 @@ campaigns = Table(
     Column("definition", JSON, nullable=False),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
-    # Complaint count staff acknowledged when it blocked new campaigns (reliability DEL-20);
+    # Complaint count staff acknowledged when it blocked new campaigns (delivery/reporting.py);
     # migration 0003.
     Column("complaints_acknowledged", Integer, nullable=True),
     Column("complaints_acknowledged_at", TS, nullable=True),
@@ -193,7 +193,7 @@ transport_locks = Table(
 
 
 # -- Scheduling (migration 0004; scheduling/sql/store.py). The database is the source of truth
-# for what goes out when (ARCHITECTURE.md "Scheduling"); APScheduler only wakes the dispatcher.
+# for what goes out when (docs/operations.md); APScheduler only wakes the dispatcher.
 schedules = Table(
     "schedules",
     metadata,
@@ -248,7 +248,7 @@ recurring_sends = Table(
 )
 
 # One row: who leads, until when. Taken with an atomic UPDATE ... WHERE lease expired, which
-# works the same on SQLite and PostgreSQL (reliability SCH-01).
+# works the same on SQLite and PostgreSQL (scheduling/sql/leader_lease.py).
 scheduler_lock = Table(
     "scheduler_lock",
     metadata,
@@ -280,7 +280,7 @@ calendar_revisions = Table(
     Column("stamp", TS, nullable=False),
 )
 
-# -- Staff web app (issue 7, migration 0006) ---------------------------------------------------
+# -- Staff web app (migration 0006) ------------------------------------------------------------
 
 staff_users = Table(
     "staff_users",
@@ -335,7 +335,7 @@ campaign_documents = Table(
     Column("updated_by", String(320), nullable=False),
 )
 
-# -- Public signup with double opt-in (issue 7, migration 0009; audiences/sql/signups.py) ------
+# -- Public signup with double opt-in (migration 0009; audiences/sql/signups.py) ---------------
 # What a friend typed waits here until the address owner confirms; address and client address
 # only as keyed hashes, for the list-bombing limits (audiences/domain/signup.py).
 signup_requests = Table(

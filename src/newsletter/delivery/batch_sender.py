@@ -1,5 +1,5 @@
 """One run over the pending rows of one step: claim batches, hand them to the transport with up
-to ``max_in_flight`` requests in flight, record each outcome (reliability REL-02).
+to ``max_in_flight`` requests in flight, record each outcome.
 
 Outcomes per batch: accepted -> ``sent``; refused (4xx) -> ``failed`` (permanent); 429 -> back
 to ``pending`` after the wait the provider asked for, the attempt not counted; 5xx / connection

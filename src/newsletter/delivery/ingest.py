@@ -21,9 +21,8 @@ from newsletter.delivery.domain.events import (
     EventProblem,
     ProviderEvent,
     effects,
-    parse_sendgrid,
 )
-from newsletter.errors import InputError
+from newsletter.errors import InputError, NewsletterError
 
 #: Reported problems are capped; the count is always complete.
 MAX_PROBLEMS = 50
@@ -58,12 +57,15 @@ def parse_batch(body: bytes | str, *, source: str = "request") -> list[Any]:
 
 
 def ingest_events(ctx: Context, raw: list[Any]) -> IngestReport:
+    if ctx.parse_event is None:
+        raise NewsletterError("this installation reads no provider events")
+    parse = ctx.parse_event
     report = IngestReport(received=len(raw))
     groups = {group: topic for topic, group in ctx.unsubscribe_groups.items()}
     batch: list[tuple[ProviderEvent, tuple[Effect, ...]]] = []
     for index, item in enumerate(raw):
         try:
-            event = parse_sendgrid(item)
+            event = parse(item)
         except EventProblem as exc:
             report.skipped += 1
             if len(report.problems) < MAX_PROBLEMS:

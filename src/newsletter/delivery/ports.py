@@ -167,6 +167,13 @@ class SendResult:
     unknown: Mapping[int, str] = field(default_factory=dict)
 
 
+class EventParser(Protocol):
+    """One raw event of the provider's webhook -> ours; None for events of test sends.
+    Raises EventProblem for something that is not a usable event."""
+
+    def __call__(self, raw: Any, /) -> ProviderEvent | None: ...
+
+
 class Mailer(Protocol):
     """A transport. ``send`` hands one batch to the mail system or raises DeliveryError."""
 

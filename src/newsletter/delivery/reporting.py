@@ -5,9 +5,9 @@ Delivered and bounced are relative to what was handed over; opened, clicked, com
 unsubscribed to what was delivered (to what was handed over when the transport reports no
 deliveries: outbox, SMTP).
 
-Complaints (reliability DEL-20; Gmail's bulk-sender rules): at 0.1 % staff are warned; at 0.3 %
-the campaign blocks every *new* send (a step that has no ledger rows yet; resuming a started
-send and test sends are not blocked) until staff run ``newsletter campaigns
+Complaints (Gmail's sender guidelines, support.google.com/a/answer/81126): at 0.1 % staff are
+warned; at 0.3 % the campaign blocks every *new* send (a step that has no ledger rows yet; resuming
+a started send and test sends are not blocked) until staff run ``newsletter campaigns
 acknowledge-complaints CAMPAIGN``. The acknowledgement records the complaint count; if more
 complaints arrive later and the rate is still at or over 0.3 %, the block comes back. Only
 campaigns that handed anything over in the last :data:`COMPLAINT_WINDOW_DAYS` days count.
@@ -54,6 +54,14 @@ class CampaignReport:
         }
 
     @property
+    def provider_reported(self) -> bool:
+        """Whether any provider event came back. Without one (the outbox, SMTP) nothing is
+        known past "handed over": a 0 % delivery rate would be a claim, not a measurement."""
+        s = self.stats
+        return any((s.delivered, s.bounced, s.blocked, s.dropped, s.opened, s.clicked,
+                    s.complained))  # fmt: skip
+
+    @property
     def rates(self) -> dict[str, float]:
         s = self.stats
         return {
@@ -72,6 +80,7 @@ class CampaignReport:
             "counts": self.counts,
             "rates": {k: round(v, 6) for k, v in self.rates.items()},
             "rates_relative_to": "delivered" if self.stats.delivered else "sent",
+            "provider_reported": self.provider_reported,
             "complaint_level": self.stats.complaint_level.value,
             "blocks_new_campaigns": self.stats.blocks,
             "acknowledged_complaints": self.stats.acknowledged_complaints,

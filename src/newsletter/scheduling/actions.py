@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from newsletter.authoring.approvals import standing_of
 from newsletter.content.composing import validate_campaign
+from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.errors import CampaignError, InputError, StateError
 from newsletter.scheduling.dispatch import plan_recurring
 from newsletter.scheduling.domain.recurrence import Recurrence
@@ -98,7 +99,7 @@ def schedule_campaign(
         for name, milestone in campaign.milestones.items()
     }
     if main_at is not None and not after_milestones:
-        _refuse_after_milestones(resolve_local(main_at, zone), points)
+        _refuse_after_milestones(resolve_local(main_at, zone), points, campaign)
     for name, point in points.items():
         if name not in stored:
             store.save_milestone(campaign.slug, point, now=now)
@@ -137,16 +138,25 @@ def _refuse_sent_again(sched: Scheduling, slug: str) -> None:
         )
 
 
-def _refuse_after_milestones(send_at: dt.datetime, points: dict[str, MilestonePoint]) -> None:
+def _refuse_after_milestones(
+    send_at: dt.datetime, points: dict[str, MilestonePoint], campaign: CampaignDefinition
+) -> None:
     passed = sorted((p for p in points.values() if p.at <= send_at), key=lambda p: p.at)
     if passed:
-        names = ", ".join(f"{p.name} ({p.local:%Y-%m-%d %H:%M} {p.zone})" for p in passed)
-        verb = "has" if len(passed) == 1 else "have"
+        names = ", ".join(
+            f"{_label(campaign, p.name)} ({p.local:%Y-%m-%d %H:%M} {p.zone})" for p in passed
+        )
+        verb, them = ("has", "it") if len(passed) == 1 else ("have", "them")
         raise MilestonePassedError(
             f"the announcement would go out after {names} {verb} passed, while its text "
-            "still promotes them; confirm to schedule anyway (web: tick the confirmation; "
-            "CLI: --after-milestones)"
+            f"still promotes {them}; confirm to schedule anyway"
         )
+
+
+def _label(campaign: CampaignDefinition, name: str) -> str:
+    """ "Early-bird online registration (early_bird)": what staff wrote, and the key."""
+    label = campaign.milestones[name].label_for(campaign.default_language)
+    return f"{label} [{name}]" if label else name
 
 
 def cancel(sched: Scheduling, ref: str, *, now: dt.datetime, step: str | None = None) -> int:

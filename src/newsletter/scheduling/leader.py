@@ -2,8 +2,7 @@
 
 APScheduler lives only in this module. Its persistent ``SQLAlchemyJobStore`` (table
 ``scheduler_jobs``, same database) holds three jobs, all derived from the database at start
-with explicit ids and ``replace_existing=True`` (reference/libraries.md §3.2, reliability
-SCH-03):
+with explicit ids and ``replace_existing=True``, so a restart leaves exactly one job per id:
 
 - ``dispatch``: a one-shot wake-up at the earliest ``attempt_at`` of the schedule; it runs
   :func:`dispatch_due` and re-arms itself. ``misfire_grace_time=None``: a late wake-up still
@@ -16,7 +15,7 @@ SCH-03):
 One job per reminder step in the job store is the obvious alternative; start-up then costs one
 pickled row per step and the job store and the schedule table can disagree (benchmarks/
 scheduling.py compares both). Only the lease holder runs a scheduler: two schedulers on one
-job store run jobs twice (libraries.md §3.2); others wait for the lease (SCH-01).
+job store run jobs twice (APScheduler 3.x FAQ); others wait for the lease.
 """
 
 from __future__ import annotations
@@ -48,8 +47,8 @@ _RUNTIMES: dict[str, SchedulerRuntime] = {}
 
 def run_job(runtime: str, kind: str) -> None:
     """The callable every stored job names (module level: the job store pickles a reference,
-    never a lambda or bound method, libraries.md §3.2). Jobs left by an earlier process find
-    no runtime and do nothing until start-up replaces them."""
+    never a lambda or bound method: APScheduler 3.x user guide). Jobs left by an earlier process
+    find no runtime and do nothing until start-up replaces them."""
     found = _RUNTIMES.get(runtime)
     if found is not None:
         found.on_job(kind)
@@ -95,7 +94,7 @@ class SchedulerRuntime:
             timezone=dt.UTC,
             jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename=JOB_TABLE)},
             executors={"default": ThreadPoolExecutor(max_workers=3)},
-            # Explicit defaults; every job below sets its own grace anyway (SCH-04).
+            # Explicit defaults (the library's misfire grace is 1 s); every job sets its own anyway.
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
         )
         scheduler.start(paused=True)  # jobs of an earlier process are replaced before any runs
@@ -142,7 +141,7 @@ class SchedulerRuntime:
             log.error("scheduler job %s failed: %s; the sweep retries", kind, database_fault(exc))
         except OSError as exc:
             log.error("scheduler job %s failed: %s; the sweep retries", kind, file_fault(exc))
-        except Exception:  # a job must never kill the scheduler thread (libraries.md §3.2)
+        except Exception:  # a job must never kill the scheduler thread
             log.exception("scheduler job %s failed; the sweep retries", kind)
 
     def dispatch(self) -> None:

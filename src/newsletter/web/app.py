@@ -11,7 +11,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,8 +20,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from newsletter.context import Context
 from newsletter.scheduling.ports import Scheduling
 from newsletter.web import archive, preferences, public, staff, subscribe, webhooks
+from newsletter.web.strings import page_strings
+from newsletter.web.subscribe_strings import negotiate
 
 HERE = Path(__file__).resolve().parent
+FAVICON = HERE / "static" / "favicon.svg"
+CACHED = {"Cache-Control": "public, max-age=86400"}
 
 #: No inline script or style anywhere (scripts only as our own files under /static: the staff
 #: campaign form's live preview), no framing (clickjacking a one-click button), forms post
@@ -85,12 +90,18 @@ def create_app(
     env = templates()
     routes: list[Any] = [
         Route("/healthz", lambda _request: PlainTextResponse("ok"), methods=["GET"]),
+        # Browsers ask for it on every page (the archived email has no <link rel=icon>).
+        Route(
+            "/favicon.ico",
+            lambda _request: FileResponse(FAVICON, headers=CACHED),
+            methods=["GET", "HEAD"],
+        ),
         *public.routes(ctx, env),
         *webhooks.routes(ctx, webhook, now),
-        # Issue 7: sign-in and the staff pages (all behind login), the preference centre.
+        # Sign-in and the staff pages (all behind login), the preference centre.
         *staff.routes(ctx, env, scheduling),
         *preferences.routes(ctx, env),
-        # Issue 7: the public subscription form (double opt-in) and the campaign archive.
+        # The public subscription form (double opt-in) and the campaign archive.
         *subscribe.routes(ctx, env),
         *archive.routes(ctx, env),
         *(extra_routes or []),
@@ -103,7 +114,14 @@ def create_app(
         if close is not None:
             close()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    async def not_found(request: Request, _exc: Exception) -> Response:
+        """Any unknown address: the one "not valid" page, in the visitor's language."""
+        wanted = request.headers.get("accept-language", "")
+        lang = negotiate(request.query_params.get("lang"), wanted)
+        body = env.get_template("not_found.html").render(t=page_strings(lang), lang=lang)
+        return HTMLResponse(body, 404)
+
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found})
     return SecurityHeaders(app)
 
 

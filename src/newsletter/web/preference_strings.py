@@ -29,6 +29,8 @@ PREFERENCES: dict[str, dict[str, str]] = {
         "saved": "Your preferences are saved.",
         "left": "You are unsubscribed from all our emails.",
         "invalid": "Please choose one of the offered options.",
+        "leave_confirm": "You will receive none of our emails, on any list.",
+        "leave_yes": "Yes, unsubscribe from everything",
     },
     "sr-Cyrl": {
         "title": "Подешавања порука",
@@ -39,6 +41,8 @@ PREFERENCES: dict[str, dict[str, str]] = {
         "saved": "Ваша подешавања су сачувана.",
         "left": "Одјављени сте са свих наших порука.",
         "invalid": "Изаберите једну од понуђених могућности.",
+        "leave_confirm": "Нећете примати ниједну нашу поруку, ни са једне листе.",
+        "leave_yes": "Да, одјавите ме са свих порука",
     },
     "bg": {
         "title": "Настройки на имейлите",
@@ -49,6 +53,8 @@ PREFERENCES: dict[str, dict[str, str]] = {
         "saved": "Настройките ви са запазени.",
         "left": "Отписахте се от всички наши имейли.",
         "invalid": "Моля, изберете една от предложените възможности.",
+        "leave_confirm": "Няма да получавате нито един наш имейл от никой списък.",
+        "leave_yes": "Да, отпишете ме от всичко",
     },
     "ro": {
         "title": "Preferințele dvs. de e-mail",
@@ -59,6 +65,8 @@ PREFERENCES: dict[str, dict[str, str]] = {
         "saved": "Preferințele dvs. au fost salvate.",
         "left": "V-ați dezabonat de la toate e-mailurile noastre.",
         "invalid": "Vă rugăm să alegeți una dintre opțiunile oferite.",
+        "leave_confirm": "Nu veți mai primi niciun e-mail de la noi, de pe nicio listă.",
+        "leave_yes": "Da, dezabonați-mă de la tot",
     },
     "mk": {
         "title": "Поставки за пораките",
@@ -69,6 +77,8 @@ PREFERENCES: dict[str, dict[str, str]] = {
         "saved": "Вашите поставки се зачувани.",
         "left": "Се одјавивте од сите наши пораки.",
         "invalid": "Изберете една од понудените можности.",
+        "leave_confirm": "Нема да добивате ниту една наша порака, од ниту една листа.",
+        "leave_yes": "Да, одјавете ме од сите пораки",
     },
     "tr": {
         "title": "E-posta tercihleriniz",
@@ -79,6 +89,8 @@ PREFERENCES: dict[str, dict[str, str]] = {
         "saved": "Tercihleriniz kaydedildi.",
         "left": "Tüm e-postalarımızdan çıktınız.",
         "invalid": "Lütfen sunulan seçeneklerden birini seçin.",
+        "leave_confirm": "Hiçbir listeden e-postamızı almayacaksınız.",
+        "leave_yes": "Evet, tüm e-postalardan çık",
     },
 }
 PREFERENCES["sr-Latn"] = {k: to_latin(v) for k, v in PREFERENCES["sr-Cyrl"].items()}

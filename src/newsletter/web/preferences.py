@@ -24,6 +24,7 @@ from newsletter.context import Context
 from newsletter.errors import InputError, TokenError
 from newsletter.web.preference_strings import LANGUAGE_NAMES, preference_strings
 from newsletter.web.strings import page_strings, topic_name
+from newsletter.web.subscribe_strings import negotiate
 
 NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
@@ -32,8 +33,9 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
     def render(name: str, status: int = 200, **values: Any) -> HTMLResponse:
         return HTMLResponse(env.get_template(name).render(**values), status, headers=NO_STORE)
 
-    def not_found() -> HTMLResponse:
-        return render("not_found.html", 404, t=page_strings("en"), lang="en")
+    def not_found(request: Request) -> HTMLResponse:
+        lang = negotiate(None, request.headers.get("accept-language", ""))
+        return render("not_found.html", 404, t=page_strings(lang), lang=lang)
 
     def page(found: Preferences, *, note: str = "", status: int = 200) -> HTMLResponse:
         ui = ctx.catalog.ui_strings()
@@ -43,7 +45,7 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
             status,
             t=preference_strings(lang),
             lang=lang,
-            organisation=ctx.organisation.name,
+            organisation=ctx.organisation.in_language(lang).name,
             topics=[(t, topic_name(ui, lang, t), on) for t, on in sorted(found.topics.items())],
             languages=list(LANGUAGE_NAMES.items()),
             note=note,
@@ -53,7 +55,7 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
         try:
             found = await run_in_threadpool(preferences.look_up, ctx, request.path_params["token"])
         except TokenError:
-            return not_found()
+            return not_found(request)
         return page(found)
 
     async def submit(request: Request) -> Response:
@@ -61,7 +63,7 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
         try:
             current = await run_in_threadpool(preferences.look_up, ctx, token)
         except TokenError:
-            return not_found()
+            return not_found(request)
         try:
             form = await request.form(max_files=0, max_fields=50)
         except (HTTPException, MultiPartException):
@@ -80,7 +82,7 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
                 )
             )
         except TokenError:
-            return not_found()
+            return not_found(request)
         except InputError:
             return page(current, note=preference_strings(current.language)["invalid"], status=400)
         t = preference_strings(saved.language)

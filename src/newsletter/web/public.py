@@ -3,7 +3,7 @@
 ``POST /u/{token}`` with ``List-Unsubscribe=One-Click`` (urlencoded or multipart, no cookies)
 ends the topic subscription and answers 200 - never a redirect (RFC 8058 §3.1). ``GET`` (and
 ``HEAD``) show a page whose button posts the same, and change nothing: mail gateways and link
-scanners follow GETs (reliability UNS-03). A bad token of any kind gets the same 404 (UNS-05).
+scanners follow GETs (RFC 8058 §1). A bad token of any kind gets the same 404.
 The link in the body of the email is the same URL, so people reach the page and press the
 button; mailbox providers POST to it directly.
 """
@@ -21,9 +21,10 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from newsletter.audiences import unsubscribe
-from newsletter.context import Context
+from newsletter.context import PREFERENCES, Context
 from newsletter.errors import TokenError
 from newsletter.web.strings import page_strings, topic_name
+from newsletter.web.subscribe_strings import negotiate
 
 ONE_CLICK_FIELD = "List-Unsubscribe"
 ONE_CLICK_VALUE = "One-Click"
@@ -35,8 +36,17 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
     def render(name: str, status: int = 200, **values: Any) -> HTMLResponse:
         return HTMLResponse(env.get_template(name).render(**values), status, headers=NO_STORE)
 
-    def not_found() -> HTMLResponse:
-        return render("not_found.html", 404, t=page_strings("en"), lang="en")
+    def not_found(request: Request) -> HTMLResponse:
+        lang = negotiate(None, request.headers.get("accept-language", ""))
+        return render("not_found.html", 404, t=page_strings(lang), lang=lang)
+
+    def preferences_url(result: unsubscribe.Unsubscription) -> str:
+        """A fresh preference link for the same member ("changed your mind?"): whoever holds
+        the unsubscribe link holds the email, which carries the preference link too."""
+        if ctx.preferences is None:
+            return ""
+        issued = int(ctx.clock.now().timestamp())
+        return "/p/" + ctx.links.token(PREFERENCES, result.member_id, result.topic, issued)
 
     def page(result: unsubscribe.Unsubscription, *, done: bool) -> HTMLResponse:
         t = page_strings(result.language)
@@ -46,8 +56,9 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
             t=t,
             lang=result.language,
             topic=topic,
-            organisation=ctx.organisation.name,
+            organisation=ctx.organisation.in_language(result.language).name,
             done=done,
+            preferences_url=preferences_url(result),
             subscribed=result.subscribed,
             field=ONE_CLICK_FIELD,
             value=ONE_CLICK_VALUE,
@@ -58,7 +69,7 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
         try:
             result = await run_in_threadpool(unsubscribe.look_up, ctx, token)
         except TokenError:
-            return not_found()
+            return not_found(request)
         return page(result, done=False)
 
     async def one_click(request: Request) -> Response:
@@ -66,7 +77,7 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
         try:
             await run_in_threadpool(unsubscribe.look_up, ctx, token)
         except TokenError:
-            return not_found()
+            return not_found(request)
         try:
             form = await request.form(max_files=0, max_fields=10)
         except (HTTPException, MultiPartException):  # a malformed body
@@ -76,7 +87,7 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
         try:
             result = await run_in_threadpool(unsubscribe.one_click, ctx, token)
         except TokenError:
-            return not_found()
+            return not_found(request)
         return page(result, done=True)
 
     return [

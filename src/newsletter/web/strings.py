@@ -20,6 +20,12 @@ PAGES: dict[str, dict[str, str]] = {
         "done": "You are unsubscribed",
         "done_text": "You will no longer receive these emails.",
         "not_subscribed": "You are not subscribed to these emails.",
+        "changed": "Changed your mind?",
+        "preferences": "Choose the emails you receive",
+        "not_found_title": "This link is not valid",
+        "not_found_text": (
+            "It may be incomplete. Please use the link exactly as it appears in the email."
+        ),
     },
     "sr-Cyrl": {
         "title": "Одјава",
@@ -29,6 +35,10 @@ PAGES: dict[str, dict[str, str]] = {
         "done": "Одјављени сте",
         "done_text": "Више нећете примати ове поруке.",
         "not_subscribed": "Нисте претплаћени на ове поруке.",
+        "changed": "Предомислили сте се?",
+        "preferences": "Изаберите поруке које примате",
+        "not_found_title": "Ова веза не важи",
+        "not_found_text": "Можда је непотпуна. Користите везу тачно онако како је у поруци.",
     },
     "bg": {
         "title": "Отписване",
@@ -38,6 +48,10 @@ PAGES: dict[str, dict[str, str]] = {
         "done": "Отписахте се",
         "done_text": "Повече няма да получавате тези имейли.",
         "not_subscribed": "Не сте абонирани за тези имейли.",
+        "changed": "Размислихте ли?",
+        "preferences": "Изберете имейлите, които получавате",
+        "not_found_title": "Тази връзка не е валидна",
+        "not_found_text": "Може да е непълна. Използвайте връзката точно както е в имейла.",
     },
     "ro": {
         "title": "Dezabonare",
@@ -47,6 +61,10 @@ PAGES: dict[str, dict[str, str]] = {
         "done": "V-ați dezabonat",
         "done_text": "Nu veți mai primi aceste e-mailuri.",
         "not_subscribed": "Nu sunteți abonat la aceste e-mailuri.",
+        "changed": "V-ați răzgândit?",
+        "preferences": "Alegeți e-mailurile pe care le primiți",
+        "not_found_title": "Acest link nu este valid",
+        "not_found_text": "Poate fi incomplet. Folosiți linkul exact așa cum apare în e-mail.",
     },
     "mk": {
         "title": "Одјава",
@@ -56,6 +74,10 @@ PAGES: dict[str, dict[str, str]] = {
         "done": "Се одјавивте",
         "done_text": "Повеќе нема да ги добивате овие пораки.",
         "not_subscribed": "Не сте претплатени на овие пораки.",
+        "changed": "Се премисливте?",
+        "preferences": "Изберете ги пораките што ги добивате",
+        "not_found_title": "Оваа врска не важи",
+        "not_found_text": "Можеби е нецелосна. Користете ја врската точно како што е во пораката.",
     },
     "tr": {
         "title": "Abonelikten çık",
@@ -65,6 +87,10 @@ PAGES: dict[str, dict[str, str]] = {
         "done": "Aboneliğiniz sonlandırıldı",
         "done_text": "Bu e-postaları artık almayacaksınız.",
         "not_subscribed": "Bu e-postalara abone değilsiniz.",
+        "changed": "Fikrinizi mi değiştirdiniz?",
+        "preferences": "Aldığınız e-postaları seçin",
+        "not_found_title": "Bu bağlantı geçerli değil",
+        "not_found_text": "Eksik olabilir. Lütfen bağlantıyı e-postadaki haliyle kullanın.",
     },
 }
 PAGES["sr-Latn"] = {k: to_latin(v) for k, v in PAGES["sr-Cyrl"].items()}

@@ -66,7 +66,7 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
         body = env.get_template(name).render(
             lang=lang,
             s=subscribe_strings(lang),
-            organisation=ctx.organisation.name,
+            organisation=ctx.organisation.in_language(lang).name,
             **values,
         )
         return HTMLResponse(body, status, headers=NO_STORE)
@@ -105,9 +105,10 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
         response.set_cookie(COOKIE, token, path=PATH, httponly=True, samesite="lax", secure=secure)
         return response
 
-    def not_found() -> HTMLResponse:
+    def not_found(request: Request) -> HTMLResponse:
+        lang = negotiate(None, request.headers.get("accept-language", ""))
         return HTMLResponse(
-            env.get_template("not_found.html").render(t=page_strings("en"), lang="en"),
+            env.get_template("not_found.html").render(t=page_strings(lang), lang=lang),
             404,
             headers=NO_STORE,
         )
@@ -171,14 +172,14 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
         try:
             found = await run_in_threadpool(signup.look_up, ctx, request.path_params["token"])
         except TokenError:
-            return not_found()
+            return not_found(request)
         return confirm_page(found, done=False)
 
     async def confirm(request: Request) -> Response:
         try:
             done = await run_in_threadpool(signup.confirm, ctx, request.path_params["token"])
         except TokenError:
-            return not_found()
+            return not_found(request)
         return confirm_page(done, done=isinstance(done, Confirmed))
 
     return [

@@ -64,6 +64,12 @@ SUBSCRIBE: dict[str, dict[str, str]] = {
         "read_in": "Language",
         "back": "All announcements",
         "subscribe_link": "Subscribe to our emails",
+        "trap": "Leave this field empty",
+        "home_intro": (
+            "Announcements, calls and events from the network, by email, in your language."
+        ),
+        "home_archive": "Read past announcements",
+        "shown_in": "Not written in {wanted}: shown in {shown}.",
     },
     "sr-Cyrl": {
         "title": "Претплата",
@@ -111,6 +117,10 @@ SUBSCRIBE: dict[str, dict[str, str]] = {
         "read_in": "Језик",
         "back": "Сва обавештења",
         "subscribe_link": "Претплатите се на наше поруке",
+        "trap": "Оставите ово поље празно",
+        "home_intro": "Обавештења, позиви и догађаји мреже, е-поштом, на вашем језику.",
+        "home_archive": "Прочитајте ранија обавештења",
+        "shown_in": "Није написано на језику {wanted}: приказано на језику {shown}.",
     },
     "bg": {
         "title": "Абонамент",
@@ -158,6 +168,10 @@ SUBSCRIBE: dict[str, dict[str, str]] = {
         "read_in": "Език",
         "back": "Всички съобщения",
         "subscribe_link": "Абонирайте се за нашите имейли",
+        "trap": "Оставете това поле празно",
+        "home_intro": "Съобщения, покани и събития на мрежата по имейл, на вашия език.",
+        "home_archive": "Прочетете предишни съобщения",
+        "shown_in": "Не е написано на {wanted}: показано е на {shown}.",
     },
     "ro": {
         "title": "Abonare",
@@ -206,6 +220,10 @@ SUBSCRIBE: dict[str, dict[str, str]] = {
         "read_in": "Limba",
         "back": "Toate anunțurile",
         "subscribe_link": "Abonați-vă la e-mailurile noastre",
+        "trap": "Lăsați acest câmp gol",
+        "home_intro": "Anunțuri, apeluri și evenimente ale rețelei, prin e-mail, în limba dvs.",
+        "home_archive": "Citiți anunțurile anterioare",
+        "shown_in": "Nu este scris în {wanted}: afișat în {shown}.",
     },
     "mk": {
         "title": "Претплата",
@@ -254,6 +272,10 @@ SUBSCRIBE: dict[str, dict[str, str]] = {
         "read_in": "Јазик",
         "back": "Сите известувања",
         "subscribe_link": "Претплатете се на нашите пораки",
+        "trap": "Оставете го ова поле празно",
+        "home_intro": "Известувања, повици и настани на мрежата, по е-пошта, на вашиот јазик.",
+        "home_archive": "Прочитајте ги претходните известувања",
+        "shown_in": "Не е напишано на {wanted}: прикажано на {shown}.",
     },
     "tr": {
         "title": "Abone ol",
@@ -300,6 +322,10 @@ SUBSCRIBE: dict[str, dict[str, str]] = {
         "read_in": "Dil",
         "back": "Tüm duyurular",
         "subscribe_link": "E-postalarımıza abone olun",
+        "trap": "Bu alanı boş bırakın",
+        "home_intro": "Ağın duyuruları, çağrıları ve etkinlikleri, e-postayla, kendi dilinizde.",
+        "home_archive": "Önceki duyuruları okuyun",
+        "shown_in": "{wanted} dilinde yazılmadı: {shown} dilinde gösteriliyor.",
     },
 }
 SUBSCRIBE["sr-Latn"] = {k: to_latin(v) for k, v in SUBSCRIBE["sr-Cyrl"].items()}

@@ -1,8 +1,8 @@
 """Provider webhooks: ``POST /webhooks/sendgrid`` (SendGrid's signed Event Webhook).
 
 The signature is checked over the exact bytes received before the JSON is parsed
-(reliability SEC-30); a missing, forged or stale signature gets 403 with a vague message. A
-verified batch goes through the same service as ``newsletter events ingest`` in one
+(delivery/transports/sendgrid/signature.py); a missing, forged or stale signature gets 403 with a
+vague message. A verified batch goes through the same service as ``newsletter events ingest`` in one
 transaction, so a batch delivered twice is applied once (the events are de-duplicated), and a
 failure answers 500, which SendGrid retries for up to 24 hours.
 """
@@ -23,7 +23,7 @@ from newsletter.delivery.ingest import ingest_events, parse_batch
 from newsletter.delivery.transports.sendgrid.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from newsletter.errors import InputError, WebhookVerificationError
 
-#: SendGrid batches are far smaller; anything bigger is not from SendGrid (SEC-32).
+#: SendGrid batches are far smaller; anything bigger is not from SendGrid.
 MAX_BODY = 5 * 1024 * 1024
 
 log = logging.getLogger("newsletter.web.webhooks")

@@ -66,3 +66,19 @@ def test_hashes_are_keyed_and_kept_apart() -> None:
     # The same text hashed for the two limits never collides (domain separation).
     assert address_hash(a, "203.0.113.9") != client_hash(a, "203.0.113.9")
     assert len(client_hash(a, "::1")) == 64
+
+
+def test_names_keep_the_letters_of_the_chosen_language() -> None:
+    def names(first: str, last: str, language: str) -> str:
+        fields = {"email": "a@example.org", "first_name": first, "last_name": last}
+        found = parse_signup(
+            {**fields, "language": language}, ["news"], offered=OFFERED, wording_version="v1"
+        )
+        assert isinstance(found, SignupRequest), found
+        return f"{found.first_name} {found.last_name}"
+
+    assert names("Şahin", "Kılıç", "tr") == "Şahin Kılıç"  # never the Romanian comma below
+    assert names("Șahin", "Kılıç", "tr") == "Şahin Kılıç"  # a Romanian-locale keyboard's ș
+    assert names("Ştefan", "Ţuţea", "ro") == "Ștefan Țuțea"
+    assert names("Şükrü", "Ahmedov", "bg") == "Şükrü Ahmedov"
+    assert names("Г\u0301орг\u0301и", "Ќосев", "mk") == "Ѓорѓи Ќосев"  # macOS decomposed

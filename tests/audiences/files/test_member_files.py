@@ -32,7 +32,7 @@ def test_utf8_bom_semicolon_file_with_local_headers() -> None:
         True,
         ";",
     )
-    assert found.header[0] == "E-mail"  # not "\ufeffE-mail" (reliability INP-03)
+    assert found.header[0] == "E-mail"  # not "\ufeffE-mail" (Excel's UTF-8 BOM)
     assert found.columns == (
         "email",
         "first_name",

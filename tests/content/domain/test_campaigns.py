@@ -187,7 +187,7 @@ def test_milestone_aware_applies_its_own_zone_to_naive_times() -> None:
 @pytest.mark.parametrize(
     ("languages", "member", "expected"),
     [
-        (["en", "sr-Cyrl"], "sr-Latn", "sr-Cyrl"),
+        (["en", "sr-Cyrl"], "sr-Latn", "sr-Latn"),  # generated from the Cyrillic
         (["en", "sr-Latn"], "sr-Cyrl", "sr-Latn"),
         (["en", "sr-Cyrl", "sr-Latn"], "sr-Latn", "sr-Latn"),
         (["en", "sr-Cyrl"], "sr-Cyrl", "sr-Cyrl"),
@@ -200,6 +200,17 @@ def test_variant_for(languages: list[str], member: str, expected: str) -> None:
     subject = {lang: "S" for lang in languages}
     c = campaign(languages=languages, subject=subject, reminders=[])
     assert c.variant_for(member) == expected
+
+
+def test_latin_readers_read_latin_unless_turned_off() -> None:
+    subject = {"en": "Invitation", "sr-Cyrl": "Позивница"}
+    auto = campaign(languages=["en", "sr-Cyrl"], subject=subject, reminders=[])
+    assert auto.languages == ["en", "sr-Cyrl", "sr-Latn"]
+    assert auto.subject_for("sr-Latn") == "Pozivnica"
+    off = campaign(
+        languages=["en", "sr-Cyrl"], subject=subject, reminders=[], latin_from_cyrillic=False
+    )
+    assert off.languages == ["en", "sr-Cyrl"] and off.variant_for("sr-Latn") == "sr-Cyrl"
 
 
 def test_variant_for_falls_back_to_a_non_english_default() -> None:

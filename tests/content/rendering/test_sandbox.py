@@ -1,4 +1,4 @@
-"""Templates that run too long, grow too large or escape the sandbox are stopped (SEC-01, SEC-03).
+"""Templates that run too long, grow too large or escape the sandbox are stopped.
 
 Every template here goes through the same environment and compose path as a real campaign;
 each case asserts the error type and that it names the template.
@@ -48,7 +48,7 @@ def ticking(step: float) -> Any:
     return lambda: next(counter) * step
 
 
-# -- escapes (SEC-01) ------------------------------------------------------------------------
+# -- escapes ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -74,7 +74,7 @@ def test_undefined_variable_is_a_render_error_with_its_line() -> None:
     assert caught.value.line == 1
 
 
-# -- runaway work (SEC-03) -------------------------------------------------------------------
+# -- runaway work -----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -107,7 +107,7 @@ def test_the_time_budget_stops_a_slow_template_without_waiting() -> None:
     assert compose("{% for i in range(500) %}{% endfor %}ok", limits=limits).html
 
 
-# -- huge output (SEC-03) --------------------------------------------------------------------
+# -- huge output ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -162,7 +162,7 @@ def test_lipsum_is_not_available() -> None:
         compose("{{ lipsum(10**6) }}")
 
 
-# -- links (SEC-06) --------------------------------------------------------------------------
+# -- links (core/urls.py) ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -80,6 +80,7 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[float, f
     return scores(tmp_path_factory.mktemp("spamassassin"))
 
 
+@pytest.mark.slow
 def test_every_variant_was_scored(scored: dict[str, tuple[float, frozenset[str]]]) -> None:
     assert set(scored) == {variant_name(*v) for v in VARIANTS}
 

@@ -15,8 +15,8 @@ from newsletter.delivery.domain.events import (
     EventProblem,
     complaint_level,
     effects,
-    parse_sendgrid,
 )
+from newsletter.delivery.transports.sendgrid.events import parse as parse_sendgrid
 
 
 def raw(event: str, **extra: object) -> dict[str, object]:

@@ -73,7 +73,7 @@ def test_seven_days_before_is_wall_clock_across_the_spring_change() -> None:
     assert step_due(p, dt.timedelta(days=7), dt.time(10), NONE) == at(2026, 3, 26, 9)
 
 
-def test_reliability_tz05_fixtures() -> None:
+def test_whole_days_are_wall_clock_other_spans_elapse() -> None:
     """Whole days (P1D, or PT24H: the same timedelta) are wall-clock; other spans elapse."""
     p = point(campaign("2026-03-29T10:00:00"))  # 08:00 UTC, the spring change day
     assert step_due(p, dt.timedelta(hours=24), dt.time(10), NONE) == at(2026, 3, 28, 9)  # 10 CET
@@ -190,6 +190,15 @@ def test_moving_a_deadline_earlier_cancels_steps_that_no_longer_fit() -> None:
     assert out["d7"].state is S.CANCELLED
     assert out["d1"].state is S.SCHEDULED and out["d1"].due_at == at(2026, 3, 24, 8)
     assert not any(e.kind is ScheduleKind.NOTICE for e in out.values())  # nobody reminded
+
+
+def test_a_held_step_moves_with_its_deadline_and_stays_held_for_its_reason() -> None:
+    c = campaign()
+    why = "changed after approval: not sent until an approver approves the new version"
+    rows = [e.but(state=S.HELD, reason=why) for e in rows_for(c, sent=set())]
+    new = MilestonePoint("deadline", at(2026, 4, 20, 8), "Europe/Belgrade", 1)
+    out = replan_milestone(c, point(c), new, rows, rules=NONE, now=at(2026, 3, 22), notify=True)
+    assert out and all((e.state, e.reason) == (S.HELD, why) for e in out)
 
 
 def test_the_campaign_as_scheduled_shows_the_new_deadline_and_the_added_steps() -> None:

@@ -1,8 +1,8 @@
 """Wall-clock resolution pinned for the network's zones, and the dispatcher's rules.
 
-Transition instants (reliability §5.4): 2026-03-29 01:00 UTC and 2025-10-26 01:00 UTC. Belgrade
-and Skopje jump 02:00->03:00 and fall back 03:00->02:00; Sofia and Bucharest jump 03:00->04:00
-and fall back 04:00->03:00; Istanbul keeps +03:00 all year.
+Transition instants (IANA tz database, EU rules): 2026-03-29 01:00 UTC and 2025-10-26 01:00 UTC.
+Belgrade and Skopje jump 02:00->03:00 and fall back 03:00->02:00; Sofia and Bucharest jump
+03:00->04:00 and fall back 04:00->03:00; Istanbul keeps +03:00 all year.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def at(*args: int) -> dt.datetime:
 
 
 def test_tzdata_has_the_transitions_we_pin() -> None:
-    """TZ-08: the tzdata in use agrees with the table the tests below rely on."""
+    """The tzdata in use agrees with the table the tests below rely on."""
     assert ZoneInfo("Europe/Istanbul").utcoffset(dt.datetime(2026, 7, 1)) == dt.timedelta(hours=3)
     before, after = at(2026, 3, 29, 0, 59), at(2026, 3, 29, 1, 0)
     belgrade = ZoneInfo("Europe/Belgrade")
@@ -115,7 +115,7 @@ def test_decide_never_after_the_milestone_and_not_when_stale() -> None:
     assert not late.fire and "late" in late.reason
     expired = decide(step.but(state=ScheduleState.SENT), deadline, policy)
     assert not expired.fire and "milestone passed" in expired.reason
-    # A send may be 2 hours late, no more (REL-11).
+    # A send may be 2 hours late, no more (scheduling.max_late_send_hours).
     send = entry("main", due, kind=ScheduleKind.SEND)
     assert decide(send, due + dt.timedelta(hours=1, minutes=59), policy).fire
     assert not decide(send, due + dt.timedelta(hours=2, minutes=1), policy).fire

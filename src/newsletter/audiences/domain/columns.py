@@ -8,8 +8,8 @@ header is compared after Unicode decomposition without accents, case folding and
 ``Drzava``.
 
 Cells are untrusted: a value starting with ``=``, ``+``, ``-`` or ``@`` is a formula to Excel
-(OWASP "CSV injection"; ASVS 5.0 1.2.10). Exports neutralise such cells with a leading ``'``
-(reliability SEC-50), imports strip that one ``'`` again so our own exports round-trip (SEC-51),
+(OWASP "CSV injection"; ASVS 5.0 1.2.10). Exports neutralise such cells with a leading ``'``,
+imports strip that one ``'`` again so our own exports round-trip,
 and an import refuses cells that look like formulas rather than store them.
 """
 
@@ -160,7 +160,7 @@ _TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 # `=` anything; `+ - @` followed by a call, a DDE pipe or a sheet reference (``+cmd|' /C
 # calc'!A0``, ``@SUM(1+1)``). A lone ``-`` or a phone number ``+381 11 …`` stays data.
 _FORMULA = re.compile(r"(?:=.|[+\-@].*[|!(])", re.DOTALL)
-# NUL, zero-width space/joiners, word joiner, BOM inside text (reliability INP-07).
+# NUL, zero-width space/joiners, word joiner, BOM inside text.
 _INVISIBLE = str.maketrans(dict.fromkeys("\x00\u200b\u200c\u200d\u2060\ufeff"))
 _INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 

@@ -19,7 +19,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from newsletter.core.addresses import AddressError, email_key, normalize_address
-from newsletter.core.texts import framed_if_tidy, normalize_text
+from newsletter.core.texts import fix_letters, framed_if_tidy, letters_language, normalize_text
 
 __all__ = [
     "COLUMNS",
@@ -94,7 +94,7 @@ class MemberRecord:
     timezone: str = ""
     consent_source: str = ""
     consent_date: dt.date | None = None
-    #: Version id of the consent text the person saw (GDPR Art. 7(1); reliability GDPR-07).
+    #: Version id of the consent text the person saw (GDPR Art. 7(1)).
     consent_wording: str = ""
 
     @property
@@ -145,6 +145,10 @@ def parse_member_row(
     language, why = _language(language)
     if why:
         return RowProblem(row_number, "language", why, email)
+    # A language's letter rule only where that language applies (core/texts.py).
+    rule = letters_language(language, country)
+    if rule:
+        first, last, org, role = (fix_letters(v, rule) for v in (first, last, org, role))
     tier_value, why = _tier(tier)
     if why:
         return RowProblem(row_number, "tier", why, email)

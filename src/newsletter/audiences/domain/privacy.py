@@ -4,7 +4,7 @@ Erasure (GDPR Art. 17) deletes the person, but the address must still never be m
 imported again by mistake (Art. 21(3); the ICO's "suppress rather than delete"). We keep only a
 keyed hash of it: HMAC-SHA256 (RFC 2104, FIPS 198-1) under the installation's secret, because a
 bare SHA-256 of an address is reversed by a dictionary of addresses (AEPD, "Introduction to the
-hash function as a personal data pseudonymisation technique", 2019; reliability GDPR-11/12).
+hash function as a personal data pseudonymisation technique", 2019).
 
 The access/portability export (Art. 15 and 20) is :class:`PersonData` as JSON: profile,
 subscriptions, the append-only consent history, tags, every delivery, suppression status.

@@ -3,7 +3,7 @@
 A request is validated here, stored, and answered with a confirmation email whose link carries
 a signed token (core/tokens.py, purpose :data:`CONFIRM_PURPOSE`). Only a POST from the page
 that link opens confirms; GETs change nothing, so mail scanners that follow links cannot
-subscribe anyone (reliability UNS-03 applies to confirmations alike).
+subscribe anyone (the reason RFC 8058 §1 gives for unsubscribes applies alike).
 
 List bombing - a script signing a victim's address up to many lists so their inbox floods with
 confirmation requests - is limited per address and per client address over sliding windows
@@ -23,6 +23,7 @@ from enum import StrEnum
 from newsletter.audiences.domain.members import LANGUAGES, normalize_text
 from newsletter.audiences.domain.privacy import SuppressionReason
 from newsletter.core.addresses import AddressError, normalize_address
+from newsletter.core.texts import fix_letters, letters_language
 
 #: ``consent_events.source`` and ``members.consent_source`` of everything confirmed here.
 SOURCE = "web form"
@@ -61,7 +62,7 @@ class SignupRequest:
     organization: str
     language: str
     topics: tuple[str, ...]
-    #: Version id of the consent text the form showed (GDPR Art. 7(1); reliability GDPR-07).
+    #: Version id of the consent text the form showed (GDPR Art. 7(1)).
     wording_version: str
 
 
@@ -86,8 +87,9 @@ def parse_signup(
     except AddressError as exc:
         problems.append(FieldProblem("email", str(exc)))
     names: dict[str, str] = {}
+    rule = letters_language(fields.get("language", ""))  # the form asks no country
     for name in ("first_name", "last_name", "organization"):
-        value = normalize_text(fields.get(name, ""))
+        value = fix_letters(normalize_text(fields.get(name, "")), rule)
         if len(value) > MAX_NAME:
             problems.append(FieldProblem(name, f"at most {MAX_NAME} characters"))
         elif any(ord(c) < 32 or c in "<>" for c in value):

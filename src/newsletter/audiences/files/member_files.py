@@ -6,7 +6,7 @@ comma is the decimal mark) detected from the header line. Structural damage is r
 and never silently merged into a neighbour:
 
 * an unbalanced quote (``a@b.rs,"Ana`` then more lines): Python's csv module happily reads
-  every following line into that one cell (reliability INP-06). A record whose cell spans lines
+  every following line into that one cell. A record whose cell spans lines
   that look like records of their own, or that the strict parser refuses, is rejected, and
   reading resumes on the next physical line, so the rows after it are not lost;
 * a row with more or fewer cells than the header (a bare CR in an unquoted cell, a lost
@@ -27,7 +27,7 @@ from newsletter.audiences.files.spreadsheets import read_xlsx
 from newsletter.core.scripts import LABELS, detect_encoding
 from newsletter.errors import ImportFileError
 
-#: Upload limits (reliability SEC-52): bigger files are split, not imported in one go.
+#: Upload limits: bigger files are split, not imported in one go.
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
 MAX_COLUMNS = 60

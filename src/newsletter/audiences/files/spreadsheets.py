@@ -3,7 +3,7 @@
 Written CSV is what Excel in this region opens correctly: UTF-8 *with* a BOM (without one Excel
 assumes the system code page and shows Cyrillic as mojibake), RFC 4180 quoting and CRLF line
 ends, and every cell that Excel would run as a formula neutralised with a leading ``'``
-(OWASP CSV injection; reliability SEC-50).
+(OWASP, "CSV Injection": owasp.org/www-community/attacks/CSV_Injection).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from newsletter.audiences.domain.segments import FIELDS, MemberFacts, Segment
@@ -54,8 +54,9 @@ class SqlMemberStore(SqlPeople):
                 raise
             if dry_run:
                 transaction.rollback()
-            else:
-                transaction.commit()
+                return
+            transaction.commit()
+            analyse_after_import(conn)
 
     def count(self, segment: Segment, topic: str | None) -> int:
         query = select(func.count()).select_from(members).where(segment_clause(segment, topic))
@@ -135,3 +136,20 @@ def lookup_key(email: str) -> str:
         return normalize_address(email)[1]
     except AddressError:
         return email_key(email)
+
+
+#: What an import changes: the tables the audience queries of the next send read.
+IMPORTED_TABLES = ("members", "subscriptions", "member_tags", "consent_events")
+
+
+def analyse_after_import(conn: Connection) -> None:
+    """Give the planner fresh statistics for what an import just changed. Right after a large
+    import autovacuum has not analysed the tables yet, and PostgreSQL planned the first send's
+    audience count as if they were empty (seen: over 30 s of server CPU on 100,000 members
+    before anything was sent). SQLite's ``PRAGMA optimize`` is the counterpart there
+    (https://sqlite.org/lang_analyze.html)."""
+    with conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"ANALYZE {', '.join(IMPORTED_TABLES)}")
+        else:
+            conn.exec_driver_sql("PRAGMA optimize")

@@ -3,7 +3,7 @@
 Erasure deletes the member row; subscriptions, consent history, tags and deliveries go with it
 (``ON DELETE CASCADE``). Only the keyed hash stays, in ``suppressions``. On SQLite,
 ``secure_delete`` overwrites the freed pages and a WAL checkpoint folds the log back, so the
-address is not left readable in the database file (reliability GDPR-11).
+address is not left readable in the database file (GDPR Art. 17).
 """
 
 from __future__ import annotations

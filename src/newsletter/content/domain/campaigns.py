@@ -138,6 +138,9 @@ class CampaignDefinition(Message):
     #: Opt-in: once sent, the announcement appears in the public archive (/archive), rendered
     #: for no one in particular (no member's data, no personal links).
     archive: bool = False
+    #: Serbian Latin readers get the Latin generated from the Cyrillic (sr-Latn is added to
+    #: ``languages`` whenever sr-Cyrl is there). ``false``: they read the Cyrillic instead.
+    latin_from_cyrillic: bool = True
 
     @field_validator("slug")
     @classmethod
@@ -168,6 +171,10 @@ class CampaignDefinition(Message):
 
     @model_validator(mode="after")
     def _consistent(self) -> CampaignDefinition:
+        langs = self.languages
+        if self.latin_from_cyrillic and "sr-Cyrl" in langs and "sr-Latn" not in langs:
+            # Without it a Latin reader silently got the Cyrillic version.
+            langs.insert(langs.index("sr-Cyrl") + 1, "sr-Latn")
         if self.default_language not in self.languages:
             raise ValueError(f"default_language {self.default_language!r} is not in languages")
         keys = [r.key for r in self.reminders]
@@ -188,7 +195,7 @@ class CampaignDefinition(Message):
             (
                 ("reminders", str(i), "before"),
                 f"reminder {step.key!r} must come before its milestone {step.milestone!r}: "
-                f"'before' is {step.before}, it needs to be more than zero",
+                f"'before' is {_span(step.before)}; it needs to be more than zero",
             )
             for i, step in enumerate(self.reminders)
             if step.before <= dt.timedelta(0)
@@ -272,3 +279,14 @@ def _pick(table: dict[str, str], lang: str) -> str:
     if lang == "sr-Latn" and "sr-Cyrl" in table:
         return to_latin(table["sr-Cyrl"])
     raise KeyError(lang)
+
+
+def _span(delta: dt.timedelta) -> str:
+    """A duration as staff wrote it: "0", "-1 day", "-12 hours", "-1 day 6 hours"."""
+    seconds = int(delta.total_seconds())
+    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    parts = [f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in
+             ((days, "day"), (hours, "hour"), (rest // 60, "minute")) if n]  # fmt: skip
+    return sign + " ".join(parts) if parts else "0"

@@ -80,7 +80,7 @@ class TranslatedList(_Translated, RootModel[list[str] | dict[str, list[str]]]):
 
 def localize(value: Any, chain: Sequence[str]) -> Any:
     """The announcement as plain dicts, lists and values in one language (the first of
-    ``chain`` that has a text), which is all a template gets (reliability SEC-04)."""
+    ``chain`` that has a text), which is all a template gets (content/rendering/variables.py)."""
     if isinstance(value, _Translated):
         return value.resolve(chain)
     if isinstance(value, BaseModel):

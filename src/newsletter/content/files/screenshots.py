@@ -2,8 +2,8 @@
 
 Chromium started from the command line will not make its window narrower than 500 px, so a
 ``--window-size=375,...`` screenshot is really 500 px wide; Playwright's viewport sets the
-device metrics instead, and 375 px is 375 px (ARCHITECTURE.md, "Things that are easy to get
-wrong"). We use the system browser (``executable_path``) and never download one.
+device metrics instead, and 375 px is 375 px. We use the system browser (``executable_path``) and
+never download one.
 
 The page gets the email's HTML directly and every request it makes is refused: a preview must
 not call out (tracking pixels, remote images), and what a member with images blocked sees is

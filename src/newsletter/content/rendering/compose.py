@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 #: Gmail clips messages whose HTML exceeds about 102 KB, hiding the footer with the
-#: unsubscribe link (reliability DEL-05); we stop at 100 KB.
+#: unsubscribe link; we stop at 100 KB.
 MAX_HTML_BYTES = 100_000
 
 

@@ -6,9 +6,9 @@
 - ``StrictUndefined``: a misspelt variable is an error at validation, not a blank in 2,000 inboxes.
 - Autoescaping on for every template except ``*.txt.j2``: Jinja's default ``select_autoescape``
   does not know ``.mjml``, so MJML templates would otherwise go out unescaped (a ``<`` in a name
-  also breaks the MJML parser). The plain-text twin is rendered unescaped (reliability SEC-07).
+  also breaks the MJML parser). The plain-text twin is rendered unescaped (no HTML).
 - Filters for the reader's locale (:mod:`dates`) and ``href``, which refuses a link whose scheme
-  is not https, http or mailto (SEC-06); compose checks the finished HTML again.
+  is not https, http or mailto (core/urls.py); compose checks the finished HTML again.
 """
 
 from __future__ import annotations
@@ -19,7 +19,14 @@ from collections.abc import Callable
 from types import CodeType
 from typing import Any
 
-from jinja2 import BytecodeCache, FunctionLoader, StrictUndefined, TemplateNotFound
+from jinja2 import (
+    BytecodeCache,
+    FunctionLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    meta,
+)
 from jinja2.bccache import Bucket
 
 from newsletter.content.rendering import dates
@@ -122,3 +129,27 @@ def build_environment(load: TemplateLoader) -> GuardedEnvironment:
     )
     env.tests["safe_url"] = lambda value: is_safe_link(str(value))
     return env
+
+
+def templates_used(load: TemplateLoader, names: list[str]) -> dict[str, str]:
+    """Every template the named ones use, with its source: the named ones and, followed
+    recursively, what they extend, include or import. A name that does not load is left out
+    (validation reports it). What an approval binds includes these sources: a layout or partial
+    edited on disk changes what members get."""
+    env = build_environment(load)
+    found: dict[str, str] = {}
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        try:
+            found[name] = load(name)
+        except KeyError:
+            continue
+        try:
+            tree = env.parse(found[name])
+        except TemplateSyntaxError:
+            continue  # rendering reports it, with its line
+        todo.extend(n for n in meta.find_referenced_templates(tree) if n)
+    return dict(sorted(found.items()))

@@ -1,6 +1,6 @@
 """Calendar entries for an announcement: an ``.ics`` attachment and "add to calendar" links.
 
-A conference becomes an all-day VEVENT (the seeds give days, not hours); every deadline the
+A conference becomes an all-day VEVENT (the announcements give days, not hours); every deadline the
 content names (early bird, registration, submission) becomes a VEVENT at its instant in its
 official zone (``DTSTART;TZID=...`` with the VTIMEZONE written out, RFC 5545 §3.2.19 and
 §3.6.5) and a VALARM a day before (§3.6.6). A deadline has no DTEND: it "ends on the same

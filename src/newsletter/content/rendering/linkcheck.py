@@ -2,7 +2,7 @@
 
 Content models validate their URLs and templates pass hrefs through the ``href`` filter, but a
 template can also write a link by hand, and MJML adds attributes of its own. After MJML, every
-attribute a mail client follows or fetches is checked (reliability SEC-06); entities are decoded
+attribute a mail client follows or fetches is checked (core/urls.py); entities are decoded
 first, as the mail client will: ``&#106;avascript:`` is ``javascript:``.
 """
 

@@ -1,4 +1,7 @@
-"""Limits on what a template may cost: time, output size and work (reliability SEC-03).
+"""Limits on what a template may cost: time, output size and work.
+
+Jinja's sandbox (jinja.palletsprojects.com, "Sandbox") limits what a template may reach, not
+what it may cost; these limits add the cost.
 
 Jinja's sandbox stops a template reaching Python internals, but not one that never ends or
 fills memory: only ``range()`` is capped (``MAX_RANGE`` = 100,000), and ``'a' * 10**8``,
@@ -45,7 +48,7 @@ class LimitExceeded(SecurityError):
 
 @dataclass(frozen=True)
 class Limits:
-    #: Wall-clock budget of one render (SEC-03 suggests 2 s; a real template takes ~10 ms).
+    #: Wall-clock budget of one render (2 s: a real template takes ~10 ms).
     seconds: float = 2.0
     #: Characters one template may produce, and the largest string or list it may build.
     max_output: int = 1_000_000

@@ -1,9 +1,10 @@
 """What a template sees: plain dicts, lists and strings in the variant's language.
 
-Nothing in here is an ORM object, a settings object or a model with methods (reliability
-SEC-04): the announcement is flattened by :func:`~newsletter.content.domain.translated.localize`
-along the campaign's fallback chain, milestones become ``{key, at, timezone, label}``, and the
-organisation a dict. Per-recipient values are merge proxies added by compose.
+Nothing in here is an ORM object, a settings object or a model with methods (the
+sandbox then has nothing to reach through): the announcement is flattened by
+:func:`~newsletter.content.domain.translated.localize` along the campaign's fallback chain,
+milestones become ``{key, at, timezone, label}``, and the organisation a dict. Per-recipient values
+are merge proxies added by compose.
 
 Variables (documented here once for every template):
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from newsletter.authoring.domain.approvals import CHANGED
+from newsletter.authoring.domain.approvals import HELD_CHANGED
 from newsletter.content.ports.documents import Saved, StoredCampaign, document_version
 from newsletter.db.tables import campaign_approvals, campaign_documents, schedules
 from newsletter.errors import StateError
@@ -108,7 +108,7 @@ class SqlCampaignDocuments:
                 .where(T.campaign == slug, T.state == ScheduleState.SCHEDULED.value)
                 .values(
                     state=ScheduleState.HELD.value,
-                    reason=f"{CHANGED}: not sent until an approver approves the new version",
+                    reason=HELD_CHANGED,
                     updated_at=now,
                 )
             )

@@ -1,7 +1,7 @@
 """Deliveries: the ledger of who was sent what, one row per (campaign, step, member).
 
 The row is created before anything is sent and its key is unique, so starting a send twice, or
-two workers at once, can never produce two rows for one person (reliability REL-01). A row's
+two workers at once, can never produce two rows for one person. A row's
 status moves only along :data:`TRANSITIONS`:
 
     pending -> sending -> sent | failed | unknown
@@ -74,7 +74,7 @@ class UnknownPolicy(StrEnum):
 def unknown_policy(step: str) -> UnknownPolicy:
     """Reminders are resent (a second reminder does less harm than a missing one before a
     deadline); the announcement itself is never sent twice without a person deciding
-    (reliability REL-04)."""
+    (docs/operations.md, "When a send does not go cleanly")."""
     return UnknownPolicy.ASK if step == MAIN_STEP else UnknownPolicy.RESEND
 
 

@@ -1,17 +1,11 @@
 """Provider events: what happened to a message after we handed it over, in our own words.
 
-SendGrid's Event Webhook posts JSON arrays of events (processed, delivered, deferred, bounce,
-dropped, open, click, spamreport, unsubscribe, group_unsubscribe, group_resubscribe). This module
-turns one raw event into a :class:`ProviderEvent` and decides, without I/O, what it changes:
-the delivery row it confirms, the member it suppresses, the topic subscription it ends.
-
-De-duplication: SendGrid says to de-duplicate on ``sg_event_id``, but retried events have been
-seen with a *new* ``sg_event_id`` (sendgrid-nodejs#1435), so every event also gets a content key
-over ``(sg_message_id, event, timestamp, email, url)`` and our delivery id (a retry carries the
-same custom args); the store keeps both unique.
-
-Our delivery id travels as the custom arg ``nl_delivery_id`` (top-level in each event); that is
-how an event finds its delivery. Nothing here reads a clock or a setting.
+A transport's adapter turns its provider's raw events into :class:`ProviderEvent` (SendGrid's:
+``delivery/transports/sendgrid/events.py``); this module decides, without I/O, what an event
+changes: the delivery row it confirms, the member it suppresses, the topic subscription it
+ends. Every event carries a content key (:func:`dedupe_key`) beside the provider's own event
+id, and the store keeps both unique, so a replayed or retried event changes nothing twice.
+Nothing here reads a clock or a setting.
 """
 
 from __future__ import annotations
@@ -24,13 +18,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-#: The custom arg that carries our delivery id (delivery/transports/sendgrid/transport.py sets it).
-DELIVERY_ARG = "nl_delivery_id"
-#: Set on test sends: their events are recorded nowhere.
-TEST_ARG = "nl_test"
-
 #: Complaint rate at which staff are warned, and at which new campaigns are blocked until a
-#: person acknowledges (Gmail: stay below 0.1 %, never reach 0.3 %; reliability DEL-20).
+#: person acknowledges (Gmail: stay below 0.1 %, never reach 0.3 %;
+#: support.google.com/a/answer/81126).
 COMPLAINT_WARN = 0.001
 COMPLAINT_BLOCK = 0.003
 
@@ -52,21 +42,8 @@ class EventKind(StrEnum):
     GROUP_RESUBSCRIBED = "group_resubscribed"
 
 
-SENDGRID_EVENTS: Mapping[str, EventKind] = {
-    "processed": EventKind.ACCEPTED,
-    "delivered": EventKind.DELIVERED,
-    "deferred": EventKind.DEFERRED,
-    "bounce": EventKind.BOUNCED,
-    "dropped": EventKind.DROPPED,
-    "open": EventKind.OPENED,
-    "click": EventKind.CLICKED,
-    "spamreport": EventKind.COMPLAINED,
-    "unsubscribe": EventKind.UNSUBSCRIBED,
-    "group_unsubscribe": EventKind.GROUP_UNSUBSCRIBED,
-    "group_resubscribe": EventKind.GROUP_RESUBSCRIBED,
-}
-
-#: ``dropped`` reasons that mean the address itself is bad or has complained (DEL-21).
+#: ``dropped`` reasons that mean the address itself is bad or has complained (SendGrid's event
+#: reference).
 _DROPPED_BOUNCED = ("bounced address", "invalid")
 _DROPPED_COMPLAINED = ("spam reporting address",)
 
@@ -105,7 +82,7 @@ class ProviderEvent:
     provider_message_id: str | None = None
     url: str | None = None
     reason: str = ""
-    asm_group_id: int | None = None
+    unsubscribe_group: int | None = None
     #: The raw event minus the address (the member row holds it; erasure removes both).
     payload: Mapping[str, Any] = field(default_factory=dict)
 
@@ -125,64 +102,6 @@ def dedupe_key(*parts: object) -> str:
     """A stable 64-character key over the parts that make an event the same event."""
     raw = json.dumps([("" if p is None else str(p)) for p in parts], ensure_ascii=False)
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
-
-
-def parse_sendgrid(raw: Any) -> ProviderEvent | None:
-    """One SendGrid event -> ProviderEvent; None for events of test sends.
-
-    Raises EventProblem for something that is not a usable event (no type we know, no address,
-    no timestamp).
-    """
-    if not isinstance(raw, Mapping):
-        raise EventProblem("an event is a JSON object")
-    name = raw.get("event")
-    if not isinstance(name, str) or name not in SENDGRID_EVENTS:
-        raise EventProblem(f"unknown event type {name!r}")
-    if str(raw.get(TEST_ARG, "")) == "1":
-        return None
-    email = raw.get("email")
-    if not isinstance(email, str) or "@" not in email:
-        raise EventProblem(f"{name}: no email address")
-    stamp = raw.get("timestamp")
-    if isinstance(stamp, bool) or not isinstance(stamp, int | float | str):
-        raise EventProblem(f"{name}: no timestamp")
-    try:
-        occurred = dt.datetime.fromtimestamp(float(stamp), dt.UTC)
-    except (ValueError, OverflowError, OSError) as exc:
-        raise EventProblem(f"{name}: bad timestamp {stamp!r}") from exc
-    kind = SENDGRID_EVENTS[name]
-    if kind is EventKind.BOUNCED and str(raw.get("type", "bounce")).lower() == "blocked":
-        kind = EventKind.BLOCKED
-    url = raw.get("url") if isinstance(raw.get("url"), str) else None
-    message_id = raw.get("sg_message_id")
-    message_id = str(message_id) if message_id else None
-    event_id = raw.get("sg_event_id")
-    reason = " ".join(str(raw.get(k, "")) for k in ("status", "reason", "response")).strip()
-    return ProviderEvent(
-        kind=kind,
-        email=email.strip(),
-        occurred_at=occurred,
-        dedupe_key=dedupe_key(
-            message_id, name, stamp, email.strip().casefold(), url, raw.get(DELIVERY_ARG)
-        ),
-        delivery_id=_int(raw.get(DELIVERY_ARG)),
-        provider_event_id=str(event_id)[:100] if event_id else None,
-        provider_message_id=message_id[:200] if message_id else None,
-        url=url,
-        reason=reason[:500],
-        asm_group_id=_int(raw.get("asm_group_id")),
-        payload={k: v for k, v in raw.items() if k != "email"},
-    )
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
 
 
 def effects(event: ProviderEvent, *, group_topics: Mapping[int, str]) -> tuple[Effect, ...]:
@@ -207,10 +126,18 @@ def effects(event: ProviderEvent, *, group_topics: Mapping[int, str]) -> tuple[E
     elif kind is EventKind.UNSUBSCRIBED:
         found.append(Effect(Action.END_ALL_TOPICS))
     elif kind is EventKind.GROUP_UNSUBSCRIBED:
-        topic = group_topics.get(event.asm_group_id) if event.asm_group_id is not None else None
+        topic = (
+            group_topics.get(event.unsubscribe_group)
+            if event.unsubscribe_group is not None
+            else None
+        )
         found.append(Effect(Action.END_TOPIC, topic))
     elif kind is EventKind.GROUP_RESUBSCRIBED:
-        topic = group_topics.get(event.asm_group_id) if event.asm_group_id is not None else None
+        topic = (
+            group_topics.get(event.unsubscribe_group)
+            if event.unsubscribe_group is not None
+            else None
+        )
         found.append(Effect(Action.RESUME_TOPIC, topic))
     return tuple(found)
 

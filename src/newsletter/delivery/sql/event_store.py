@@ -7,9 +7,10 @@ only an event that was really inserted has effects, so a batch delivered twice, 
 retried under a new ``sg_event_id``, changes things exactly once. If anything fails the whole
 batch rolls back and the provider's retry finds nothing half-applied.
 
-Effects only move forward (reliability REL-12): a member's status goes active -> unsubscribed ->
-bounced -> complained and never back; a delivery row is confirmed only from ``sending`` or
-``unknown``; a topic subscription changes only if the event is newer than the last change.
+Effects only move forward (events arrive late and twice): a member's status goes active ->
+unsubscribed -> bounced -> complained and never back; a delivery row is confirmed only from
+``sending`` or ``unknown``; a topic subscription changes only if the event is newer than the last
+change.
 """
 
 from __future__ import annotations
@@ -177,8 +178,7 @@ class SqlEventStore:
         self, member_id: int, topic: str, issued_at: dt.datetime
     ) -> UnsubscribeTarget | None:
         """Who a token points at, or None: no such member, or the member subscribed to the
-        topic again after the token was issued (an old link must not undo a new choice;
-        reliability SEC-21)."""
+        topic again after the token was issued (an old link must not undo a new choice)."""
         with self.engine.connect() as conn:
             row = conn.execute(select(members.c.language).where(members.c.id == member_id)).first()
             if row is None:

@@ -1,6 +1,6 @@
 """The delivery ledger in SQL.
 
-Every state change is committed before the next external side effect (reliability REL-02):
+Every state change is committed before the next external side effect:
 ``claim`` commits ``sending`` before the transport is called, and the outcome is committed as
 soon as the transport returns. On PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED`` so
 several workers can share one campaign without ever claiming the same row.
@@ -268,8 +268,8 @@ class SqlLedger(CampaignRows, LedgerReview):
         )
         with self.engine.begin() as conn:
             # The next rows in id order, each with whether it may still be mailed: eligibility
-            # is re-checked right before sending (reliability UNS-06, REL-07), for the rows of
-            # this batch only, so a claim costs the same at the end of 100k rows as at the start.
+            # is re-checked right before sending (an unsubscribe may arrive mid-send), for the rows
+            # of this batch only, so a claim costs the same at the end of 100k rows as at the start.
             columns = (
                 deliveries.c.id,
                 deliveries.c.member_id,

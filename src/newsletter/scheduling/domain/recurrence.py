@@ -1,6 +1,6 @@
 """Recurring sends with crontab semantics, computed here rather than by APScheduler's CronTrigger.
 
-Two traps this avoids (reference/libraries.md §3.1, reliability TZ-02/TZ-03):
+Two traps this avoids (both pinned against the installed APScheduler in tests/scheduling/):
 
 - **Day of week.** In crontab 0 and 7 are Sunday and 1 is Monday; APScheduler 3.x's
   ``CronTrigger`` (and its ``from_crontab``) counts 0 = Monday, so ``0 9 * * 0`` fires on

@@ -1,16 +1,16 @@
 """Reminder chains: when each step of a campaign is due, and what a deadline move changes.
 
 "N days before at HH:MM" is decided as **wall-clock** time in the milestone's official zone
-(reliability TZ-05): "7 days before" a 10:00 deadline is 10:00 local seven calendar days
-earlier, even across a DST change, so a reminder keeps its local hour. A ``before`` that is
-not a whole number of days ("PT36H") is elapsed time instead (``PT24H`` *is* one day to a
+(as RFC 5545 §3.3.6 reads a duration in days): "7 days before" a 10:00 deadline is 10:00 local seven
+calendar days earlier, even across a DST change, so a reminder keeps its local hour. A ``before``
+that is not a whole number of days ("PT36H") is elapsed time instead (``PT24H`` *is* one day to a
 ``timedelta``, so it is wall-clock too). Either way a step never fires at or after its
 milestone.
 
 When a milestone moves, its version goes up (it is the SEQUENCE of the updated ``.ics``, same
 UID, RFC 5545 §3.8.7.4). Steps not yet sent move with it; steps already sent stay in the
 ledger, and if still meaningful go out once more under a versioned step key
-(``early-bird-3d@v1``) — the ledger key includes the milestone version (reliability §3.2).
+(``early-bird-3d@v1``) — the ledger key includes the milestone version.
 """
 
 from __future__ import annotations
@@ -176,7 +176,8 @@ def replan_milestone(
                     milestone_version=new.version,
                     attempt_at=None,
                     state=state,
-                    reason=f"{MOVED}: {why}" if why else "",
+                    # A held step stays held for the same reason (an approval is still due).
+                    reason=f"{MOVED}: {why}" if why else (latest.reason if keep else ""),
                 )
             )
     if notify and reminded and new.at > old.at:

@@ -2,7 +2,7 @@
 
 The database holds one :class:`ScheduleEntry` per (campaign, step, time-zone group); this module
 holds the rules the scheduler applies to them. Times are UTC instants plus the IANA zone whose
-wall clock they were decided in (reliability TZ-01).
+wall clock they were decided in (IANA time zone database names, e.g. ``Europe/Sofia``).
 
 Wall-clock resolution (:func:`resolve_local`), pinned by tests for the network's zones:
 
@@ -10,7 +10,7 @@ Wall-clock resolution (:func:`resolve_local`), pinned by tests for the network's
   forward by the gap: 02:30 becomes 03:30 local, the same instant as 02:30 in the old offset;
 - a local time that exists twice (the autumn fall-back) means its first occurrence (fold=0),
   so a job at 03:30 in Sofia on that day fires once, not twice as APScheduler's CronTrigger
-  would (reliability TZ-02, TZ-03).
+  would (tests/scheduling/test_leader.py pins that behaviour of the installed version).
 """
 
 from __future__ import annotations
@@ -110,8 +110,8 @@ def local_day_bounds(instant: dt.datetime, zone: str) -> tuple[dt.datetime, dt.d
 
 @dataclass(frozen=True)
 class SchedulePolicy:
-    """How late each kind may still go out (REL-11, SCH-04), the daily reminder cap, and how
-    often a failed dispatch is retried. Beyond the staleness limit nothing is sent
+    """How late each kind may still go out (``scheduling.max_late_*_hours``), the daily reminder
+    cap, and how often a failed dispatch is retried. Beyond the staleness limit nothing is sent
     automatically: the entry is skipped with a reason asking staff to confirm."""
 
     max_staleness: Mapping[ScheduleKind, dt.timedelta] = field(
@@ -135,8 +135,8 @@ class Decision:
 
 
 def decide(entry: ScheduleEntry, now: dt.datetime, policy: SchedulePolicy) -> Decision:
-    """May a due entry go out now? Never at or after its milestone (TZ-06), never later than
-    its kind's staleness limit (REL-11: a restored backup must not send old campaigns)."""
+    """May a due entry go out now? Never at or after its milestone, never later than its
+    kind's staleness limit (a restored backup must not send old campaigns)."""
     if entry.expires_at is not None and now >= entry.expires_at:
         return Decision(
             False, f"its milestone passed ({_utc(entry.expires_at)}) before it went out"

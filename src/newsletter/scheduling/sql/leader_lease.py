@@ -1,11 +1,12 @@
 """Exactly one scheduler leads: a lease row taken with one atomic ``UPDATE ... WHERE``.
 
 APScheduler 3.x must never share a job store between two running schedulers (duplicate runs,
-a silently dead scheduler thread: reference/libraries.md §3.2), so a process starts its
-scheduler only while it holds this lease, and stops it the moment a renewal fails (reliability
-SCH-01). The same statement works on SQLite (writes are serialised) and PostgreSQL (the second
-UPDATE waits for the first to commit, then re-checks the WHERE on the new row). The lease is
-timed by each process's clock; keep the machines' clocks in sync (NTP), as for any lease.
+a silently dead scheduler thread: APScheduler's 3.x FAQ,
+https://apscheduler.readthedocs.io/en/3.x/faq.html), so a process starts its scheduler only while it
+holds this lease, and stops it the moment a renewal fails. The same statement works on SQLite
+(writes are serialised) and PostgreSQL (the second UPDATE waits for the first to commit, then
+re-checks the WHERE on the new row). The lease is timed by each process's clock; keep the machines'
+clocks in sync (NTP), as for any lease.
 """
 
 from __future__ import annotations

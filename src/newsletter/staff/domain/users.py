@@ -22,9 +22,9 @@ SCRYPT_P = 1
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # scrypt cost does not grow with length, but a body limit is still sane
 
-#: Failed sign-ins allowed per window before further attempts are refused (reliability SEC-40
-#: applies the same idea to public forms): per address (guessing one account) and per client
-#: address (spraying many accounts).
+#: Failed sign-ins allowed per window before further attempts are refused (OWASP
+#: Authentication Cheat Sheet, "Login Throttling"): per address (guessing one account) and per
+#: client address (spraying many accounts).
 WINDOW_SECONDS = 15 * 60
 MAX_FAILURES_PER_EMAIL = 5
 MAX_FAILURES_PER_IP = 20

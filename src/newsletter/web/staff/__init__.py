@@ -23,7 +23,7 @@ def routes(
         # Before the campaign pages: /staff/campaigns/new is not a campaign called "new".
         *authoring.routes(ctx, env),
         *campaigns.routes(ctx, env, scheduling),
-        # Calendar, reports and members (issue 7).
+        # Calendar, reports and members.
         *calendar.routes(ctx, env, scheduling),
         *reports.routes(ctx, env),
         *members.routes(ctx, env),

@@ -21,7 +21,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from newsletter.audiences.imports import explain_membership
-from newsletter.authoring import approvals
+from newsletter.authoring import approvals, documents
 from newsletter.authoring.domain.approvals import Change, canonical
 from newsletter.authoring.overview import (
     campaign_detail,
@@ -97,6 +97,8 @@ def routes(
         error: str = "",
         confirm_milestones: bool = False,
         changed_since_shown: list[Change] | None = None,
+        schedule_at: str = "",
+        schedule_zone: str = "",
     ) -> Response:
         slug = request.path_params["slug"]
         # The reminder chain as the schedule holds it (step, when, state), oldest first.
@@ -141,6 +143,9 @@ def routes(
             cancellable=[e for e in planned if e.state in PENDING],
             confirm_milestones=confirm_milestones,
             changed_since_shown=changed_since_shown or [],
+            schedule_at=schedule_at,
+            schedule_zone=schedule_zone,
+            is_file=not str(detail.where).startswith("database:"),
             shown_copy=canonical(detail.standing.version),
         )
         response.headers["Content-Security-Policy"] = DETAIL_CSP
@@ -251,12 +256,34 @@ def routes(
             )
         except MilestonePassedError as exc:
             # Not a redirect: the page shows the warning beside the form, with the box to tick.
+            warning = str(exc)
             return await run_in_threadpool(
-                detail_page, request, error=str(exc), confirm_milestones=True
+                lambda: detail_page(
+                    request,
+                    error=warning,
+                    confirm_milestones=True,
+                    schedule_at=when if isinstance(when, str) else "",
+                    schedule_zone=zone if isinstance(zone, str) else "",
+                )
             )
         except NewsletterError as exc:
             return back(request, error=str(exc))
         return back(request, message=note)
+
+    async def duplicate(request: Request) -> Response:
+        who = session_of(request).user.email
+        try:
+            copy = await run_in_threadpool(
+                lambda: documents.duplicate(ctx, request.path_params["slug"], by=who)
+            )
+        except NewsletterError as exc:
+            return back(request, error=str(exc))
+        return flash.redirect(
+            f"/staff/campaigns/{copy.slug}",
+            message=f"Copied to {copy.slug}: a new draft, not approved or scheduled; "
+            "use Edit to change it.",
+            secure=secure,
+        )
 
     async def cancel(request: Request) -> Response:
         if scheduling is None:
@@ -270,8 +297,8 @@ def routes(
             assert scheduling is not None
             sched = scheduling()
             real = ctx.catalog.campaign(slug)[0].slug
-            rows = sched.store.entries(campaign=real)
-            steps = sorted({e.step for e in rows if e.state in PENDING})
+            rows = sorted(sched.store.entries(campaign=real), key=lambda e: e.due_at)
+            steps = list(dict.fromkeys(e.step for e in rows if e.state in PENDING))
             n = cancel_scheduled(sched, slug)
             return f"Cancelled {n} step(s): {', '.join(steps) or 'none was waiting'}."
 
@@ -291,6 +318,7 @@ def routes(
             methods=["GET", "HEAD"],
         ),
         Route("/staff/campaigns/{slug}/test-send", guard(ctx)(test_send), methods=["POST"]),
+        Route("/staff/campaigns/{slug}/duplicate", guard(ctx)(duplicate), methods=["POST"]),
         Route(
             "/staff/campaigns/{slug}/approve",
             guard(ctx, approver=True)(approve),

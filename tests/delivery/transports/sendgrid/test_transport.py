@@ -8,7 +8,8 @@ import json
 import pytest
 
 from newsletter.content.rendering.compose import Batch
-from newsletter.delivery.transports.sendgrid.transport import DELIVERY_ARG, TEST_ARG, SendGridMailer
+from newsletter.delivery.transports.sendgrid.events import DELIVERY_ARG, TEST_ARG
+from newsletter.delivery.transports.sendgrid.transport import SendGridMailer
 from newsletter.errors import AccountError, PermanentDeliveryError, TransientDeliveryError
 from tests.delivery.transports.batches import SENDER, VARIANT, batch, person, signed_url
 from tests.fakes.sendgrid_server import FakeSendGrid

@@ -4,13 +4,13 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-22 03:20:00
 
-- ``members.consent_wording``: version id of the consent text the person saw (GDPR-07).
+- ``members.consent_wording``: version id of the consent text the person saw (GDPR Art. 7(1)).
 - ``ix_members_country_tier_status``: segment counts over a million members stay well under
   half a second on SQLite (benchmarks/audiences.py). It replaces ``ix_members_country`` (its
   prefix) and ``ix_members_tier`` (two values, never selective): fewer indexes, faster imports.
 - ``ix_deliveries_member_id_status``: ``received:`` segment rules, ``members show`` and the
   ``ON DELETE CASCADE`` of an erasure look deliveries up by member.
-- A trigger refusing UPDATE on ``consent_events`` (GDPR Art. 7(1) record; reliability GDPR-05).
+- A trigger refusing UPDATE on ``consent_events`` (GDPR Art. 7(1) record).
   DELETE stays allowed: erasure (Art. 17) removes the whole person.
 
 Hand-written; ``batch_alter_table`` keeps it working on SQLite, which cannot ALTER most things.

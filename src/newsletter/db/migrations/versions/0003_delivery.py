@@ -10,7 +10,7 @@ Create Date: 2026-11-22 04:10:00
 - ``deliveries.failure_kind``: ``transient`` | ``permanent``; ``campaigns retry --failed``
   re-queues transient failures only.
 - ``campaigns.complaints_acknowledged[_at]``: the complaint count staff acknowledged when the
-  complaint rate blocked new campaigns (reliability DEL-20).
+  complaint rate blocked new campaigns (delivery/reporting.py).
 - ``transport_usage`` / ``transport_locks``: messages handed to each transport, so the per-second
   and per-hour limits hold across restarts and across worker processes.
 

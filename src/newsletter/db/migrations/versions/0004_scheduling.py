@@ -6,7 +6,7 @@ Create Date: 2026-11-22 05:00:00
 
 - ``schedules``: one row per (campaign, step, time-zone group) with its due time in UTC, the
   official zone, the milestone (and its version) it serves, and its state; the database is the
-  source of truth for what goes out when (ARCHITECTURE.md "Scheduling").
+  source of truth for what goes out when (docs/operations.md).
 - ``schedule_milestones``: milestones moved by ``campaigns reschedule``; ``version`` is the
   ``.ics`` SEQUENCE.
 - ``recurring_sends``: cron rules whose occurrences become ``schedules`` rows.

@@ -31,7 +31,7 @@ from typing import Any
 
 from newsletter.content.rendering import merge
 from newsletter.content.rendering.messages import Attachment, Batch, ComposedVariant
-from newsletter.delivery.domain.events import DELIVERY_ARG, TEST_ARG
+from newsletter.delivery.transports.sendgrid.events import DELIVERY_ARG, TEST_ARG
 from newsletter.errors import PermanentDeliveryError
 
 #: Headers SendGrid refuses in ``headers`` (Mail Send docs); To/From/... have their own fields.
@@ -90,7 +90,7 @@ def request_body(
         ],
         "custom_args": common_args,
         # One authority for List-Unsubscribe: ours. SendGrid's subscription tracking would
-        # add a second header (reliability DEL-04).
+        # add a second header.
         "tracking_settings": {"subscription_tracking": {"enable": False}},
     }
     if variant.attachments:

@@ -4,10 +4,11 @@ Headers ``X-Twilio-Email-Event-Webhook-Signature`` (base64 DER signature) and
 ``X-Twilio-Email-Event-Webhook-Timestamp``. We verify with ``cryptography`` directly rather than
 with the library's helper, which takes the body as ``str`` (a ``bytes`` body raises TypeError),
 raises ``binascii.Error`` on malformed base64 instead of answering False, and does not check
-the timestamp at all (reference/libraries.md §2.6). The signature is checked over the exact
-bytes received, *before* any JSON parsing (reliability SEC-30), and the timestamp must be recent
+the timestamp at all (sendgrid/helpers/eventwebhook in sendgrid-python 6.x). The signature is
+checked over the exact bytes received, *before* any JSON parsing, and the timestamp must be recent
 (and not far in the future), which bounds how long a captured request can be replayed; events
-are de-duplicated besides (SEC-31).
+are de-duplicated besides (delivery/domain/events.py). SendGrid's guide: "Getting Started with the
+Event Webhook Security Features" (twilio.com/docs/sendgrid).
 """
 
 from __future__ import annotations

@@ -7,10 +7,10 @@ custom args and cannot redact them). The subject is set once at the top level; a
 gets its own only where it differs (a subject with merge fields). An invitation's ``.ics`` goes
 as an ``attachments`` entry. :mod:`sendgrid_body` writes the body; the library's client sends it.
 
-The library has no timeout and no retries and leaks raw urllib errors (reference/libraries.md
-§2.1), so every call has a timeout and every failure is translated:
-429 -> transient, *throttled*, with X-RateLimit-Reset; 5xx -> transient; timeout / dropped
-connection after the request was written -> transient *maybe sent*; 401/403 -> AccountError
+The library has no timeout and no retries and leaks raw urllib errors (python-http-client's
+``Client`` defaults to ``timeout=None``), so every call has a timeout and every failure is
+translated: 429 -> transient, *throttled*, with X-RateLimit-Reset; 5xx -> transient; timeout /
+dropped connection after the request was written -> transient *maybe sent*; 401/403 -> AccountError
 (stop the run); other 4xx -> permanent, naming SendGrid's ``errors[].field``.
 """
 
@@ -30,12 +30,11 @@ from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
 from newsletter.content.rendering.compose import Batch
-from newsletter.delivery.domain.events import DELIVERY_ARG, TEST_ARG
 from newsletter.delivery.ports import SendResult
 from newsletter.delivery.transports.sendgrid.body import MAX_PERSONALIZATIONS, request_body
 from newsletter.errors import AccountError, PermanentDeliveryError, TransientDeliveryError
 
-__all__ = ["DELIVERY_ARG", "TEST_ARG", "SendGridMailer"]
+__all__ = ["SendGridMailer"]
 
 
 class SendGridMailer:
@@ -136,7 +135,7 @@ def _translate_http(exc: HTTPError) -> Exception:
         )
     if status >= 500:
         # SendGrid's own error body says it failed; a bare 502/504 from a gateway may hide a
-        # request the backend accepted (reliability REL-04): that one is "maybe sent".
+        # request the backend accepted: that one is "maybe sent".
         ambiguous = status in (502, 504) or not detail
         return TransientDeliveryError(
             f"SendGrid server error {status}{detail}", maybe_sent=ambiguous
