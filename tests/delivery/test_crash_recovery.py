@@ -1,4 +1,4 @@
-"""Crash recovery that needs nobody (issue 18).
+"""Crash recovery that needs nobody.
 
 - The ledger: a claimed row names its owner; a provably dead owner's rows are settled at once
   (request started -> ``unknown``, else back to ``pending``); a live owner's are left alone;
