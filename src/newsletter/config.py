@@ -115,6 +115,9 @@ class WebSettings(_Section):
     port: int = 8000
     #: ``newsletter serve`` also runs the scheduler in the web process (None: only on SQLite).
     scheduler: bool | None = None
+    #: Addresses (or networks) of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto
+    #: are believed. Empty: forwarded headers are ignored and the peer address is the client.
+    trusted_proxies: tuple[str, ...] = ()
 
     @field_validator("base_url")
     @classmethod

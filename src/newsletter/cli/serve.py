@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 #: Seconds the scheduler gets to finish the step in progress at shutdown.
 STOP_TIMEOUT = 120
+#: Connections served at once; past it uvicorn answers 503 instead of queueing.
+UVICORN_LIMIT_CONCURRENCY = 500
 
 
 def runs_scheduler(flag: bool | None, configured: bool | None, database_url: str) -> bool:
@@ -91,7 +93,16 @@ def serve(state: State, host: str | None, port: int | None, scheduler: bool | No
         host=host,
         port=port,
         log_level="info",
-        proxy_headers=True,
+        # X-Forwarded-For / -Proto only from the reverse proxies named in web.trusted_proxies:
+        # from anyone else they are ignored, so no client picks its own address (issue 17).
+        proxy_headers=bool(settings.web.trusted_proxies),
+        forwarded_allow_ips=list(settings.web.trusted_proxies) or None,
+        # Issue 17: close idle keep-alive connections soon, cap one request's head, and
+        # refuse (503) past a number of connections rather than queue without end. Bodies
+        # are capped per route by the app (web/limits.py).
+        timeout_keep_alive=5,
+        h11_max_incomplete_event_size=16 * 1024,
+        limit_concurrency=UVICORN_LIMIT_CONCURRENCY,
     )
     server = uvicorn.Server(config)
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -19,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from newsletter.context import Context
 from newsletter.scheduling.ports import Scheduling
 from newsletter.web import archive, preferences, public, staff, subscribe, webhooks
+from newsletter.web.limits import BodyLimit
 
 HERE = Path(__file__).resolve().parent
 
@@ -103,7 +105,8 @@ def create_app(
         if close is not None:
             close()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # Bodies are capped per route before any handler parses one (issue 17).
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BodyLimit)])
     return SecurityHeaders(app)
 
 

@@ -1,0 +1,109 @@
+"""Request-body limits and slow bodies (issue 17), attacked over a real socket on loopback."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+from starlette.types import ASGIApp
+
+from newsletter.context import Context
+from newsletter.web.app import create_app
+from newsletter.web.limits import PUBLIC_FORM_BYTES, UPLOAD_BYTES, BodyLimit, limit_for
+
+
+@contextlib.contextmanager
+def serving(app: ASGIApp) -> Iterator[int]:
+    """The app in a uvicorn thread on a loopback port; yields the port."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def exchange(port: int, head: bytes, body: bytes = b"", wait: float = 5.0) -> bytes:
+    """Send a request head (and part of a body), return what the server answers."""
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as conn:
+        conn.sendall(head + body)
+        answer = b""
+        with contextlib.suppress(TimeoutError, ConnectionResetError):
+            while chunk := conn.recv(65536):
+                answer += chunk
+                if b"\r\n\r\n" in answer:
+                    break
+        return answer
+
+
+def test_limits_per_route() -> None:
+    assert limit_for("/staff/login") == PUBLIC_FORM_BYTES
+    assert limit_for("/subscribe") == PUBLIC_FORM_BYTES
+    assert limit_for("/u/token") == PUBLIC_FORM_BYTES
+    assert limit_for("/staff/members/import") == UPLOAD_BYTES
+
+
+@pytest.mark.parametrize("path", ["/staff/login", "/subscribe", "/u/abc", "/p/abc"])
+def test_a_huge_declared_body_is_refused_before_it_is_sent(ctx: Context, path: str) -> None:
+    with serving(create_app(ctx)) as port:
+        started = time.monotonic()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {150 * 1024 * 1024}\r\n\r\n"
+        ).encode()
+        answer = exchange(port, head, b"a=" + b"x" * 1000)
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+        assert time.monotonic() - started < 3
+
+
+def test_a_chunked_body_is_cut_off_at_the_cap(ctx: Context) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b"email=a%40example.org&x="
+        for _ in range(100):
+            yield b"x" * 1024
+
+    with TestClient(create_app(ctx)) as client:
+        response = client.post(
+            "/subscribe",
+            content=chunks(),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+    assert response.status_code == 413
+
+
+def test_a_body_that_stops_coming_is_answered_408() -> None:
+    async def echo(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(str(len(await request.body())))
+
+    app = Starlette(
+        routes=[Route("/", echo, methods=["POST"])], middleware=[Middleware(BodyLimit, idle=0.3)]
+    )
+    with serving(app) as port:
+        started = time.monotonic()
+        head = b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n"
+        answer = exchange(port, head, b"x" * 10)
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert time.monotonic() - started < 3
+        # A whole body within the limits still goes through.
+        assert exchange(port, head, b"x" * 100).startswith(b"HTTP/1.1 200")
