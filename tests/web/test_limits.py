@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import uvicorn
@@ -18,17 +19,20 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 from starlette.types import ASGIApp
 
+from newsletter.cli.serve import uvicorn_options
+from newsletter.config import Settings
 from newsletter.context import Context
 from newsletter.web.app import create_app
 from newsletter.web.limits import PUBLIC_FORM_BYTES, UPLOAD_BYTES, BodyLimit, limit_for
 
 
 @contextlib.contextmanager
-def serving(app: ASGIApp) -> Iterator[int]:
+def serving(app: ASGIApp, **options: Any) -> Iterator[int]:
     """The app in a uvicorn thread on a loopback port; yields the port."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", **options)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -107,3 +111,31 @@ def test_a_body_that_stops_coming_is_answered_408() -> None:
         assert time.monotonic() - started < 3
         # A whole body within the limits still goes through.
         assert exchange(port, head, b"x" * 100).startswith(b"HTTP/1.1 200")
+
+
+def client_seen_behind(settings: Settings) -> bytes:
+    """What address the app sees for a client that claims X-Forwarded-For: 203.0.113.66."""
+
+    async def who(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(request.client.host if request.client else "?")
+
+    app = Starlette(routes=[Route("/", who)])
+    with serving(app, **uvicorn_options(settings)) as port:
+        head = (
+            b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-For: 203.0.113.66\r\n"
+            b"Connection: close\r\n\r\n"
+        )
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+            conn.sendall(head)
+            answer = b""
+            while chunk := conn.recv(65536):
+                answer += chunk
+    return answer.split(b"\r\n\r\n", 1)[1]
+
+
+def test_forwarded_for_is_ignored_unless_from_a_trusted_proxy(settings: Settings) -> None:
+    assert client_seen_behind(settings) == b"127.0.0.1"
+    behind = settings.model_copy(
+        update={"web": settings.web.model_copy(update={"trusted_proxies": ("127.0.0.1",)})}
+    )
+    assert client_seen_behind(behind) == b"203.0.113.66"
