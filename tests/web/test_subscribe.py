@@ -340,3 +340,29 @@ def test_the_confirmation_goes_through_sendgrid_when_configured(
         ]  # fmt: skip
     finally:
         ctx.close()
+
+
+def test_parallel_sign_ups_for_one_address_mail_at_most_the_limit(
+    ctx: Context, settings: Settings
+) -> None:
+    """Issue 17: 20 sign-ups at once for one address, each from its own client address."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from newsletter.audiences import signup
+
+    fields = {"email": ADDRESS, "language": "en", "page_lang": "en", **TYPED}
+
+    def sign_up(n: int) -> object:
+        return signup.request_signup(
+            ctx,
+            fields,
+            ("events",),
+            client=f"198.51.100.{n}",
+            wording_version=WORDING_VERSION,
+            sleep=lambda _s: None,
+        )
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(sign_up, range(20), timeout=120))
+    assert sum(1 for a in answers if getattr(a, "mailed", False)) <= MAX_PER_ADDRESS
+    assert len(outbox(settings)) <= MAX_PER_ADDRESS
