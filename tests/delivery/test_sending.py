@@ -9,6 +9,7 @@ import email
 import email.policy
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -228,3 +229,31 @@ def test_crash_in_flight_rows_become_unknown_not_pending(ctx: Context, project: 
     unknown_ids = {row["id"] for row in ctx.ledger.unknown_rows(cid)}
     assert unknown_ids == {r.delivery_id for r in claimed}
     assert DeliveryStatus.UNKNOWN.value in counts.as_dict()
+
+
+def test_a_message_that_cannot_be_built_fails_its_rows_with_a_reason(
+    ctx: Context, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: a CR/LF subject (one stored before the content model refused them) fails
+    the rows with the reason; the send ends instead of leaving them ``sending``."""
+    import dataclasses
+
+    from newsletter.delivery import sending
+
+    load_samples(ctx, project)
+    compose = sending.compose_step
+
+    def injected(*args: Any, **kwargs: Any) -> Any:
+        return {
+            lang: dataclasses.replace(v, subject=v.subject + "\r\nBcc: victim@example.org")
+            for lang, v in compose(*args, **kwargs).items()
+        }
+
+    monkeypatch.setattr(sending, "compose_step", injected)
+    report = send_campaign(ctx, DOC)
+    cid = ctx.ledger.campaign_id(DOC)
+    assert cid is not None
+    counts = ctx.ledger.counts(cid, MAIN_STEP)
+    assert report.sent == 0 and counts.sending == 0 and counts.pending == 0
+    assert report.failed == counts.failed == counts.total > 0
+    assert not list((project / "var" / "outbox").rglob("*.eml"))
