@@ -15,7 +15,7 @@ from newsletter.audiences.sql.member_search import SqlDirectory
 from newsletter.audiences.sql.members import SqlMemberStore
 from newsletter.audiences.sql.signups import SqlSignupStore
 from newsletter.audiences.sql.subscriptions import SqlPreferenceStore
-from newsletter.config import Settings, secrets
+from newsletter.config import GENERATE_KEY_HINT, Settings, secret_key_problem, secrets
 from newsletter.content.files.project_files import ProjectFiles
 from newsletter.content.library import CampaignLibrary
 from newsletter.content.ports.catalog import Clock
@@ -116,10 +116,16 @@ def signing_secret(settings: Settings) -> bytes:
     """NEWSLETTER_SECRET_KEY, or for the embedded outbox default a key generated once and kept
     in ``var/secret.key`` (0600), so a first run works and links stay valid across runs."""
     key = secrets().secret_key
+    real = settings.delivery.transport != "outbox"
     if key is not None:
+        problem = secret_key_problem(key.get_secret_value())
+        if real and problem:  # a weak key must not start a real installation (issue 17)
+            raise ConfigError(f"NEWSLETTER_SECRET_KEY {problem}; {GENERATE_KEY_HINT}")
         return key.get_secret_value().encode()
-    if settings.delivery.transport != "outbox":
-        raise ConfigError("NEWSLETTER_SECRET_KEY must be set to sign unsubscribe links")
+    if real:
+        raise ConfigError(
+            f"NEWSLETTER_SECRET_KEY must be set to sign unsubscribe links; {GENERATE_KEY_HINT}"
+        )
     path = settings.path(settings.paths.var) / "secret.key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -83,7 +83,7 @@ def test_outbox_files_carry_literal_list_headers_behind_a_long_base_url(
 ) -> None:
     """The .eml bytes as written, with the 140-250 character links of a deployment behind a
     long https base URL: RFC 2369 ``<URI>`` literally, never RFC 2047 encoded-words."""
-    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "test-secret")
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri")
     settings = make_settings(
         project,
         database={"url": f"sqlite:///{tmp_path / 'var' / 'long.db'}"},
@@ -135,7 +135,7 @@ def test_sendgrid_batches_of_at_most_1000_and_each_delivery_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("SENDGRID_API_KEY", "SG.test")
-    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "test-secret")
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri")
     settings = make_settings(
         project,
         database={"url": database_url},

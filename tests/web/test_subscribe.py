@@ -304,7 +304,7 @@ def test_the_confirmation_goes_through_sendgrid_when_configured(
     tmp_path: Path,
 ) -> None:
     monkeypatch.setenv("SENDGRID_API_KEY", "SG.test")
-    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "test-secret")
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri")
     settings = make_settings(
         project,
         database={"url": f"sqlite:///{tmp_path / 'sg.db'}"},

@@ -2,6 +2,7 @@
 
 newsletter staff add EMAIL --role editor|approver [--password-stdin]
 newsletter staff list
+newsletter secret-key
 """
 
 from __future__ import annotations
@@ -57,3 +58,12 @@ def staff_list(state: State) -> None:
 
     for user in store(state.ctx).users():
         click.echo(f"{user.email}\t{user.role.value}")  # tab-separated, for scripts
+
+
+@click.command("secret-key")
+def secret_key() -> None:
+    """Print a new NEWSLETTER_SECRET_KEY: 32 random bytes, URL-safe base64 (43 characters).
+    Put it in the service's environment, never in config.yaml or the repository."""
+    import secrets as pysecrets
+
+    click.echo(pysecrets.token_urlsafe(32))
