@@ -24,6 +24,7 @@ from newsletter.content.sql.ics_revisions import SqlCalendarRevisions
 from newsletter.content.sql.stored_campaigns import SqlCampaignDocuments
 from newsletter.context import Context, Links
 from newsletter.core.clock import SystemClock
+from newsletter.core.private_files import private_dir
 from newsletter.db.engine import make_engine, upgrade
 from newsletter.delivery.ports import Mailer
 from newsletter.delivery.sql.event_store import SqlEventStore
@@ -128,7 +129,7 @@ def signing_secret(settings: Settings) -> bytes:
         )
     path = settings.path(settings.paths.var) / "secret.key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(pysecrets.token_urlsafe(32))

@@ -31,7 +31,8 @@ def serving(app: ASGIApp, **options: Any) -> Iterator[int]:
     """The app in a uvicorn thread on a loopback port; yields the port."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", **options)
+    options.setdefault("log_level", "warning")
+    config = uvicorn.Config(app, lifespan="off", **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -139,3 +140,19 @@ def test_forwarded_for_is_ignored_unless_from_a_trusted_proxy(settings: Settings
         update={"web": settings.web.model_copy(update={"trusted_proxies": ("127.0.0.1",)})}
     )
     assert client_seen_behind(behind) == b"203.0.113.66"
+
+
+def test_tokens_stay_out_of_the_access_log(
+    ctx: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 17: one-click and preference URLs are valid for long; the log keeps no token."""
+    token = "WyJ1bnN1YnNjcmliZSIsMSwiZXZlbnRzIiwxXQ.secretmacsecretmacsecretmac"
+    with serving(create_app(ctx), log_level="info") as port:
+        for path in (f"/u/{token}", f"/p/{token}?x=1", f"/subscribe/confirm/{token}"):
+            head = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+            assert exchange(port, head.encode()).startswith(b"HTTP/1.1 ")
+        time.sleep(0.2)
+    logged = [line for line in capsys.readouterr().out.splitlines() if '"GET ' in line]
+    assert len(logged) == 3
+    assert all("[token]" in line for line in logged)
+    assert not any("secretmac" in line for line in logged)

@@ -4,6 +4,8 @@ templates, and the security headers every response carries."""
 from __future__ import annotations
 
 import contextlib
+import logging
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -62,6 +64,33 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+#: Paths whose last segment is a bearer token: one-click unsubscribe, preference centre and
+#: sign-up confirmation links stay valid for long, so they never go into an access log.
+_TOKEN_PATH = re.compile(r"(/(?:u|p|subscribe/confirm)/)[^/?#\s\"]+")
+
+
+def redact_tokens(text: str) -> str:
+    return _TOKEN_PATH.sub(r"\1[token]", text)
+
+
+class RedactTokens(logging.Filter):
+    """On ``uvicorn.access``: the request path with its token replaced (issue 17)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_tokens(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = redact_tokens(record.msg)
+        return True
+
+
+def redact_access_log(logger: logging.Logger | None = None) -> None:
+    """Install :class:`RedactTokens` on uvicorn's access logger, once."""
+    target = logger or logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactTokens) for f in target.filters):
+        target.addFilter(RedactTokens())
+
+
 def templates() -> Environment:
     return Environment(
         loader=FileSystemLoader(HERE / "templates"),
@@ -85,6 +114,7 @@ def create_app(
     at shutdown; ``scheduling`` builds the scheduling use cases for the staff pages (None:
     staff cannot schedule from the browser)."""
     env = templates()
+    redact_access_log()
     routes: list[Any] = [
         Route("/healthz", lambda _request: PlainTextResponse("ok"), methods=["GET"]),
         *public.routes(ctx, env),
