@@ -156,3 +156,31 @@ def test_tokens_stay_out_of_the_access_log(
     assert len(logged) == 3
     assert all("[token]" in line for line in logged)
     assert not any("secretmac" in line for line in logged)
+
+
+def test_a_forged_host_is_not_reflected_in_redirects(ctx: Context) -> None:
+    """Issue 17: Starlette's trailing-slash redirect is built from the Host header."""
+    with serving(create_app(ctx)) as port:
+        head = b"GET /staff/login/ HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n"
+        answer = exchange(port, head).decode("latin-1")
+    assert answer.startswith("HTTP/1.1 30"), answer[:200]
+    location = next(
+        line.split(":", 1)[1].strip()
+        for line in answer.split("\r\n")
+        if line.lower().startswith("location:")
+    )
+    assert "evil.example" not in location
+    assert location == ctx.links.base_url + "/staff/login"
+
+
+def test_hsts_only_on_an_https_installation(ctx: Context) -> None:
+    import dataclasses
+
+    with TestClient(create_app(ctx)) as plain:
+        assert "strict-transport-security" not in plain.get("/healthz").headers
+    secure = dataclasses.replace(
+        ctx, links=dataclasses.replace(ctx.links, base_url="https://news.example.org")
+    )
+    with TestClient(create_app(secure)) as client:
+        hsts = client.get("/healthz").headers["strict-transport-security"]
+    assert hsts.startswith("max-age=") and int(hsts.split("=")[1]) >= 31536000

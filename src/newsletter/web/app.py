@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -43,11 +44,28 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 
 
-class SecurityHeaders:
-    """Pure ASGI middleware: add :data:`SECURITY_HEADERS` to every HTTP response."""
+#: RFC 6797 HSTS on an https installation: browsers never try plain http for a year.
+HSTS = (b"strict-transport-security", b"max-age=31536000")
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class SecurityHeaders:
+    """Pure ASGI middleware: add :data:`SECURITY_HEADERS` to every HTTP response; with
+    ``base_url`` https, HSTS too; and an absolute redirect ``Location`` (Starlette's
+    trailing-slash redirect builds one from the request's Host header) always points at
+    ``base_url``'s own origin, so a forged Host header is never sent back (issue 17)."""
+
+    def __init__(self, app: ASGIApp, base_url: str = "") -> None:
         self.app = app
+        parts = urlsplit(base_url)
+        self.origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+        self.headers = (*SECURITY_HEADERS, HSTS) if parts.scheme == "https" else SECURITY_HEADERS
+
+    def _location(self, value: bytes) -> bytes:
+        target = urlsplit(value.decode("latin-1"))
+        if not self.origin or not target.netloc:
+            return value
+        path = target.path or "/"
+        return (self.origin + path + (f"?{target.query}" if target.query else "")).encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -56,9 +74,13 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(n, v) for n, v in SECURITY_HEADERS if n not in present]
-                message["headers"] = [*message.get("headers", []), *extra]
+                headers = [
+                    (n, self._location(v) if n.lower() == b"location" else v)
+                    for n, v in message.get("headers", [])
+                ]
+                present = {name.lower() for name, _ in headers}
+                extra = [(n, v) for n, v in self.headers if n not in present]
+                message["headers"] = [*headers, *extra]
             await send(message)
 
         await self.app(scope, receive, with_headers)
@@ -137,7 +159,7 @@ def create_app(
 
     # Bodies are capped per route before any handler parses one (issue 17).
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BodyLimit)])
-    return SecurityHeaders(app)
+    return SecurityHeaders(app, ctx.links.base_url)
 
 
 def from_environment() -> ASGIApp:
