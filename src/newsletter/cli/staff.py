@@ -2,6 +2,7 @@
 
 newsletter staff add EMAIL --role editor|approver [--password-stdin]
 newsletter staff list
+newsletter staff remove EMAIL
 newsletter secret-key
 """
 
@@ -47,6 +48,20 @@ def staff_add(state: State, email: str, role: str, password_stdin: bool) -> None
     new = add_user(state.ctx, email, password, Role(role))
     verb = "added" if new else "updated (its open sessions were ended)"
     out.print(f"staff account {email} {verb}, role {role}", highlight=False)
+
+
+@staff.command("remove")
+@click.argument("email")
+@pass_state
+@handle_errors
+def staff_remove(state: State, email: str) -> None:
+    """Remove a staff account: it cannot sign in any more and its open sessions end now."""
+    from newsletter.errors import InputError
+    from newsletter.staff.accounts import remove_user
+
+    if not remove_user(state.ctx, email):
+        raise InputError(f"no staff account {email}")
+    out.print(f"staff account {email} removed; its sessions were ended", highlight=False)
 
 
 @staff.command("list")

@@ -53,6 +53,12 @@ def add_user(ctx: Context, email: str, password: str, role: Role) -> bool:
     return store(ctx).add_user(key, hashed, role, now=ctx.clock.now())
 
 
+def remove_user(ctx: Context, email: str) -> bool:
+    """Remove a staff account (``newsletter staff remove``): it can no longer sign in and its
+    open sessions end at once. Approvals it gave keep its address. True if it existed."""
+    return store(ctx).remove_user(canonical_email(email))
+
+
 def ensure_user(ctx: Context, email: str, password: str, role: Role) -> str:
     """Make sure the account exists with this password and role, touching nothing (not even
     its sessions) when it already does: ``added``, ``updated`` or ``unchanged``. For the

@@ -36,6 +36,10 @@ class StaffStore(Protocol):
         """Create the account, or replace its password and role; True if it was new."""
         ...
 
+    def remove_user(self, email: str) -> bool:
+        """Delete the account and end its sessions; False if there was none."""
+        ...
+
     def credentials(self, email: str) -> tuple[StaffUser, str] | None:
         """The user and their password hash, or None for an unknown address."""
         ...

@@ -43,6 +43,13 @@ class SqlStaffStore:
                 conn.execute(delete(S).where(S.c.user_id == ids))
             return False
 
+    def remove_user(self, email: str) -> bool:
+        with self.engine.begin() as conn:
+            ids = select(U.c.id).where(U.c.email == email).scalar_subquery()
+            conn.execute(delete(S).where(S.c.user_id == ids))  # also where FKs are off
+            conn.execute(delete(A).where(A.c.email == email))
+            return bool(conn.execute(delete(U).where(U.c.email == email)).rowcount)
+
     def credentials(self, email: str) -> tuple[StaffUser, str] | None:
         with self.engine.connect() as conn:
             row = conn.execute(
