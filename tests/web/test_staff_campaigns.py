@@ -114,3 +114,33 @@ def test_only_an_approver_can_approve_and_an_edit_needs_a_new_approval(
     assert approval is not None and approval.approved_by == APPROVER
     assert "approved by" in client.get(f"/staff/campaigns/{SLUG}").text
     assert approvals.require_approval(ctx, SLUG) == approval
+
+
+def test_detail_page_names_every_outside_host_for_the_approver(
+    client: TestClient, ctx: Context
+) -> None:
+    """Issue 17: the approver sees which hosts the email loads from and links to."""
+    from newsletter.content.rendering.linkcheck import external_hosts
+
+    sign_in(client, EDITOR)
+    page = client.get(f"/staff/campaigns/{SLUG}")
+    assert 'data-testid="loads-from"' in page.text
+    html = composing.preview(ctx, SLUG).html
+    loads, links = external_hosts(html, ctx.links.base_url)
+    for host in (*loads, *links):
+        assert host in page.text
+    assert links  # the campaign's registration or programme links
+
+
+def test_external_hosts_splits_loaded_from_linked() -> None:
+    from newsletter.content.rendering.linkcheck import external_hosts
+
+    html = (
+        '<img src="https://tracker.example/p.gif?e=1"><a href="https://clusters.example/x">x</a>'
+        '<td background="https://cdn.example/bg.png"></td><a href="[[nl:unsubscribe_url:h]]">u</a>'
+        '<a href="https://news.example.org/archive">a</a><a href="mailto:office@x.example">m</a>'
+    )
+    assert external_hosts(html, "https://news.example.org") == (
+        ["cdn.example", "tracker.example"],
+        ["clusters.example"],
+    )
