@@ -134,7 +134,7 @@ def _ctx(project: Path, api_host: str) -> Any:
     os.environ.update(
         {
             "SENDGRID_API_KEY": "SG.benchmark",
-            "NEWSLETTER_SECRET_KEY": "benchmark-secret",
+            "NEWSLETTER_SECRET_KEY": "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri",
             "NEWSLETTER_DELIVERY__TRANSPORT": "sendgrid",
             "NEWSLETTER_SENDGRID__API_HOST": api_host,
             "NEWSLETTER_SENDGRID__TIMEOUT": "30",

@@ -217,7 +217,7 @@ def test_secret_key_in_env_section_is_refused(
 def test_secret_env_vars_do_not_disturb_settings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "k" * 32)
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri")
     monkeypatch.setenv("NEWSLETTER_SMTP_PASSWORD", "pw")
     monkeypatch.setenv("SENDGRID_API_KEY", "SG.x")
     assert load_settings(write(tmp_path)).delivery.transport == "outbox"
@@ -286,7 +286,7 @@ def test_real_transports_refuse_http_base_url(
 ) -> None:
     monkeypatch.setenv("NEWSLETTER_WEB__BASE_URL", "http://news.test.example")
     monkeypatch.setenv("SENDGRID_API_KEY", "SG.abc")
-    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "k" * 32)
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri")
     s = ready_settings(tmp_path, monkeypatch, transport)
     with pytest.raises(ConfigError, match="RFC 8058") as info:
         s.require_sending_ready()
@@ -295,7 +295,7 @@ def test_real_transports_refuse_http_base_url(
 
 
 def test_sendgrid_refuses_without_api_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "k" * 32)
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri")
     s = ready_settings(tmp_path, monkeypatch, "sendgrid")
     with pytest.raises(ConfigError, match="SENDGRID_API_KEY"):
         s.require_sending_ready()
@@ -316,12 +316,48 @@ def test_ready_with_https_api_key_and_secret_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, transport: str
 ) -> None:
     monkeypatch.setenv("SENDGRID_API_KEY", "SG.abc")
-    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "k" * 32)
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri")
     s = ready_settings(tmp_path, monkeypatch, transport)
     assert s.web.base_url.startswith("https://")
     s.require_sending_ready()
 
 
 def test_smtp_does_not_need_a_sendgrid_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "k" * 32)
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri")
     ready_settings(tmp_path, monkeypatch, "smtp").require_sending_ready()
+
+
+# -- weak signing keys -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("transport", ["smtp", "sendgrid"])
+@pytest.mark.parametrize("weak", ["a", "k" * 32, "ab" * 40, "correct horse battery"])
+def test_real_transports_refuse_a_weak_secret_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, transport: str, weak: str
+) -> None:
+    from newsletter.bootstrap import signing_secret
+
+    monkeypatch.setenv("SENDGRID_API_KEY", "SG.abc")
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", weak)
+    s = ready_settings(tmp_path, monkeypatch, transport)
+    with pytest.raises(ConfigError, match="newsletter secret-key"):
+        s.require_sending_ready()
+    # Serving (which builds the links' signer first) refuses it too.
+    with pytest.raises(ConfigError, match="NEWSLETTER_SECRET_KEY"):
+        signing_secret(s)
+
+
+def test_secret_key_command_prints_a_strong_key(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from newsletter.cli import main
+    from newsletter.config import secret_key_problem
+
+    keys = set()
+    for _ in range(2):
+        result = CliRunner().invoke(main, ["secret-key"])
+        assert result.exit_code == 0, result.output
+        key = result.output.strip()
+        assert secret_key_problem(key) is None and len(key) >= 43
+        keys.add(key)
+    assert len(keys) == 2

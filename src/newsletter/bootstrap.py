@@ -15,7 +15,7 @@ from newsletter.audiences.sql.member_search import SqlDirectory
 from newsletter.audiences.sql.members import SqlMemberStore
 from newsletter.audiences.sql.signups import SqlSignupStore
 from newsletter.audiences.sql.subscriptions import SqlPreferenceStore
-from newsletter.config import Settings, secrets
+from newsletter.config import GENERATE_KEY_HINT, Settings, secret_key_problem, secrets
 from newsletter.content.files.project_files import ProjectFiles
 from newsletter.content.library import CampaignLibrary
 from newsletter.content.ports.catalog import Clock
@@ -24,6 +24,7 @@ from newsletter.content.sql.ics_revisions import SqlCalendarRevisions
 from newsletter.content.sql.stored_campaigns import SqlCampaignDocuments
 from newsletter.context import Context, Links
 from newsletter.core.clock import SystemClock
+from newsletter.core.private_files import private_dir
 from newsletter.db.engine import make_engine, upgrade
 from newsletter.delivery.ports import Mailer
 from newsletter.delivery.sql.event_store import SqlEventStore
@@ -124,13 +125,19 @@ def signing_secret(settings: Settings) -> bytes:
     """NEWSLETTER_SECRET_KEY, or for the embedded outbox default a key generated once and kept
     in ``var/secret.key`` (0600), so a first run works and links stay valid across runs."""
     key = secrets().secret_key
+    real = settings.delivery.transport != "outbox"
     if key is not None:
+        problem = secret_key_problem(key.get_secret_value())
+        if real and problem:  # a weak key must not start a real installation
+            raise ConfigError(f"NEWSLETTER_SECRET_KEY {problem}; {GENERATE_KEY_HINT}")
         return key.get_secret_value().encode()
-    if settings.delivery.transport != "outbox":
-        raise ConfigError("NEWSLETTER_SECRET_KEY must be set to sign unsubscribe links")
+    if real:
+        raise ConfigError(
+            f"NEWSLETTER_SECRET_KEY must be set to sign unsubscribe links; {GENERATE_KEY_HINT}"
+        )
     path = settings.path(settings.paths.var) / "secret.key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(pysecrets.token_urlsafe(32))

@@ -115,6 +115,9 @@ class WebSettings(_Section):
     port: int = 8000
     #: ``newsletter serve`` also runs the scheduler in the web process (None: only on SQLite).
     scheduler: bool | None = None
+    #: Addresses (or networks) of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto
+    #: are believed. Empty: forwarded headers are ignored and the peer address is the client.
+    trusted_proxies: tuple[str, ...] = ()
 
     @field_validator("base_url")
     @classmethod
@@ -235,10 +238,37 @@ class Settings(BaseSettings):
             )
         if transport == "sendgrid" and not secrets().sendgrid_api_key:
             raise ConfigError("transport sendgrid needs the SENDGRID_API_KEY environment variable")
-        if transport != "outbox" and not secrets().secret_key:
+        key = secrets().secret_key
+        if transport != "outbox" and not key:
             raise ConfigError(
                 "NEWSLETTER_SECRET_KEY must be set to sign unsubscribe links when sending for real"
+                f"; {GENERATE_KEY_HINT}"
             )
+        problem = secret_key_problem(key.get_secret_value()) if key else None
+        if transport != "outbox" and problem:
+            raise ConfigError(f"NEWSLETTER_SECRET_KEY {problem}; {GENERATE_KEY_HINT}")
+
+
+#: A key from ``secrets.token_urlsafe(32)`` (32 random bytes) is 43 characters long.
+MIN_SECRET_KEY_CHARS = 43
+#: ... and uses far more distinct characters than this; "aaaa...", "1234..." do not.
+MIN_SECRET_KEY_DISTINCT = 16
+GENERATE_KEY_HINT = "generate one with: newsletter secret-key"
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why ``key`` is too weak to sign links that unsubscribe members (None: strong enough).
+    Anyone who guesses it can forge any member's unsubscribe and preference links, so it must
+    carry at least 32 random bytes (OWASP ASVS V6.4; RFC 2104 §3 wants an HMAC key at least
+    as long as the hash output)."""
+    if len(key) < MIN_SECRET_KEY_CHARS:
+        return (
+            f"is {len(key)} characters; at least {MIN_SECRET_KEY_CHARS} "
+            "(32 random bytes, URL-safe base64) are needed"
+        )
+    if len(set(key)) < MIN_SECRET_KEY_DISTINCT:
+        return "does not look random (too few distinct characters)"
+    return None
 
 
 class Secrets(BaseModel):

@@ -19,6 +19,11 @@ UNSUBSCRIBE = "unsubscribe"
 PREFERENCES = "preferences"
 
 
+def preview_purpose(purpose: str) -> str:
+    """The token purpose of a link in a preview: verifies only as a preview."""
+    return f"preview-{purpose}"
+
+
 @dataclass(frozen=True)
 class Links:
     """Builds the signed per-recipient links that go into every message."""
@@ -32,11 +37,16 @@ class Links:
     def unsubscribe(self, member_id: int, topic: str, issued_at: int) -> str:
         return f"{self.base_url}/u/{self.token(UNSUBSCRIBE, member_id, topic, issued_at)}"
 
-    def builder(self, purpose: str, topic: str, issued_at: int) -> Callable[[int], str]:
+    def builder(
+        self, purpose: str, topic: str, issued_at: int, *, preview: bool = False
+    ) -> Callable[[int], str]:
         """member id -> the link :meth:`unsubscribe` / :meth:`preferences` would give, for a
-        whole batch: the signing key and the shared part of the token are prepared once."""
+        whole batch: the signing key and the shared part of the token are prepared once.
+        ``preview``: a link of the same shape signed for :func:`preview_purpose`, which the
+        public routes refuse, so a preview shown to staff holds no working member link."""
         path = {UNSUBSCRIBE: "u", PREFERENCES: "p"}[purpose]
-        sign = tokens.Signer(self.secret, purpose, topic, issued_at)
+        signed_for = preview_purpose(purpose) if preview else purpose
+        sign = tokens.Signer(self.secret, signed_for, topic, issued_at)
         prefix = f"{self.base_url}/{path}/"
         return lambda member_id: prefix + sign(member_id)
 

@@ -120,6 +120,11 @@ class PermanentDeliveryError(DeliveryError):
     """The provider refused the batch for a reason that will not go away by retrying."""
 
 
+class UnbuildableMessage(PermanentDeliveryError):
+    """A message could not be built (a control character in a header, say): the rows it was
+    for fail with this reason rather than stay ``sending``."""
+
+
 class AccountError(DeliveryError):
     """The provider refused our credentials or account (401/403, SMTP login refused).
 

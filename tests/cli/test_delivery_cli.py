@@ -33,7 +33,7 @@ Run = Callable[..., Result]
 def env(tmp_path: Path, fake_sendgrid: FakeSendGrid) -> dict[str, str]:
     return {
         "SENDGRID_API_KEY": "SG.test",
-        "NEWSLETTER_SECRET_KEY": "test-secret",
+        "NEWSLETTER_SECRET_KEY": "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri",
         "NEWSLETTER_DATABASE__URL": f"sqlite:///{tmp_path / 'var' / 'cli.db'}",
         "NEWSLETTER_DELIVERY__TRANSPORT": "sendgrid",
         "NEWSLETTER_DELIVERY__BATCH_SIZE": "100",

@@ -52,3 +52,37 @@ def test_staff_add_refuses_a_short_password(project: Path) -> None:
     )
     assert result.exit_code == 2
     assert "at least 10 characters" in result.output
+
+
+def test_staff_remove_ends_sign_in_and_open_sessions(project: Path) -> None:
+    """A staff account can be removed; its open session stops working at once."""
+    import pytest
+
+    from newsletter.bootstrap import build
+    from newsletter.config import load_settings
+    from newsletter.staff import accounts
+
+    runner = CliRunner()
+    config = ["--config", str(project / "config.yaml")]
+    added = runner.invoke(
+        main,
+        [*config, "staff", "add", "leaver@cluster-house.example", "--password-stdin"],
+        input="a long enough password\n",
+    )
+    assert added.exit_code == 0, added.output
+    ctx = build(load_settings(project / "config.yaml"))
+    try:
+        leaver, password = "leaver@cluster-house.example", "a long enough password"
+        signed = accounts.sign_in(ctx, leaver, password, "x")
+        assert accounts.current(ctx, signed.token) is not None
+        removed = runner.invoke(main, [*config, "staff", "remove", "Leaver@Cluster-House.example"])
+        assert removed.exit_code == 0, removed.output
+        assert accounts.current(ctx, signed.token) is None
+        with pytest.raises(accounts.SignInRefused):
+            accounts.sign_in(ctx, leaver, password, "x")
+        again = runner.invoke(main, [*config, "staff", "remove", "leaver@cluster-house.example"])
+        assert again.exit_code != 0 and "no staff account" in again.output
+    finally:
+        ctx.close()
+    listed = runner.invoke(main, [*config, "staff", "list"])
+    assert "leaver@" not in listed.output

@@ -41,7 +41,7 @@ def crlf(text: str) -> bytes:
 
 def test_preview_bytes_are_the_sent_bytes(ctx: Context, project: Path) -> None:
     load_samples(ctx, project)
-    shown = preview(ctx, CALL, email=MEMBER)
+    shown = preview(ctx, CALL, email=MEMBER, inert=False)
     report = send_campaign(ctx, CALL)
     assert report.sent > 0 and report.failed == 0
     sent = sent_eml(project, CALL, MEMBER)

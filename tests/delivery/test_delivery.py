@@ -70,7 +70,7 @@ def make_ctx(
     """Contexts on the SendGrid transport pointed at the double (SQLite unless the test also
     asks for ``database_url``)."""
     monkeypatch.setenv("SENDGRID_API_KEY", "SG.test")
-    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "test-secret")
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri")
     url = (
         request.getfixturevalue("database_url")
         if "database_url" in request.fixturenames
@@ -338,7 +338,7 @@ def test_test_send_from_the_command_line(
 ) -> None:
     env = {
         "SENDGRID_API_KEY": "SG.test",
-        "NEWSLETTER_SECRET_KEY": "test-secret",
+        "NEWSLETTER_SECRET_KEY": "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri",
         "NEWSLETTER_DATABASE__URL": sqlite_url,
         "NEWSLETTER_DELIVERY__TRANSPORT": "sendgrid",
         "NEWSLETTER_SENDGRID__API_HOST": fake_sendgrid.url,
@@ -476,7 +476,7 @@ def test_smtp_sends_at_the_configured_rate(
 
     from tests.delivery.transports.test_smtp import Recorder, _port
 
-    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "test-secret")
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri")
     handler, port = Recorder(), _port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()

@@ -77,7 +77,7 @@ def test_sigkill_mid_send_loses_nobody_and_duplicates_nobody(
         env = {
             **os.environ,
             "SENDGRID_API_KEY": "SG.test",
-            "NEWSLETTER_SECRET_KEY": "test-secret",
+            "NEWSLETTER_SECRET_KEY": "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri",
             "NEWSLETTER_DATABASE__URL": url,
             "NEWSLETTER_DELIVERY__TRANSPORT": "sendgrid",
             "NEWSLETTER_DELIVERY__BATCH_SIZE": str(BATCH),

@@ -9,6 +9,7 @@ import email
 import email.policy
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,7 +84,7 @@ def test_outbox_files_carry_literal_list_headers_behind_a_long_base_url(
 ) -> None:
     """The .eml bytes as written, with the 140-250 character links of a deployment behind a
     long https base URL: RFC 2369 ``<URI>`` literally, never RFC 2047 encoded-words."""
-    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "test-secret")
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri")
     settings = make_settings(
         project,
         database={"url": f"sqlite:///{tmp_path / 'var' / 'long.db'}"},
@@ -136,7 +137,7 @@ def test_sendgrid_batches_of_at_most_1000_and_each_delivery_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("SENDGRID_API_KEY", "SG.test")
-    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "test-secret")
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri")
     settings = make_settings(
         project,
         database={"url": database_url},
@@ -236,3 +237,31 @@ def test_crash_in_flight_rows_become_unknown_then_the_outbox_settles_them(
     assert counts.sent == counts.total
     files = list((project / "var" / "outbox" / DOC / MAIN_STEP).glob("*.eml"))
     assert len(files) == counts.total
+
+
+def test_a_message_that_cannot_be_built_fails_its_rows_with_a_reason(
+    ctx: Context, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CR/LF subject (one stored before the content model refused them) fails
+    the rows with the reason; the send ends instead of leaving them ``sending``."""
+    import dataclasses
+
+    from newsletter.delivery import sending
+
+    load_samples(ctx, project)
+    compose = sending.compose_step
+
+    def injected(*args: Any, **kwargs: Any) -> Any:
+        return {
+            lang: dataclasses.replace(v, subject=v.subject + "\r\nBcc: victim@example.org")
+            for lang, v in compose(*args, **kwargs).items()
+        }
+
+    monkeypatch.setattr(sending, "compose_step", injected)
+    report = send_campaign(ctx, DOC)
+    cid = ctx.ledger.campaign_id(DOC)
+    assert cid is not None
+    counts = ctx.ledger.counts(cid, MAIN_STEP)
+    assert report.sent == 0 and counts.sending == 0 and counts.pending == 0
+    assert report.failed == counts.failed == counts.total > 0
+    assert not list((project / "var" / "outbox").rglob("*.eml"))

@@ -31,7 +31,7 @@ def test_two_workers_send_each_delivery_exactly_once(
     project: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SENDGRID_API_KEY", "SG.test")
-    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "test-secret")
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri")
     # Each request takes longer than a claim's lease: only renewal keeps it from looking dead.
     with FakeSendGrid(latency=1.5) as fake:
         settings = make_settings(

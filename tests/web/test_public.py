@@ -206,3 +206,22 @@ def test_security_headers_everywhere(ctx: Context, client: TestClient, member: i
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["referrer-policy"] == "no-referrer"
         assert "set-cookie" not in response.headers
+
+
+def test_links_in_a_preview_as_a_member_are_inert(
+    ctx: Context, client: TestClient, member: int
+) -> None:
+    """An editor previewing "as member" must not get that member's working links."""
+    import re
+
+    from newsletter.content import composing
+
+    message = composing.preview(ctx, "days-of-clusters-2015", email="member0@synthetic.example")
+    found = dict(re.findall(r"https?://[^/\s\"<>]+/([up])/([A-Za-z0-9_.-]+)", message.text))
+    assert set(found) == {"u", "p"}
+    assert client.post(f"/u/{found['u']}", data=ONE_CLICK).status_code == 404
+    assert client.get(f"/u/{found['u']}").status_code == 404
+    assert client.get(f"/p/{found['p']}").status_code == 404
+    assert subscription(ctx, member) == "subscribed"
+    # The same links signed for members work: only the preview purpose is refused.
+    assert client.get(f"/u/{token(ctx, member)}").status_code == 200

@@ -137,3 +137,66 @@ def test_login_page_is_never_cached_and_has_no_inline_script(client: TestClient)
     assert page.headers["cache-control"] == "no-store"
     assert "<script" not in page.text and " style=" not in page.text
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+
+
+# -- counted before checking, slowed down rather than locked out ---------------------
+
+
+def test_parallel_wrong_guesses_check_at_most_the_limit(
+    client: TestClient, ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from newsletter.staff import accounts as staff
+    from newsletter.staff.domain import users as rules
+
+    checked = 0
+    lock = threading.Lock()
+    verify = rules.verify_password
+
+    def counting(password: str, stored: str) -> bool:
+        nonlocal checked
+        with lock:
+            checked += 1
+        return verify(password, stored)
+
+    monkeypatch.setattr(rules, "verify_password", counting)
+
+    def guess(n: int) -> bool:
+        try:
+            staff.sign_in(ctx, EDITOR, f"wrong guess {n}", "203.0.113.7")
+        except staff.SignInRefused as exc:
+            return exc.throttled
+        return False
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        throttled = list(pool.map(guess, range(30), timeout=120))
+    assert checked <= rules.MAX_FAILURES_PER_EMAIL
+    assert throttled.count(True) >= 30 - rules.MAX_FAILURES_PER_EMAIL
+
+
+def test_the_owner_is_slowed_down_not_locked_out(client: TestClient, ctx: Context) -> None:
+    from newsletter.staff import accounts as staff
+    from newsletter.staff.domain import users as rules
+
+    clock = ctx.clock
+    for n in range(rules.MAX_FAILURES_PER_EMAIL):
+        with pytest.raises(staff.SignInRefused):
+            staff.sign_in(ctx, EDITOR, f"mistyped {n} times", "198.51.100.4")
+    with pytest.raises(staff.SignInRefused) as refused:
+        staff.sign_in(ctx, EDITOR, PASSWORD, "198.51.100.4")
+    assert refused.value.throttled
+    clock.advance(seconds=rules.MAX_DELAY_SECONDS)  # type: ignore[attr-defined]
+    assert staff.sign_in(ctx, EDITOR, PASSWORD, "198.51.100.4").token
+    # A guesser keeps being refused between the ever longer waits.
+    for n in range(4):
+        with pytest.raises(staff.SignInRefused):
+            staff.sign_in(ctx, APPROVER, f"guess {n}", "192.0.2.1")
+    clock.advance(seconds=1)  # type: ignore[attr-defined]
+    with pytest.raises(staff.SignInRefused) as refused:
+        staff.sign_in(ctx, APPROVER, "guess 99", "192.0.2.1")
+    assert not refused.value.throttled  # the fifth attempt is still checked
+    with pytest.raises(staff.SignInRefused) as refused:
+        staff.sign_in(ctx, APPROVER, PASSWORD, "192.0.2.1")
+    assert refused.value.throttled

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from newsletter.authoring import approvals
 from newsletter.content import composing
-from newsletter.context import Context
+from newsletter.context import PREFERENCES, Context
 from newsletter.staff.domain.users import Role, StaffUser
 from newsletter.web.app import create_app
 from tests.approving import approve_now
@@ -344,7 +344,9 @@ def test_live_preview_lists_problems_by_field_and_for_a_member(
     mail = client.get(frame_url(as_member.text)).text
     assert '<html lang="sr-Cyrl"' in mail  # her language when none is chosen
     issued = int(ctx.clock.now().timestamp())
-    assert ctx.links.preferences(member_id, "calls", issued) in mail  # her own links
+    # Her links, but inert: signed for a preview, which the public routes refuse.
+    assert ctx.links.builder(PREFERENCES, "calls", issued, preview=True)(member_id) in mail
+    assert ctx.links.preferences(member_id, "calls", issued) not in mail
     unknown = client.post(
         "/staff/campaigns/preview", data=call_form(csrf, preview_member="nobody@x.example")
     )

@@ -129,3 +129,33 @@ def test_duplicating_a_campaign_makes_an_unapproved_draft(client: TestClient, ct
     assert approvals.standing(ctx, copy.slug).hold_reason is not None  # needs approving
     again = client.post(f"/staff/campaigns/{SLUG}/duplicate", data={"csrf": csrf})
     assert again.headers["location"] == f"/staff/campaigns/{SLUG}-copy-2"
+
+
+def test_detail_page_names_every_outside_host_for_the_approver(
+    client: TestClient, ctx: Context
+) -> None:
+    """The approver sees which hosts the email loads from and links to."""
+    from newsletter.content.rendering.linkcheck import external_hosts
+
+    sign_in(client, EDITOR)
+    page = client.get(f"/staff/campaigns/{SLUG}")
+    assert 'data-testid="loads-from"' in page.text
+    html = composing.preview(ctx, SLUG).html
+    loads, links = external_hosts(html, ctx.links.base_url)
+    for host in (*loads, *links):
+        assert host in page.text
+    assert links  # the campaign's registration or programme links
+
+
+def test_external_hosts_splits_loaded_from_linked() -> None:
+    from newsletter.content.rendering.linkcheck import external_hosts
+
+    html = (
+        '<img src="https://tracker.example/p.gif?e=1"><a href="https://clusters.example/x">x</a>'
+        '<td background="https://cdn.example/bg.png"></td><a href="[[nl:unsubscribe_url:h]]">u</a>'
+        '<a href="https://news.example.org/archive">a</a><a href="mailto:office@x.example">m</a>'
+    )
+    assert external_hosts(html, "https://news.example.org") == (
+        ["cdn.example", "tracker.example"],
+        ["clusters.example"],
+    )

@@ -304,7 +304,7 @@ def test_the_confirmation_goes_through_sendgrid_when_configured(
     tmp_path: Path,
 ) -> None:
     monkeypatch.setenv("SENDGRID_API_KEY", "SG.test")
-    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "test-secret")
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri")
     settings = make_settings(
         project,
         database={"url": f"sqlite:///{tmp_path / 'sg.db'}"},
@@ -340,3 +340,29 @@ def test_the_confirmation_goes_through_sendgrid_when_configured(
         ]  # fmt: skip
     finally:
         ctx.close()
+
+
+def test_parallel_sign_ups_for_one_address_mail_at_most_the_limit(
+    ctx: Context, settings: Settings
+) -> None:
+    """20 sign-ups at once for one address, each from its own client address."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from newsletter.audiences import signup
+
+    fields = {"email": ADDRESS, "language": "en", "page_lang": "en", **TYPED}
+
+    def sign_up(n: int) -> object:
+        return signup.request_signup(
+            ctx,
+            fields,
+            ("events",),
+            client=f"198.51.100.{n}",
+            wording_version=WORDING_VERSION,
+            sleep=lambda _s: None,
+        )
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(sign_up, range(20), timeout=120))
+    assert sum(1 for a in answers if getattr(a, "mailed", False)) <= MAX_PER_ADDRESS
+    assert len(outbox(settings)) <= MAX_PER_ADDRESS

@@ -148,3 +148,11 @@ def test_wrong_type_size_and_shape(
     response = client.post("/webhooks/sendgrid", content=thing, headers=signer.headers(thing, NOW))
     assert response.status_code == 400
     assert client.get("/webhooks/sendgrid").status_code == 405
+
+
+def test_signed_but_deeply_nested_json_is_a_400(client: TestClient, signer: Signer) -> None:
+    """Json.loads raises RecursionError on deep nesting; that is the sender's fault."""
+    nested = b"[" * 200_000 + b"]" * 200_000
+    headers = signer.headers(nested, NOW)
+    response = client.post("/webhooks/sendgrid", content=nested, headers=headers)
+    assert response.status_code == 400

@@ -88,7 +88,7 @@ def request_signup(
     now = ctx.clock.now()
     secret = ctx.links.secret
     by_address, by_client = address_hash(secret, parsed.email_key), client_hash(secret, client)
-    mailed, asked = db.recent(
+    _, asked = db.recent(
         address_hash=by_address,
         client_hash=by_client,
         address_since=now - ADDRESS_WINDOW,
@@ -97,14 +97,16 @@ def request_signup(
     if asked >= MAX_PER_CLIENT:
         raise RateLimitError("too many subscription requests from your network")
     suppressed = ctx.members.suppression(suppression_hash(secret, parsed.email_key))
-    send = mailed < MAX_PER_ADDRESS and may_mail(suppressed)
-    request_id = db.add(
-        parsed if send else None,
+    # The per-address limit is checked where the request is stored, in one step.
+    request_id, send = db.add(
+        parsed if may_mail(suppressed) else None,
         address_hash=by_address,
         client_hash=by_client,
         language=parsed.language,
         now=now,
         keep_since=now - CONFIRM_MAX_AGE,
+        address_since=now - ADDRESS_WINDOW,
+        max_per_address=MAX_PER_ADDRESS,
     )
     if not send:
         return Requested(parsed.language, mailed=False)

@@ -55,7 +55,7 @@ from newsletter.cli.delivery import events  # noqa: E402
 from newsletter.cli.members import members  # noqa: E402
 from newsletter.cli.scheduler import schedule, scheduler  # noqa: E402
 from newsletter.cli.serve import serve  # noqa: E402
-from newsletter.cli.staff import staff  # noqa: E402
+from newsletter.cli.staff import secret_key, staff  # noqa: E402
 
 main.add_command(members)
 main.add_command(segments)
@@ -65,3 +65,4 @@ main.add_command(serve)
 main.add_command(schedule)
 main.add_command(scheduler)
 main.add_command(staff)
+main.add_command(secret_key)

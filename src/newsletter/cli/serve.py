@@ -22,7 +22,7 @@ import signal
 import socket
 import sys
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
@@ -31,11 +31,14 @@ from newsletter.cli.common import State, err, handle_errors, out, pass_state
 from newsletter.errors import ConfigError
 
 if TYPE_CHECKING:
+    from newsletter.config import Settings
     from newsletter.context import Context
     from newsletter.scheduling.leader import SchedulerProcess
 
 #: Seconds the scheduler gets to finish the step in progress at shutdown.
 STOP_TIMEOUT = 120
+#: Connections served at once; past it uvicorn answers 503 instead of queueing.
+UVICORN_LIMIT_CONCURRENCY = 500
 
 
 def runs_scheduler(flag: bool | None, configured: bool | None, database_url: str) -> bool:
@@ -46,6 +49,22 @@ def runs_scheduler(flag: bool | None, configured: bool | None, database_url: str
     if configured is not None:
         return configured
     return database_url.startswith("sqlite")
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """What ``newsletter serve`` tells uvicorn besides the app, host and port."""
+    return {
+        # X-Forwarded-For / -Proto only from the reverse proxies named in web.trusted_proxies:
+        # from anyone else they are ignored, so no client picks its own address.
+        "proxy_headers": bool(settings.web.trusted_proxies),
+        "forwarded_allow_ips": list(settings.web.trusted_proxies) or None,
+        # Close idle keep-alive connections soon, cap one request's head, and refuse (503)
+        # past a number of connections rather than queue without end. Bodies are capped per
+        # route by the app (web/limits.py).
+        "timeout_keep_alive": 5,
+        "h11_max_incomplete_event_size": 16 * 1024,
+        "limit_concurrency": UVICORN_LIMIT_CONCURRENCY,
+    }
 
 
 @click.command("serve")
@@ -91,7 +110,7 @@ def serve(state: State, host: str | None, port: int | None, scheduler: bool | No
         host=host,
         port=port,
         log_level="info",
-        proxy_headers=True,
+        **uvicorn_options(settings),
     )
     server = uvicorn.Server(config)
 

@@ -2,6 +2,8 @@
 
 newsletter staff add EMAIL --role editor|approver [--password-stdin]
 newsletter staff list
+newsletter staff remove EMAIL
+newsletter secret-key
 """
 
 from __future__ import annotations
@@ -49,6 +51,20 @@ def staff_add(state: State, email: str, role: str, password_stdin: bool) -> None
     out.print(f"staff account {email} {verb}, role {role}", highlight=False)
 
 
+@staff.command("remove")
+@click.argument("email")
+@pass_state
+@handle_errors
+def staff_remove(state: State, email: str) -> None:
+    """Remove a staff account: it cannot sign in any more and its open sessions end now."""
+    from newsletter.errors import InputError
+    from newsletter.staff.accounts import remove_user
+
+    if not remove_user(state.ctx, email):
+        raise InputError(f"no staff account {email}")
+    out.print(f"staff account {email} removed; its sessions were ended", highlight=False)
+
+
 @staff.command("list")
 @pass_state
 @handle_errors
@@ -61,3 +77,12 @@ def staff_list(state: State) -> None:
 
 
 staff.add_command(staff_sample)
+
+
+@click.command("secret-key")
+def secret_key() -> None:
+    """Print a new NEWSLETTER_SECRET_KEY: 32 random bytes, URL-safe base64 (43 characters).
+    Put it in the service's environment, never in config.yaml or the repository."""
+    import secrets as pysecrets
+
+    click.echo(pysecrets.token_urlsafe(32))

@@ -73,11 +73,16 @@ def list_id(ctx: Context, campaign: CampaignDefinition) -> str:
 
 
 def personalization_for(
-    ctx: Context, campaign: CampaignDefinition, recipient: Recipient, issued_at: int
+    ctx: Context,
+    campaign: CampaignDefinition,
+    recipient: Recipient,
+    issued_at: int,
+    *,
+    preview: bool = False,
 ) -> Personalization:
     """Merge values for one recipient, including each deadline in the recipient's own zone,
-    written in the language of the variant they read."""
-    return personalizations_for(ctx, campaign, (recipient,), issued_at)[0]
+    written in the language of the variant they read. ``preview``: inert member links."""
+    return personalizations_for(ctx, campaign, (recipient,), issued_at, preview=preview)[0]
 
 
 def personalizations_for(
@@ -87,12 +92,13 @@ def personalizations_for(
     issued_at: int,
     *,
     variant: ComposedVariant | None = None,
+    preview: bool = False,
 ) -> tuple[Personalization, ...]:
     """:func:`personalization_for` for a batch: signing keys, deadlines and list id are
     prepared once. With ``variant`` only the merge fields it contains are filled."""
     topic = campaign.topic
-    unsubscribe = ctx.links.builder(UNSUBSCRIBE, topic, issued_at)
-    preferences = ctx.links.builder(PREFERENCES, topic, issued_at)
+    unsubscribe = ctx.links.builder(UNSUBSCRIBE, topic, issued_at, preview=preview)
+    preferences = ctx.links.builder(PREFERENCES, topic, issued_at, preview=preview)
     fields = None
     if variant is not None:
         fields = merge.fields_used(variant.subject, variant.html, variant.text)
@@ -170,8 +176,12 @@ def preview(
     email: str | None = None,
     language: str | None = None,
     step: str = MAIN_STEP,
+    inert: bool = True,
 ) -> OutboundMessage:
-    """The exact message a member (or a sample reader of ``language``) would receive."""
+    """The exact message a member (or a sample reader of ``language``) would receive, except
+    that its unsubscribe and preference links are ``inert``: signed for a preview purpose the
+    public routes refuse, so an editor previewing "as member" gets no working member link
+    (``inert=False``: the very bytes a send writes, links included)."""
     campaign, _ = ctx.catalog.campaign(ref)
     recipient = sample_recipient(ctx, email, language or campaign.default_language)
     lang = campaign.variant_for(language or recipient.language)
@@ -184,7 +194,7 @@ def preview(
     if language is not None:
         # The member reads the variant asked for, so their merge fields match it.
         recipient = dataclasses.replace(recipient, language=lang)
-    person = personalization_for(ctx, campaign, recipient, issued)
+    person = personalization_for(ctx, campaign, recipient, issued, preview=inert)
     return render_message(variant, ctx.sender, person)
 
 

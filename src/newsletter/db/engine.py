@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from newsletter.core.private_files import private_file
 from newsletter.errors import ConfigError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -31,8 +32,13 @@ def make_engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            # Private before SQLite opens it: the WAL and -shm files take its mode.
+            private_file(Path(database))
+            for extra in ("-wal", "-shm"):
+                found = Path(database + extra)
+                if found.exists():
+                    private_file(found)
         kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_SECONDS}
     try:
         engine = create_engine(parsed, **kwargs)

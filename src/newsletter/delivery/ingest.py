@@ -51,6 +51,8 @@ def parse_batch(body: bytes | str, *, source: str = "request") -> list[Any]:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"not JSON: {exc}", location=source) from exc
+    except RecursionError as exc:  # [[[[...]]]] thousands deep: a bad request, not a 500
+        raise InputError("JSON nested too deeply", location=source) from exc
     if not isinstance(data, list):
         raise InputError("an event batch is a JSON array of events", location=source)
     return data

@@ -3,12 +3,14 @@
 
 A session is a random token in an HttpOnly cookie; the database keeps only its SHA-256 with
 the CSRF token bound to it, so signing out ends it for real and a leaked table opens nothing.
-Failed sign-ins are recorded in the database and limited per address and per client address.
+Sign-in attempts are counted in the database before the password is checked, per address and
+per client address; past the limits each further attempt waits longer (never a lock-out).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import secrets
 from dataclasses import dataclass
 
@@ -51,6 +53,12 @@ def add_user(ctx: Context, email: str, password: str, role: Role) -> bool:
     return store(ctx).add_user(key, hashed, role, now=ctx.clock.now())
 
 
+def remove_user(ctx: Context, email: str) -> bool:
+    """Remove a staff account (``newsletter staff remove``): it can no longer sign in and its
+    open sessions end at once. Approvals it gave keep its address. True if it existed."""
+    return store(ctx).remove_user(canonical_email(email))
+
+
 def ensure_user(ctx: Context, email: str, password: str, role: Role) -> str:
     """Make sure the account exists with this password and role, touching nothing (not even
     its sessions) when it already does: ``added``, ``updated`` or ``unchanged``. For the
@@ -76,14 +84,23 @@ def sign_in(ctx: Context, email: str, password: str, ip: str) -> SignedIn:
         key = canonical_email(email)
     except InputError:
         key = email.strip().casefold()[:320]
-    per_email, per_ip = db.failures_since(key, ip, now - dt.timedelta(seconds=rules.WINDOW_SECONDS))
-    if per_email >= rules.MAX_FAILURES_PER_EMAIL or per_ip >= rules.MAX_FAILURES_PER_IP:
-        raise SignInRefused("too many failed sign-ins; try again in 15 minutes", throttled=True)
+    # The attempt is counted before the password is checked, in one serialised step: parallel
+    # guesses cannot all pass the same count. A successful sign-in forgets it.
+    wait = db.claim_attempt(
+        key,
+        ip,
+        now=now,
+        since=now - dt.timedelta(seconds=rules.WINDOW_SECONDS),
+        wait=lambda per_email, per_ip: rules.may_attempt(now, per_email, per_ip),
+    )
+    if wait > 0:
+        raise SignInRefused(
+            f"too many failed sign-ins; try again in {math.ceil(wait)} seconds", throttled=True
+        )
     found = db.credentials(key)
     # Verify against a dummy hash for unknown addresses, so timing does not reveal accounts.
     ok = rules.verify_password(password, found[1] if found else rules.DUMMY_HASH)
     if found is None or not ok:
-        db.record_failure(key, ip, now=now)
         raise SignInRefused("wrong email address or password")
     db.clear_failures(key)
     token = secrets.token_urlsafe(32)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -35,19 +36,32 @@ class StaffStore(Protocol):
         """Create the account, or replace its password and role; True if it was new."""
         ...
 
+    def remove_user(self, email: str) -> bool:
+        """Delete the account and end its sessions; False if there was none."""
+        ...
+
     def credentials(self, email: str) -> tuple[StaffUser, str] | None:
         """The user and their password hash, or None for an unknown address."""
         ...
 
     def users(self) -> list[StaffUser]: ...
 
-    def record_failure(self, email: str, ip: str, *, now: dt.datetime) -> None: ...
-
-    def failures_since(self, email: str, ip: str, since: dt.datetime) -> tuple[int, int]:
-        """Failed sign-ins since ``since``: (for this address, from this client address)."""
-        ...
-
     def clear_failures(self, email: str) -> None: ...
+
+    def claim_attempt(
+        self,
+        email: str,
+        ip: str,
+        *,
+        now: dt.datetime,
+        since: dt.datetime,
+        wait: Callable[[tuple[int, dt.datetime | None], tuple[int, dt.datetime | None]], float],
+    ) -> float:
+        """Atomically: count the attempts since ``since`` for this address and this client
+        address (with the latest one's time), ask ``wait`` and, if it answers 0, record this
+        attempt (before any password is checked). Returns ``wait``'s answer. Concurrent
+        claims are serialised, so parallel guesses cannot all pass the same count."""
+        ...
 
     def open_session(
         self, key: str, user_id: int, csrf: str, *, now: dt.datetime, expires_at: dt.datetime

@@ -4,13 +4,17 @@ templates, and the security headers every response carries."""
 from __future__ import annotations
 
 import contextlib
+import logging
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
@@ -20,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from newsletter.context import Context
 from newsletter.scheduling.ports import Scheduling
 from newsletter.web import archive, preferences, public, staff, subscribe, webhooks
+from newsletter.web.limits import BodyLimit
 from newsletter.web.strings import page_strings
 from newsletter.web.subscribe_strings import negotiate
 
@@ -44,11 +49,28 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 
 
-class SecurityHeaders:
-    """Pure ASGI middleware: add :data:`SECURITY_HEADERS` to every HTTP response."""
+#: RFC 6797 HSTS on an https installation: browsers never try plain http for a year.
+HSTS = (b"strict-transport-security", b"max-age=31536000")
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class SecurityHeaders:
+    """Pure ASGI middleware: add :data:`SECURITY_HEADERS` to every HTTP response; with
+    ``base_url`` https, HSTS too; and an absolute redirect ``Location`` (Starlette's
+    trailing-slash redirect builds one from the request's Host header) always points at
+    ``base_url``'s own origin, so a forged Host header is never sent back."""
+
+    def __init__(self, app: ASGIApp, base_url: str = "") -> None:
         self.app = app
+        parts = urlsplit(base_url)
+        self.origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+        self.headers = (*SECURITY_HEADERS, HSTS) if parts.scheme == "https" else SECURITY_HEADERS
+
+    def _location(self, value: bytes) -> bytes:
+        target = urlsplit(value.decode("latin-1"))
+        if not self.origin or not target.netloc:
+            return value
+        path = target.path or "/"
+        return (self.origin + path + (f"?{target.query}" if target.query else "")).encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,12 +79,43 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(n, v) for n, v in SECURITY_HEADERS if n not in present]
-                message["headers"] = [*message.get("headers", []), *extra]
+                headers = [
+                    (n, self._location(v) if n.lower() == b"location" else v)
+                    for n, v in message.get("headers", [])
+                ]
+                present = {name.lower() for name, _ in headers}
+                extra = [(n, v) for n, v in self.headers if n not in present]
+                message["headers"] = [*headers, *extra]
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+#: Paths whose last segment is a bearer token: one-click unsubscribe, preference centre and
+#: sign-up confirmation links stay valid for long, so they never go into an access log.
+_TOKEN_PATH = re.compile(r"(/(?:u|p|subscribe/confirm)/)[^/?#\s\"]+")
+
+
+def redact_tokens(text: str) -> str:
+    return _TOKEN_PATH.sub(r"\1[token]", text)
+
+
+class RedactTokens(logging.Filter):
+    """On ``uvicorn.access``: the request path with its token replaced."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_tokens(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = redact_tokens(record.msg)
+        return True
+
+
+def redact_access_log(logger: logging.Logger | None = None) -> None:
+    """Install :class:`RedactTokens` on uvicorn's access logger, once."""
+    target = logger or logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactTokens) for f in target.filters):
+        target.addFilter(RedactTokens())
 
 
 def templates() -> Environment:
@@ -88,6 +141,7 @@ def create_app(
     at shutdown; ``scheduling`` builds the scheduling use cases for the staff pages (None:
     staff cannot schedule from the browser)."""
     env = templates()
+    redact_access_log()
     routes: list[Any] = [
         Route("/healthz", lambda _request: PlainTextResponse("ok"), methods=["GET"]),
         # Browsers ask for it on every page (the archived email has no <link rel=icon>).
@@ -123,6 +177,9 @@ def create_app(
 
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found})
     return SecurityHeaders(app)
+    # Bodies are capped per route before any handler parses one.
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BodyLimit)])
+    return SecurityHeaders(app, ctx.links.base_url)
 
 
 def from_environment() -> ASGIApp:

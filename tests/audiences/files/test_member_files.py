@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import openpyxl
@@ -216,3 +217,98 @@ def test_rejects_file_has_the_original_headers_bom_and_guarded_cells(tmp_path: P
     assert target.read_bytes().decode("utf-8") == (
         "\ufeffE-mail,Ime,row,reason\r\neve@evil.example,'=1+1,7,first_name: formula\r\n"
     )
+
+
+# -- hostile workbooks ---------------------------------------------------------------
+
+
+def _with_sheet(path: Path, sheet: bytes | None = None, *, fill: int = 0) -> Path:
+    """A real workbook (from openpyxl) with its first sheet's XML replaced by ``sheet``, or
+    (``fill``) padded with that many bytes of blanks that deflate about a thousandfold."""
+    import zipfile
+
+    import openpyxl
+
+    plain = path.with_suffix(".plain.xlsx")
+    book = openpyxl.Workbook()
+    book.active.append(["email", "first_name"])  # type: ignore[union-attr]
+    book.save(plain)
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                if sheet is not None:
+                    data = sheet
+                elif fill:
+                    with out.open(item.filename, "w") as part:
+                        part.write(data.replace(b"</worksheet>", b""))
+                        chunk = b" " * (1024 * 1024)
+                        for _ in range(fill // len(chunk)):
+                            part.write(chunk)
+                        part.write(b"</worksheet>")
+                    continue
+            out.writestr(item, data)
+    return path
+
+
+def _bounded(path: Path) -> tuple[str, float, int]:
+    """Read the whole file as an import would; the error (if any), seconds and peak bytes."""
+    import time
+    import tracemalloc
+
+    tracemalloc.start()
+    started = time.perf_counter()
+    error = ""
+    try:
+        found = read_member_file(path)
+        for _ in found.rows:
+            pass
+    except ImportFileError as exc:
+        error = str(exc)
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return error, time.perf_counter() - started, peak
+
+
+def test_an_xlsx_zip_bomb_is_refused_before_it_is_inflated(tmp_path: Path) -> None:
+    bomb = _with_sheet(tmp_path / "bomb.xlsx", fill=300 * 1024 * 1024)
+    assert bomb.stat().st_size < 2 * 1024 * 1024
+    error, seconds, peak = _bounded(bomb)
+    assert "inflate" in error
+    assert seconds < 2 and peak < 16 * 1024 * 1024
+
+
+def test_an_xlsx_declaring_16384_columns_reads_only_the_header_columns(tmp_path: Path) -> None:
+    rows = "".join(
+        f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>a{n}@x.example</t></is></c>'
+        f'<c r="XFD{n}" t="inlineStr"><is><t>x</t></is></c></row>'
+        for n in range(2, 5002)
+    )
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<dimension ref="A1:XFD5001"/><sheetData>'
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>email</t></is></c></row>'
+        f"{rows}</sheetData></worksheet>"
+    ).encode()
+    wide = _with_sheet(tmp_path / "wide.xlsx", sheet)
+    assert wide.stat().st_size < 64 * 1024
+    started = time.perf_counter()
+    found = read_member_file(wide)
+    assert found.header == ["email"]
+    assert sum(1 for _ in found.rows) == 5000
+    assert time.perf_counter() - started < 3  # 16,384 cells a row took ~10 s here
+
+
+@pytest.mark.parametrize(
+    "sheet",
+    [
+        b"<worksheet><sheetData><row r='1'><c r='A1' t='inlineStr'><is><t>email",
+        b"\x00\x01 not xml at all",
+        b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'b'>]><worksheet>&a;&a;</worksheet>",
+    ],
+)
+def test_a_broken_sheet_is_the_usual_import_error(tmp_path: Path, sheet: bytes) -> None:
+    error, seconds, _ = _bounded(_with_sheet(tmp_path / "broken.xlsx", sheet))
+    assert error and seconds < 5

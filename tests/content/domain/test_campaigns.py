@@ -290,3 +290,21 @@ def test_complete_campaign_has_no_missing_texts() -> None:
         preheader={"en": "p", "sr-Cyrl": "п", "bg": "п"},
     )
     assert c.missing_texts() == []
+
+
+@pytest.mark.parametrize(
+    "text", ["Invitation\r\nBcc: all@example.org", "a\nb", "tab\there", "\x00", "x\u2028y"]
+)
+@pytest.mark.parametrize("field", ["subject", "preheader"])
+def test_control_characters_are_refused_in_one_line_texts(field: str, text: str) -> None:
+    """A subject is a mail header; CR/LF would inject headers."""
+    with pytest.raises(ValidationError, match="control character"):
+        campaign(**{field: {"en": text}})
+    reminder = definition()
+    reminder["reminders"] = [
+        {"key": "r", "milestone": "deadline", "template": "t.mjml.j2", field: {"en": text}}
+    ]
+    if field == "preheader":
+        reminder["reminders"][0]["subject"] = {"en": "ok"}
+    with pytest.raises(ValidationError, match="control character"):
+        CampaignDefinition.model_validate(reminder)

@@ -491,3 +491,36 @@ def test_letter_images_keep_their_alt_text_and_links() -> None:
     )
     assert 'href="https://clusterhouse.example/gallery"' in variant.html
     assert "[Potpisivanje u Ohridu]" in variant.text
+
+
+# -- staff text is data: placeholders only where templates put them -------------
+
+HOSTILE = "https://tracker.example/p.gif?e=[[nl:email:h]]&u=[[nl:unsubscribe_url:h]]&t=[[nl:email]]"
+
+
+def test_placeholders_typed_by_staff_are_never_filled(env: SandboxedEnvironment) -> None:
+    TEMPLATES["typed.mjml.j2"] = BODY.format(
+        '<mj-text>{{ t.title }} <a href="{{ t.link | href }}">x</a> {{ preheader }}</mj-text>'
+        '<mj-image src="{{ t.link }}" alt="" />'
+        "<mj-text>{{ t.title ~ recipient.first_name }} {{ recipient.first_name + t.title }}"
+        "</mj-text><mj-text>Dear {{ recipient.first_name }}</mj-text>"
+        '<mj-text><a href="{{ links.unsubscribe }}">u</a></mj-text>'
+    )
+    TEMPLATES["typed.txt.j2"] = "{{ t.title }} {{ t.link }} {{ links.unsubscribe }}\n"
+    c = make_campaign(
+        "typed.mjml.j2",
+        subject={"en": "Hi [[nl:email]]"},
+        preheader={"en": "[[nl:preferences_url:h]]"},
+        copy={"en": {"title": "[[nl:email:h]] [[nl:email]]", "link": HOSTILE}},
+    )
+    message = render_message(compose(env, c), SENDER, person())
+    for part in (message.html, message.text, message.subject):
+        assert "ana@example.org" not in part
+        assert "ana%40example.org" not in part
+        assert PREFERENCES not in part
+    # The template's own placeholders are still filled.
+    assert "Dear Ana" in message.html
+    assert UNSUBSCRIBE.replace("&", "&amp;") in message.html
+    assert UNSUBSCRIBE in message.text
+    # What staff typed is shown as typed (with an invisible word joiner between the brackets).
+    assert "[\u2060[nl:email]]" in message.text

@@ -161,7 +161,9 @@ def test_long_subjects_keep_every_space(subject: str) -> None:
 
 
 def test_subject_with_a_line_break_is_refused() -> None:
-    with pytest.raises(ValueError):
+    from newsletter.errors import UnbuildableMessage
+
+    with pytest.raises(UnbuildableMessage):
         to_mime(outbound(subject="Hello\r\nBcc: eve@example.org"), message_id=MESSAGE_ID, date=DATE)
 
 

@@ -125,12 +125,12 @@ def test_the_time_budget_stops_a_slow_template_without_waiting() -> None:
         (
             "{% set ns = namespace(s='ab') %}{% for i in range(40) %}"
             "{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
-            "namespace value",
+            "concatenated string",
         ),
         (
             "{% macro f(s, n) %}{% if n %}{{ f(s ~ s, n - 1) }}{% endif %}{% endmacro %}"
             "{{ f('ab', 40) }}",
-            "argument",
+            "concatenated string",
         ),
         ("{% for i in range(99999) %}{{ 'x' * 99 }}{% endfor %}", "output is over"),
     ],
@@ -200,3 +200,37 @@ def test_safe_links_and_merge_placeholders_pass() -> None:
     variant = compose(body)
     assert 'href="[[nl:unsubscribe_url:h]]"' in variant.html
     assert 'href="https://y.example"' in variant.html
+
+
+# -- join and ~ are bounded while they build, not after --------------------------
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "{{ (['x' * 100000] * 50000) | join }}",
+        "{{ (['x' * 100000] * 50000) | join(',') }}",
+        "{% set s = 'x' * 600000 %}{% set s = s ~ s %}{% set s = s ~ s %}{{ s | length }}",
+        "{% set s = 'x' * 900000 %}{% for i in range(30) %}{% set s = s ~ s %}{% endfor %}{{ s }}",
+        "{% set s = 'x' * 600000 %}{{ (s ~ s ~ s) | length }}",
+    ],
+)
+def test_join_and_concatenation_are_capped_before_they_build(payload: str) -> None:
+    import time
+    import tracemalloc
+
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(TemplateSecurityError, match="exceeds the cap"):
+            compose(payload)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - started < 5
+    assert peak < 64 * 1024 * 1024  # the cap is 1,000,000 characters
+
+
+def test_join_and_concatenation_within_the_cap_still_work() -> None:
+    variant = compose("{{ ['a', 'b', 'c'] | join('-') }} {{ 'x' ~ 1 ~ 'y' }}")
+    assert "a-b-c x1y" in variant.html

@@ -52,9 +52,14 @@ class SignupStore(Protocol):
         language: str,
         now: dt.datetime,
         keep_since: dt.datetime,
-    ) -> int:
+        address_since: dt.datetime,
+        max_per_address: int,
+    ) -> tuple[int, bool]:
         """Store a request (``None``: dropped, only counted against the client) and delete
-        rows requested before ``keep_since``; return its id."""
+        rows requested before ``keep_since``; return its id and whether it is to be mailed.
+        A request is stored dropped instead when ``max_per_address`` requests for the
+        address were mailed since ``address_since``: counted and stored in one serialised
+        step, so parallel sign-ups for one address cannot all pass the same count."""
         ...
 
     def forget(self, request_id: int) -> None:

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, Row, delete, func, insert, select, update
+from sqlalchemy import Engine, Row, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from newsletter.audiences.domain.members import MemberStatus
@@ -69,7 +69,9 @@ class SqlSignupStore:
         language: str,
         now: dt.datetime,
         keep_since: dt.datetime,
-    ) -> int:
+        address_since: dt.datetime,
+        max_per_address: int,
+    ) -> tuple[int, bool]:
         values = {
             "address_hash": address_hash,
             "client_hash": client_hash,
@@ -79,9 +81,8 @@ class SqlSignupStore:
             "topics": "",
             **_BLANK,
         }
-        if request is None:
-            values["state"] = RequestState.DROPPED.value
-        else:
+        dropped = {**values, "state": RequestState.DROPPED.value}
+        if request is not None:
             values.update(
                 state=RequestState.MAILED.value,
                 email=request.email,
@@ -92,9 +93,27 @@ class SqlSignupStore:
                 wording_version=request.wording_version,
             )
         with self.engine.begin() as conn:
+            # Serialise: PostgreSQL by a table lock that conflicts with itself; SQLite by
+            # writing first (the delete below takes the database's write lock).
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("LOCK TABLE signup_requests IN SHARE ROW EXCLUSIVE MODE"))
             # Expired requests go as new ones come: nobody's typed data outlives its link.
             conn.execute(delete(R).where(R.c.requested_at < keep_since))
-            return int(conn.execute(insert(R).values(**values).returning(R.c.id)).scalar_one())
+            mail = request is not None
+            if mail:
+                mailed = conn.execute(
+                    select(func.count())
+                    .select_from(R)
+                    .where(
+                        R.c.address_hash == address_hash,
+                        R.c.requested_at >= address_since,
+                        R.c.state != RequestState.DROPPED.value,
+                    )
+                ).scalar_one()
+                mail = int(mailed) < max_per_address
+            row = values if mail else dropped
+            request_id = conn.execute(insert(R).values(**row).returning(R.c.id)).scalar_one()
+            return int(request_id), mail
 
     def forget(self, request_id: int) -> None:
         with self.engine.begin() as conn:

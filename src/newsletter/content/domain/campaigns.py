@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from enum import StrEnum
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -77,6 +78,11 @@ class Milestone(BaseModel):
         return self.at
 
 
+def _is_control(char: str) -> bool:
+    """C0/C1 controls (CR, LF, TAB, NUL ...) and the Unicode line and paragraph separators."""
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp")
+
+
 class Message(BaseModel):
     """What one mailing says: template plus per-language subject, preheader and copy."""
 
@@ -86,6 +92,21 @@ class Message(BaseModel):
     subject: dict[str, str]
     preheader: dict[str, str] = Field(default_factory=dict)
     copy_: dict[str, dict[str, Any]] = Field(default_factory=dict, alias="copy")
+
+    @field_validator("subject", "preheader")
+    @classmethod
+    def _one_line(cls, value: dict[str, str]) -> dict[str, str]:
+        """A subject becomes a mail header: a CR or LF in it would end the header (header
+        injection, RFC 5322 §2.2) and other control characters have no place in one line.
+        Refused here, where staff type it, not when 2,000 messages are built."""
+        for lang, text in value.items():
+            bad = next((c for c in text if _is_control(c)), None)
+            if bad is not None:
+                raise ValueError(
+                    f"{lang}: control character U+{ord(bad):04X} (line breaks, tabs and the "
+                    "like) is not allowed in a one-line text"
+                )
+        return value
 
     def subject_for(self, lang: str) -> str:
         return _pick(self.subject, lang)

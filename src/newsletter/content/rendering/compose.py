@@ -88,7 +88,7 @@ def compose_variant(
     """
     message = campaign.step(step)
     try:
-        subject = message.subject_for(language)
+        subject = merge.neutralise(message.subject_for(language))
     except KeyError as exc:
         raise RenderError(f"no subject for language {language}", template=message.template) from exc
     try:

@@ -7,6 +7,8 @@
 - Autoescaping on for every template except ``*.txt.j2``: Jinja's default ``select_autoescape``
   does not know ``.mjml``, so MJML templates would otherwise go out unescaped (a ``<`` in a name
   also breaks the MJML parser). The plain-text twin is rendered unescaped (no HTML).
+- ``finalize`` keeps staff text data: a ``[[nl:...]]`` typed into copy or a URL is shown as
+  typed, never filled per recipient; only the merge proxies' own placeholders are.
 - Filters for the reader's locale (:mod:`dates`) and ``href``, which refuses a link whose scheme
   is not https, http or mailto (core/urls.py); compose checks the finished HTML again.
 """
@@ -29,7 +31,7 @@ from jinja2 import (
 )
 from jinja2.bccache import Bucket
 
-from newsletter.content.rendering import dates
+from newsletter.content.rendering import dates, merge
 from newsletter.content.rendering.sandbox import GuardedEnvironment, LimitExceeded
 from newsletter.core.urls import check_url, is_safe_link
 
@@ -113,6 +115,7 @@ def build_environment(load: TemplateLoader) -> GuardedEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         bytecode_cache=_COMPILED,
+        finalize=merge.finalize,
     )
     env.add_filters(
         {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+from urllib.parse import urlsplit
 
 from newsletter.core.urls import is_safe_link
 from newsletter.errors import TemplateSecurityError
@@ -34,3 +35,23 @@ def check_links(html: str, *, template: str | None = None) -> None:
             f"unsafe {found.group(1).lower()}={value[:80]!r}: only https, http and mailto links",
             template=template,
         )
+
+
+#: Attributes a mail client fetches by itself when the message is opened (no click needed).
+_FETCHED = frozenset({"src", "background", "poster"})
+
+
+def external_hosts(html: str, own_url: str) -> tuple[list[str], list[str]]:
+    """(hosts the email loads from when opened, hosts it links to), other than ``own_url``'s,
+    sorted: what an approver must see before approving (a remote image tells its host who
+    opened the email and when). Merge placeholders and mailto: links are not hosts."""
+    own = urlsplit(own_url).hostname or ""
+    loaded: set[str] = set()
+    linked: set[str] = set()
+    for found in _URL_ATTRIBUTE.finditer(html):
+        value = htmllib.unescape(found.group(3) if found.group(3) is not None else found.group(4))
+        host = urlsplit(value.strip()).hostname if not _PLACEHOLDER.match(value) else None
+        if not host or host == own:
+            continue
+        (loaded if found.group(1).lower() in _FETCHED else linked).add(host)
+    return sorted(loaded), sorted(linked - loaded)

@@ -13,6 +13,7 @@ import html
 import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from typing import Any
 
 from markupsafe import Markup
 
@@ -32,6 +33,54 @@ def placeholder(field: str, *, html_part: bool) -> str:
     return f"[[nl:{field}:h]]" if html_part else f"[[nl:{field}]]"
 
 
+#: What opens a placeholder, and what staff text that looks like one is turned into: a
+#: WORD JOINER (U+2060, invisible, no width) between the brackets, so the text reads the
+#: same but :func:`fill` never sees a placeholder in it.
+OPENER = "[[nl:"
+NEUTRAL_OPENER = "[\u2060[nl:"
+
+
+class TextPlaceholder(str):
+    """A placeholder a template asked for (``{{ recipient.email }}``) in the text part."""
+
+    __slots__ = ()
+
+
+class HtmlPlaceholder(Markup):
+    """A placeholder a template asked for in the HTML part."""
+
+    __slots__ = ()
+
+
+def neutralise(text: str) -> str:
+    """Staff text is data: a ``[[nl:...]]`` typed into a title, paragraph, URL or subject is
+    shown as typed and never filled with a recipient's address or links."""
+    return text.replace(OPENER, NEUTRAL_OPENER) if OPENER in text else text
+
+
+def finalize(value: Any) -> Any:
+    """Jinja's ``finalize``: every ``{{ ... }}`` output passes here before it is escaped.
+    Only the placeholders the merge proxies hand out stay placeholders; anything else
+    (campaign copy, content, a filter's result, a concatenation) is neutralised."""
+    if isinstance(value, TextPlaceholder | HtmlPlaceholder) and _ONE_PLACEHOLDER(value):
+        # Exactly one placeholder: ``HtmlPlaceholder + text`` keeps the class (Markup's
+        # operators return ``self.__class__``), so the class alone proves nothing.
+        return value
+    if isinstance(value, str):
+        if OPENER not in value:
+            return value
+        if isinstance(value, Markup):
+            # Inserting U+2060 cannot open or close markup.
+            return Markup(str.replace(value, OPENER, NEUTRAL_OPENER))  # noqa: S704
+        return neutralise(value)
+    html_method = getattr(value, "__html__", None)
+    if html_method is not None:
+        return finalize(Markup(html_method()))  # noqa: S704
+    if value is not None and not isinstance(value, int | float) and OPENER in str(value):
+        return neutralise(str(value))
+    return value
+
+
 class MergeProxy:
     """What ``recipient`` / ``links`` are inside a template: attribute access -> placeholder."""
 
@@ -46,7 +95,7 @@ class MergeProxy:
             )
         token = placeholder(self._fields[name], html_part=self._html)
         # Safe: the token is our own fixed ASCII text; values are escaped when filled in.
-        return Markup(token) if self._html else token  # noqa: S704
+        return HtmlPlaceholder(token) if self._html else TextPlaceholder(token)
 
 
 def recipient_proxy(*, html_part: bool) -> MergeProxy:
@@ -98,6 +147,7 @@ def fields_used(*texts: str) -> frozenset[str]:
 _KEYS: dict[str, tuple[str, str]] = {}
 
 
+_ONE_PLACEHOLDER = re.compile(r"\[\[nl:[a-z0-9_]+(:h)?\]\]").fullmatch
 _NEEDS_ESCAPE = re.compile(r"[&<>\"']").search
 
 

@@ -25,6 +25,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from newsletter.content.rendering.messages import OutboundMessage
+from newsletter.errors import UnbuildableMessage
 
 #: RFC 5322 §2.1.1: no line of a message may be longer than this (without its CRLF).
 MAX_LINE = 998
@@ -88,7 +89,31 @@ POLICY = SMTP.clone(header_factory=_registry())
 
 def to_mime(message: OutboundMessage, *, message_id: str, date: dt.datetime) -> EmailMessage:
     """multipart/alternative with text first and HTML last (RFC 2046 §5.1.4: the last part is
-    the richest the client can show). The policy folds headers and uses CRLF, as SMTP wants."""
+    the richest the client can show). The policy folds headers and uses CRLF, as SMTP wants.
+    UnbuildableMessage when a header value holds a control character (a CR/LF would end the
+    header early: header injection) or the email package refuses a value."""
+    header_values = [
+        ("Subject", message.subject),
+        ("From", message.from_name),
+        ("To", message.to_name),
+        *message.headers,
+    ]
+    for name, value in header_values:
+        if _CONTROL.search(value):
+            raise UnbuildableMessage(
+                f"the {name} header holds a control character (a line break?): {value[:60]!r}"
+            )
+    try:
+        return _build(message, message_id=message_id, date=date)
+    except (ValueError, TypeError) as exc:
+        raise UnbuildableMessage(f"the message could not be built: {exc}") from exc
+
+
+#: C0 and C1 controls, DEL and the Unicode line/paragraph separators: none belongs in a header.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _build(message: OutboundMessage, *, message_id: str, date: dt.datetime) -> EmailMessage:
     mime = EmailMessage(policy=POLICY)
     mime["From"] = Address(message.from_name, addr_spec=message.from_email)
     mime["To"] = Address(message.to_name, addr_spec=message.to_email)

@@ -40,6 +40,7 @@ from jinja2.utils import Namespace
 #: Methods of str that build a result as long as one of their number arguments.
 _PADDING = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
 _GUARD_ITER = "_guard_iter"
+_GUARD_SIZE = "_guard_size"
 
 
 class LimitExceeded(SecurityError):
@@ -103,6 +104,16 @@ def _guard_iter(iterable: Iterable[Any]) -> Iterator[Any]:
         yield item
 
 
+def _guard_size(value: Any) -> Any:
+    _step()
+    _refuse_if_large(_size(value), "a concatenated string")
+    return value
+
+
+def _sized(concat: nodes.Concat) -> nodes.Filter:
+    return nodes.Filter(concat, _GUARD_SIZE, [], [], None, None, lineno=concat.lineno)
+
+
 def _range(*args: int) -> range:
     try:
         return safe_range(*args)
@@ -134,6 +145,14 @@ def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
             isinstance(a, int) and abs(a) > MAX_RANGE for a in (*extra, *kwargs.values())
         ):
             raise LimitExceeded(f"filter {name!r} asked for a size over {MAX_RANGE:,}")
+        if name == "join" and value is not None and not isinstance(value, str):
+            # Sum the parts before joining: the join itself would build the whole string
+            # (5 GB from a list of 5,000 one-megabyte strings) before any check after it.
+            items = list(_guard_iter(value))
+            separator = str(extra[0]) if extra else str(kwargs.get("d", ""))
+            total = sum(len(str(item)) for item in items)
+            _refuse_if_large(total + len(separator) * max(len(items) - 1, 0), "join()")
+            args = (*args[:offset], items, *args[offset + 1 :])
         if name == "replace" and isinstance(value, str) and len(extra) >= 2:
             old, new = str(extra[0]), str(extra[1])
             _refuse_if_large(len(value) + value.count(old) * len(new), "replace()")
@@ -159,6 +178,7 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
         self.filters.pop("center", None)  # pads to any width; nothing in an email needs it
         self.filters = {n: _guard_filter(n, f) for n, f in self.filters.items()}
         self.filters[_GUARD_ITER] = _guard_iter
+        self.filters[_GUARD_SIZE] = _guard_size
 
     def add_filters(self, filters: Mapping[str, Callable[..., Any]]) -> None:
         """Register filters behind the same guard as the built-in ones."""
@@ -166,6 +186,24 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         tree = super()._parse(source, name, filename)
+        # ``a ~ b`` (Jinja's Concat) is no binop, so call_binop never sees it: each operand is
+        # checked before the join and the joined result after, so ``{% set s = s ~ s %}``
+        # stops at the cap instead of doubling to half a gigabyte.
+        for concat in list(tree.find_all(nodes.Concat)):
+            concat.nodes = [
+                nodes.Filter(n, _GUARD_SIZE, [], [], None, None, lineno=n.lineno)
+                for n in concat.nodes
+            ]
+        for parent in list(tree.find_all(nodes.Node)):
+            for name, child in parent.iter_fields():
+                if isinstance(child, nodes.Concat):
+                    setattr(parent, name, _sized(child))
+                elif isinstance(child, list):
+                    setattr(
+                        parent,
+                        name,
+                        [_sized(c) if isinstance(c, nodes.Concat) else c for c in child],
+                    )
         # Count the steps of every loop, whatever it iterates over.
         for loop in tree.find_all(nodes.For):
             loop.iter = nodes.Filter(

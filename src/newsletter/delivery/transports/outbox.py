@@ -14,6 +14,7 @@ from pathlib import Path
 
 from newsletter.content.rendering.compose import Batch
 from newsletter.content.rendering.mime import to_mime
+from newsletter.core.private_files import open_private, private_dir
 from newsletter.delivery.ports import SendResult
 from newsletter.errors import TransientDeliveryError
 
@@ -37,7 +38,7 @@ class OutboxMailer:
         variant = batch.variant
         target = self.folder / f"{variant.campaign}" / variant.step
         try:
-            target.mkdir(parents=True, exist_ok=True)
+            private_dir(target)
             for message in batch.messages():
                 mime = to_mime(
                     message,
@@ -65,8 +66,9 @@ class OutboxMailer:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # 0600: a message names its member and carries their working links.
     try:
-        with tmp.open("wb") as fh:
+        with os.fdopen(open_private(tmp), "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())

@@ -8,6 +8,7 @@ hashes. Salts and session secrets are passed in, so this module does no I/O.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import enum
 import hashlib
 import hmac
@@ -28,6 +29,35 @@ MAX_PASSWORD = 1024  # scrypt cost does not grow with length, but a body limit i
 WINDOW_SECONDS = 15 * 60
 MAX_FAILURES_PER_EMAIL = 5
 MAX_FAILURES_PER_IP = 20
+#: Past a limit nobody is locked out for the window: each further attempt must wait twice as
+#: long after the previous one as the last did (2 s, 4 s, ... at most this), so the owner who
+#: mistyped gets in a minute later while a guesser gets about one try a minute.
+MAX_DELAY_SECONDS = 60
+
+
+def attempt_delay(failures: int, limit: int) -> float:
+    """Seconds an attempt must wait after the previous one, with ``failures`` recent ones."""
+    if failures < limit:
+        return 0.0
+    return float(min(2 ** (failures - limit + 1), MAX_DELAY_SECONDS))
+
+
+def may_attempt(
+    now: dt.datetime,
+    per_email: tuple[int, dt.datetime | None],
+    per_ip: tuple[int, dt.datetime | None],
+) -> float:
+    """0 if a sign-in may be tried now, else how many seconds to wait. Each pair is (recent
+    attempts, the latest one's time) for the account's address and for the client address."""
+    wait = 0.0
+    for (count, last), limit in (
+        (per_email, MAX_FAILURES_PER_EMAIL),
+        (per_ip, MAX_FAILURES_PER_IP),
+    ):
+        delay = attempt_delay(count, limit)
+        if delay and last is not None:
+            wait = max(wait, delay - (now - last).total_seconds())
+    return max(wait, 0.0)
 
 
 class Role(enum.StrEnum):

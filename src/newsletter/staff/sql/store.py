@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from newsletter.db.tables import (
@@ -42,6 +43,13 @@ class SqlStaffStore:
                 conn.execute(delete(S).where(S.c.user_id == ids))
             return False
 
+    def remove_user(self, email: str) -> bool:
+        with self.engine.begin() as conn:
+            ids = select(U.c.id).where(U.c.email == email).scalar_subquery()
+            conn.execute(delete(S).where(S.c.user_id == ids))  # also where FKs are off
+            conn.execute(delete(A).where(A.c.email == email))
+            return bool(conn.execute(delete(U).where(U.c.email == email)).rowcount)
+
     def credentials(self, email: str) -> tuple[StaffUser, str] | None:
         with self.engine.connect() as conn:
             row = conn.execute(
@@ -56,18 +64,34 @@ class SqlStaffStore:
             rows = conn.execute(select(U.c.id, U.c.email, U.c.role).order_by(U.c.email)).all()
         return [StaffUser(int(r.id), str(r.email), Role(r.role)) for r in rows]
 
-    def record_failure(self, email: str, ip: str, *, now: dt.datetime) -> None:
+    def claim_attempt(
+        self,
+        email: str,
+        ip: str,
+        *,
+        now: dt.datetime,
+        since: dt.datetime,
+        wait: Callable[[tuple[int, dt.datetime | None], tuple[int, dt.datetime | None]], float],
+    ) -> float:
+        email, ip = email[:320], ip[:64]
         with self.engine.begin() as conn:
-            conn.execute(insert(A).values(email=email[:320], ip=ip[:64], at=now))
+            # Serialise claims: PostgreSQL by a table lock that conflicts with itself; SQLite
+            # by writing first (the cleanup below), which takes the database's write lock
+            # before anything is counted.
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("LOCK TABLE login_attempts IN SHARE ROW EXCLUSIVE MODE"))
             # Old rows are useless for the window; drop them as we go so the table stays small.
             conn.execute(delete(A).where(A.c.at < now - dt.timedelta(days=1)))
-
-    def failures_since(self, email: str, ip: str, since: dt.datetime) -> tuple[int, int]:
-        with self.engine.connect() as conn:
-            recent = select(func.count()).select_from(A).where(A.c.at >= since)
-            by_email = conn.execute(recent.where(A.c.email == email[:320])).scalar_one()
-            by_ip = conn.execute(recent.where(A.c.ip == ip[:64])).scalar_one()
-        return int(by_email), int(by_ip)
+            recent = select(func.count(), func.max(A.c.at)).select_from(A).where(A.c.at >= since)
+            by_email = conn.execute(recent.where(A.c.email == email)).one()
+            by_ip = conn.execute(recent.where(A.c.ip == ip)).one()
+            answer = wait(
+                (int(by_email[0]), _utc(by_email[1]) if by_email[1] else None),
+                (int(by_ip[0]), _utc(by_ip[1]) if by_ip[1] else None),
+            )
+            if answer <= 0:
+                conn.execute(insert(A).values(email=email, ip=ip, at=now))
+        return answer
 
     def clear_failures(self, email: str) -> None:
         with self.engine.begin() as conn:

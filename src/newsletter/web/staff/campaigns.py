@@ -30,6 +30,7 @@ from newsletter.authoring.overview import (
     schedule_approved,
 )
 from newsletter.content import composing
+from newsletter.content.rendering.linkcheck import external_hosts
 from newsletter.context import Context
 from newsletter.delivery import proofs
 from newsletter.errors import InputError, NewsletterError, StateError
@@ -110,10 +111,14 @@ def routes(
         lang = request.query_params.get("lang", "")
         lang = lang if lang in detail.languages else detail.languages[0]
         text, subject, explained, problem = "", "", None, error
+        loads_from: list[str] = []
+        links_to: list[str] = []
         try:
             # The subject is what the inbox shows first: staff check it beside the frames.
             composed = composing.preview(ctx, slug, language=lang)
             text, subject = composed.text, composed.subject
+            # Every outside host the email loads from or links to, for the approver.
+            loads_from, links_to = external_hosts(composed.html, ctx.links.base_url)
         except NewsletterError as exc:
             problem = problem or str(exc)
         email = request.query_params.get("explain", "").strip()
@@ -133,6 +138,8 @@ def routes(
             widths=WIDTHS,
             text=text,
             subject=subject,
+            loads_from=loads_from,
+            links_to=links_to,
             explain=email,
             explained=explained,
             staff_users=users,
