@@ -202,7 +202,7 @@ def test_sigkill_at_random_points_then_run_again_at_once(
         env = {
             **os.environ,
             "SENDGRID_API_KEY": "SG.test",
-            "NEWSLETTER_SECRET_KEY": "test-secret",
+            "NEWSLETTER_SECRET_KEY": "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri",
             "NEWSLETTER_DATABASE__URL": url,
             "NEWSLETTER_DELIVERY__TRANSPORT": "sendgrid",
             "NEWSLETTER_DELIVERY__BATCH_SIZE": str(BATCH),
@@ -275,7 +275,7 @@ def test_cooperating_senders_both_exit_0_when_the_rest_is_in_a_live_senders_hand
         env = {
             **os.environ,
             "SENDGRID_API_KEY": "SG.test",
-            "NEWSLETTER_SECRET_KEY": "test-secret",
+            "NEWSLETTER_SECRET_KEY": "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri",
             "NEWSLETTER_DATABASE__URL": url,
             "NEWSLETTER_DELIVERY__TRANSPORT": "sendgrid",
             "NEWSLETTER_DELIVERY__BATCH_SIZE": "30",

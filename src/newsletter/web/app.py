@@ -175,10 +175,13 @@ def create_app(
         body = env.get_template("not_found.html").render(t=page_strings(lang), lang=lang)
         return HTMLResponse(body, 404)
 
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found})
-    return SecurityHeaders(app)
     # Bodies are capped per route before any handler parses one.
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BodyLimit)])
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={404: not_found},
+        middleware=[Middleware(BodyLimit)],
+    )
     return SecurityHeaders(app, ctx.links.base_url)
 
 
