@@ -179,6 +179,15 @@ class SqlLedger(CampaignRows, LedgerReview):
     def _settle(self, where: Any, now: dt.datetime, *, legacy: bool) -> tuple[int, int]:
         started = deliveries.c.request_started_at.is_not(None)
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Lock the rows in id order first, skipping any a live transaction holds: two
+                # bulk UPDATEs meeting in scan order can deadlock (seen with two workers under
+                # load), and a row being written right now belongs to a sender that is alive.
+                locked = select(deliveries.c.id).where(where).order_by(deliveries.c.id)
+                ids = list(conn.execute(locked.with_for_update(skip_locked=True)).scalars())
+                if not ids:
+                    return 0, 0
+                where = and_(where, _ids(conn, ids))
             unknown = conn.execute(
                 update(deliveries)
                 .where(where, started if not legacy else true())
