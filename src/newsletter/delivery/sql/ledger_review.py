@@ -1,13 +1,19 @@
 """What the ledger says after a send, and the decisions staff take on it: counts per state,
 failure kinds, the rows whose fate is unknown; resolve those (send again / count as sent) and
-re-queue transient failures (``campaigns status``, ``resolve-unknown``, ``retry``)."""
+re-queue transient failures (``campaigns status``, ``resolve-unknown``, ``retry``). Also the
+two clauses every ledger module shares: one step's rows (:func:`of_step`) and rows by id
+(:func:`ids_in`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, select, update
+from sqlalchemy import Engine, Integer, and_, any_, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
 
 from newsletter.db.tables import deliveries, members
 from newsletter.delivery.domain.deliveries import DeliveryCounts, DeliveryStatus, FailureKind
@@ -104,3 +110,16 @@ def of_campaign(campaign_id: int, step: str | None) -> Any:
     return (
         of_step(campaign_id, step) if step is not None else deliveries.c.campaign_id == campaign_id
     )
+
+
+def ids_in(conn: Connection, ids: Sequence[int]) -> Any:
+    """``deliveries.id`` is one of ``ids``, as one bound parameter whatever the count: an array
+    on PostgreSQL, a JSON list read by ``json_each`` on SQLite. (An IN list of 1000 parameters
+    costs more to compile than to run, and SQLite caps parameters per statement.)"""
+    values = [int(i) for i in ids]
+    if conn.dialect.name == "postgresql":
+        return deliveries.c.id == any_(
+            bindparam(None, values, type_=postgresql.ARRAY(Integer), unique=True)
+        )
+    listed = func.json_each(bindparam(None, json.dumps(values), unique=True)).table_valued("value")
+    return deliveries.c.id.in_(select(listed.c.value))
