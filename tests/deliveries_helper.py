@@ -4,8 +4,10 @@ campaign files or the send path (they have tests of their own)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable
 
+import pytest
 from sqlalchemy import Engine, insert, select
 
 from newsletter.db.tables import campaigns, deliveries, members
@@ -49,3 +51,37 @@ def record_sent(engine: Engine, slug: str, emails: Iterable[str], message_id: st
         if rows:
             conn.execute(insert(deliveries), rows)
         return len(rows)
+
+
+#: A signing key that passes the real transports' strength check (32 random bytes).
+STRONG_KEY = "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri"
+
+
+def sender_environment(
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    url: str,
+    api_host: str,
+    batch: int,
+    in_flight: int,
+    lease: float,
+) -> dict[str, str]:
+    """The environment of a real ``newsletter campaigns send`` process against the SendGrid
+    double, set in this process too (so its settings are the ones the child reads)."""
+    env = {
+        **os.environ,
+        "SENDGRID_API_KEY": "SG.test",
+        "NEWSLETTER_SECRET_KEY": STRONG_KEY,
+        "NEWSLETTER_DATABASE__URL": url,
+        "NEWSLETTER_DELIVERY__TRANSPORT": "sendgrid",
+        "NEWSLETTER_DELIVERY__BATCH_SIZE": str(batch),
+        "NEWSLETTER_DELIVERY__MAX_IN_FLIGHT": str(in_flight),
+        "NEWSLETTER_DELIVERY__LEASE_SECONDS": str(lease),
+        "NEWSLETTER_SENDGRID__API_HOST": api_host,
+        "NEWSLETTER_SENDGRID__TIMEOUT": "10",
+        "NEWSLETTER_WEB__BASE_URL": "https://news.clusterhouse.example",
+    }
+    for key, value in env.items():
+        if key.startswith(("SENDGRID", "NEWSLETTER")):
+            monkeypatch.setenv(key, value)
+    return env

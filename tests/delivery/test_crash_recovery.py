@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
@@ -34,6 +33,7 @@ from newsletter.delivery.domain.claims import ClaimOwner
 from newsletter.delivery.sending import send_campaign
 from newsletter.delivery.sql.owners import this_process
 from tests.conftest import FrozenClock, make_settings
+from tests.deliveries_helper import sender_environment
 from tests.delivery.test_delivery import (  # noqa: F401 - fixtures
     MakeCtx,
     Sleeper,
@@ -199,22 +199,9 @@ def test_sigkill_at_random_points_then_run_again_at_once(
     rng = random.Random(seed)
     url = f"sqlite:///{project / 'var' / 'kill.db'}"
     with FakeSendGrid(latency=0.3) as fake:
-        env = {
-            **os.environ,
-            "SENDGRID_API_KEY": "SG.test",
-            "NEWSLETTER_SECRET_KEY": "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri",
-            "NEWSLETTER_DATABASE__URL": url,
-            "NEWSLETTER_DELIVERY__TRANSPORT": "sendgrid",
-            "NEWSLETTER_DELIVERY__BATCH_SIZE": str(BATCH),
-            "NEWSLETTER_DELIVERY__MAX_IN_FLIGHT": str(IN_FLIGHT),
-            "NEWSLETTER_DELIVERY__LEASE_SECONDS": str(LEASE),
-            "NEWSLETTER_SENDGRID__API_HOST": fake.url,
-            "NEWSLETTER_SENDGRID__TIMEOUT": "10",
-            "NEWSLETTER_WEB__BASE_URL": "https://news.clusterhouse.example",
-        }
-        for key, value in env.items():
-            if key.startswith(("SENDGRID", "NEWSLETTER")):
-                monkeypatch.setenv(key, value)
+        env = sender_environment(
+            monkeypatch, url=url, api_host=fake.url, batch=BATCH, in_flight=IN_FLIGHT, lease=LEASE
+        )
         ctx = build(make_settings(project))
         load_samples(ctx, project)
         ctx.close()
@@ -272,22 +259,9 @@ def test_cooperating_senders_both_exit_0_when_the_rest_is_in_a_live_senders_hand
 ) -> None:
     url = f"sqlite:///{project / 'var' / 'pair.db'}"
     with FakeSendGrid(latency=0.4) as fake:
-        env = {
-            **os.environ,
-            "SENDGRID_API_KEY": "SG.test",
-            "NEWSLETTER_SECRET_KEY": "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri",
-            "NEWSLETTER_DATABASE__URL": url,
-            "NEWSLETTER_DELIVERY__TRANSPORT": "sendgrid",
-            "NEWSLETTER_DELIVERY__BATCH_SIZE": "30",
-            "NEWSLETTER_DELIVERY__MAX_IN_FLIGHT": "2",
-            "NEWSLETTER_DELIVERY__LEASE_SECONDS": str(LEASE),
-            "NEWSLETTER_SENDGRID__API_HOST": fake.url,
-            "NEWSLETTER_SENDGRID__TIMEOUT": "10",
-            "NEWSLETTER_WEB__BASE_URL": "https://news.clusterhouse.example",
-        }
-        for key, value in env.items():
-            if key.startswith(("SENDGRID", "NEWSLETTER")):
-                monkeypatch.setenv(key, value)
+        env = sender_environment(
+            monkeypatch, url=url, api_host=fake.url, batch=30, in_flight=2, lease=LEASE
+        )
         ctx = build(make_settings(project))
         load_samples(ctx, project)
         ctx.close()

@@ -6,7 +6,6 @@ rows are the members of the requests that were in flight when the process died."
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from sqlalchemy import create_engine, func, select
 from newsletter.bootstrap import build
 from newsletter.db.tables import deliveries
 from tests.conftest import make_settings
+from tests.deliveries_helper import sender_environment
 from tests.delivery.test_sending import load_samples
 from tests.fakes.sendgrid_server import FakeSendGrid
 
@@ -74,22 +74,9 @@ def test_sigkill_mid_send_loses_nobody_and_duplicates_nobody(
     db = project / "var" / "kill.db"
     url = f"sqlite:///{db}"
     with FakeSendGrid(latency=0.3) as fake:
-        env = {
-            **os.environ,
-            "SENDGRID_API_KEY": "SG.test",
-            "NEWSLETTER_SECRET_KEY": "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri",
-            "NEWSLETTER_DATABASE__URL": url,
-            "NEWSLETTER_DELIVERY__TRANSPORT": "sendgrid",
-            "NEWSLETTER_DELIVERY__BATCH_SIZE": str(BATCH),
-            "NEWSLETTER_DELIVERY__MAX_IN_FLIGHT": str(IN_FLIGHT),
-            "NEWSLETTER_DELIVERY__LEASE_SECONDS": str(LEASE),
-            "NEWSLETTER_SENDGRID__API_HOST": fake.url,
-            "NEWSLETTER_SENDGRID__TIMEOUT": "10",
-            "NEWSLETTER_WEB__BASE_URL": "https://news.clusterhouse.example",
-        }
-        for key, value in env.items():
-            if key.startswith(("SENDGRID", "NEWSLETTER")):
-                monkeypatch.setenv(key, value)
+        env = sender_environment(
+            monkeypatch, url=url, api_host=fake.url, batch=BATCH, in_flight=IN_FLIGHT, lease=LEASE
+        )
         ctx = build(make_settings(project))  # the same settings the sending process reads
         load_samples(ctx, project)
         ctx.close()

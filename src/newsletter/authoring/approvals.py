@@ -173,10 +173,7 @@ def approve(
             "and approve it again"
         )
     approval = Approval(now.slug, now.fingerprint, user.email, ctx.clock.now(), now.version)
-    ctx.staff.approve(approval)
-    if schedule is not None:
-        release_held(schedule, now.slug, now=approval.approved_at)
-    return approval
+    return _record(ctx, approval, schedule)
 
 
 def changed_since_shown(
@@ -206,9 +203,14 @@ def approve_as_operator(
     approval = Approval(
         now.slug, now.fingerprint, f"operator {who}"[:320], ctx.clock.now(), now.version, note
     )
+    return _record(ctx, approval, schedule)
+
+
+def _record(ctx: Context, approval: Approval, schedule: ScheduleStore | None) -> Approval:
+    assert ctx.staff is not None  # checked by both callers before they built the approval
     ctx.staff.approve(approval)
     if schedule is not None:
-        release_held(schedule, now.slug, now=approval.approved_at)
+        release_held(schedule, approval.slug, now=approval.approved_at)
     return approval
 
 
@@ -216,10 +218,6 @@ def release_held(schedule: ScheduleStore, slug: str, *, now: dt.datetime) -> int
     """Held rows of an approved campaign go back to scheduled; the dispatcher then applies the
     usual lateness rules, so a step whose time has long passed is skipped, never sent late."""
     return schedule.change_state(slug, from_states=[S.HELD], to=S.SCHEDULED, reason="", now=now)
-
-
-def hold_scheduled(schedule: ScheduleStore, slug: str, reason: str, *, now: dt.datetime) -> int:
-    return schedule.change_state(slug, from_states=[S.SCHEDULED], to=S.HELD, reason=reason, now=now)
 
 
 def _login() -> str:

@@ -53,16 +53,13 @@ def state_of(
     planned = planned or []
     if any(e.state is ScheduleState.HELD for e in planned):
         return "held"
-    started = counts is not None and counts.total > 0
-    if counts is not None and (counts.pending or counts.sending or counts.unknown):
-        return "sending"
-    if started:
-        return "sent"
+    if counts is not None and counts.total > 0:
+        return "sending" if counts.pending or counts.sending or counts.unknown else "sent"
     if next_step(planned) is not None:
         return "scheduled"
-    if standing is None or standing.approved:
-        return "approved" if standing is not None and standing.latest else "draft"
-    return "changed" if standing.latest is not None else "draft"
+    if standing is None or standing.latest is None:
+        return "draft"
+    return "approved" if standing.approved else "changed"
 
 
 def list_campaigns(ctx: Context, schedule: ScheduleStore | None = None) -> list[CampaignRow]:
