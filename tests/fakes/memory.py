@@ -63,9 +63,9 @@ class MemoryScheduleStore:
             found = next((i for i, r in self.rows.items() if _key(r.entry) == _key(entry)), None)
             if found is None:
                 found, self._next = self._next, self._next + 1
-                self.rows[found] = _Row(_waiting(entry).but(id=found))
+                self.rows[found] = _Row(replace(_waiting(entry), id=found))
             elif self.rows[found].entry.state not in _KEEP:
-                self.rows[found] = _Row(_waiting(entry).but(id=found))
+                self.rows[found] = _Row(replace(_waiting(entry), id=found))
             stored.append(self.rows[found].entry)
         return stored
 
@@ -121,7 +121,7 @@ class MemoryScheduleStore:
             if row.entry.state is not S.SENDING:
                 row.claimed_from = row.entry.state
             fired = row.entry.fired_at or now
-            row.entry = row.entry.but(state=S.SENDING, fired_at=fired)
+            row.entry = replace(row.entry, state=S.SENDING, fired_at=fired)
             row.claimed_by, row.claimed_until = holder, until
             taken.add(i)
         return taken
@@ -132,7 +132,8 @@ class MemoryScheduleStore:
         if row.claimed_by != holder or row.entry.state is not S.SENDING:
             return False
         row.entry = _waiting(
-            row.entry.but(
+            replace(
+                row.entry,
                 state=entry.state,
                 reason=entry.reason,
                 attempt_at=entry.attempt_at,
@@ -146,8 +147,10 @@ class MemoryScheduleStore:
         n = 0
         for row in self.rows.values():
             if row.entry.state is S.SENDING and row.claimed_by != holder:
-                row.entry = row.entry.but(
-                    state=row.claimed_from or S.SCHEDULED, attempt_at=row.entry.attempt_at or now
+                row.entry = replace(
+                    row.entry,
+                    state=row.claimed_from or S.SCHEDULED,
+                    attempt_at=row.entry.attempt_at or now,
                 )
                 row.claimed_by = row.claimed_until = row.claimed_from = None
                 n += 1
@@ -175,7 +178,7 @@ class MemoryScheduleStore:
                 attempt = e.attempt_at or e.due_at
             elif to not in (S.PAUSED, S.HELD):
                 attempt = None
-            row.entry = e.but(state=to, reason=reason, attempt_at=attempt)
+            row.entry = replace(e, state=to, reason=reason, attempt_at=attempt)
             n += 1
         return n
 
@@ -364,5 +367,5 @@ def _is_due(row: _Row, now: dt.datetime) -> bool:
 
 def _restored(row: _Row) -> ScheduleEntry:
     if row.entry.state is S.SENDING and row.claimed_from is not None:
-        return row.entry.but(state=row.claimed_from)
+        return replace(row.entry, state=row.claimed_from)
     return row.entry

@@ -4,7 +4,7 @@ at the same time), cancel, pause, resume, move a milestone, and recurring sends.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from newsletter.authoring.approvals import standing_of
@@ -122,7 +122,9 @@ def schedule_campaign(
     hold = standing_of(ctx, campaign, where).hold_reason
     if hold is not None:  # scheduled from the CLI before an approval: say so from the start
         waiting = S.SCHEDULED
-        entries = [e.but(state=S.HELD, reason=hold) if e.state is waiting else e for e in entries]
+        entries = [
+            replace(e, state=S.HELD, reason=hold) if e.state is waiting else e for e in entries
+        ]
         result.notes.append(f"{hold}; the steps are held until then")
     result.entries = store.save(entries, now=now)
     return result

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -89,7 +89,7 @@ def dispatch_due(
     keep, superseded = supersede(e for e in due if e.id in mine)  # others: another dispatcher
     for entry in superseded:
         why = "superseded: a later step of the chain is due"
-        store.finish(entry.but(state=S.SKIPPED, reason=why, attempt_at=None), holder, now=now)
+        store.finish(replace(entry, state=S.SKIPPED, reason=why, attempt_at=None), holder, now=now)
         tick.fired.append(_fired(entry, now, S.SKIPPED.value, why))
     # One query for the rows of every campaign in this tick (chains, zone groups).
     rows: dict[str, list[ScheduleEntry]] = {}
@@ -127,7 +127,7 @@ def _run(
 ) -> tuple[ScheduleEntry, Fired]:
     catch_up = entry.state is S.SENT  # a late-joiner run of a step that already went out
     decision = decide(
-        entry if entry.fired_at is None else entry.but(state=S.SENT), now, sched.policy
+        entry if entry.fired_at is None else replace(entry, state=S.SENT), now, sched.policy
     )
     if not decision.fire:
         final = S.SENT if catch_up else S.SKIPPED
@@ -148,7 +148,7 @@ def _run(
         return _hold(sched, entry, now, held, catch_up, window_end)
     if catch_up and any(r.state is S.PAUSED for r in rows):
         later = next_catch_up(entry, now, window_end, sched.rules)
-        return entry.but(state=S.SENT, attempt_at=later), _fired(entry, now, "paused")
+        return replace(entry, state=S.SENT, attempt_at=later), _fired(entry, now, "paused")
     ctx = sched.ctx
     segment = ctx.catalog.segment(campaign.audience)
     campaign_id = ctx.ledger.campaign_id(campaign.slug)  # the send refreshes the row
@@ -161,7 +161,7 @@ def _run(
             and sched.store.audience_left(campaign_id, entry.step, segment, campaign.topic) == 0
         ):
             later = next_catch_up(entry, now, window_end, sched.rules)
-            return entry.but(state=S.SENT, attempt_at=later), _fired(entry, now, "catch-up")
+            return replace(entry, state=S.SENT, attempt_at=later), _fired(entry, now, "catch-up")
         suppressed = _exclude(sched, campaign, campaign_id, entry, now)
     if entry.kind is ScheduleKind.NOTICE:
         chain = {
@@ -176,7 +176,8 @@ def _run(
         return _hold(sched, entry, now, str(exc), catch_up, window_end)
     except NewsletterError as exc:  # e.g. blocked by the complaint rate, a broken template
         why = f"not sent: {exc}; retrying"
-        again = entry.but(
+        again = replace(
+            entry,
             state=S.SENT if catch_up else S.SCHEDULED,
             reason=why,
             attempt_at=now + sched.policy.retry_after,
@@ -186,10 +187,10 @@ def _run(
     fired.sent, fired.suppressed = report.sent, report.suppressed + suppressed
     if report.pending:
         why = f"{report.pending} still pending ({'; '.join(report.errors[-1:])}); retrying"
-        retry = entry.but(state=S.SENT if catch_up else S.SCHEDULED, reason=why)
+        retry = replace(entry, state=S.SENT if catch_up else S.SCHEDULED, reason=why)
         fired.outcome, fired.reason = "retry", why
-        return retry.but(
-            attempt_at=now + sched.policy.retry_after, fired_at=entry.fired_at or now
+        return replace(
+            retry, attempt_at=now + sched.policy.retry_after, fired_at=entry.fired_at or now
         ), fired
     if report.in_flight_elsewhere:
         # Another sender holds rows of this step (a live one, or one on another machine whose
@@ -198,14 +199,14 @@ def _run(
         who = ", ".join(f"{n} by {owner}" for owner, n in report.held_elsewhere.items())
         why = f"{report.in_flight_elsewhere} rows held by another sender ({who}); looking again"
         soon = min(sched.policy.retry_after, dt.timedelta(seconds=max(1.0, ctx.lease_seconds)))
-        retry = entry.but(state=S.SENT if catch_up else S.SCHEDULED, reason=why)
+        retry = replace(entry, state=S.SENT if catch_up else S.SCHEDULED, reason=why)
         fired.outcome, fired.reason = "retry", why
-        return retry.but(attempt_at=now + soon, fired_at=entry.fired_at or now), fired
+        return replace(retry, attempt_at=now + soon, fired_at=entry.fired_at or now), fired
     fired.reason = _unfinished(report)
     later = None
     if entry.kind is ScheduleKind.REMINDER and sched.policy.catch_up:
         later = next_catch_up(entry, now, window_end, sched.rules)
-    done = entry.but(state=S.SENT, reason="", attempt_at=later, fired_at=entry.fired_at or now)
+    done = replace(entry, state=S.SENT, reason="", attempt_at=later, fired_at=entry.fired_at or now)
     return done, fired
 
 
@@ -235,17 +236,17 @@ def _hold(
     again). A late-joiner run of a step already sent skips this day and looks again later."""
     if catch_up:
         later = next_catch_up(entry, now, window_end, sched.rules)
-        return entry.but(state=S.SENT, reason=f"catch-up {why}", attempt_at=later), _fired(
+        return replace(entry, state=S.SENT, reason=f"catch-up {why}", attempt_at=later), _fired(
             entry, now, S.HELD.value, why
         )
     # attempt_at is kept: approving releases the row with its lateness measured from due_at.
-    return entry.but(state=S.HELD, reason=why), _fired(entry, now, S.HELD.value, why)
+    return replace(entry, state=S.HELD, reason=why), _fired(entry, now, S.HELD.value, why)
 
 
 def _done(
     entry: ScheduleEntry, state: ScheduleState, reason: str, now: dt.datetime
 ) -> ScheduleEntry:
-    return entry.but(state=state, reason=reason, attempt_at=None)
+    return replace(entry, state=state, reason=reason, attempt_at=None)
 
 
 def _window_end(entry: ScheduleEntry, rows: list[ScheduleEntry]) -> dt.datetime | None:

@@ -5,7 +5,7 @@ of the database, and a clock that jumps from one due time to the next."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -66,7 +66,7 @@ def timeline(
             if entry.campaign not in holds:
                 holds[entry.campaign] = _hold_reason(sched, entry.campaign)
             if (why := holds[entry.campaign]) is not None:
-                entry = entry.but(state=ScheduleState.HELD, reason=why)
+                entry = replace(entry, state=ScheduleState.HELD, reason=why)
         key = (entry.campaign, entry.step, entry.zone_group)
         if key not in sizes:
             sizes[key] = _audience(sched, entry, entries)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from newsletter.content.domain.campaigns import CampaignDefinition, ReminderStep
@@ -154,7 +155,8 @@ def rows_for(c: CampaignDefinition, sent: set[str]) -> list[Any]:
         now=at(2026, 3, 1),
     )
     return [
-        e.but(id=i, state=S.SENT if e.step in sent else e.state) for i, e in enumerate(planned, 1)
+        replace(e, id=i, state=S.SENT if e.step in sent else e.state)
+        for i, e in enumerate(planned, 1)
     ]
 
 
@@ -195,7 +197,7 @@ def test_moving_a_deadline_earlier_cancels_steps_that_no_longer_fit() -> None:
 def test_a_held_step_moves_with_its_deadline_and_stays_held_for_its_reason() -> None:
     c = campaign()
     why = "changed after approval: not sent until an approver approves the new version"
-    rows = [e.but(state=S.HELD, reason=why) for e in rows_for(c, sent=set())]
+    rows = [replace(e, state=S.HELD, reason=why) for e in rows_for(c, sent=set())]
     new = MilestonePoint("deadline", at(2026, 4, 20, 8), "Europe/Belgrade", 1)
     out = replan_milestone(c, point(c), new, rows, rules=NONE, now=at(2026, 3, 22), notify=True)
     assert out and all((e.state, e.reason) == (S.HELD, why) for e in out)

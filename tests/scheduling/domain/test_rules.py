@@ -8,6 +8,7 @@ Belgrade and Skopje jump 02:00->03:00 and fall back 03:00->02:00; Sofia and Buch
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -113,7 +114,7 @@ def test_decide_never_after_the_milestone_and_not_when_stale() -> None:
     assert decide(step, due + dt.timedelta(minutes=3), policy).fire
     late = decide(step, due + dt.timedelta(hours=13), policy)
     assert not late.fire and "late" in late.reason
-    expired = decide(step.but(state=ScheduleState.SENT), deadline, policy)
+    expired = decide(replace(step, state=ScheduleState.SENT), deadline, policy)
     assert not expired.fire and "milestone passed" in expired.reason
     # A send may be 2 hours late, no more (scheduling.max_late_send_hours).
     send = entry("main", due, kind=ScheduleKind.SEND)

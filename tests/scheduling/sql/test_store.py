@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -38,7 +39,7 @@ def test_save_inserts_updates_pending_and_never_overwrites_what_went_out(
     assert moved.id == first.id and moved.due_at == T0 + MIN
     claimed = store.claim(first.id, "me", now=T0 + 2 * MIN, until=T0 + 10 * MIN)
     assert claimed is not None and claimed.state is S.SENDING
-    assert store.finish(claimed.but(state=S.SENT, attempt_at=None), "me", now=T0 + 3 * MIN)
+    assert store.finish(replace(claimed, state=S.SENT, attempt_at=None), "me", now=T0 + 3 * MIN)
     [kept] = store.save([row("a", T0 + 60 * MIN)], now=T0)
     assert kept.state is S.SENT and kept.due_at == T0 + MIN  # a new plan left it alone
 
@@ -55,8 +56,8 @@ def test_one_claim_wins_and_a_dead_claimers_row_is_taken_over(store: SqlSchedule
     [again] = store.due(T0 + 6 * MIN)
     assert again.state is S.SCHEDULED and again.fired_at == T0
     assert store.claim(entry.id, "two", now=T0 + 6 * MIN, until=T0 + 9 * MIN) is not None
-    assert not store.finish(again.but(state=S.SENT), "one", now=T0 + 7 * MIN)  # fenced off
-    assert store.finish(again.but(state=S.SENT, attempt_at=None), "two", now=T0 + 7 * MIN)
+    assert not store.finish(replace(again, state=S.SENT), "one", now=T0 + 7 * MIN)  # fenced off
+    assert store.finish(replace(again, state=S.SENT, attempt_at=None), "two", now=T0 + 7 * MIN)
     assert store.next_attempt() is None
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from newsletter.content.domain.campaigns import CampaignDefinition, Milestone, ReminderStep
@@ -170,7 +170,8 @@ def replan_milestone(
             keep = latest.state if latest.state in waiting else None
             state = ScheduleState.CANCELLED if why else keep or ScheduleState.SCHEDULED
             out.append(
-                latest.but(
+                replace(
+                    latest,
                     due_at=due,
                     expires_at=new.at,
                     milestone_version=new.version,

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from newsletter.audiences.domain.segments import AllRule, FieldRule, Rule, Segment
@@ -75,9 +74,6 @@ class ScheduleEntry:
     @property
     def local_due(self) -> dt.datetime:
         return self.due_at.astimezone(ZoneInfo(self.zone_group or self.zone))
-
-    def but(self, **changes: Any) -> ScheduleEntry:
-        return replace(self, **changes)
 
 
 def resolve_local(local: dt.datetime, zone: str) -> dt.datetime:
