@@ -60,7 +60,14 @@ from newsletter.db.tables import deliveries
 from newsletter.web.app import create_app
 from tests.conftest import FrozenClock, make_settings
 from tests.delivery.test_sending import load_samples
-from tests.web.staff_helpers import APPROVER, EDITOR, PASSWORD, add_accounts
+from tests.web.staff_helpers import (
+    APPROVER,
+    EDITOR,
+    PASSWORD,
+    add_accounts,
+    fill_field,
+    milestones_first,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -273,8 +280,8 @@ def test_editor_drafts_a_call_and_an_approver_schedules_it(browser: Browser, sit
     page.select_option("select[name=audience]", "bg-rs-calls")
     page.check("input[name=languages][value=sr-Cyrl]")
     page.check("input[name=languages][value=sr-Latn]")
-    for name, value in FIELDS.items():
-        page.fill(f'[name="{name}"]', value)
+    for name, value in milestones_first(FIELDS):
+        fill_field(page, name, value)
 
     phone = "#live-preview .frame-phone iframe"
     live = page.frame_locator(phone)
@@ -360,7 +367,7 @@ def test_editor_drafts_a_call_and_an_approver_schedules_it(browser: Browser, sit
     expect(page.locator(".meta .state")).to_have_text("approved")
     # Tuesday 8 September 2015, 10:00 in Belgrade (UTC+2 in summer) = 08:00 UTC.
     page.fill("form.schedule input[name=at]", "2015-09-08T10:00")
-    page.fill("form.schedule input[name=zone]", "Europe/Belgrade")
+    page.select_option("form.schedule select[name=zone]", "Europe/Belgrade")
     click(page.locator("form.schedule button[type=submit]"))
     # The confirmation says, step by step, what will happen (local times in each step's zone).
     status = page.locator("[role=status] li")
@@ -524,7 +531,7 @@ def test_readme_path_preview_in_serbian_cyrillic_at_phone_width_and_schedule(
     expect(page.locator("text=Approved as it is now.")).to_be_visible()
     local_day = dt.datetime.now(ZoneInfo(ZONE)).date() + dt.timedelta(days=7)
     page.fill("form.schedule input[name=at]", f"{local_day.isoformat()}T10:00")
-    page.fill("form.schedule input[name=zone]", ZONE)
+    page.select_option("form.schedule select[name=zone]", ZONE)
     click(page.locator("form.schedule button[type=submit]"))
     expect(page.locator("[role=status]")).to_contain_text(
         f"main at {local_day.isoformat()} 10:00 {ZONE} - scheduled", timeout=WAIT_MS

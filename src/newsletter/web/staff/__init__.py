@@ -10,7 +10,16 @@ from starlette.routing import Route
 from newsletter.context import Context
 from newsletter.scheduling.ports import Scheduling
 from newsletter.web import auth
-from newsletter.web.staff import authoring, calendar, campaigns, manage, members, reports, times
+from newsletter.web.staff import (
+    authoring,
+    autosave,
+    calendar,
+    campaigns,
+    manage,
+    members,
+    reports,
+    times,
+)
 
 
 def routes(
@@ -23,6 +32,7 @@ def routes(
         *auth.routes(ctx, env),
         # Before the campaign pages: /staff/campaigns/new is not a campaign called "new".
         *authoring.routes(ctx, env),
+        *autosave.routes(ctx, scheduling),
         *campaigns.routes(ctx, env, scheduling),
         *manage.routes(ctx, env, scheduling),
         # Calendar, reports and members.
