@@ -303,6 +303,8 @@ def test_editor_drafts_a_call_and_an_approver_schedules_it(browser: Browser, sit
     assert_fits_a_phone(page, phone)
 
     # The Latin column shows what is generated from the Cyrillic, and its preview uses it.
+    # (The switcher shows the default language beside the one being translated: Latin now.)
+    page.select_option('[data-testid="translating"]', "sr-Latn")
     latin_headline = page.locator('[name="copy.headline.sr-Latn"]')
     expect(latin_headline).to_be_visible()
     expect(latin_headline).to_have_attribute("placeholder", "Drugi poziv", timeout=WAIT_MS)
