@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select, update
 
 from newsletter.authoring import approvals, documents
 from newsletter.bootstrap import build, build_scheduling
 from newsletter.context import Context
+from newsletter.db.tables import deliveries, members
 from newsletter.scheduling.actions import schedule_campaign
 from newsletter.scheduling.domain.rules import ScheduleState
 from newsletter.scheduling.ports import Scheduling
@@ -27,6 +29,8 @@ from newsletter.staff.domain.users import Role, StaffUser
 from newsletter.web.app import create_app
 from tests.approving import approve_now
 from tests.conftest import FrozenClock, make_settings
+from tests.deliveries_helper import record_sent
+from tests.synthetic import add_members
 from tests.web.staff_helpers import APPROVER, PASSWORD, add_accounts
 from tests.web.test_e2e_browser import WAIT_MS, Person, browser, click, serving  # noqa: F401
 
@@ -281,5 +285,38 @@ def test_switcher_unsaved_warning_and_autosave(site: Site, browser: Browser) -> 
         assert dialogs == ["beforeunload"]
         stored = site.ctx.campaign_documents.get(slug)  # type: ignore[union-attr]
         assert stored is not None and stored.document["subject"]["bg"] == new_subject + "!"
+    finally:
+        person.close()
+
+
+def test_send_progress_refreshes_itself(site: Site, browser: Browser) -> None:  # noqa: F811
+    """A campaign half sent: its page shows the counts, and follows the ledger by itself
+    (the served script polls the progress answer) until nothing waits."""
+    engine = site.ctx.ledger.engine  # type: ignore[attr-defined]
+    add_members(engine, 4, prefix="reader")
+    readers = [f"reader{i}@synthetic.example" for i in range(4)]
+    assert record_sent(engine, FILE, readers) == 4
+    waiting = deliveries.c.member_id.in_(
+        select(members.c.id).where(members.c.email.in_(readers[2:]))
+    )
+    with engine.begin() as conn:
+        conn.execute(update(deliveries).where(waiting).values(status="pending", sent_at=None))
+    person = Person(browser, site.base)
+    try:
+        page = person.sign_in(APPROVER, PASSWORD)
+        page.goto(f"{site.base}/staff/campaigns/{FILE}")
+        expect(page.locator(".meta .state")).to_have_text("sending")
+        progress = page.get_by_test_id("progress")
+        expect(progress).to_contain_text("2 of 4 handled: 2 sent, 0 failed, 0 unknown, 2 waiting")
+        page.evaluate("window.stillThisPage = true")
+        with engine.begin() as conn:
+            conn.execute(
+                update(deliveries).where(waiting).values(status="sent", sent_at=site.clock.now())
+            )
+        expect(progress).to_contain_text("4 of 4 handled: 4 sent", timeout=WAIT_MS)
+        expect(progress).to_contain_text("(finished: sent)")
+        assert page.evaluate("window.stillThisPage") is True  # updated in place, no reload
+        meter = page.get_by_test_id("progress-meter")
+        assert meter.evaluate("m => [m.value, m.max]") == [4, 4]
     finally:
         person.close()
