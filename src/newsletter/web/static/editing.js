@@ -141,6 +141,13 @@
         body: body,
         credentials: "same-origin",
       });
+      const type = response.headers.get("content-type") || "";
+      if (!type.includes("json")) {
+        // Signed out, or the form token no longer matches: the guard's own words.
+        conflict = true;
+        say("Not saved: " + (await response.text()).slice(0, 200), "error");
+        return;
+      }
       const data = await response.json();
       if (data.saved) {
         if (version && data.version) {
