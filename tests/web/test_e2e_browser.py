@@ -393,7 +393,7 @@ def test_editor_drafts_a_call_and_an_approver_schedules_it(browser: Browser, sit
     click(page.locator("header nav").get_by_role("link", name="Calendar"))
     page.wait_for_url(f"{base}/staff/calendar")
     page.fill("input[name=month]", "2015-09")
-    page.fill("input[name=tz]", "Europe/Belgrade")
+    page.select_option("select[name=tz]", "Europe/Belgrade")
     page.click("nav.months button[type=submit]")
     page.wait_for_url(re.compile(r".*/staff/calendar\?month=2015-09&tz=Europe%2FBelgrade$"))
     expect(page.locator("h1")).to_contain_text("2015")

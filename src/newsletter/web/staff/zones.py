@@ -1,10 +1,11 @@
 """The time-zone picker of the staff forms: IANA zone names from the system's tz database
 (:func:`zoneinfo.available_timezones`), the network's own region first.
 
-Only canonical "Area/Location" names are offered (plus UTC): the database's backward-compatible
-aliases (``US/Eastern``, ``Etc/GMT+3`` whose sign is inverted, ``posixrules``) are left out of
-the list, as the tz database's own ``backward`` file advises for new data. A stored zone that is
-not offered (an alias written in a campaign file) is still shown, as the chosen one."""
+Only "Area/Location" names are offered (plus UTC): the tz database's old-style directories
+(``US/Eastern``, ``Etc/GMT+3`` whose sign is inverted, ``posixrules``, ``SystemV/``) are left
+out, as its ``backward`` file advises for new data. (Renamed cities such as ``Europe/Kiev``
+remain beside ``Europe/Kyiv``: both name the same rules.) A stored zone that is not offered
+is still shown, as the chosen one."""
 
 from __future__ import annotations
 
