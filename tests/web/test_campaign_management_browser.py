@@ -9,6 +9,7 @@ violation in the console fails the test.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -220,6 +221,12 @@ def visible_languages(page: Page, field: str) -> list[str]:
     )
 
 
+def empty_count(label: str) -> int:
+    """3 from "bg (3 empty)", 0 from "bg"."""
+    found = re.search(r"\((\d+) empty\)", label)
+    return int(found.group(1)) if found else 0
+
+
 def test_switcher_unsaved_warning_and_autosave(site: Site, browser: Browser) -> None:  # noqa: F811
     copy = documents.duplicate(site.ctx, FILE, by="editor@cluster-house.example")
     slug = copy.slug
@@ -256,9 +263,15 @@ def test_switcher_unsaved_warning_and_autosave(site: Site, browser: Browser) -> 
         # Typing makes the page warn before it is left.
         subject = page.locator('[name="subject.bg"]')
         new_subject = "Дни на клъстерите 2015: запазете датата"
+        bg_option = switcher.locator('option[value="bg"]')
+        before = empty_count(bg_option.inner_text())
         subject.click()
         page.keyboard.press("Control+A")
+        page.keyboard.press("Backspace")
+        # The switcher counts what is left to translate, as it is typed.
+        expect(bg_option).to_have_text(f"bg ({before + 1} empty)")
         page.keyboard.type(new_subject)
+        assert empty_count(bg_option.inner_text()) == before
         status = page.get_by_test_id("save-status")
         expect(status).to_contain_text("Unsaved changes")
         click(page.locator("header nav a", has_text="Campaigns"))

@@ -35,7 +35,8 @@
     const wanted = choice.value || translating;
     choice.replaceChildren();
     others.forEach(function (lang) {
-      choice.append(new Option(lang, lang));
+      const empty = emptyIn(lang);
+      choice.append(new Option(empty ? lang + " (" + empty + " empty)" : lang, lang));
     });
     if (others.length > 1) {
       choice.append(new Option("all, side by side", "all"));
@@ -54,6 +55,20 @@
       label.classList.toggle("shown", lang === main || lang === translating);
       label.classList.toggle("default-lang", lang === main);
     });
+  }
+
+  // How many of a language's texts are still empty: what is left to translate. A Latin
+  // text generated from the Cyrillic (shown as the placeholder) counts as written.
+  function emptyIn(lang) {
+    let n = 0;
+    form.querySelectorAll(".lang-" + lang + " input, .lang-" + lang + " textarea").forEach(
+      function (el) {
+        if (el.value.trim() === "" && !el.placeholder) {
+          n += 1;
+        }
+      }
+    );
+    return n;
   }
 
   if (choice) {
@@ -114,8 +129,8 @@
     if (!el || !el.name || !form.contains(el)) {
       return; // the switcher and the preview's own controls change nothing to save
     }
-    if (el.name === "languages" || el.name === "default_language") {
-      placeLanguages();
+    if (el.name === "languages" || el.name === "default_language" || el.closest(".langs")) {
+      placeLanguages(); // the switcher's counts of empty texts follow the typing
     }
     if (KEY.test(el.name)) {
       placeMilestones();
