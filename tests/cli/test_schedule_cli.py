@@ -54,6 +54,11 @@ def test_schedule_timeline_pause_resume_cancel(run: Run, project: Path) -> None:
     rows = json.loads(run("schedule", "timeline", "--json").stdout)
     [main] = [r for r in rows if r["step"] == "main"]
     assert main["campaign"] == DOC and main["audience"] > 0 and main["zone"] == "Europe/Bucharest"
+    # One step: a step with nothing scheduled is left alone, the named one is paused.
+    assert "0 send(s) paused" in run("campaigns", "pause", DOC, "--step", "early-bird-3d").stdout
+    assert "1 send(s) paused" in run("campaigns", "pause", DOC, "--step", "main").stdout
+    assert "0 send(s) resumed" in run("campaigns", "resume", DOC, "--step", "early-bird-1d").stdout
+    assert "1 send(s) resumed" in run("campaigns", "resume", DOC, "--step", "main").stdout
     assert "1 send(s) paused" in run("campaigns", "pause", DOC).stdout
     assert "1 send(s) resumed" in run("campaigns", "resume", DOC).stdout
     assert "1 scheduled send(s) cancelled" in run("campaigns", "cancel", DOC).stdout

@@ -297,6 +297,19 @@ class MemoryCampaignDocuments:
             )
         return Saved(created=False, changed=True, approval_dropped=had)
 
+    def delete(self, slug: str) -> None:
+        if slug not in self.docs:
+            raise StateError(f"no campaign {slug!r} in the database")
+        ended = (S.CANCELLED, S.SKIPPED)
+        rows = self.schedule.entries(campaign=slug)
+        if any(e.state not in ended for e in rows):
+            raise StateError(f"{slug} cannot be deleted: a step of it is scheduled or sent")
+        rows_of = self.schedule.rows
+        for key in [k for k, r in rows_of.items() if r.entry.campaign == slug]:
+            del rows_of[key]
+        self.staff.approvals.pop(slug, None)
+        del self.docs[slug]
+
 
 class MemoryStaffStore:
     def __init__(self) -> None:

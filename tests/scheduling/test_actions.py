@@ -114,6 +114,30 @@ def test_pause_resume_and_cancel(make_sched: MakeScheduling) -> None:
     assert states["early-bird-1d"] is S.CANCELLED and states["early-bird-3d"] is S.SENT
 
 
+def test_pause_and_resume_one_step(make_sched: MakeScheduling) -> None:
+    """A paused step is passed over when due while the others go out; resumed, it goes out
+    at its own time; pausing or resuming a step leaves the other steps alone."""
+    sched, clock = make_sched(rules=NONE)
+    schedule_campaign(sched, DOC, at=INVITE, zone=BUCHAREST, local_time=None, now=T0)
+    assert pause(sched, DOC, now=T0, step="early-bird-3d") == 1
+    assert pause(sched, DOC, now=T0, step="no-such-step") == 0
+    states = {e.step: e.state for e in sched.store.entries(campaign=DOC)}
+    assert states == {
+        "main": S.SCHEDULED,
+        "early-bird-3d": S.PAUSED,
+        "early-bird-1d": S.SCHEDULED,
+    }
+    simulate(sched, clock, T0, at(2015, 10, 23))
+    # The 1-day reminder went out; the paused 3-day one did not, and still waits.
+    assert set(deliveries_by_step(sched)) == {"main", "early-bird-1d"}
+    states = {e.step: e.state for e in sched.store.entries(campaign=DOC)}
+    assert states["early-bird-3d"] is S.PAUSED
+    assert resume(sched, DOC, now=clock.now(), step="main") == 0  # main is not paused
+    assert resume(sched, DOC, now=clock.now(), step="early-bird-3d") == 1
+    states = {e.step: e.state for e in sched.store.entries(campaign=DOC)}
+    assert states["early-bird-3d"] is S.SCHEDULED
+
+
 def test_resumed_too_late_waits_for_a_person(make_sched: MakeScheduling) -> None:
     sched, clock = make_sched(rules=NONE)
     schedule_campaign(sched, DOC, at=INVITE, zone=BUCHAREST, local_time=None, now=T0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from httpx import Response
 from starlette.testclient import TestClient
@@ -58,3 +59,24 @@ def approve_in_browser(client: TestClient, csrf: str, slug: str) -> Response:
         f"/staff/campaigns/{slug}/approve",
         data={"csrf": csrf, "version": shown_version(page.text)},
     )
+
+
+def fill_field(page: Any, name: str, value: str) -> None:
+    """Type ``value`` into the campaign form's field ``name`` as a person would: a choice
+    (milestone, zone, segment) is picked from its list, and a language the switcher hides is
+    switched to first. ``page``: a Playwright page."""
+    field = page.locator(f'[name="{name}"]')
+    translating = page.locator('[data-testid="translating"]')
+    lang = name.rsplit(".", 1)[-1]
+    if not field.is_visible() and translating.is_visible():
+        translating.select_option(lang)
+    if field.evaluate("el => el.tagName") == "SELECT":
+        field.select_option(value)
+    else:
+        field.fill(value)
+
+
+def milestones_first(fields: dict[str, str]) -> list[tuple[str, str]]:
+    """The form's fields with the milestones first: a field that names a milestone offers
+    the keys typed so far."""
+    return sorted(fields.items(), key=lambda item: not item[0].startswith("milestones."))

@@ -60,7 +60,14 @@ from newsletter.db.tables import deliveries
 from newsletter.web.app import create_app
 from tests.conftest import FrozenClock, make_settings
 from tests.delivery.test_sending import load_samples
-from tests.web.staff_helpers import APPROVER, EDITOR, PASSWORD, add_accounts
+from tests.web.staff_helpers import (
+    APPROVER,
+    EDITOR,
+    PASSWORD,
+    add_accounts,
+    fill_field,
+    milestones_first,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -273,8 +280,8 @@ def test_editor_drafts_a_call_and_an_approver_schedules_it(browser: Browser, sit
     page.select_option("select[name=audience]", "bg-rs-calls")
     page.check("input[name=languages][value=sr-Cyrl]")
     page.check("input[name=languages][value=sr-Latn]")
-    for name, value in FIELDS.items():
-        page.fill(f'[name="{name}"]', value)
+    for name, value in milestones_first(FIELDS):
+        fill_field(page, name, value)
 
     phone = "#live-preview .frame-phone iframe"
     live = page.frame_locator(phone)
@@ -296,6 +303,8 @@ def test_editor_drafts_a_call_and_an_approver_schedules_it(browser: Browser, sit
     assert_fits_a_phone(page, phone)
 
     # The Latin column shows what is generated from the Cyrillic, and its preview uses it.
+    # (The switcher shows the default language beside the one being translated: Latin now.)
+    page.select_option('[data-testid="translating"]', "sr-Latn")
     latin_headline = page.locator('[name="copy.headline.sr-Latn"]')
     expect(latin_headline).to_be_visible()
     expect(latin_headline).to_have_attribute("placeholder", "Drugi poziv", timeout=WAIT_MS)
@@ -360,7 +369,7 @@ def test_editor_drafts_a_call_and_an_approver_schedules_it(browser: Browser, sit
     expect(page.locator(".meta .state")).to_have_text("approved")
     # Tuesday 8 September 2015, 10:00 in Belgrade (UTC+2 in summer) = 08:00 UTC.
     page.fill("form.schedule input[name=at]", "2015-09-08T10:00")
-    page.fill("form.schedule input[name=zone]", "Europe/Belgrade")
+    page.select_option("form.schedule select[name=zone]", "Europe/Belgrade")
     click(page.locator("form.schedule button[type=submit]"))
     # The confirmation says, step by step, what will happen (local times in each step's zone).
     status = page.locator("[role=status] li")
@@ -371,20 +380,20 @@ def test_editor_drafts_a_call_and_an_approver_schedules_it(browser: Browser, sit
         ],
         timeout=WAIT_MS,
     )
-    timeline = page.locator("ol.timeline li")
+    timeline = page.locator('[data-testid="steps"] tbody tr')
     # The chain: the announcement, then the reminder written in the form, 7 days before the
-    # deadline at 09:00 Sofia time (UTC+2 in winter) = 07:00 UTC on 8 January 2016.
+    # deadline at 09:00 Sofia time (UTC+2 in winter); each at its time in its own zone.
     expect(timeline).to_have_count(2)
-    expect(timeline.first).to_have_text(re.compile(r"2015-09-08 08:00 UTC\s+main\s+scheduled"))
+    expect(timeline.first).to_have_text(re.compile(r"main\s+2015-09-08 10:00 CEST\s+scheduled"))
     expect(timeline.nth(1)).to_have_text(
-        re.compile(r"2016-01-08 07:00 UTC\s+submission-7d\s+scheduled")
+        re.compile(r"submission-7d\s+2016-01-08 09:00 EET \(Europe/Sofia\)\s+scheduled")
     )
 
     # -- the calendar of its month shows it on its local day
     click(page.locator("header nav").get_by_role("link", name="Calendar"))
     page.wait_for_url(f"{base}/staff/calendar")
     page.fill("input[name=month]", "2015-09")
-    page.fill("input[name=tz]", "Europe/Belgrade")
+    page.select_option("select[name=tz]", "Europe/Belgrade")
     page.click("nav.months button[type=submit]")
     page.wait_for_url(re.compile(r".*/staff/calendar\?month=2015-09&tz=Europe%2FBelgrade$"))
     expect(page.locator("h1")).to_contain_text("2015")
@@ -524,13 +533,12 @@ def test_readme_path_preview_in_serbian_cyrillic_at_phone_width_and_schedule(
     expect(page.locator("text=Approved as it is now.")).to_be_visible()
     local_day = dt.datetime.now(ZoneInfo(ZONE)).date() + dt.timedelta(days=7)
     page.fill("form.schedule input[name=at]", f"{local_day.isoformat()}T10:00")
-    page.fill("form.schedule input[name=zone]", ZONE)
+    page.select_option("form.schedule select[name=zone]", ZONE)
     click(page.locator("form.schedule button[type=submit]"))
     expect(page.locator("[role=status]")).to_contain_text(
         f"main at {local_day.isoformat()} 10:00 {ZONE} - scheduled", timeout=WAIT_MS
     )
-    timeline = page.locator("ol.timeline li")
-    main_step = timeline.filter(has_text=re.compile(r"\bmain\b"))
+    main_step = page.locator('[data-testid="steps"] tr[data-step="main"]')
     expect(main_step).to_have_count(1)
     expect(main_step.locator(".state")).to_have_text("scheduled")
     user.close()

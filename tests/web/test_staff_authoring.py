@@ -197,7 +197,12 @@ def test_a_reminder_chain_is_written_in_the_form_and_previewed_step_by_step(
     for name in ("reminders.0.key", "reminders.0.before", "reminders.0.copy.body.sr-Cyrl"):
         assert f'name="{name}"' in page, name
     assert 'type="time" name="reminders.0.at_time"' in page
-    assert 'data-add-item="reminders"' in page and '<datalist id="segments">' in page
+    assert 'data-add-item="reminders"' in page
+    # Whom to skip is chosen from the segments that exist, not typed.
+    skip = page[page.index('<select name="reminders.0.skip_segment">') :]
+    skip = skip[: skip.index("</select>")]
+    assert '<option value="">nobody skipped</option>' in skip
+    assert '<option value="bg-rs-calls">' in skip
     row = {
         "reminders.0.key": "deadline-7d",
         "reminders.0.milestone": "deadline",
@@ -251,7 +256,7 @@ class Submitted(HTMLParser):
         elif tag == "textarea":
             self._text = a["name"]
         elif tag == "select":
-            self._select = a["name"]
+            self._select = a.get("name") or None  # a control without a name is not posted
         elif tag == "option" and self._select and "selected" in a:
             self.values.append((self._select, a.get("value", "")))
 

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from newsletter.context import Context
-from tests.web.staff_helpers import EDITOR, PASSWORD
+from tests.web.staff_helpers import EDITOR, PASSWORD, fill_field, milestones_first
 from tests.web.test_staff_browser import ARGS, CHROMIUM, served  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.browser
@@ -76,8 +76,8 @@ def test_type_into_the_form_and_watch_the_preview_follow(served: tuple[str, Cont
             # A language's column appears when it is checked (CSS only, no script needed).
             expect(page.locator('input[name="subject.sr-Cyrl"]')).to_be_visible()
             expect(page.locator('input[name="subject.bg"]')).to_be_hidden()
-            for name, value in FIELDS.items():
-                page.fill(f'[name="{name}"]', value)
+            for name, value in milestones_first(FIELDS):
+                fill_field(page, name, value)
 
             phone = page.frame_locator("#live-preview .frame-phone iframe")
             expect(phone.locator("h1")).to_have_text("Second call", timeout=15_000)
@@ -132,8 +132,8 @@ def test_type_into_the_form_and_watch_the_preview_follow(served: tuple[str, Cont
                 "preheader.en": "EUR 2 million",
                 "preheader.sr-Cyrl": "2 милиона евра",
             }
-            for name, value in complete.items():
-                page.fill(f'[name="{name}"]', value)
+            for name, value in milestones_first(complete):
+                fill_field(page, name, value)
             page.click('[data-testid="create"]')
             slug_error = page.locator('[data-error-for="slug"]')
             expect(slug_error).to_contain_text("already exists")

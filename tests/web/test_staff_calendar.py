@@ -75,6 +75,12 @@ def test_month_shows_sends_reminders_and_recurring_runs_by_local_day(
     # The recurring digest's first run, in the schedule: 7 September, 10:00 Belgrade.
     assert "2015-09-07 11:00 EEST" in text and "network-digest-2015-09" in text
     assert "<script" not in text and " style=" not in text
+    # The zone is picked from the IANA zones, the region's first, the one shown chosen.
+    picker = text[
+        text.index('<select name="tz"') : text.index("</select>", text.index('name="tz"'))
+    ]
+    assert '<option value="Europe/Bucharest" selected>' in picker
+    assert picker.index("Europe/Belgrade") < picker.index("America/New_York")
     october = client.get("/staff/calendar", params={"month": "2015-10", "tz": "Europe/Belgrade"})
     # Not in the schedule yet, but the rule says so: shown as planned.
     assert "2015-10-05 10:00 CEST" in october.text

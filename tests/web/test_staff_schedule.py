@@ -54,7 +54,9 @@ def test_approved_campaign_is_scheduled_and_cancelled(client: TestClient) -> Non
     page = client.get(response.headers["location"]).text
     assert f"Schedule for {SLUG}:" in page
     assert "<li>main at 2015-09-10 09:00 Europe/Belgrade - scheduled</li>" in page
-    assert '<ol class="timeline">' in page and "state-scheduled" in page
+    assert 'data-testid="steps"' in page and "state-scheduled" in page
+    # In the zone it was scheduled in (Belgrade keeps summer time in September), not UTC.
+    assert "2015-09-10 09:00 CEST" in page and "07:00 UTC" not in page
     assert "Schedule for" not in client.get(response.headers["location"]).text
     # Cancelling says which steps it stops and asks to confirm.
     assert "Yes, cancel these 1 step(s)" in page
@@ -77,7 +79,7 @@ def test_the_list_tells_scheduled_from_approved(client: TestClient) -> None:
         data={"csrf": csrf, "at": "2015-09-10T09:00", "zone": "Europe/Belgrade"},
     )
     row = _row(client.get("/staff/campaigns").text, SLUG)
-    assert 'class="state state-scheduled"' in row and "next: main 2015-09-10 07:00 UTC" in row
+    assert 'class="state state-scheduled"' in row and "next: main 2015-09-10 09:00 CEST" in row
 
 
 def test_a_stale_page_cannot_approve(client: TestClient, settings: Settings) -> None:
@@ -119,7 +121,7 @@ def test_an_announcement_after_its_milestone_needs_confirming(client: TestClient
     assert 'name="after_milestones" value="yes" required' in warned.text
     # What was typed is still there: only the box needs ticking.
     assert 'name="at" value="2015-11-20T10:00"' in warned.text
-    assert 'name="zone" value="Europe/Belgrade"' in warned.text
+    assert '<option value="Europe/Belgrade" selected>' in warned.text
     assert "state-scheduled" not in warned.text
     confirmed = client.post(
         f"/staff/campaigns/{slug}/schedule", data={**late, "after_milestones": "yes"}

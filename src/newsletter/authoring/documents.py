@@ -137,6 +137,17 @@ def duplicate(ctx: Context, ref: str, *, by: str) -> CampaignDefinition:
     return copy
 
 
+def delete_draft(ctx: Context, slug: str) -> None:
+    """Delete a campaign written in the browser that never went out and is not scheduled. A
+    campaign file is not the web app's to delete; scheduled or sent campaigns keep their
+    record (the store refuses them in the deleting transaction)."""
+    if stored(ctx, slug) is None:
+        if any(p.stem == slug for p in ctx.catalog.campaign_paths()):
+            raise CampaignError(f"{slug} is a campaign file: remove the file from campaigns/")
+        raise CampaignError(f"no campaign {slug!r} in the database")
+    documents(ctx).delete(slug)
+
+
 def as_written(ctx: Context) -> Catalog:
     """The catalog without the schedule's changes (moved milestones, the steps a move added):
     those live in the schedule, never in the campaign's own document."""

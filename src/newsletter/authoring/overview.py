@@ -9,30 +9,19 @@ from dataclasses import dataclass, field
 
 from newsletter.authoring import approvals
 from newsletter.authoring.approvals import Standing
+from newsletter.authoring.domain.campaign_list import CampaignRow
 from newsletter.content.composing import validate_campaign
+from newsletter.content.domain.campaigns import MAIN_STEP
 from newsletter.content.library import campaign_refs, label_of
 from newsletter.context import Context
 from newsletter.delivery.domain.deliveries import DeliveryCounts
-from newsletter.errors import NewsletterError
-from newsletter.scheduling.actions import Planned, cancel, schedule_campaign
-from newsletter.scheduling.domain.rules import ScheduleEntry, ScheduleState
+from newsletter.errors import InputError, NewsletterError, StateError
+from newsletter.scheduling.actions import Planned, cancel, pause, resume, schedule_campaign
+from newsletter.scheduling.domain.rules import PENDING, ScheduleEntry, ScheduleState
 from newsletter.scheduling.ports import ScheduleStore, Scheduling
 from newsletter.staff.ports import Approval
 
 SAMPLE_SIZE = 10
-
-
-@dataclass(frozen=True, slots=True)
-class CampaignRow:
-    slug: str
-    title: str
-    kind: str
-    languages: tuple[str, ...]
-    state: str
-    counts: DeliveryCounts | None
-    error: str = ""
-    #: The next scheduled step and when it is due (None: nothing scheduled).
-    next_step: ScheduleEntry | None = None
 
 
 _WAITING = (ScheduleState.SCHEDULED, ScheduleState.PAUSED)
@@ -62,33 +51,48 @@ def state_of(
     return "approved" if standing.approved else "changed"
 
 
-def list_campaigns(ctx: Context, schedule: ScheduleStore | None = None) -> list[CampaignRow]:
-    rows = []
+def list_campaigns(
+    ctx: Context, schedule: ScheduleStore | None = None, zone: str = "UTC"
+) -> list[CampaignRow]:
+    """Every campaign (files, then the database) with its state and dates. ``zone``: where
+    times are shown for a campaign that has no schedule of its own."""
     planned: dict[str, list[ScheduleEntry]] = {}
     for entry in schedule.entries() if schedule is not None else []:
         planned.setdefault(entry.campaign, []).append(entry)
-    for ref in campaign_refs(ctx.catalog, ctx.campaign_documents):  # files, then the database
-        try:
-            c, _ = ctx.catalog.campaign(ref)
-            standing = approvals.standing(ctx, c.slug)  # by slug: a slug in two places fails
-        except NewsletterError as exc:
-            rows.append(CampaignRow(label_of(ref), "", "", (), "invalid", None, str(exc)))
-            continue
-        cid = ctx.ledger.campaign_id(c.slug)
-        counts = ctx.ledger.counts(cid) if cid is not None else None
-        mine = planned.get(c.slug, [])
-        rows.append(
-            CampaignRow(
-                c.slug,
-                c.title,
-                str(c.kind),
-                tuple(c.languages),
-                state_of(counts, standing, mine),
-                counts,
-                next_step=next_step(mine),
-            )
-        )
-    return rows
+    refs = campaign_refs(ctx.catalog, ctx.campaign_documents)  # files, then the database
+    return [campaign_row(ctx, ref, planned, zone) for ref in refs]
+
+
+def campaign_row(
+    ctx: Context, ref: str, planned: dict[str, list[ScheduleEntry]], zone: str = "UTC"
+) -> CampaignRow:
+    """One campaign's row; ``planned``: schedule rows by campaign slug."""
+    try:
+        c, _ = ctx.catalog.campaign(ref)
+        standing = approvals.standing(ctx, c.slug)  # by slug: a slug in two places fails
+    except NewsletterError as exc:
+        return CampaignRow(label_of(ref), "", "", (), "invalid", None, str(exc))
+    cid = ctx.ledger.campaign_id(c.slug)
+    counts = ctx.ledger.counts(cid) if cid is not None else None
+    mine = planned.get(c.slug, [])
+    stored = ctx.campaign_documents.get(c.slug) if ctx.campaign_documents else None
+    main = [e for e in mine if e.step == MAIN_STEP]
+    return CampaignRow(
+        c.slug,
+        c.title,
+        str(c.kind),
+        tuple(c.languages),
+        state_of(counts, standing, mine),
+        counts,
+        next_step=next_step(mine),
+        subjects=tuple(c.subject.values()),
+        stored=stored is not None,
+        created_at=stored.created_at if stored else None,
+        approved_at=standing.latest.approved_at if standing.latest else None,
+        scheduled_at=min((e.due_at for e in main), default=None),
+        sent_at=ctx.ledger.first_sent_at(cid) if cid is not None else None,
+        zone=main[0].zone if main else (mine[0].zone if mine else zone),
+    )
 
 
 @dataclass
@@ -161,3 +165,29 @@ def schedule_approved(
 
 def cancel_scheduled(sched: Scheduling, ref: str) -> int:
     return cancel(sched, ref, now=sched.ctx.clock.now())
+
+
+#: What staff may do to one step from its campaign's page: the CLI's use cases, per step.
+STEP_ACTIONS = {"pause": pause, "resume": resume, "cancel": cancel}
+#: The states each action applies to (what the page offers it for).
+STEP_ACTION_STATES = {
+    "pause": frozenset({ScheduleState.SCHEDULED}),
+    "resume": frozenset({ScheduleState.PAUSED}),
+    "cancel": PENDING,
+}
+
+
+def act_on_step(sched: Scheduling, ref: str, step: str, action: str) -> int:
+    """Pause, resume or cancel one step (every zone group of it); the number of rows changed.
+    A step the campaign does not have, or one the action does not apply to now, is refused
+    with what it is instead."""
+    if action not in STEP_ACTIONS:
+        raise InputError(f"unknown action {action!r} (pause, resume or cancel)")
+    slug = sched.ctx.catalog.campaign(ref)[0].slug
+    rows = [e for e in sched.store.entries(campaign=slug) if e.step == step]
+    if not rows:
+        raise InputError(f"{slug} has no scheduled step {step!r}")
+    if not any(e.state in STEP_ACTION_STATES[action] for e in rows):
+        states = ", ".join(sorted({e.state.value for e in rows}))
+        raise StateError(f"step {step} is {states}: nothing to {action}")
+    return STEP_ACTIONS[action](sched, slug, now=sched.ctx.clock.now(), step=step)

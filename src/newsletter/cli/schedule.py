@@ -147,26 +147,30 @@ def campaigns_cancel(state: State, campaign: str, step: str | None) -> None:
 
 @click.command("pause")
 @click.argument("campaign")
+@click.option("--step", help="Only this step.")
 @pass_state
 @handle_errors
-def campaigns_pause(state: State, campaign: str) -> None:
+def campaigns_pause(state: State, campaign: str, step: str | None) -> None:
     """Hold scheduled sends (resume releases them; stale ones are not sent automatically)."""
     from newsletter.scheduling.actions import pause
 
     sched = scheduling(state)
-    out.print(f"{campaign}: {pause(sched, campaign, now=sched.ctx.clock.now())} send(s) paused")
+    n = pause(sched, campaign, step=step, now=sched.ctx.clock.now())
+    out.print(f"{campaign}: {n} send(s) paused")
 
 
 @click.command("resume")
 @click.argument("campaign")
+@click.option("--step", help="Only this step.")
 @pass_state
 @handle_errors
-def campaigns_resume(state: State, campaign: str) -> None:
+def campaigns_resume(state: State, campaign: str, step: str | None) -> None:
     """Release paused sends."""
     from newsletter.scheduling.actions import resume
 
     sched = scheduling(state)
-    out.print(f"{campaign}: {resume(sched, campaign, now=sched.ctx.clock.now())} send(s) resumed")
+    n = resume(sched, campaign, step=step, now=sched.ctx.clock.now())
+    out.print(f"{campaign}: {n} send(s) resumed")
 
 
 @click.command("reschedule")

@@ -125,6 +125,9 @@ class CampaignLibrary:
             slug, document, by=by, now=now, create=create, expected_version=expected_version
         )
 
+    def delete(self, slug: str) -> None:
+        self.store.delete(slug)
+
     # -- where a slug lives ------------------------------------------------------------------
     def file_of(self, slug: str) -> Path | None:
         """The campaign file with this slug (its name, or its ``slug:`` key), if any."""

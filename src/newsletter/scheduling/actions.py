@@ -179,19 +179,22 @@ def cancel(sched: Scheduling, ref: str, *, now: dt.datetime, step: str | None = 
     return n
 
 
-def pause(sched: Scheduling, ref: str, *, now: dt.datetime) -> int:
+def pause(sched: Scheduling, ref: str, *, now: dt.datetime, step: str | None = None) -> int:
+    """Scheduled rows (of one ``step``, or all) wait as paused: the dispatcher does not send a
+    paused row when it falls due; :func:`resume` releases it."""
     slug = sched.ctx.catalog.campaign(ref)[0].slug
     return sched.store.change_state(
-        slug, from_states=[S.SCHEDULED], to=S.PAUSED, reason="paused by staff", now=now
+        slug, from_states=[S.SCHEDULED], to=S.PAUSED, reason="paused by staff", now=now, step=step
     )
 
 
-def resume(sched: Scheduling, ref: str, *, now: dt.datetime) -> int:
-    """Paused rows go back to scheduled; one whose time passed meanwhile goes out only within
-    its kind's staleness limit (the dispatcher checks), never after its milestone."""
+def resume(sched: Scheduling, ref: str, *, now: dt.datetime, step: str | None = None) -> int:
+    """Paused rows (of one ``step``, or all) go back to scheduled; one whose time passed
+    meanwhile goes out only within its kind's staleness limit (the dispatcher checks), never
+    after its milestone."""
     slug = sched.ctx.catalog.campaign(ref)[0].slug
     return sched.store.change_state(
-        slug, from_states=[S.PAUSED], to=S.SCHEDULED, reason="", now=now
+        slug, from_states=[S.PAUSED], to=S.SCHEDULED, reason="", now=now, step=step
     )
 
 

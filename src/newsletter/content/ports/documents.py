@@ -66,3 +66,10 @@ class CampaignDocuments(Protocol):
         one (someone saved in between). A changed document withdraws the campaign's approval
         in the same transaction: nothing goes out that an approver has not seen."""
         ...
+
+    def delete(self, slug: str) -> None:
+        """Remove a draft: its document, its approval record and its cancelled or skipped
+        schedule rows, in one transaction. Refused (StateError) when the slug is not stored,
+        when a step of it is scheduled, paused, held, sending or sent, or when the ledger has
+        deliveries for it: what was sent (or may go out) keeps its record."""
+        ...

@@ -12,16 +12,24 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from newsletter.authoring.domain.approvals import HELD_CHANGED
 from newsletter.content.ports.documents import Saved, StoredCampaign, document_version
-from newsletter.db.tables import campaign_approvals, campaign_documents, schedules
+from newsletter.db.tables import (
+    campaign_approvals,
+    campaign_documents,
+    campaigns,
+    deliveries,
+    schedules,
+)
 from newsletter.errors import StateError
 from newsletter.scheduling.domain.rules import ScheduleState
 
 D = campaign_documents
+#: Schedule rows that no longer send anything: a draft that only has these may be deleted.
+_ENDED = (ScheduleState.CANCELLED, ScheduleState.SKIPPED)
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -94,6 +102,39 @@ class SqlCampaignDocuments:
             conn.execute(update(D).where(D.c.slug == slug).values(**values))
             dropped = self._withdraw(conn, slug, now)
         return Saved(created=False, changed=True, approval_dropped=dropped)
+
+    def delete(self, slug: str) -> None:
+        T = schedules.c
+        with self.engine.begin() as conn:
+            query = select(D.c.slug).where(D.c.slug == slug)
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update()  # a save or a delete at the same time waits
+            if conn.execute(query).first() is None:
+                raise StateError(
+                    f"no campaign {slug!r} in the database (a file is removed by hand)"
+                )
+            waiting = conn.execute(
+                select(T.step, T.state).where(
+                    T.campaign == slug, T.state.not_in([s.value for s in _ENDED])
+                )
+            ).first()
+            if waiting is not None:
+                raise StateError(
+                    f"{slug} cannot be deleted: its step {waiting.step} is {waiting.state}; "
+                    "cancel what is scheduled first (what was sent keeps its record)"
+                )
+            sent = conn.execute(
+                select(func.count())
+                .select_from(deliveries.join(campaigns, campaigns.c.id == deliveries.c.campaign_id))
+                .where(campaigns.c.slug == slug)
+            ).scalar()
+            if sent:
+                raise StateError(
+                    f"{slug} cannot be deleted: the ledger holds {sent} delivery row(s) of it"
+                )
+            conn.execute(delete(schedules).where(T.campaign == slug))
+            conn.execute(delete(campaign_approvals).where(campaign_approvals.c.slug == slug))
+            conn.execute(delete(D).where(D.c.slug == slug))
 
     @staticmethod
     def _withdraw(conn: Connection, slug: str, now: dt.datetime) -> bool:

@@ -34,6 +34,18 @@ class LedgerReview:
             found = {status: int(n) for status, n in conn.execute(query).all()}
         return DeliveryCounts(**{s.value: found.get(s.value, 0) for s in DeliveryStatus})
 
+    def first_sent_at(self, campaign_id: int) -> dt.datetime | None:
+        """When the campaign's first delivery was sent (None: nothing sent yet)."""
+        query = select(func.min(deliveries.c.sent_at)).where(
+            deliveries.c.campaign_id == campaign_id, deliveries.c.status == S.SENT.value
+        )
+        with self.engine.connect() as conn:
+            found: dt.datetime | None = conn.execute(query).scalar()
+        if found is None:
+            return None
+        # SQLite hands back naive datetimes; every stamp the ledger writes is UTC.
+        return found.replace(tzinfo=dt.UTC) if found.tzinfo is None else found.astimezone(dt.UTC)
+
     def unknown_rows(self, campaign_id: int, limit: int = 50) -> list[dict[str, Any]]:
         query = (
             select(

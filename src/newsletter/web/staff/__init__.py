@@ -10,7 +10,16 @@ from starlette.routing import Route
 from newsletter.context import Context
 from newsletter.scheduling.ports import Scheduling
 from newsletter.web import auth
-from newsletter.web.staff import authoring, calendar, campaigns, members, reports
+from newsletter.web.staff import (
+    authoring,
+    autosave,
+    calendar,
+    campaigns,
+    manage,
+    members,
+    reports,
+    times,
+)
 
 
 def routes(
@@ -18,11 +27,14 @@ def routes(
 ) -> list[Route]:
     """Every staff route; all but the sign-in page go through :func:`auth.guard`.
     ``scheduling`` builds the scheduling use cases (None: campaigns cannot be scheduled here)."""
+    times.install(env)
     return [
         *auth.routes(ctx, env),
         # Before the campaign pages: /staff/campaigns/new is not a campaign called "new".
         *authoring.routes(ctx, env),
+        *autosave.routes(ctx, scheduling),
         *campaigns.routes(ctx, env, scheduling),
+        *manage.routes(ctx, env, scheduling),
         # Calendar, reports and members.
         *calendar.routes(ctx, env, scheduling),
         *reports.routes(ctx, env),

@@ -11,15 +11,13 @@ framed only by our pages, sandboxed.
 
 from __future__ import annotations
 
-import functools
-import zoneinfo
 from typing import Any
 
 from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from newsletter.audiences.preferences import offered_topics
@@ -31,9 +29,11 @@ from newsletter.content.domain.announcements import CONTENT_MODELS
 from newsletter.content.domain.campaigns import MAIN_STEP
 from newsletter.context import Context
 from newsletter.errors import NewsletterError
-from newsletter.web.auth import PRIVATE, guard, render, session_of
+from newsletter.web import flash
+from newsletter.web.auth import PRIVATE, guard, render, secure_cookies, session_of
 from newsletter.web.staff.campaigns import PREVIEW_CSP, WIDTHS
 from newsletter.web.staff.form_view import FormView, PreviewStore
+from newsletter.web.staff.zones import zone_choices
 
 #: The form page runs our one script, fetches previews from us and frames them.
 FORM_CSP = (
@@ -44,12 +44,8 @@ FORM_CSP = (
 DEFAULT_TOPICS = {"conference_invitation": "events", "call_for_proposals": "calls"}
 
 
-@functools.cache
-def zones() -> list[str]:
-    """Time zones the form suggests: Europe and the network's neighbours (any IANA name is
-    accepted; the model checks it)."""
-    near = {"Asia/Istanbul", "Asia/Tbilisi", "Asia/Yerevan", "Asia/Baku", "Asia/Nicosia", "UTC"}
-    return sorted(z for z in zoneinfo.available_timezones() if z.startswith("Europe/") or z in near)
+#: How often the edit form posts itself to the autosave endpoint while it has changes.
+AUTOSAVE_MS = 8000
 
 
 def form_values(form: FormData) -> dict[str, list[str]]:
@@ -71,6 +67,7 @@ def new_values(kind: str) -> dict[str, list[str]]:
 
 def routes(ctx: Context, env: Environment) -> list[Route]:
     previews = PreviewStore()
+    secure = secure_cookies(ctx)
 
     def page(
         request: Request,
@@ -93,7 +90,8 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
             version=version,
             segments=sorted(ctx.catalog.segments()),
             topics=offered_topics(ctx),
-            zones=zones(),
+            zones=zone_choices(),
+            autosave_ms=AUTOSAVE_MS,
         )
         response.status_code = status
         response.headers["Content-Security-Policy"] = FORM_CSP
@@ -113,7 +111,7 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
             return failed(request, parsed, values, **kw)
         create = kw["mode"] != "edit"
         try:
-            authoring.save(
+            saved = authoring.save(
                 ctx,
                 parsed.campaign,
                 by=session_of(request).user.email,
@@ -125,7 +123,15 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
             parsed.errors.setdefault("slug" if create else "", []).append(str(exc))
             return failed(request, parsed, values, **kw)
         slug = parsed.campaign.slug  # validated: lowercase letters, digits and dashes
-        return RedirectResponse(f"/staff/campaigns/{slug}", 303, headers=PRIVATE)
+        if create:
+            note = f"Created {slug}: a draft, not approved or scheduled."
+        elif not saved.changed:
+            note = "Saved: nothing had changed."
+        elif saved.approval_dropped:
+            note = "Saved. The approval was withdrawn: an approver approves this new version."
+        else:
+            note = "Saved."
+        return flash.redirect(f"/staff/campaigns/{slug}", message=note, secure=secure)
 
     async def new(request: Request) -> Response:
         kind = request.query_params.get("kind", "")

@@ -18,19 +18,7 @@ from newsletter.errors import InputError
 from newsletter.scheduling.calendar_view import MonthView, check_zone, month_view, parse_month
 from newsletter.scheduling.ports import Scheduling
 from newsletter.web.auth import guard, render
-
-#: Offered in the zone box: the official zones of the network's countries.
-ZONES = (
-    "Europe/Belgrade",
-    "Europe/Sofia",
-    "Europe/Bucharest",
-    "Europe/Skopje",
-    "Europe/Athens",
-    "Europe/Zagreb",
-    "Europe/Tirane",
-    "Europe/Istanbul",
-    "UTC",
-)
+from newsletter.web.staff.zones import zone_choices
 
 
 def routes(
@@ -46,17 +34,21 @@ def routes(
 
     async def page(request: Request) -> Response:
         if scheduling is None:
-            return render(env, "staff/calendar.html", request, view=None, zones=ZONES, error="")
+            return render(
+                env, "staff/calendar.html", request, view=None, zones=zone_choices(), error=""
+            )
         month = request.query_params.get("month", "").strip()[:7]
         zone = request.query_params.get("tz", "").strip()[:64]
         try:
             view = await run_in_threadpool(build, month, zone)
         except InputError as exc:
             response = render(
-                env, "staff/calendar.html", request, view=None, zones=ZONES, error=str(exc)
+                env, "staff/calendar.html", request, view=None, zones=zone_choices(), error=str(exc)
             )
             response.status_code = 400
             return response
-        return render(env, "staff/calendar.html", request, view=view, zones=ZONES, error="")
+        return render(
+            env, "staff/calendar.html", request, view=view, zones=zone_choices(), error=""
+        )
 
     return [Route("/staff/calendar", guard(ctx)(page), methods=["GET", "HEAD"])]

@@ -23,7 +23,16 @@ from starlette.routing import Route
 from newsletter.audiences.imports import explain_membership
 from newsletter.authoring import approvals, documents
 from newsletter.authoring.domain.approvals import Change, canonical
+from newsletter.authoring.domain.campaign_list import (
+    DELETABLE,
+    SORTS,
+    STATES,
+    ListQuery,
+    select_rows,
+)
+from newsletter.authoring.form.fields import KIND_LABELS
 from newsletter.authoring.overview import (
+    STEP_ACTION_STATES,
     campaign_detail,
     cancel_scheduled,
     list_campaigns,
@@ -40,11 +49,14 @@ from newsletter.scheduling.ports import Scheduling
 from newsletter.staff import accounts as staff
 from newsletter.web import flash
 from newsletter.web.auth import PRIVATE, guard, render, secure_cookies, session_of
+from newsletter.web.staff.zones import zone_choices
 
-#: The detail page frames its own previews; everything else as the app-wide policy.
+#: The detail page frames its own previews and runs one served script (static/progress.js,
+#: which polls the send progress from us); everything else as the app-wide policy.
 DETAIL_CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+    "img-src 'self'; form-action 'self'; frame-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
 )
 #: An email has inline styles and remote images, and must never run script.
 PREVIEW_CSP = (
@@ -71,6 +83,21 @@ def planned_steps(planned: Planned) -> str:
     return "\n".join([*lines, *planned.notes])
 
 
+def step_rows(planned: list[ScheduleEntry]) -> list[tuple[str, list[ScheduleEntry], set[str]]]:
+    """The timeline by step: (step, its rows, the actions that apply to one of them now)."""
+    steps: dict[str, list[ScheduleEntry]] = {}
+    for e in planned:
+        steps.setdefault(e.step, []).append(e)
+    return [
+        (
+            step,
+            rows,
+            {a for a, states in STEP_ACTION_STATES.items() if any(e.state in states for e in rows)},
+        )
+        for step, rows in steps.items()
+    ]
+
+
 def routes(
     ctx: Context, env: Environment, scheduling: Callable[[], Scheduling] | None = None
 ) -> list[Route]:
@@ -87,9 +114,25 @@ def routes(
         return RedirectResponse("/staff/campaigns", 303, headers=PRIVATE)
 
     async def index(request: Request) -> Response:
-        store = scheduling().store if scheduling else None
-        rows = await run_in_threadpool(list_campaigns, ctx, store)
-        return render(env, "staff/campaigns.html", request, rows=rows)
+        sched = scheduling() if scheduling else None
+        store, zone = (sched.store, sched.default_zone) if sched else (None, "UTC")
+        rows = await run_in_threadpool(list_campaigns, ctx, store, zone)
+        query = ListQuery.of(request.query_params)
+        message, error = flash.take(request)
+        response = render(
+            env,
+            "staff/campaigns.html",
+            request,
+            rows=select_rows(rows, query),
+            total=len(rows),
+            query=query,
+            states=STATES,
+            kinds=list(KIND_LABELS.items()),
+            sorts=SORTS,
+            message=message,
+            error=error,
+        )
+        return flash.clear(request, response)
 
     def detail_page(
         request: Request,
@@ -104,9 +147,14 @@ def routes(
         slug = request.path_params["slug"]
         # The reminder chain as the schedule holds it (step, when, state), oldest first.
         planned: list[ScheduleEntry] = []
+        zone = "UTC"
         if scheduling:
+            sched = scheduling()
             slug_of = ctx.catalog.campaign(slug)[0].slug
-            planned = sorted(scheduling().store.entries(campaign=slug_of), key=lambda e: e.due_at)
+            planned = sorted(sched.store.entries(campaign=slug_of), key=lambda e: e.due_at)
+            # Times show in the campaign's zone: its announcement's, else the installation's.
+            main = [e for e in planned if e.step == "main"]
+            zone = (main or planned)[0].zone if planned else sched.default_zone
         detail = campaign_detail(ctx, slug, planned)
         lang = request.query_params.get("lang", "")
         lang = lang if lang in detail.languages else detail.languages[0]
@@ -147,12 +195,16 @@ def routes(
             error=problem,
             can_schedule=scheduling is not None,
             planned=planned,
+            zone=zone,
+            zones=zone_choices(),
+            steps=step_rows(planned),
             cancellable=[e for e in planned if e.state in PENDING],
             confirm_milestones=confirm_milestones,
             changed_since_shown=changed_since_shown or [],
             schedule_at=schedule_at,
             schedule_zone=schedule_zone,
             is_file=not str(detail.where).startswith("database:"),
+            deletable=str(detail.where).startswith("database:") and detail.state in DELETABLE,
             shown_copy=canonical(detail.standing.version),
         )
         response.headers["Content-Security-Policy"] = DETAIL_CSP

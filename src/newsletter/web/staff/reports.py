@@ -13,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from newsletter.authoring.overview import CampaignRow, list_campaigns
+from newsletter.authoring.domain.campaign_list import CampaignRow
+from newsletter.authoring.overview import list_campaigns
 from newsletter.context import Context
 from newsletter.delivery.domain.events import COMPLAINT_BLOCK, COMPLAINT_WARN
 from newsletter.delivery.report_series import SERIES, daily_series

@@ -131,8 +131,8 @@
     });
   }
 
-  // The reminder keys typed so far become the preview's step choices, and the milestone
-  // keys the suggestions of every milestone field.
+  // The reminder keys typed so far become the preview's step choices (the milestone keys
+  // become the choices of every milestone field in editing.js, as they are typed).
   function placeKeys(fresh) {
     const steps = Array.from(fresh.querySelectorAll(".steps li"), function (li) {
       return li.textContent;
@@ -150,15 +150,6 @@
         select.append(option);
       });
       select.value = steps.includes(chosen) ? chosen : "main";
-    }
-    const list = document.getElementById("milestone-keys");
-    if (list) {
-      list.replaceChildren();
-      fresh.querySelectorAll(".milestone-keys li").forEach(function (li) {
-        const option = document.createElement("option");
-        option.value = li.textContent;
-        list.append(option);
-      });
     }
   }
 

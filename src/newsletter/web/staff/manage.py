@@ -1,0 +1,126 @@
+"""Managing campaigns from their pages: delete a draft (after a confirmation page), pause,
+resume or cancel one scheduled step, and the send progress a campaign page polls.
+
+The step actions are the scheduling use cases the CLI runs (``campaigns pause|resume|cancel
+--step``), through :func:`newsletter.authoring.overview.act_on_step`; like every form here they
+follow POST/redirect/GET (:mod:`newsletter.web.flash`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from jinja2 import Environment
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from newsletter.authoring import documents
+from newsletter.authoring.domain.campaign_list import CampaignRow
+from newsletter.authoring.overview import act_on_step, campaign_row
+from newsletter.context import Context
+from newsletter.errors import NewsletterError
+from newsletter.scheduling.domain.rules import ScheduleEntry
+from newsletter.scheduling.ports import Scheduling
+from newsletter.web import flash
+from newsletter.web.auth import PRIVATE, guard, render, secure_cookies
+
+#: What an action did, for the notice after the redirect.
+DONE = {"pause": "Paused", "resume": "Resumed", "cancel": "Cancelled"}
+
+
+def routes(
+    ctx: Context, env: Environment, scheduling: Callable[[], Scheduling] | None = None
+) -> list[Route]:
+    secure = secure_cookies(ctx)
+
+    def row_of(slug: str) -> CampaignRow:
+        planned: dict[str, list[ScheduleEntry]] = {}
+        zone = "UTC"
+        if scheduling is not None:
+            sched = scheduling()
+            real = ctx.catalog.campaign(slug)[0].slug
+            planned[real] = sched.store.entries(campaign=real)
+            zone = sched.default_zone
+        return campaign_row(ctx, slug, planned, zone)
+
+    async def delete(request: Request) -> Response:
+        slug = request.path_params["slug"]
+        try:
+            row = await run_in_threadpool(row_of, slug)
+        except NewsletterError:
+            return PlainTextResponse("no such campaign", 404, headers=PRIVATE)
+        if request.method in ("GET", "HEAD"):
+            return render(env, "staff/delete_campaign.html", request, row=row)
+        back = f"/staff/campaigns/{row.slug}"
+        form = await request.form()
+        if form.get("confirm") != "yes":
+            return flash.redirect(
+                back, error="Tick the box to confirm the deletion.", secure=secure
+            )
+        if not row.deletable:
+            return flash.redirect(
+                back,
+                error=f"{row.slug} is {row.state}: only a draft never scheduled or sent can be "
+                "deleted",
+                secure=secure,
+            )
+        try:
+            await run_in_threadpool(documents.delete_draft, ctx, row.slug)
+        except NewsletterError as exc:
+            return flash.redirect(back, error=str(exc), secure=secure)
+        return flash.redirect(
+            "/staff/campaigns", message=f"Deleted the draft {row.slug}.", secure=secure
+        )
+
+    async def step_action(request: Request) -> Response:
+        slug, step = request.path_params["slug"], request.path_params["step"]
+        action = request.path_params["action"]
+        back = f"/staff/campaigns/{slug}"
+        if scheduling is None:
+            return PlainTextResponse("scheduling is not available here", 404, headers=PRIVATE)
+        form = await request.form()
+        if action == "cancel" and form.get("confirm") != "yes":
+            return flash.redirect(
+                back, error=f"Tick the box to confirm cancelling {step}.", secure=secure
+            )
+        sched = scheduling()
+        try:
+            n = await run_in_threadpool(act_on_step, sched, slug, step, action)
+        except NewsletterError as exc:
+            return flash.redirect(back, error=str(exc), secure=secure)
+        return flash.redirect(back, message=f"{DONE[action]} {step} ({n} row(s)).", secure=secure)
+
+    async def progress(request: Request) -> Response:
+        try:
+            row = await run_in_threadpool(row_of, request.path_params["slug"])
+        except NewsletterError:
+            return JSONResponse({"error": "no such campaign"}, 404, headers=PRIVATE)
+        counts = row.counts.as_dict() if row.counts else {"total": 0}
+        done = counts["total"] - counts.get("pending", 0) - counts.get("sending", 0)
+        return JSONResponse(
+            {
+                "campaign": row.slug,
+                "state": row.state,
+                "counts": counts,
+                # Rows that reached an outcome (sent, failed, suppressed or unknown).
+                "settled": done,
+                "sending": row.state == "sending",
+            },
+            headers=PRIVATE,
+        )
+
+    return [
+        Route(
+            "/staff/campaigns/{slug}/delete",
+            guard(ctx)(delete),
+            methods=["GET", "HEAD", "POST"],
+        ),
+        Route(
+            "/staff/campaigns/{slug}/steps/{step}/{action:str}",
+            guard(ctx, approver=True)(step_action),
+            methods=["POST"],
+        ),
+        Route("/staff/campaigns/{slug}/progress", guard(ctx)(progress), methods=["GET", "HEAD"]),
+    ]
