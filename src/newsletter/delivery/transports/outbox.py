@@ -75,7 +75,7 @@ class OutboxMailer:
     def delivered(self, campaign: str, step: str, ids: Sequence[int]) -> set[int]:
         """Rows whose ``.eml`` is in the outbox (written whole or not at all)."""
         target = self.folder / campaign / step
-        return {i for i in ids if (target / f"{i:07d}.eml").exists()}
+        return {i for i in ids if (target / f"{i:07d}.eml").is_file()}
 
     def withdraw(self, campaign: str, step: str, ids: Sequence[int]) -> None:
         """Remove the messages of rows the ledger could not record as sent (the database
