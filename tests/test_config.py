@@ -361,3 +361,40 @@ def test_secret_key_command_prints_a_strong_key(tmp_path: Path) -> None:
         assert secret_key_problem(key) is None and len(key) >= 43
         keys.add(key)
     assert len(keys) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("NEWSLETTER_DELIVERY__BATCH_SIZE", "five hundred", "delivery.batch_size"),
+        ("NEWSLETTER_DELIVERY__TRANSPROT", "smtp", "delivery.transprot"),
+        ("NEWSLETTER_SCHEDULING__TIMEZONE", "Mars/Olympus", "scheduling.timezone"),
+        ("newsletter_delivery__batch_size", "0", "delivery.batch_size"),  # any case, as read
+        ("NEWSLETTER_DELIVERY", "{not json", "not valid JSON for the delivery section"),
+    ],
+)
+def test_a_bad_environment_variable_is_named_as_the_variable_not_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, said: str
+) -> None:
+    path = write(tmp_path)  # a good file: only the variable is wrong
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    message = str(info.value)
+    assert message.startswith(f"{name} (environment"), message
+    assert said in message
+    assert str(path) not in message and "config.yaml" not in message
+
+
+def test_a_bad_file_value_beside_a_bad_variable_names_each_where_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, CONFIG.replace("batch_size: 500", "batch_size: lots"))
+    monkeypatch.setenv("NEWSLETTER_SENDGRID__TIMEOUT", "soon")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    problems = str(info.value).split("; ")
+    assert sorted(p.split(":")[0] for p in problems) == sorted(
+        [str(path), "NEWSLETTER_SENDGRID__TIMEOUT (environment, sendgrid.timeout)"]
+    )
+    assert f"{path}: delivery.batch_size: " in str(info.value)

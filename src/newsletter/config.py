@@ -22,6 +22,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     YamlConfigSettingsSource,
 )
 
@@ -310,16 +311,51 @@ def load_settings(explicit: str | Path | None = None, **overrides: Any) -> Setti
     try:
         settings = _FromFile(base_dir=path.resolve().parent, **overrides)
     except ValidationError as exc:
-        raise ConfigError(f"{path}: " + format_validation(exc)) from exc
+        raise ConfigError(format_validation(exc, path)) from exc
+    except SettingsError as exc:  # a NEWSLETTER_ variable that is not valid JSON, say
+        raise ConfigError(_settings_error(exc, path)) from exc
     except (OSError, ValueError, TypeError, yaml.YAMLError) as exc:  # unreadable or non-YAML file
         raise ConfigError(f"{path}: {exc}") from exc
     return Settings.model_validate(settings.model_dump())
 
 
-def format_validation(exc: ValidationError) -> str:
-    """One line per problem: ``delivery.transport: Input should be 'outbox', ...``."""
+ENV_PREFIX = "NEWSLETTER_"
+
+
+def env_variable(loc: tuple[str | int, ...]) -> str | None:
+    """The ``NEWSLETTER_<SECTION>__<KEY>`` variable that set the value at ``loc``, if one did:
+    the longest prefix of ``loc`` with a variable set (a whole section can come as JSON).
+    Names are compared without case, as pydantic-settings reads them by default."""
+    present = {name.upper(): name for name in os.environ if name.upper().startswith(ENV_PREFIX)}
+    for end in range(len(loc), 0, -1):
+        wanted = ENV_PREFIX + "__".join(str(p) for p in loc[:end]).upper()
+        if wanted in present:
+            return present[wanted]
+    return None
+
+
+def format_validation(exc: ValidationError, path: Path | None = None) -> str:
+    """One line per problem, named where the value came from: ``config.yaml:
+    delivery.transport: Input should be ...``, or ``NEWSLETTER_DELIVERY__TRANSPORT
+    (environment, delivery.transport): Input should be ...`` when a variable set it."""
     lines = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        lines.append(f"{where}: {err['msg']}")
+        variable = env_variable(tuple(err["loc"]))
+        if variable is not None:
+            lines.append(f"{variable} (environment, {where}): {err['msg']}")
+        else:
+            lines.append(f"{path}: {where}: {err['msg']}" if path else f"{where}: {err['msg']}")
     return "; ".join(lines)
+
+
+def _settings_error(exc: SettingsError, path: Path) -> str:
+    """pydantic-settings says ``error parsing value for field "delivery" from source
+    "EnvSettingsSource"``: name the variable instead of the config file."""
+    said = str(exc)
+    found = re.search(r'field "([^"]+)" from source "EnvSettingsSource"', said)
+    section = found.group(1) if found else ""
+    variable = env_variable((section,)) if section else None
+    if variable is None:
+        return f"{path}: {said}"
+    return f"{variable} (environment): not valid JSON for the {section} section"

@@ -18,8 +18,10 @@ above them ever sees ``sqlalchemy``, ``sendgrid`` or ``smtplib`` exceptions::
     ├── DeliveryError               raised by mail transports only
     │   ├── TransientDeliveryError  timeout, 429, 5xx: nothing recorded as sent, retry later
     │   ├── PermanentDeliveryError  the provider refused these rows; retrying will not help
-    │   └── AccountError            401/403: our key or account is refused; the rows stay
-    │                               pending and the whole run stops
+    │   ├── AccountError            401/403: our key or account is refused; the rows stay
+    │   │                           pending and the whole run stops
+    │   └── OutboxError             the outbox folder cannot be written (disk full, read-only):
+    │                               nothing of the batch is kept, the run stops, rows pending
     ├── TokenError                  unsubscribe / preference token is forged, expired or foreign
     └── WebhookVerificationError    a provider event batch failed its signature check
 """
@@ -133,6 +135,13 @@ class AccountError(DeliveryError):
     :class:`PermanentDeliveryError`, not a kind of it: for the rows it means the opposite
     (they did not fail; they are still to be sent).
     """
+
+
+class OutboxError(DeliveryError):
+    """The outbox transport cannot write its folder (the disk is full, the file system is
+    read-only, a permission is missing). A fault of this machine, not of the batch: no file
+    of the batch is left behind, the rows stay pending, and the run stops, as for
+    :class:`AccountError`, since trying the next batch would only fail the same way."""
 
 
 class TokenError(NewsletterError):

@@ -80,7 +80,7 @@ def test_hostile_rows_in_detail() -> None:
         (13, "email"),
         (15, "email"),
     ]
-    assert [(f[0], f[2]) for f in flags] == [(9, "last_name"), (14, "email")]
+    assert [(f[0], f[2]) for f in flags] == [(9, "last_name"), (14, "email"), (16, "first_name")]
     assert samples == [
         "Ana Petrović",
         "Марко Марковић",

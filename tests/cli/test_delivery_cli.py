@@ -17,10 +17,12 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import create_engine, select, update
 
 from newsletter.bootstrap import build
 from newsletter.cli import main
 from newsletter.context import UNSUBSCRIBE
+from newsletter.db.tables import deliveries
 from newsletter.delivery import sending
 from tests.conftest import make_settings
 from tests.fakes.sendgrid_server import FakeSendGrid
@@ -71,6 +73,7 @@ def test_a_send_that_ends_unknown_says_what_to_do(run: Run, fake_sendgrid: FakeS
     assert policies and set(policies.values()) == {"resend"}  # reminders: resent
     unknown = data["steps"]["main"]["unknown"]
     assert unknown > 0 and len(data["unknown"]) == min(unknown, 50)
+    assert data["unknown_total"] == unknown and data["truncated"] is (unknown > 50)
 
     missing = run("campaigns", "resolve-unknown", DOC)
     assert missing.exit_code == 2 and "--resend or --mark-sent" in missing.stderr
@@ -78,6 +81,28 @@ def test_a_send_that_ends_unknown_says_what_to_do(run: Run, fake_sendgrid: FakeS
     assert resolved.exit_code == 0 and f"{unknown} unknown rows marked sent" in resolved.stdout
     again = json.loads(run("campaigns", "status", DOC, "--json").stdout)
     assert again["steps"]["main"]["unknown"] == 0
+
+
+def test_status_says_how_many_unknown_rows_there_are_beyond_the_ones_it_lists(
+    run: Run, env: dict[str, str]
+) -> None:
+    assert run("campaigns", "send", DOC, "--yes").exit_code == 0
+    # 173 rows of unknown fate (a crash mid-request, say), more than the 50 listed.
+    engine = create_engine(env["NEWSLETTER_DATABASE__URL"])
+    with engine.begin() as conn:
+        ids = conn.execute(select(deliveries.c.id).order_by(deliveries.c.id).limit(173))
+        conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_(list(ids.scalars())))
+            .values(status="unknown", last_error="timeout after the request was written")
+        )
+    engine.dispose()
+    data = json.loads(run("campaigns", "status", DOC, "--json").stdout)
+    assert (len(data["unknown"]), data["unknown_total"], data["truncated"]) == (50, 173, True)
+    assert data["steps"]["main"]["unknown"] == 173
+    text = run("campaigns", "status", DOC).stdout
+    assert text.count("  unknown: ") == 50
+    assert "... and 123 more unknown rows (50 of 173 listed)" in text
 
 
 def test_transient_failures_are_retried_on_request(

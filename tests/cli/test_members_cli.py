@@ -148,3 +148,45 @@ def test_segments_show_and_explain(run: Run, project: Path) -> None:
         "    ✓ tier eq 'member' (is 'member')",
         "    ✗ country in ['BG', 'RS'] (is 'HR')",
     ]
+
+
+def test_nul_bytes_are_removed_with_a_warning_naming_each_row_and_column(
+    run: Run, tmp_path: Path
+) -> None:
+    # As a broken export writes it: fixed-width fields padded with NUL, CRLF line ends.
+    path = tmp_path / "padded.csv"
+    path.write_bytes(
+        b"email,first_name,last_name,organization\r\n"
+        b"ana@klaster.example,Ana,Petrovic,Klaster Nis\r\n"
+        b"bojan@klaster.example,Bo\x00jan,Ilic,Klaster Nis\r\n"
+        b"vera@klaster.example\x00\x00,Vera,Jovanovic,Klaster\x00\x00\x00\x00\r\n"
+    )
+    result = run("members", "import", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [(r["row"], r["outcome"], r["email"]) for r in report["rows"]] == [
+        (2, "imported", "ana@klaster.example"),
+        (3, "imported", "bojan@klaster.example"),
+        (4, "imported", "vera@klaster.example"),
+    ]
+    assert [(w["row"], w["field"], w["reason"]) for w in report["warnings"]] == [
+        (3, "first_name", "1 NUL byte (\\x00) removed from the cell"),
+        (4, "email", "2 NUL bytes (\\x00) removed from the cell"),
+        (4, "organization", "4 NUL bytes (\\x00) removed from the cell"),
+    ]
+    shown = run("members", "show", "bojan@klaster.example")
+    assert shown.exit_code == 0, shown.output
+    assert "\x00" not in shown.stdout and "Bojan" in shown.stdout
+    text = run("members", "import", str(path)).stdout  # the same file again, as people read it
+    assert f"{path}:3: warning: first_name: 1 NUL byte (\\x00) removed" in text, text
+
+
+def test_importing_a_folder_says_it_is_a_folder(run: Run, tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    result = run("members", "import", str(folder))
+    assert result.exit_code == 2, result.output
+    assert f"{folder}: this is a folder, not a member file" in result.stderr
+    assert "not found" not in result.output and "Traceback" not in result.output
+    missing = run("members", "import", str(tmp_path / "nowhere.csv"))
+    assert missing.exit_code == 2 and "file not found" in missing.stderr

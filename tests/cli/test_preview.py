@@ -26,6 +26,20 @@ def test_preview_output_writes_the_calendar_next_to_the_email(project: Path) -> 
     assert len(Calendar.from_ical(ics).walk("VEVENT")) == 2
 
 
+@pytest.mark.parametrize("lang", ["de", "xx-Klingon", "sr"])
+def test_preview_refuses_a_language_the_campaign_is_not_written_in(
+    project: Path, lang: str
+) -> None:
+    # Not "the English text under another name": the chairman's letter has en and Serbian.
+    result = run(project, "campaigns", "preview", "chairmans-letter", "--lang", lang)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""  # nothing rendered
+    line = result.stderr.strip()
+    assert f"chairmans-letter is not written in {lang!r}" in line
+    assert "languages: en, sr-Cyrl, sr-Latn" in line
+    assert len(line.splitlines()) == 1 and "Traceback" not in result.output
+
+
 def test_preview_of_a_campaign_with_an_unsafe_link_fails_without_traceback(
     project: Path,
 ) -> None:

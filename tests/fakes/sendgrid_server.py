@@ -462,6 +462,7 @@ class _Fault:
     kind: Literal["fail", "delay", "drop"]
     status: int = 0
     reset_in: float | None = None
+    retry_after: str | None = None
     body: bytes | None = None
     content_type: str = "application/json"
     seconds: float = 0.0
@@ -639,6 +640,8 @@ class _Handler(BaseHTTPRequestHandler):
                 headers["X-RateLimit-Remaining"] = "0"
             if fault.reset_in is not None:
                 headers["X-RateLimit-Reset"] = str(int(time.time() + fault.reset_in))
+            if fault.retry_after is not None:
+                headers["Retry-After"] = fault.retry_after
             body = fault.body if fault.body is not None else _default_fault_body(fault.status)
             self._send(fault.status, body, headers=headers, content_type=fault.content_type)
             return
@@ -854,11 +857,14 @@ class FakeSendGrid:
         status: int,
         *,
         reset_in: float | None = None,
+        retry_after: str | None = None,
         body: str | bytes | Mapping[str, Any] | None = None,
     ) -> None:
         """Answer the next request with ``status`` (not recorded, not validated).
 
-        ``reset_in`` adds ``X-RateLimit-Reset: <now + reset_in, epoch seconds>``. ``body`` is
+        ``reset_in`` adds ``X-RateLimit-Reset: <now + reset_in, epoch seconds>``;
+        ``retry_after`` adds ``Retry-After`` as given (RFC 9110 §10.2.3: delta-seconds or an
+        HTTP-date), as a proxy or gateway in front of the API may answer. ``body`` is
         sent as-is (str/bytes) or as JSON (mapping); default: SendGrid-style error body.
         """
         if not 100 <= status <= 599:
@@ -874,7 +880,14 @@ class FakeSendGrid:
         else:
             raw = json.dumps(dict(body)).encode()
         self._push(
-            _Fault("fail", status=status, reset_in=reset_in, body=raw, content_type=content_type)
+            _Fault(
+                "fail",
+                status=status,
+                reset_in=reset_in,
+                retry_after=retry_after,
+                body=raw,
+                content_type=content_type,
+            )
         )
 
     def delay_next(self, seconds: float) -> None:

@@ -105,6 +105,8 @@ def _check_row(
             return
         given = cleaned
         parsed = parse_member_row(cleaned, number)
+        if isinstance(parsed, MemberRecord):
+            _flag_nul(number, parsed.email, cells, out)
     if isinstance(parsed, RowProblem):
         out.refused.append((number, parsed.field, parsed.reason, parsed.email, cells))
         return
@@ -153,6 +155,18 @@ def _flags(names: tuple[str, ...], email: str) -> list[tuple[str, str]]:
             ("email", "non-ASCII before the @ needs SMTPUTF8 (RFC 6531); few providers take it")
         )
     return found
+
+
+def _flag_nul(number: int, email: str, cells: Mapping[str, str], out: Checked) -> None:
+    """NUL (U+0000) is never part of a name or an address: clean_cells drops it, and no
+    database text column could hold it (PostgreSQL refuses it outright). The row is imported
+    without it, but staff hear which row and column had it: a file carrying NULs was written
+    by a broken export, or is not the text file it seems (UTF-16 saved without its BOM)."""
+    for name, value in cells.items():
+        if value and "\x00" in value:
+            count = value.count("\x00")
+            what = f"{count} NUL byte{'s' if count > 1 else ''} (\\x00) removed from the cell"
+            out.flags.append((number, email, name, what))
 
 
 def _hint(cells: Mapping[str, str]) -> str:

@@ -213,6 +213,8 @@ def campaigns_status(state: State, campaign: str, as_json: bool) -> None:
     }
     policies = {key: unknown_policy(key).value for key in definition.step_keys()}
     unknown = ctx.ledger.unknown_rows(cid) if cid is not None else []
+    # The list is capped (ledger.unknown_rows); the counts say how many there are in all.
+    unknown_total = sum(c.get("unknown", 0) for c in steps.values())
     if as_json:
         emit_json(
             {
@@ -223,6 +225,8 @@ def campaigns_status(state: State, campaign: str, as_json: bool) -> None:
                 "failures": failures,
                 "unknown_policy": policies,
                 "unknown": unknown,
+                "unknown_total": unknown_total,
+                "truncated": unknown_total > len(unknown),
             }
         )
         return
@@ -287,6 +291,12 @@ def campaigns_status(state: State, campaign: str, as_json: bool) -> None:
     for row in unknown:
         out.print(
             f"  unknown: {row['email']} ({row['step']}): {row['last_error']}", highlight=False
+        )
+    if unknown_total > len(unknown):
+        out.print(
+            f"  ... and {unknown_total - len(unknown)} more unknown rows "
+            f"({len(unknown)} of {unknown_total} listed)",
+            highlight=False,
         )
 
 

@@ -183,6 +183,13 @@ def preview(
     public routes refuse, so an editor previewing "as member" gets no working member link
     (``inert=False``: the very bytes a send writes, links included)."""
     campaign, _ = ctx.catalog.campaign(ref)
+    if language is not None and language not in campaign.languages:
+        # Asked for by name, a language the campaign lacks would quietly show the default
+        # language's text: refused, as a test send of it is (delivery.proofs).
+        raise CampaignError(
+            f"{campaign.slug} is not written in {language!r}; languages: "
+            f"{', '.join(campaign.languages)}"
+        )
     recipient = sample_recipient(ctx, email, language or campaign.default_language)
     lang = campaign.variant_for(language or recipient.language)
     try:

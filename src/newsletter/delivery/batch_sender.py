@@ -30,10 +30,11 @@ from newsletter.content.rendering.compose import Batch, ComposedVariant
 from newsletter.context import Context
 from newsletter.delivery.domain.breaker import BreakerState, CircuitBreaker
 from newsletter.delivery.domain.deliveries import FailureKind, Recipient, UnknownPolicy
-from newsletter.delivery.ports import Mailer, PreparingMailer, SendResult
+from newsletter.delivery.ports import Mailer, PreparingMailer, ReconcilingMailer, SendResult
 from newsletter.errors import (
     AccountError,
     DeliveryError,
+    OutboxError,
     PermanentDeliveryError,
     TransientDeliveryError,
 )
@@ -132,11 +133,12 @@ class BatchSender:
         # Renew claims well before they could expire; never busy-loop on a tiny lease.
         self.renew_every = max(0.05, ctx.lease_seconds / 3)
         self.owner = ""
+        self.mailer: Mailer | None = None
         self.breaker = CircuitBreaker()
 
     def run(self) -> None:
         ctx = self.ctx
-        mailer = ctx.mailer()
+        mailer = self.mailer = ctx.mailer()
         self.owner = ctx.ledger.owner()
         size = max(1, min(ctx.batch_size, mailer.max_batch, ctx.limiter.max_batch or 1000))
         languages = ctx.ledger.pending_languages(self.campaign_id, self.step)
@@ -286,7 +288,16 @@ class BatchSender:
         result = request()
         if result.rejected or result.deferred or result.unknown:
             return _Done(result, recorded=False)
-        self.ctx.ledger.mark_sent(ids, result.provider_id, now=self.ctx.clock.now())
+        try:
+            self.ctx.ledger.mark_sent(ids, result.provider_id, now=self.ctx.clock.now())
+        except BaseException:
+            # The database failed (full, locked, gone) after the transport took the batch.
+            # Where nothing left the machine (the outbox), take the messages back: a message
+            # is kept only where its row says sent, and the rows are sent again next time.
+            # Elsewhere the rows stay "request started", which the next run settles.
+            if isinstance(self.mailer, ReconcilingMailer):
+                self.mailer.withdraw(self.campaign.slug, self.step, ids)
+            raise
         return _Done(result, recorded=True)
 
     def _record(self, future: Future[_Done], recipients: list[Recipient], lang: str) -> None:
@@ -324,7 +335,7 @@ class BatchSender:
                 wait_for = exc.retry_after if exc.retry_after else 2.0**self.streak
             self._pause(min(MAX_WAIT, wait_for))
             return
-        except AccountError as exc:
+        except (AccountError, OutboxError) as exc:
             # Nothing was sent and nothing will be: the rows go back untouched.
             ctx.ledger.release(ids, str(exc), now=now, refund=True)
             report.errors.append(str(exc))

@@ -209,6 +209,10 @@ class ReconcilingMailer(Mailer, Protocol):
         """Which of these delivery rows' messages the transport holds."""
         ...
 
+    def withdraw(self, campaign: str, step: str, ids: Sequence[int]) -> None:
+        """Take back these rows' messages: the ledger could not record them as sent."""
+        ...
+
 
 class RateLimiter(Protocol):
     """A transport's message rate, shared by every process (delivery/sql/ratelimit.py)."""

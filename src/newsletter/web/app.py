@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from newsletter.context import Context
 from newsletter.scheduling.ports import Scheduling
 from newsletter.web import archive, preferences, public, staff, subscribe, webhooks
+from newsletter.web.faults import FaultBoundary
 from newsletter.web.limits import BodyLimit
 from newsletter.web.strings import page_strings
 from newsletter.web.subscribe_strings import negotiate
@@ -180,7 +181,11 @@ def create_app(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={404: not_found},
-        middleware=[Middleware(BodyLimit)],
+        # Database and file-system faults: a 503 and one log line (web/faults.py).
+        middleware=[
+            Middleware(FaultBoundary, env=env, redact=redact_tokens),
+            Middleware(BodyLimit),
+        ],
     )
     return SecurityHeaders(app, ctx.links.base_url)
 

@@ -26,6 +26,10 @@ PAGES: dict[str, dict[str, str]] = {
         "not_found_text": (
             "It may be incomplete. Please use the link exactly as it appears in the email."
         ),
+        "unavailable_title": "Temporarily unavailable",
+        "unavailable_text": (
+            "We could not complete your request just now. Please try again in a few minutes."
+        ),
     },
     "sr-Cyrl": {
         "title": "Одјава",
@@ -39,6 +43,10 @@ PAGES: dict[str, dict[str, str]] = {
         "preferences": "Изаберите поруке које примате",
         "not_found_title": "Ова веза не важи",
         "not_found_text": "Можда је непотпуна. Користите везу тачно онако како је у поруци.",
+        "unavailable_title": "Привремено недоступно",
+        "unavailable_text": (
+            "Ваш захтев тренутно није могуће извршити. Покушајте поново за неколико минута."
+        ),
     },
     "bg": {
         "title": "Отписване",
@@ -52,6 +60,11 @@ PAGES: dict[str, dict[str, str]] = {
         "preferences": "Изберете имейлите, които получавате",
         "not_found_title": "Тази връзка не е валидна",
         "not_found_text": "Може да е непълна. Използвайте връзката точно както е в имейла.",
+        "unavailable_title": "Временно недостъпно",
+        "unavailable_text": (
+            "В момента не можахме да изпълним заявката ви. "
+            "Моля, опитайте отново след няколко минути."
+        ),
     },
     "ro": {
         "title": "Dezabonare",
@@ -65,6 +78,11 @@ PAGES: dict[str, dict[str, str]] = {
         "preferences": "Alegeți e-mailurile pe care le primiți",
         "not_found_title": "Acest link nu este valid",
         "not_found_text": "Poate fi incomplet. Folosiți linkul exact așa cum apare în e-mail.",
+        "unavailable_title": "Temporar indisponibil",
+        "unavailable_text": (
+            "Nu am putut finaliza cererea dumneavoastră acum. "
+            "Vă rugăm să încercați din nou în câteva minute."
+        ),
     },
     "mk": {
         "title": "Одјава",
@@ -78,6 +96,11 @@ PAGES: dict[str, dict[str, str]] = {
         "preferences": "Изберете ги пораките што ги добивате",
         "not_found_title": "Оваа врска не важи",
         "not_found_text": "Можеби е нецелосна. Користете ја врската точно како што е во пораката.",
+        "unavailable_title": "Привремено недостапно",
+        "unavailable_text": (
+            "Во моментов не можевме да го извршиме вашето барање. "
+            "Обидете се повторно за неколку минути."
+        ),
     },
     "tr": {
         "title": "Abonelikten çık",
@@ -91,6 +114,10 @@ PAGES: dict[str, dict[str, str]] = {
         "preferences": "Aldığınız e-postaları seçin",
         "not_found_title": "Bu bağlantı geçerli değil",
         "not_found_text": "Eksik olabilir. Lütfen bağlantıyı e-postadaki haliyle kullanın.",
+        "unavailable_title": "Geçici olarak kullanılamıyor",
+        "unavailable_text": (
+            "İsteğinizi şu anda tamamlayamadık. Lütfen birkaç dakika sonra tekrar deneyin."
+        ),
     },
 }
 PAGES["sr-Latn"] = {k: to_latin(v) for k, v in PAGES["sr-Cyrl"].items()}

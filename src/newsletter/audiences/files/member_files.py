@@ -57,8 +57,15 @@ class MemberFile:
 
 def read_member_file(path: Path, encoding: str | None = None) -> MemberFile:
     """Open a CSV or XLSX member file; raise ImportFileError when it cannot be read at all."""
-    if not path.is_file():
+    if path.is_dir():
+        raise ImportFileError(
+            "this is a folder, not a member file: name a .csv or .xlsx file in it",
+            location=str(path),
+        )
+    if not path.exists():
         raise ImportFileError("file not found", location=str(path))
+    if not path.is_file():  # a FIFO or a device would block or never end
+        raise ImportFileError("not a regular file: name a .csv or .xlsx file", location=str(path))
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise ImportFileError(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import email.utils
 import json
+import time
 
 import pytest
 
 from newsletter.content.rendering.compose import Batch
 from newsletter.delivery.transports.sendgrid.events import DELIVERY_ARG, TEST_ARG
-from newsletter.delivery.transports.sendgrid.transport import SendGridMailer
+from newsletter.delivery.transports.sendgrid.transport import SendGridMailer, _reset_wait
 from newsletter.errors import AccountError, PermanentDeliveryError, TransientDeliveryError
 from tests.delivery.transports.batches import SENDER, VARIANT, batch, person, signed_url
 from tests.fakes.sendgrid_server import FakeSendGrid
@@ -198,3 +200,33 @@ def test_a_gateway_5xx_may_hide_an_accepted_request(fake_sendgrid: FakeSendGrid)
     with pytest.raises(TransientDeliveryError) as info:
         mailer(fake_sendgrid).send(batch(1))
     assert info.value.maybe_sent is False
+
+
+@pytest.mark.parametrize(
+    ("headers", "low", "high"),
+    [
+        ({"Retry-After": "120"}, 120, 120),  # RFC 9110 §10.2.3 delta-seconds
+        ({"Retry-After": " 0 "}, 0, 0),
+        ({"Retry-After": "in a while"}, None, None),  # not a number, not a date: ignored
+        ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0, 0),  # a date already past
+        ({"X-RateLimit-Reset": "not-a-time"}, None, None),
+        ({}, None, None),
+    ],
+)
+def test_the_wait_a_429_asks_for(
+    headers: dict[str, str], low: float | None, high: float | None
+) -> None:
+    wait = _reset_wait(headers)
+    if low is None or high is None:
+        assert wait is None
+    else:
+        assert wait is not None and low <= wait <= high
+
+
+def test_a_retry_after_date_and_a_reset_time_honour_the_later() -> None:
+    now = time.time()
+    later = email.utils.formatdate(now + 90, usegmt=True)
+    wait = _reset_wait({"Retry-After": later, "X-RateLimit-Reset": str(int(now + 30))})
+    assert wait is not None and 88 <= wait <= 90
+    wait = _reset_wait({"Retry-After": "5", "X-RateLimit-Reset": str(int(now + 30))})
+    assert wait is not None and 28 <= wait <= 30

@@ -9,13 +9,15 @@ as an ``attachments`` entry. :mod:`sendgrid_body` writes the body; the library's
 
 The library has no timeout and no retries and leaks raw urllib errors (python-http-client's
 ``Client`` defaults to ``timeout=None``), so every call has a timeout and every failure is
-translated: 429 -> transient, *throttled*, with X-RateLimit-Reset; 5xx -> transient; timeout /
-dropped connection after the request was written -> transient *maybe sent*; 401/403 -> AccountError
-(stop the run); other 4xx -> permanent, naming SendGrid's ``errors[].field``.
+translated: 429 -> transient, *throttled*, with X-RateLimit-Reset or Retry-After; 5xx ->
+transient; timeout / dropped connection after the request was written -> transient *maybe sent*;
+401/403 -> AccountError (stop the run); other 4xx -> permanent, naming SendGrid's
+``errors[].field``.
 """
 
 from __future__ import annotations
 
+import email.utils
 import functools
 import http.client
 import json
@@ -149,12 +151,43 @@ def _translate_http(exc: HTTPError) -> Exception:
 
 
 def _reset_wait(headers: Any) -> float | None:
-    """Seconds until ``X-RateLimit-Reset`` (epoch seconds), or None when SendGrid did not say."""
-    reset = headers.get("X-RateLimit-Reset") if headers else None
+    """Seconds to wait before the next request, or None when the answer did not say.
+
+    SendGrid documents ``X-RateLimit-Reset`` (epoch seconds) on a 429; a proxy or gateway in
+    front of it may say ``Retry-After`` instead (RFC 9110 §10.2.3: delta-seconds or an
+    HTTP-date). When both are there, the later of the two is honoured.
+    """
+    if not headers:
+        return None
+    now = time.time()
+    said = (
+        _epoch_wait(headers.get("X-RateLimit-Reset"), now),
+        _retry_after(headers.get("Retry-After"), now),
+    )
+    waits = [w for w in said if w is not None]
+    return max(waits) if waits else None
+
+
+def _epoch_wait(reset: Any, now: float) -> float | None:
     try:
-        return max(0.0, float(reset) - time.time()) if reset else None
+        return max(0.0, float(reset) - now) if reset else None
     except (TypeError, ValueError):
         return None
+
+
+def _retry_after(value: Any, now: float) -> float | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():  # delta-seconds
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)  # IMF-fixdate, RFC 9110 §5.6.7
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # "-0000": RFC 5322 says UTC
+        return None
+    return max(0.0, when.timestamp() - now)
 
 
 def _translate_url(exc: urllib.error.URLError) -> Exception:
