@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from newsletter.audiences.domain.members import MemberRecord
 from newsletter.audiences.domain.privacy import PersonData
@@ -39,6 +39,11 @@ class UpsertOutcome:
     updated: dict[int, tuple[str, ...]] = field(default_factory=dict)  # index -> what changed
     unchanged: list[int] = field(default_factory=list)
     notes: dict[int, tuple[str, ...]] = field(default_factory=dict)  # e.g. kept unsubscribed
+    #: index -> the file's differing values the update policy kept out ("field: 'held' (file:
+    #: 'new')").
+    kept: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    #: New members subscribed to no topic: they will receive nothing.
+    idle: list[int] = field(default_factory=list)
 
 
 class ImportSession(Protocol):
@@ -50,11 +55,29 @@ class ImportSession(Protocol):
 
     def upsert(self, rows: Sequence[Incoming]) -> UpsertOutcome: ...
 
+    def suppress(self, hashes: Mapping[str, str]) -> None:
+        """Add suppressions: reason by hash (a held reason only ever gets worse)."""
+        ...
+
+
+#: What an import does to a member already held: ``never`` changes a field, fills only the
+#: ``empty`` ones, or ``overwrite``s with every value the file gives.
+UpdatePolicy = Literal["never", "empty", "overwrite"]
+UPDATE_POLICIES: tuple[UpdatePolicy, ...] = ("never", "empty", "overwrite")
+
 
 class MemberStore(Protocol):
     def importing(
-        self, *, tag: str | None, now: dt.datetime, dry_run: bool
-    ) -> AbstractContextManager[ImportSession]: ...
+        self,
+        *,
+        tag: str | None,
+        now: dt.datetime,
+        dry_run: bool,
+        policy: UpdatePolicy = "overwrite",
+        topics: frozenset[str] = frozenset(),
+    ) -> AbstractContextManager[ImportSession]:
+        """``topics``: what a new member whose row names none is subscribed to."""
+        ...
 
     def count(self, segment: Segment, topic: str | None) -> int: ...
 
