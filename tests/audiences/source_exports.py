@@ -132,7 +132,7 @@ def listmonk_export(folder: Path, *, rows: int = 250, blocklisted: int = 10) -> 
     lines = [LISTMONK + "\n"]
     for n in range(rows):
         email, first, last = person(rng, n, "lm.example")
-        zone, cc, *_ = rng.choice(_PLACES)
+        _, cc, *_ = rng.choice(_PLACES)
         attributes = {"city": rng.choice(("Niš", "Sofia", "Skopje")), "projects": [n % 4]}
         if n % 2 == 0:
             attributes["organization"] = rng.choice(_ORGS)

@@ -18,9 +18,9 @@ from typing import Any
 from newsletter.audiences.domain.columns import SourceRow
 from newsletter.audiences.domain.privacy import SuppressionReason, refusal
 from newsletter.audiences.domain.segments import explain_member
-from newsletter.audiences.domain.sources import OPTED_OUT
+from newsletter.audiences.domain.sources import OPTED_OUT, UpdatePolicy
 from newsletter.audiences.member_rows import Checked, Offload, Rows, Valid, checked_chunks
-from newsletter.content.ports.catalog import ImportSession, UpdatePolicy, UpsertOutcome
+from newsletter.content.ports.catalog import ImportSession, UpsertOutcome
 from newsletter.context import Context
 from newsletter.errors import InputError
 

@@ -12,9 +12,14 @@ from typing import TYPE_CHECKING
 import click
 from rich.table import Table
 
-from newsletter.audiences.domain.sources import FIELDS, SYSTEMS, parse_mapping
+from newsletter.audiences.domain.sources import (
+    FIELDS,
+    SYSTEMS,
+    UPDATE_POLICIES,
+    UpdatePolicy,
+    parse_mapping,
+)
 from newsletter.cli.common import State, emit_json, handle_errors, out, pass_state
-from newsletter.content.ports.catalog import UPDATE_POLICIES, UpdatePolicy
 from newsletter.errors import InputError
 
 if TYPE_CHECKING:

@@ -51,6 +51,12 @@ SYSTEMS: Mapping[System, str] = {
     "generic": "spreadsheet",
 }
 
+#: What an import does to a member already held: ``never`` changes a field, fills only the
+#: ``empty`` ones, or ``overwrite``s with every value the file gives.
+UpdatePolicy = Literal["never", "empty", "overwrite"]
+UPDATE_POLICIES: tuple[UpdatePolicy, ...] = ("never", "empty", "overwrite")
+
+
 #: Pseudo-field: how the source system stood with the person (subscribed, unsubscribed,
 #: cleaned). Filled from a status column, or from an unsubscribe/clean time being present.
 STANDING = "standing"

@@ -29,8 +29,9 @@ from sqlalchemy import ARRAY, Column, Select, Table, any_, bindparam, func, sele
 from sqlalchemy.engine import Connection, Row
 
 from newsletter.audiences.domain.members import MemberRecord, MemberStatus
+from newsletter.audiences.domain.sources import UpdatePolicy
 from newsletter.audiences.sql.standing import suppress
-from newsletter.content.ports.catalog import Incoming, UpdatePolicy, UpsertOutcome
+from newsletter.content.ports.catalog import Incoming, UpsertOutcome
 from newsletter.db.tables import (
     consent_events,
     member_tags,

@@ -11,10 +11,10 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from newsletter.audiences.domain.segments import FIELDS, MemberFacts, Segment
+from newsletter.audiences.domain.sources import UpdatePolicy
 from newsletter.audiences.sql.import_session import SqlImport
 from newsletter.audiences.sql.person_data import SqlPeople
 from newsletter.audiences.sql.segment_compiler import segment_clause
-from newsletter.content.ports.catalog import UpdatePolicy
 from newsletter.core.addresses import AddressError, email_key, normalize_address
 from newsletter.db.tables import (
     campaigns,

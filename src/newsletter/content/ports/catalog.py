@@ -7,11 +7,12 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
 from newsletter.audiences.domain.members import MemberRecord
 from newsletter.audiences.domain.privacy import PersonData
 from newsletter.audiences.domain.segments import MemberFacts, Segment
+from newsletter.audiences.domain.sources import UpdatePolicy
 from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.content.rendering.ics import Revision
 
@@ -58,12 +59,6 @@ class ImportSession(Protocol):
     def suppress(self, hashes: Mapping[str, str]) -> None:
         """Add suppressions: reason by hash (a held reason only ever gets worse)."""
         ...
-
-
-#: What an import does to a member already held: ``never`` changes a field, fills only the
-#: ``empty`` ones, or ``overwrite``s with every value the file gives.
-UpdatePolicy = Literal["never", "empty", "overwrite"]
-UPDATE_POLICIES: tuple[UpdatePolicy, ...] = ("never", "empty", "overwrite")
 
 
 class MemberStore(Protocol):
