@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -86,11 +87,7 @@ def read_member_file(
         plan = _columns(path, header, how)
         rows = _xlsx_rows(values, plan.columns, path)
         return MemberFile(path, "xlsx", header, plan.columns, rows, plan=plan)
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportFileError(
-            "this is an old Excel .xls workbook: save it as .xlsx or as 'CSV UTF-8'",
-            location=str(path),
-        )
+    _refuse_xls(data, path)
     text, used, detected = _decode(data, encoding, path)
     del data  # the text is all we keep: an import holds one copy of the file, not three
     # The physical lines (RFC 4180 CRLF, or LF, or CR; not str.splitlines(), which also breaks
@@ -112,10 +109,40 @@ def read_member_file(
     return MemberFile(path, "csv", header, columns, rows, used, detected, delimiter, plan=plan)
 
 
+def peek_member_file(
+    path: Path, encoding: str | None = None, count: int = 3
+) -> tuple[list[str], list[list[str]]]:
+    """The header and the first ``count`` rows as written, whatever the columns mean: what
+    the mapping step shows before anything is mapped."""
+    data = path.read_bytes()
+    if data.startswith(b"PK\x03\x04"):
+        header, rows = read_xlsx(path)
+        return header, list(itertools.islice(rows, count))
+    _refuse_xls(data, path)
+    text, _, _ = _decode(data, encoding, path)
+    lines = _LINE.findall(text[: 1 << 20])[:500]  # a few records, even with multi-line cells
+    if not lines:
+        raise ImportFileError("the file is empty (or its first line is)", location=str(path))
+    reader = csv.reader(lines, delimiter=_delimiter(lines[0]))
+    try:
+        found = list(itertools.islice(reader, count + 1))
+    except csv.Error as exc:
+        raise ImportFileError(f"broken quoting ({exc})", location=str(path)) from exc
+    return found[0], found[1:]
+
+
 def read_csv(path: Path, encoding: str | None = None) -> tuple[list[str], Iterator[SourceRow]]:
     """Compatibility shim: the canonical columns and the rows of a member file."""
     found = read_member_file(path, encoding)
     return [c for c in found.columns if c], found.rows
+
+
+def _refuse_xls(data: bytes, path: Path) -> None:
+    if data.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2 compound file: Excel 97-2003
+        raise ImportFileError(
+            "this is an old Excel .xls workbook: save it as .xlsx or as 'CSV UTF-8'",
+            location=str(path),
+        )
 
 
 def _columns(path: Path, header: list[str], how: ColumnChoices) -> ColumnPlan:

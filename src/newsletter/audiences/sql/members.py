@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from newsletter.audiences.domain.segments import FIELDS, MemberFacts, Segment
 from newsletter.audiences.domain.sources import UpdatePolicy
+from newsletter.audiences.sql.import_presets import SqlImportPresets
 from newsletter.audiences.sql.import_session import SqlImport
 from newsletter.audiences.sql.person_data import SqlPeople
 from newsletter.audiences.sql.segment_compiler import segment_clause
@@ -28,7 +29,7 @@ from newsletter.delivery.domain.deliveries import DeliveryStatus
 from newsletter.errors import StateError
 
 
-class SqlMemberStore(SqlPeople):
+class SqlMemberStore(SqlPeople, SqlImportPresets):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
