@@ -72,3 +72,19 @@ def test_mapping_step_lists_left_out_columns_and_needs_a_confirmed_consent(
     assert f"Days of Clusters 2015 registration (confirmed by {EDITOR})" in shown
     assert "topics for new people: news" in shown
     assert "ignored" not in shown.split("would import", 1)[0].split("read as", 1)[1]
+
+
+def test_our_own_export_keeps_its_status_column_through_the_mapping_step(
+    client: TestClient,
+) -> None:
+    csrf = sign_in(client, EDITOR)
+    data = (
+        b"email,first_name,status\r\nleft@x.example,Left,unsubscribed\r\nin@x.example,In,active\r\n"
+    )
+    page = upload(client, csrf, "export.csv", data)
+    form = hidden(page.split('class="confirm-import"', 1)[1])
+    assert form["col_2"] == "status"
+    checked = client.post("/staff/members/import/check", data=form)
+    shown = html.unescape(checked.text)
+    assert "would import 1, updated 0, unchanged 0, rejected 1" in shown
+    assert "an import never subscribes an address that is not active" in shown

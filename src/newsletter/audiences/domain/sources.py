@@ -66,7 +66,17 @@ CLEANED_AT = "cleaned_at"
 #: Pseudo-field: a JSON object of further fields (listmonk's ``attributes``).
 ATTRIBUTES = "attributes"
 #: What a column may be mapped to.
-FIELDS: tuple[str, ...] = (*COLUMNS, FULL_NAME, STANDING, UNSUBSCRIBED_AT, CLEANED_AT, ATTRIBUTES)
+#: ``status`` is the column our own exports write: a row whose status is not ``active`` is
+#: refused (domain/columns.py), so an export can be imported again without reviving anyone.
+FIELDS: tuple[str, ...] = (
+    *COLUMNS,
+    FULL_NAME,
+    STATUS,
+    STANDING,
+    UNSUBSCRIBED_AT,
+    CLEANED_AT,
+    ATTRIBUTES,
+)
 #: Standings an import turns into suppressions.
 OPTED_OUT = ("unsubscribed", "cleaned")
 #: The pseudo-fields :func:`resolve` turns into fields and a standing.

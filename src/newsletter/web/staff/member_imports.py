@@ -75,6 +75,7 @@ FIELD_HELP: dict[str, str] = {
     "consent_date": "when the person agreed (YYYY-MM-DD)",
     "consent_wording": "version of the consent text the person saw",
     "full_name": "first and last name in one column",
+    "status": "our own export's status (only active rows are imported)",
     "standing": "status in the old system (subscribed, unsubscribed, cleaned ...)",
     "unsubscribed_at": "unsubscribe time: filled means unsubscribed",
     "cleaned_at": "clean time: filled means the address bounced",
