@@ -88,3 +88,22 @@ def test_our_own_export_keeps_its_status_column_through_the_mapping_step(
     shown = html.unescape(checked.text)
     assert "would import 1, updated 0, unchanged 0, rejected 1" in shown
     assert "an import never subscribes an address that is not active" in shown
+
+
+def test_a_check_that_cannot_read_the_file_is_an_error_page_not_a_crash(
+    client: TestClient,
+) -> None:
+    csrf = sign_in(client, EDITOR)
+    cyrillic = "email;ime\r\nana@x.example;Ана Петровић\r\n".encode("cp1251")
+    page = upload(client, csrf, "cp1251.csv", cyrillic)
+    assert "would import 1" in page
+    form = hidden(page.split('class="confirm-import"', 1)[1])
+    wrong = client.post("/staff/members/import/check", data={**form, "encoding": "utf-8"})
+    assert wrong.status_code == 400
+    assert "cp1251.csv:2: not valid utf-8: byte 0xc0" in html.unescape(wrong.text)
+    bad_date = client.post(
+        "/staff/members/import/check",
+        data={**form, "consent_source": "x", "consent_confirmed": "yes", "consent_date": "May"},
+    )
+    assert bad_date.status_code == 400 and "not a date: 'May'" in html.unescape(bad_date.text)
+    assert 'class="mapping-step"' in bad_date.text

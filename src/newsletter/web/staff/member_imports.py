@@ -271,9 +271,12 @@ def routes(ctx: Context, env: Environment, uploads: UploadShelf) -> list[Route]:
                 # Keep the mapping step on screen with what was wrong, the choices as given.
                 plain = Choices(choices.tag, choices.encoding, choices.policy)
                 plain.columns = choices.columns
-                run = await run_in_threadpool(
-                    lambda: run_import(ctx, upload, filename, plain, staff, dry_run=True)
-                )
+                try:
+                    run = await run_in_threadpool(
+                        lambda: run_import(ctx, upload, filename, plain, staff, dry_run=True)
+                    )
+                except NewsletterError:
+                    return page(request, 400, error=str(exc))  # the file itself is unreadable
                 run.choices = choices
                 return page(request, 400, run=run, error=str(exc))
             uploads.done(upload)
