@@ -172,3 +172,14 @@ def test_map_errors_name_the_column(run: Run, tmp_path: Path) -> None:
     assert "topics for new people need the consent statement" in topics.output
     half = run("members", "import", str(path), "--consent", "form")
     assert "--consent and --consent-confirmed-by go together" in half.output
+
+
+def test_tag_and_its_former_name(run: Run, tmp_path: Path) -> None:
+    path = listmonk_export(tmp_path, rows=3, blocklisted=0)
+    email = path.read_text(encoding="utf-8").splitlines()[1].split(",")[1]
+    assert run("members", "import", str(path), "--tag", "listmonk-2024").exit_code == 0
+    assert person(run, email)["tags"] == ["listmonk-2024"]
+    assert run("members", "import", str(path), "--list", "old-name").exit_code == 0
+    assert person(run, email)["tags"] == ["listmonk-2024", "old-name"]
+    both = run("members", "import", str(path), "--tag", "a", "--list", "b")
+    assert both.exit_code == 2 and "former name of --tag" in both.output

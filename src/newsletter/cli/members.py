@@ -35,11 +35,10 @@ def members() -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option(
     "--tag",
-    "--list",
-    "tag",
     metavar="TAG",
     help="Add this tag to every imported member (segments can select by tag).",
 )
+@click.option("--list", "old_list", hidden=True, help="The former name of --tag.")
 @click.option(
     "--map",
     "maps",
@@ -62,6 +61,7 @@ def members() -> None:
 @click.option(
     "--consent-date",
     type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
     help="When they agreed (YYYY-MM-DD; default: today) for rows without a date.",
 )
 @click.option(
@@ -95,6 +95,7 @@ def members_import(
     state: State,
     file: Path,
     tag: str | None,
+    old_list: str | None,
     maps: tuple[str, ...],
     ignore: tuple[str, ...],
     consent_source: str | None,
@@ -122,6 +123,9 @@ def members_import(
     from newsletter.audiences.imports import FileConsent, ImportChoices, import_members
     from newsletter.audiences.preferences import offered_topics
 
+    if tag and old_list and tag != old_list:
+        raise InputError("--list is the former name of --tag: give one of them")
+    tag = tag or old_list
     try:
         mapped = parse_mapping(maps)
     except ValueError as exc:
