@@ -107,3 +107,20 @@ def test_a_check_that_cannot_read_the_file_is_an_error_page_not_a_crash(
     )
     assert bad_date.status_code == 400 and "not a date: 'May'" in html.unescape(bad_date.text)
     assert 'class="mapping-step"' in bad_date.text
+
+
+def test_a_file_without_an_email_column_is_mapped_by_hand(client: TestClient) -> None:
+    csrf = sign_in(client, EDITOR)
+    data = "Kontakt;Ime i prezime\r\nana@x.example;Ana Petrović\r\n".encode()
+    page = upload(client, csrf, "kontakti.csv", data)
+    text = html.unescape(page)
+    assert "kontakti.csv: no column means email" in text
+    assert 'class="import-report"' not in page and 'class="confirm-import"' not in page
+    form = hidden(page.split('class="mapping"', 1)[1].split("</form>", 1)[0])
+    checked = client.post(
+        "/staff/members/import/check", data={**form, "col_0": "email", "col_1": "full_name"}
+    )
+    assert checked.status_code == 200
+    shown = html.unescape(checked.text)
+    assert "would import 1, updated 0, unchanged 0, rejected 0" in shown
+    assert "ana@x.example" in shown
