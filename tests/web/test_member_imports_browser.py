@@ -70,7 +70,7 @@ def choose(page: Any, consent: str, topics: tuple[str, ...]) -> None:
 
 def confirm(page: Any) -> str:
     page.click("form.confirm-import button")
-    page.wait_for_selector("text=Imported")
+    page.wait_for_selector("section.import-report h2:has-text('Imported')")
     return str(page.locator("p.summary").inner_text())
 
 
