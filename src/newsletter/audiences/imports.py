@@ -10,7 +10,6 @@ about twice the rows per second on two idle cores (benchmarks/audiences.py).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,11 +17,14 @@ from typing import Any
 from newsletter.audiences.domain.columns import SourceRow
 from newsletter.audiences.domain.privacy import SuppressionReason, refusal
 from newsletter.audiences.domain.segments import explain_member
-from newsletter.audiences.domain.sources import OPTED_OUT, UpdatePolicy
+from newsletter.audiences.domain.sources import OPTED_OUT
+from newsletter.audiences.import_choices import FileConsent, ImportChoices
 from newsletter.audiences.member_rows import Checked, Offload, Rows, Valid, checked_chunks
 from newsletter.content.ports.catalog import ImportSession, UpsertOutcome
 from newsletter.context import Context
 from newsletter.errors import InputError
+
+__all__ = ["FileConsent", "ImportChoices", "ImportReport", "RowOutcome", "import_members"]
 
 _NEW = "new member"
 _IDLE = "subscribed to no topic: will receive nothing until topics are chosen"
@@ -32,42 +34,6 @@ _WHY = {
     "unsubscribed": "unsubscribed in the source system: suppressed, not subscribed",
     "cleaned": "cleaned (bounced) in the source system: suppressed, not subscribed",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class FileConsent:
-    """Consent stated once for a whole file: where these people agreed, when, and which staff
-    member confirmed it (GDPR Art. 7(1): we must be able to show it). Recorded per person as
-    the source of their consent events."""
-
-    source: str
-    date: dt.date
-    confirmed_by: str
-
-    def __post_init__(self) -> None:
-        if not self.source.strip():
-            raise InputError("say where these people gave their consent (the consent source)")
-        if not self.confirmed_by.strip():
-            raise InputError("a staff member must confirm that these people agreed")
-
-    @property
-    def text(self) -> str:
-        """What each consent event records as its source (the column holds 200 characters)."""
-        by = f" (confirmed by {self.confirmed_by.strip()})"
-        return self.source.strip()[: 200 - len(by)] + by
-
-
-@dataclass(frozen=True, slots=True)
-class ImportChoices:
-    """What staff decide for a whole file."""
-
-    consent: FileConsent | None = None
-    #: Topics for new people whose row names none (needs a consent source).
-    topics: frozenset[str] = frozenset()
-    policy: UpdatePolicy = "overwrite"
-    #: Columns left out, with why: shown in the report so nothing is dropped silently.
-    ignored: tuple[tuple[str, str], ...] = ()
-    system: str = ""
 
 
 @dataclass(slots=True)  # not frozen: built once per row, see domain.members.MemberRecord

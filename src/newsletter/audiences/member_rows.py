@@ -25,7 +25,7 @@ from typing import Protocol
 from newsletter.audiences.domain.columns import CellProblem, SourceRow, clean_already, clean_cells
 from newsletter.audiences.domain.members import MemberRecord, RowProblem, parse_member_row
 from newsletter.audiences.domain.privacy import suppression_hash
-from newsletter.audiences.domain.sources import PSEUDO, resolve
+from newsletter.audiences.domain.source_rows import PSEUDO, resolve
 from newsletter.content.ports.catalog import Incoming
 from newsletter.core.addresses import needs_smtputf8
 from newsletter.core.scripts import looks_like_mojibake, mixed_script_words

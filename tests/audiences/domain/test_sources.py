@@ -1,17 +1,10 @@
-"""Recognising Mailchimp and listmonk headers, planning columns, standings and attributes."""
+"""Recognising Mailchimp and listmonk headers and planning their columns."""
 
 from __future__ import annotations
 
 import pytest
 
-from newsletter.audiences.domain.columns import CellProblem
-from newsletter.audiences.domain.sources import (
-    parse_mapping,
-    plan_columns,
-    recognise,
-    resolve,
-    spread_attributes,
-)
+from newsletter.audiences.domain.sources import parse_mapping, plan_columns, recognise
 from tests.audiences.source_exports import (
     LISTMONK,
     MAILCHIMP_CLEANED,
@@ -78,32 +71,3 @@ def test_parse_mapping() -> None:
     }
     with pytest.raises(ValueError, match="COLUMN=FIELD"):
         parse_mapping(["organization"])
-
-
-def test_standing_from_words_and_times() -> None:
-    assert resolve({"email": "a@b.rs", "standing": "blocklisted"}) == (
-        {"email": "a@b.rs", "standing": "unsubscribed"},
-        [],
-    )
-    assert resolve({"email": "a@b.rs", "cleaned_at": "2023-03-01 10:00:00"})[0] == {  # type: ignore[index]
-        "email": "a@b.rs",
-        "standing": "cleaned",
-    }
-    assert resolve({"email": "a@b.rs", "unsubscribed_at": ""})[0]["standing"] == "subscribed"  # type: ignore[index]
-    wrong = resolve({"email": "a@b.rs", "standing": "maybe"})
-    assert isinstance(wrong, CellProblem) and wrong.field == "standing"
-
-
-def test_attributes_fill_only_empty_fields_and_name_unknown_keys() -> None:
-    text = '{"city": "Niš", "Company": "Klaster Niš", "country": "RS", "topics": ["events"]}'
-    assert spread_attributes(text) == (
-        {"organization": "Klaster Niš", "country": "RS", "topics": "events"},
-        ["city"],
-    )
-    found = resolve({"email": "a@b.rs", "country": "BG", "attributes": text})
-    assert not isinstance(found, CellProblem)
-    cells, unused = found
-    assert cells["country"] == "BG" and cells["organization"] == "Klaster Niš"
-    assert unused == ["city"]
-    assert spread_attributes("[1, 2]") == "not a JSON object"
-    assert str(spread_attributes("{oops")).startswith("not JSON (")

@@ -24,12 +24,12 @@ fields is ignored and named in the report, never dropped silently; staff may map
 (``--map COLUMN=FIELD``) or ignore it (``--ignore-column``).
 
 People the source system had unsubscribed, blocklisted or cleaned (hard bounces) come in with a
-*standing* (:data:`STANDING`): they become suppressions, never subscriptions.
+*standing* (:data:`STANDING`, read by :mod:`newsletter.audiences.domain.source_rows`): they
+become suppressions, never subscriptions.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -39,7 +39,6 @@ from newsletter.audiences.domain.columns import (
     FULL_NAME,
     IGNORED,
     STATUS,
-    CellProblem,
     header_key,
 )
 from newsletter.audiences.domain.members import COLUMNS
@@ -81,21 +80,6 @@ FIELDS: tuple[str, ...] = (
 OPTED_OUT = ("unsubscribed", "cleaned")
 #: The pseudo-fields :func:`resolve` turns into fields and a standing.
 PSEUDO = frozenset({STANDING, UNSUBSCRIBED_AT, CLEANED_AT, ATTRIBUTES})
-
-# A source's word for a person's standing -> ours. listmonk: "enabled" gets campaigns,
-# "blocklisted" gets nothing ever; "disabled" gets nothing either, so it is read as opted out.
-_STANDINGS: Mapping[str, str] = {
-    "subscribed": "subscribed",
-    "enabled": "subscribed",
-    "active": "subscribed",
-    "confirmed": "subscribed",
-    "unsubscribed": "unsubscribed",
-    "blocklisted": "unsubscribed",
-    "blacklisted": "unsubscribed",
-    "disabled": "unsubscribed",
-    "cleaned": "cleaned",
-    "bounced": "cleaned",
-}
 
 _MAILCHIMP: Mapping[str, str | None] = {
     "Email Address": "email",
@@ -248,63 +232,3 @@ def parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
             raise ValueError(f"--map wants COLUMN=FIELD, not {pair!r}")
         found[column.strip()] = target.strip()
     return found
-
-
-def standing_of(value: str) -> str | None:
-    """Our standing for a source's status word, or None if the word is unknown."""
-    return _STANDINGS.get(value.strip().casefold())
-
-
-def spread_attributes(text: str) -> tuple[dict[str, str], list[str]] | str:
-    """A JSON object of further fields (listmonk ``attributes``): the values of keys that name
-    one of our fields (by the same aliases as headers), and the keys that do not. A string
-    when the cell is not a JSON object (RFC 8259)."""
-    if not text.strip():
-        return {}, []
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return f"not JSON ({exc.msg} at character {exc.pos})"
-    if not isinstance(data, dict):
-        return "not a JSON object"
-    values: dict[str, str] = {}
-    unknown: list[str] = []
-    for key, value in data.items():
-        target = ALIASES.get(header_key(str(key)))
-        if target in COLUMNS and isinstance(value, str | int | float) and target != "email":
-            values[target] = str(value).strip()
-        elif target in COLUMNS and target == "topics" and isinstance(value, list):
-            values[target] = ";".join(str(v) for v in value)
-        else:
-            unknown.append(str(key))
-    return values, unknown
-
-
-def resolve(cells: Mapping[str, str]) -> tuple[dict[str, str], list[str]] | CellProblem:
-    """A row's pseudo-fields turned into fields: the standing (``subscribed``, ``unsubscribed``,
-    ``cleaned``) under :data:`STANDING`, the attributes spread into the fields the row left
-    empty. Returns the cells and the attribute keys not used, or what is wrong."""
-    out = {k: v for k, v in cells.items() if k not in PSEUDO}
-    standing = "subscribed"
-    word = cells.get(STANDING, "").strip()
-    if word:
-        found = standing_of(word)
-        if found is None:
-            known = ", ".join(sorted(_STANDINGS))
-            return CellProblem(STANDING, f"status {word!r} is not one we know ({known})")
-        standing = found
-    if cells.get(UNSUBSCRIBED_AT, "").strip():
-        standing = "unsubscribed"
-    if cells.get(CLEANED_AT, "").strip():
-        standing = "cleaned"
-    unused: list[str] = []
-    if cells.get(ATTRIBUTES, "").strip():
-        spread = spread_attributes(cells[ATTRIBUTES])
-        if isinstance(spread, str):
-            return CellProblem(ATTRIBUTES, spread)
-        values, unused = spread
-        for name, value in values.items():
-            if not out.get(name):
-                out[name] = value
-    out[STANDING] = standing
-    return out, unused
