@@ -145,7 +145,7 @@ def test_erase_removes_everything_and_blocks_every_variant_on_reimport(
     report = import_members(ctx, found.rows, source=str(again))
     assert [(r.row, r.outcome, r.reason) for r in report.rows] == [
         (2, "rejected", "erased at the person's request"),
-        (3, "updated", "first_name"),
+        (3, "updated", "first_name: 'Иван' → 'И'"),
         (4, "rejected", "duplicate of row 2 (the same address, ignoring case)"),
     ]
     assert report.suppressed == 1

@@ -277,7 +277,7 @@ def test_import_never_overwrites_unsubscribe_bounce_or_complaint(
     assert outcomes(report) == [
         (2, "updated", "", "topic +news"),
         (3, "updated", "", "topic +news"),
-        (4, "updated", "", "first_name"),
+        (4, "updated", "", "first_name: 'Cveta' → 'Cvijeta'"),
     ]
     assert warnings(report) == [
         (2, "warning", "", "stays unsubscribed from calls"),
@@ -305,7 +305,7 @@ def test_empty_or_missing_cells_never_erase_what_is_held(
     run(ctx, tmp_path / "base.csv")
     partial = tmp_path / "partial.csv"
     partial.write_text("email,first_name,last_name\na@klaster.example,,Anić\n", encoding="utf-8")
-    assert outcomes(run(ctx, partial)) == [(2, "updated", "", "last_name")]
+    assert outcomes(run(ctx, partial)) == [(2, "updated", "", "last_name: 'Aničić' → 'Anić'")]
     ana = stored(engine, "a@klaster.example")
     assert (ana["first_name"], ana["last_name"], ana["tier"]) == ("Ana", "Anić", "member")
 

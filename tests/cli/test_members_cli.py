@@ -39,7 +39,10 @@ def test_import_report_and_rejects_file(run: Run, hostile_copy: Path) -> None:
     assert result.exit_code == 3, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == f"{path}: UTF-8 with BOM (detected), delimiter ';'"
-    assert lines[1] == f"{path}: imported 8, updated 0, unchanged 0, rejected 6"
+    assert lines[1] == f"{path}: read as spreadsheet; members already held: fill empty fields only"
+    assert lines[2] == (
+        f"{path}: imported 8, updated 0, unchanged 0, rejected 6; 5 new without any topic"
+    )
     assert f"  {path}:3: email: duplicate of row 2 (the same address, ignoring case)" in lines
     assert (
         f"  {path}:9: warning: last_name: 'Рorрeviж' mixes Latin and Cyrillic letters "

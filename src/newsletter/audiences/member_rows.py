@@ -25,6 +25,7 @@ from typing import Protocol
 from newsletter.audiences.domain.columns import CellProblem, SourceRow, clean_already, clean_cells
 from newsletter.audiences.domain.members import MemberRecord, RowProblem, parse_member_row
 from newsletter.audiences.domain.privacy import suppression_hash
+from newsletter.audiences.domain.source_rows import PSEUDO, resolve
 from newsletter.content.ports.catalog import Incoming
 from newsletter.core.addresses import needs_smtputf8
 from newsletter.core.scripts import looks_like_mojibake, mixed_script_words
@@ -63,6 +64,8 @@ class Checked:
     flags: list[Flag] = field(default_factory=list)
     samples: list[str] = field(default_factory=list)  # the first few non-ASCII names
     keys: tuple[str, ...] = ()  # the column names of cells given as values only
+    #: Keys of JSON attributes (listmonk) that named none of our fields, first seen here.
+    unused: list[str] = field(default_factory=list)
 
     def cells(self, cells: Mapping[str, str] | tuple[str, ...]) -> Mapping[str, str]:
         """A valid row's cells as read (wanted only for the rare row refused later)."""
@@ -81,11 +84,27 @@ def checked_chunks(rows: Rows, secret: bytes, offload: Offload | None = None) ->
 def _check(rows: Rows, secret: bytes) -> Iterator[Checked]:
     seen: dict[str, int] = {}  # dedupe key -> the row that had it first
     samples: list[str] = []
+    unused: set[str] = set()
     for chunk in _chunks(rows):
         checked = Checked()
         for src in chunk:
+            if not src.problem and not PSEUDO.isdisjoint(src.cells):
+                src = _resolved(src, unused, checked)
             _check_row(src, checked, seen, samples, secret)
         yield checked
+
+
+def _resolved(src: SourceRow, unused: set[str], checked: Checked) -> SourceRow:
+    """A source system's row: its standing and JSON attributes turned into fields."""
+    found = resolve(src.cells)
+    if isinstance(found, CellProblem):
+        return SourceRow(src.number, src.cells, found.reason, found.field)
+    cells, keys = found
+    for key in keys:
+        if key not in unused:
+            unused.add(key)
+            checked.unused.append(key)
+    return SourceRow(src.number, cells)
 
 
 def _check_row(
@@ -192,15 +211,15 @@ def _encode(checked: Checked) -> bytes:
             cells = tuple(cells.values())
         given = givens.setdefault(inc.given, inc.given)
         valid.append((number, _RECORD(inc.record), given, digest, cells))
-    data = (valid, checked.refused, checked.flags, checked.samples, keys)
+    data = (valid, checked.refused, checked.flags, checked.samples, keys, checked.unused)
     return pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _decode(data: bytes) -> Checked:
     # Only ever bytes that _encode wrote in a child of this process, never outside input.
-    valid, refused, flags, samples, keys = pickle.loads(data)  # noqa: S301
+    valid, refused, flags, samples, keys, unused = pickle.loads(data)  # noqa: S301
     rows: list[Valid] = [
         (number, Incoming(MemberRecord(*values), given), digest, cells)
         for number, values, given, digest, cells in valid
     ]
-    return Checked(rows, refused, flags, samples, keys)
+    return Checked(rows, refused, flags, samples, keys, unused)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import sys
@@ -11,6 +12,13 @@ from typing import TYPE_CHECKING
 import click
 from rich.table import Table
 
+from newsletter.audiences.domain.sources import (
+    FIELDS,
+    SYSTEMS,
+    UPDATE_POLICIES,
+    UpdatePolicy,
+    parse_mapping,
+)
 from newsletter.cli.common import State, emit_json, handle_errors, out, pass_state
 from newsletter.errors import InputError
 
@@ -25,7 +33,58 @@ def members() -> None:
 
 @members.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--list", "list_name", help="Tag every imported member with this list name.")
+@click.option(
+    "--tag",
+    metavar="TAG",
+    help="Add this tag to every imported member (segments can select by tag).",
+)
+@click.option("--list", "old_list", hidden=True, help="The former name of --tag.")
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="COLUMN=FIELD",
+    help="Read COLUMN as FIELD (repeatable); COLUMN= ignores it. Fields: "
+    + ", ".join(FIELDS)
+    + ".",
+)
+@click.option(
+    "--ignore-column", "ignore", multiple=True, metavar="COLUMN", help="Leave COLUMN out."
+)
+@click.option(
+    "--consent",
+    "consent_source",
+    metavar="SOURCE",
+    help="Where everyone in the file agreed (e.g. 'Mailchimp sign-up form, 2019-2024'), "
+    "for rows without a consent source of their own.",
+)
+@click.option(
+    "--consent-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="When they agreed (YYYY-MM-DD; default: today) for rows without a date.",
+)
+@click.option(
+    "--consent-confirmed-by",
+    "confirmed_by",
+    metavar="STAFF",
+    help="Who confirms that these people agreed (required with --consent).",
+)
+@click.option(
+    "--topic",
+    "topics",
+    multiple=True,
+    metavar="TOPIC",
+    help="Subscribe new people whose row names no topic to TOPIC (repeatable; needs --consent).",
+)
+@click.option(
+    "--update",
+    "policy",
+    type=click.Choice(UPDATE_POLICIES),
+    default="empty",
+    show_default=True,
+    help="Members already held: never change a field, fill only empty ones, or overwrite.",
+)
 @click.option("--encoding", help="File encoding, e.g. cp1250, cp1251 (default: detect safely).")
 @click.option("--dry-run", is_flag=True, help="Report what would happen; write nothing.")
 @click.option("--verbose", "-v", is_flag=True, help="List every row, not only problems.")
@@ -35,33 +94,72 @@ def members() -> None:
 def members_import(
     state: State,
     file: Path,
-    list_name: str | None,
+    tag: str | None,
+    old_list: str | None,
+    maps: tuple[str, ...],
+    ignore: tuple[str, ...],
+    consent_source: str | None,
+    consent_date: dt.datetime | None,
+    confirmed_by: str | None,
+    topics: tuple[str, ...],
+    policy: UpdatePolicy,
     encoding: str | None,
     dry_run: bool,
     verbose: bool,
     as_json: bool,
 ) -> None:
-    """Import members from a CSV (UTF-8, Windows-1250/1251) or XLSX file.
+    """Import members from a CSV (UTF-8, Windows-1250/1251) or XLSX file: our own columns,
+    a Mailchimp audience export (subscribed, unsubscribed or cleaned) or a listmonk
+    subscriber export, recognised by the header.
 
-    Every row ends imported, updated, unchanged or rejected. Rejected rows are also written to
-    FILE's name + ``.rejects.csv`` (not with --dry-run, which writes nothing at all).
+    Every row ends imported, updated, unchanged, suppressed (unsubscribed or cleaned in the
+    source system) or rejected; columns that mean none of our fields are listed as ignored.
+    Rejected rows are also written to FILE's name + ``.rejects.csv`` (not with --dry-run,
+    which writes nothing at all).
     """
     from newsletter.audiences.files.forked import forked
-    from newsletter.audiences.files.member_files import read_member_file
+    from newsletter.audiences.files.member_files import ColumnChoices, read_member_file
     from newsletter.audiences.files.spreadsheets import write_rejects
-    from newsletter.audiences.imports import import_members
+    from newsletter.audiences.imports import FileConsent, ImportChoices, import_members
+    from newsletter.audiences.preferences import offered_topics
 
-    source = read_member_file(file, encoding)
+    if tag and old_list and tag != old_list:
+        raise InputError("--list is the former name of --tag: give one of them")
+    tag = tag or old_list
+    try:
+        mapped = parse_mapping(maps)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    consent = None
+    if consent_source or confirmed_by or consent_date:
+        if not (consent_source and confirmed_by):
+            raise InputError("--consent and --consent-confirmed-by go together")
+        day = consent_date.date() if consent_date else state.ctx.clock.now().date()
+        consent = FileConsent(consent_source, day, confirmed_by)
+    unknown = sorted(set(topics) - set(offered_topics(state.ctx)))
+    if unknown:
+        offered = ", ".join(offered_topics(state.ctx))
+        raise InputError(f"no such topic: {', '.join(unknown)} (topics: {offered})")
+    source = read_member_file(file, encoding, ColumnChoices(mapped, ignore))
+    plan = source.plan
+    choices = ImportChoices(
+        consent,
+        frozenset(topics),
+        policy,
+        plan.ignored if plan else (),
+        SYSTEMS[plan.system] if plan else "",
+    )
     report = import_members(
         state.ctx,
         source.rows,
         source=str(file),
-        tag=list_name,
+        tag=tag,
         dry_run=dry_run,
         encoding=source.encoding_label if source.kind == "csv" else "xlsx",
         encoding_detected=source.encoding_detected,
         delimiter=source.delimiter,
         offload=forked,  # rows are checked in a second process while this one writes
+        choices=choices,
     )
     rejects = None
     if report.rejected and not dry_run:
@@ -86,16 +184,24 @@ def _print_report(file: Path, report: ImportReport, verbose: bool, rejects: Path
         # A guessed code page: show decoded names so a person can see it was read right.
         for name in report.samples:
             out.print(f"  e.g. {name}", highlight=False)
-    verb = "would import" if report.dry_run else "imported"
-    suppressed = f" ({report.suppressed} suppressed)" if report.suppressed else ""
-    out.print(
-        f"{file}: {verb} {report.imported}, updated {report.updated}, "
-        f"unchanged {report.unchanged}, rejected {len(report.rejected)}{suppressed}",
-        highlight=False,
-    )
-    notes = sorted([*report.rows, *report.warnings], key=lambda r: r.row)
+    for line in report.header_lines():
+        out.print(f"{file}: {line}", highlight=False)
+    out.print(f"{file}: {report.summary()}", highlight=False)
+    if report.no_topics:
+        out.print(
+            f"  warning: {report.idle} new member(s) are subscribed to no topic and will receive "
+            "nothing: choose topics for new people with --topic (and --consent)",
+            highlight=False,
+        )
+    notes = sorted([*report.rows, *report.warnings, *report.kept], key=lambda r: r.row)
+    if verbose:
+        notes = sorted([*notes, *report.no_topics], key=lambda r: r.row)
     for r in notes:
-        if r.outcome == "rejected":
+        if r.outcome == "updated":
+            out.print(f"  {file}:{r.row}: updated {r.email}: {r.reason}", highlight=False)
+        elif r.outcome in ("kept", "suppressed"):
+            out.print(f"  {file}:{r.row}: {r.email}: {r.reason}", highlight=False)
+        elif r.outcome == "rejected":
             out.print(f"  {file}:{r.row}: {r.field}: {r.reason}", highlight=False)
         elif r.outcome == "warning":
             field = f"{r.field}: " if r.field else ""

@@ -358,3 +358,14 @@ signup_requests = Table(
     Index(None, "client_hash", "requested_at"),
     Index(None, "requested_at"),
 )
+
+# The column mapping staff last confirmed for files from each source system (mailchimp,
+# listmonk, generic), so the next file from there opens with it. Migration 0013.
+import_presets = Table(
+    "import_presets",
+    metadata,
+    Column("system", String(20), primary_key=True),
+    Column("mapping", Text, nullable=False),  # JSON: column name -> field ("" = ignored)
+    Column("saved_by", String(320), nullable=False),
+    Column("saved_at", TS, nullable=False),
+)

@@ -55,10 +55,13 @@ def same_token(given: object, expected: str) -> bool:
     return isinstance(given, str) and hmac.compare_digest(given.encode(), expected.encode())
 
 
-def guard(ctx: Context, *, approver: bool = False, files: int = 0) -> Callable[[Handler], Handler]:
+def guard(
+    ctx: Context, *, approver: bool = False, files: int = 0, fields: int = 50
+) -> Callable[[Handler], Handler]:
     """Wrap a staff handler: a live session is required, and for POSTs a matching CSRF token
     (and, with ``approver``, the approver role). ``files``: how many uploaded files the form
-    may carry (none unless a page asks; the parsed form is cached for the handler)."""
+    may carry (none unless a page asks; the parsed form is cached for the handler);
+    ``fields``: how many fields (an import's mapping step has one per column)."""
 
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
@@ -70,7 +73,7 @@ def guard(ctx: Context, *, approver: bool = False, files: int = 0) -> Callable[[
                     return RedirectResponse(LOGIN_PATH, 303, headers=PRIVATE)
                 return Response("sign in first", 403, headers=PRIVATE)
             if request.method not in ("GET", "HEAD"):
-                form = await request.form(max_files=files, max_fields=50)
+                form = await request.form(max_files=files, max_fields=fields)
                 if not same_token(form.get(CSRF_FIELD), session.csrf):
                     await form.close()  # an uploaded file's spooled temporary file
                     return Response("invalid form token; reload the page", 403, headers=PRIVATE)

@@ -96,6 +96,9 @@ class MemberRecord:
     consent_date: dt.date | None = None
     #: Version id of the consent text the person saw (GDPR Art. 7(1)).
     consent_wording: str = ""
+    #: How the source system stood with the person: "" (not said), subscribed, unsubscribed
+    #: or cleaned (see domain/sources.py). The last two become suppressions, never members.
+    standing: str = ""
 
     @property
     def full_name(self) -> str:
@@ -181,6 +184,7 @@ def parse_member_row(
         source,
         consent_date,
         wording,
+        row.get("standing", ""),
     )
 
 
@@ -246,6 +250,10 @@ def _known_zone(name: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _date(text: str) -> dt.date | str:
+    if len(text) > 10 and text[10] in " T" and text[:4].isdigit():
+        # A timestamp, as Mailchimp (``2016-04-18 13:51:14``) and listmonk (Go's
+        # ``2024-03-01 09:30:00.1 +0000 UTC``) write them: the day is what consent keeps.
+        text = text[:10]
     try:
         return dt.date.fromisoformat(text)
     except ValueError:

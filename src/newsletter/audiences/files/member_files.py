@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsletter.audiences.domain.columns import SourceRow, map_header
+from newsletter.audiences.domain.columns import SourceRow
+from newsletter.audiences.domain.sources import ColumnPlan, System, plan_columns
 from newsletter.audiences.files.spreadsheets import read_xlsx
 from newsletter.core.scripts import LABELS, detect_encoding
 from newsletter.errors import ImportFileError
@@ -49,14 +51,29 @@ class MemberFile:
     encoding_detected: bool = False
     delimiter: str = ""
     notes: list[str] = field(default_factory=list)
+    plan: ColumnPlan | None = None
 
     @property
     def encoding_label(self) -> str:
         return LABELS.get(self.encoding, self.encoding)
 
 
-def read_member_file(path: Path, encoding: str | None = None) -> MemberFile:
+@dataclass(frozen=True, slots=True)
+class ColumnChoices:
+    """How staff want the columns read (:func:`newsletter.audiences.domain.sources.plan_columns`):
+    ``mapped`` column -> field, ``ignore`` columns, a ``remembered`` preset, a forced system."""
+
+    mapped: dict[str, str] = field(default_factory=dict)
+    ignore: tuple[str, ...] = ()
+    remembered: dict[str, str] = field(default_factory=dict)
+    system: System | None = None
+
+
+def read_member_file(
+    path: Path, encoding: str | None = None, choices: ColumnChoices | None = None
+) -> MemberFile:
     """Open a CSV or XLSX member file; raise ImportFileError when it cannot be read at all."""
+    how = choices or ColumnChoices()
     if path.is_dir():
         raise ImportFileError(
             "this is a folder, not a member file: name a .csv or .xlsx file in it",
@@ -74,13 +91,10 @@ def read_member_file(path: Path, encoding: str | None = None) -> MemberFile:
     data = path.read_bytes()
     if data.startswith(b"PK\x03\x04"):  # a ZIP container: Office Open XML (ECMA-376)
         header, values = read_xlsx(path)
-        columns = _columns(path, header)
-        return MemberFile(path, "xlsx", header, columns, _xlsx_rows(values, columns, path))
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportFileError(
-            "this is an old Excel .xls workbook: save it as .xlsx or as 'CSV UTF-8'",
-            location=str(path),
-        )
+        plan = _columns(path, header, how)
+        rows = _xlsx_rows(values, plan.columns, path)
+        return MemberFile(path, "xlsx", header, plan.columns, rows, plan=plan)
+    _refuse_xls(data, path)
     text, used, detected = _decode(data, encoding, path)
     del data  # the text is all we keep: an import holds one copy of the file, not three
     # The physical lines (RFC 4180 CRLF, or LF, or CR; not str.splitlines(), which also breaks
@@ -93,12 +107,35 @@ def read_member_file(path: Path, encoding: str | None = None) -> MemberFile:
         raise ImportFileError("the file is empty (or its first line is)", location=str(path))
     delimiter = _delimiter(first)
     header = next(csv.reader([first], delimiter=delimiter))
-    columns = _columns(path, header)
+    plan = _columns(path, header, how)
+    columns = plan.columns
     # The file is capped at MAX_BYTES, so with this limit no cell can trip csv's own (128 KiB,
     # process-wide) limit: an oversized cell reaches clean_cells, which names its column.
     csv.field_size_limit(max(csv.field_size_limit(), MAX_BYTES))
     rows = _records(lines, delimiter, len(header), columns, path)
-    return MemberFile(path, "csv", header, columns, rows, used, detected, delimiter)
+    return MemberFile(path, "csv", header, columns, rows, used, detected, delimiter, plan=plan)
+
+
+def peek_member_file(
+    path: Path, encoding: str | None = None, count: int = 3
+) -> tuple[list[str], list[list[str]]]:
+    """The header and the first ``count`` rows as written, whatever the columns mean: what
+    the mapping step shows before anything is mapped."""
+    data = path.read_bytes()
+    if data.startswith(b"PK\x03\x04"):
+        header, rows = read_xlsx(path)
+        return header, list(itertools.islice(rows, count))
+    _refuse_xls(data, path)
+    text, _, _ = _decode(data, encoding, path)
+    lines = _LINE.findall(text[: 1 << 20])[:500]  # a few records, even with multi-line cells
+    if not lines:
+        raise ImportFileError("the file is empty (or its first line is)", location=str(path))
+    reader = csv.reader(lines, delimiter=_delimiter(lines[0]))
+    try:
+        found = list(itertools.islice(reader, count + 1))
+    except csv.Error as exc:
+        raise ImportFileError(f"broken quoting ({exc})", location=str(path)) from exc
+    return found[0], found[1:]
 
 
 def read_csv(path: Path, encoding: str | None = None) -> tuple[list[str], Iterator[SourceRow]]:
@@ -107,15 +144,31 @@ def read_csv(path: Path, encoding: str | None = None) -> tuple[list[str], Iterat
     return [c for c in found.columns if c], found.rows
 
 
-def _columns(path: Path, header: list[str]) -> tuple[str | None, ...]:
+def _refuse_xls(data: bytes, path: Path) -> None:
+    if data.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2 compound file: Excel 97-2003
+        raise ImportFileError(
+            "this is an old Excel .xls workbook: save it as .xlsx or as 'CSV UTF-8'",
+            location=str(path),
+        )
+
+
+def _columns(path: Path, header: list[str], how: ColumnChoices) -> ColumnPlan:
     if len(header) > MAX_COLUMNS:
         raise ImportFileError(
             f"{len(header)} columns; the limit is {MAX_COLUMNS}", location=f"{path}:1"
         )
-    mapped = map_header(header)
-    if mapped.problem:
-        raise ImportFileError(mapped.problem, location=f"{path}:1")
-    return mapped.columns
+    if header and header[0].startswith("\ufeff"):
+        header[0] = header[0][1:]  # a BOM read as text (an XLSX cell, a re-saved file)
+    plan = plan_columns(
+        header,
+        system=how.system,
+        remembered=how.remembered,
+        mapped=how.mapped,
+        ignore=how.ignore,
+    )
+    if plan.problem:
+        raise ImportFileError(plan.problem, location=f"{path}:1")
+    return plan
 
 
 def _decode(data: bytes, encoding: str | None, path: Path) -> tuple[str, str, bool]:

@@ -159,6 +159,21 @@ def write_csv(stream: IO[str], header: Sequence[str], rows: Iterable[Sequence[st
     return count
 
 
+def write_template_xlsx(
+    stream: IO[bytes], header: Sequence[str], notes: Sequence[tuple[str, str]]
+) -> None:
+    """An empty member workbook: the header on the first sheet (what an import reads), and
+    a second sheet saying what goes in each column."""
+    book = openpyxl.Workbook(write_only=True)
+    members = book.create_sheet("members")
+    members.append(list(header))
+    help_sheet = book.create_sheet("how to fill it in")
+    help_sheet.append(["column", "what goes in it"])
+    for column, note in notes:
+        help_sheet.append([column, note])
+    book.save(stream)
+
+
 def rejects_path(source: Path) -> Path:
     """``members.csv`` -> ``members.rejects.csv`` next to it (also for ``.xlsx`` input)."""
     return source.with_name(f"{source.stem}.rejects.csv")

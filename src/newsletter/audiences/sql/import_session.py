@@ -12,13 +12,16 @@ the keyed lookups go to the driver too (:data:`_SQLITE`): SQLAlchemy expands a 1
 ``IN`` afresh on every execution, which cost more than the lookup itself.
 
 Never changed by an import: a member's ``status`` (unsubscribed, bounced, complained), an
-existing subscription's status (an unsubscribe stays), and any field the row left empty.
+existing subscription's status (an unsubscribe stays), and any field the row left empty. The
+update policy decides the rest: ``never`` changes a held member's fields, ``empty`` fills only
+the empty ones (a Cyrillic name stays when the file spells it in Latin), ``overwrite`` takes the
+file's values. Every change is reported old -> new, every value kept out as well.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from operator import attrgetter
 from typing import Any
 
@@ -26,6 +29,8 @@ from sqlalchemy import ARRAY, Column, Select, Table, any_, bindparam, func, sele
 from sqlalchemy.engine import Connection, Row
 
 from newsletter.audiences.domain.members import MemberRecord, MemberStatus
+from newsletter.audiences.domain.sources import UpdatePolicy
+from newsletter.audiences.sql.standing import suppress
 from newsletter.content.ports.catalog import Incoming, UpsertOutcome
 from newsletter.db.tables import (
     consent_events,
@@ -95,8 +100,17 @@ _SQLITE = {
 class SqlImport:
     """The :class:`~newsletter.content.ports.catalog.ImportSession` of one transaction."""
 
-    def __init__(self, conn: Connection, tag: str | None, now: dt.datetime) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        tag: str | None,
+        now: dt.datetime,
+        *,
+        policy: UpdatePolicy = "overwrite",
+        topics: frozenset[str] = frozenset(),
+    ) -> None:
         self.conn, self.tag = conn, tag
+        self.policy, self.topics = policy, topics
         self._ts = _converter(conn, members.c.created_at.type)
         self._date = _converter(conn, members.c.consent_date.type)
         self._sqlite = conn.dialect.name == "sqlite"
@@ -111,6 +125,12 @@ class SqlImport:
         query = select(suppressions.c.email_hash, suppressions.c.reason)
         found = self._lookup("suppressed", query, suppressions.c.email_hash, hashes)
         return {email_hash: reason for email_hash, reason in found}
+
+    def suppress(self, hashes: Mapping[str, str]) -> None:
+        # A handful per file (the people a source system had unsubscribed or cleaned): one
+        # statement each keeps the "only ever worse" rule in one place (sql/standing.py).
+        for email_hash, reason in sorted(hashes.items()):
+            suppress(self.conn, email_hash, reason, self.at)
 
     def upsert(self, rows: Sequence[Incoming]) -> UpsertOutcome:
         outcome = UpsertOutcome()
@@ -129,10 +149,14 @@ class SqlImport:
         consent_rows: list[tuple[Any, ...]] = []
         tag_rows: list[tuple[Any, ...]] = []
         now, consented = self.now, self._consented
-        for _, rec in new:
+        for index, rec in new:
             mid = ids[rec.email_key]
             at = consented[rec.consent_date]  # filled in by _insert_members
-            for topic in sorted(rec.topics):
+            # The topics staff chose for new people, only with a consent source to show.
+            topics = rec.topics or (self.topics if rec.consent_source else frozenset())
+            if not topics:
+                outcome.idle.append(index)
+            for topic in sorted(topics):
                 sub_rows.append((mid, topic, "subscribed", now))
                 consent_rows.append(
                     (mid, topic, "subscribed", rec.consent_source, rec.consent_wording, at)
@@ -148,13 +172,11 @@ class SqlImport:
                 continue
             rec, given = incoming.record, incoming.given
             wanted, stored = _updatable(rec), tuple(row)[3:]
-            changes = []
+            changes: list[str] = []
             if wanted != stored:
-                changes = [
-                    f
-                    for f, a, b in zip(UPDATABLE, wanted, stored, strict=True)
-                    if a != b and f in given
-                ]
+                changes, kept = self._compare(wanted, stored, given)
+                if kept:
+                    outcome.kept[index] = kept
             if changes:
                 values = {f"b_{f}": getattr(row, f) for f in UPDATABLE}
                 values.update({f"b_{f}": getattr(rec, f) for f in changes})
@@ -164,7 +186,10 @@ class SqlImport:
             for topic in added:
                 sub_rows.append((row.id, topic, "subscribed", now))
                 consent_rows.append(self._consent(row.id, topic, rec))
-            described = [*changes, *(f"topic +{t}" for t in added)]
+            described = [
+                *(f"{f}: {getattr(row, f)!r} → {getattr(rec, f)!r}" for f in changes),
+                *(f"topic +{t}" for t in added),
+            ]
             if self.tag and row.id not in tagged:
                 tag_rows.append((row.id, self.tag))
                 described.append(f"tag +{self.tag}")
@@ -182,6 +207,21 @@ class SqlImport:
         _bulk_insert(self.conn, consent_events, _CONSENT_COLUMNS, consent_rows)
         _bulk_insert(self.conn, member_tags, _TAG_COLUMNS, tag_rows)
         return outcome
+
+    def _compare(
+        self, wanted: tuple[Any, ...], stored: tuple[Any, ...], given: frozenset[str]
+    ) -> tuple[list[str], tuple[str, ...]]:
+        """The fields to change under the policy, and the differing values it keeps out."""
+        changes: list[str] = []
+        kept: list[str] = []
+        for f, new, old in zip(UPDATABLE, wanted, stored, strict=True):
+            if new == old or f not in given:
+                continue
+            if self.policy == "overwrite" or (self.policy == "empty" and old == ""):
+                changes.append(f)
+            else:
+                kept.append(f"{f}: kept {old!r} (the file has {new!r})")
+        return changes, tuple(kept)
 
     def _existing(self, ids: list[int]) -> tuple[dict[int, dict[str, str]], set[int]]:
         subs: dict[int, dict[str, str]] = {}

@@ -11,6 +11,8 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from newsletter.audiences.domain.segments import FIELDS, MemberFacts, Segment
+from newsletter.audiences.domain.sources import UpdatePolicy
+from newsletter.audiences.sql.import_presets import SqlImportPresets
 from newsletter.audiences.sql.import_session import SqlImport
 from newsletter.audiences.sql.person_data import SqlPeople
 from newsletter.audiences.sql.segment_compiler import segment_clause
@@ -27,12 +29,20 @@ from newsletter.delivery.domain.deliveries import DeliveryStatus
 from newsletter.errors import StateError
 
 
-class SqlMemberStore(SqlPeople):
+class SqlMemberStore(SqlPeople, SqlImportPresets):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     @contextmanager
-    def importing(self, *, tag: str | None, now: dt.datetime, dry_run: bool) -> Iterator[SqlImport]:
+    def importing(
+        self,
+        *,
+        tag: str | None,
+        now: dt.datetime,
+        dry_run: bool,
+        policy: UpdatePolicy = "overwrite",
+        topics: frozenset[str] = frozenset(),
+    ) -> Iterator[SqlImport]:
         """One transaction for the whole import: all of it or nothing; rolled back when dry."""
         with self.engine.connect() as conn:
             transaction = conn.begin()
@@ -42,7 +52,7 @@ class SqlMemberStore(SqlPeople):
                 # 1000-key lookup (measured: minutes). Every statement here is a keyed lookup.
                 conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
             try:
-                yield SqlImport(conn, tag, now)
+                yield SqlImport(conn, tag, now, policy=policy, topics=topics)
             except IntegrityError as exc:
                 transaction.rollback()
                 raise StateError(

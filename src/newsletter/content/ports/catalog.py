@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +12,7 @@ from typing import Protocol
 from newsletter.audiences.domain.members import MemberRecord
 from newsletter.audiences.domain.privacy import PersonData
 from newsletter.audiences.domain.segments import MemberFacts, Segment
+from newsletter.audiences.domain.sources import UpdatePolicy
 from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.content.rendering.ics import Revision
 
@@ -39,6 +40,11 @@ class UpsertOutcome:
     updated: dict[int, tuple[str, ...]] = field(default_factory=dict)  # index -> what changed
     unchanged: list[int] = field(default_factory=list)
     notes: dict[int, tuple[str, ...]] = field(default_factory=dict)  # e.g. kept unsubscribed
+    #: index -> the file's differing values the update policy kept out ("field: 'held' (file:
+    #: 'new')").
+    kept: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    #: New members subscribed to no topic: they will receive nothing.
+    idle: list[int] = field(default_factory=list)
 
 
 class ImportSession(Protocol):
@@ -50,11 +56,31 @@ class ImportSession(Protocol):
 
     def upsert(self, rows: Sequence[Incoming]) -> UpsertOutcome: ...
 
+    def suppress(self, hashes: Mapping[str, str]) -> None:
+        """Add suppressions: reason by hash (a held reason only ever gets worse)."""
+        ...
+
 
 class MemberStore(Protocol):
     def importing(
-        self, *, tag: str | None, now: dt.datetime, dry_run: bool
-    ) -> AbstractContextManager[ImportSession]: ...
+        self,
+        *,
+        tag: str | None,
+        now: dt.datetime,
+        dry_run: bool,
+        policy: UpdatePolicy = "overwrite",
+        topics: frozenset[str] = frozenset(),
+    ) -> AbstractContextManager[ImportSession]:
+        """``topics``: what a new member whose row names none is subscribed to."""
+        ...
+
+    def import_preset(self, system: str) -> dict[str, str]:
+        """The column mapping last saved for files from ``system`` (column -> field)."""
+        ...
+
+    def save_import_preset(
+        self, system: str, mapping: dict[str, str], *, by: str, now: dt.datetime
+    ) -> None: ...
 
     def count(self, segment: Segment, topic: str | None) -> int: ...
 

@@ -3,9 +3,8 @@
 - ``/staff/members?q=...&page=N``: search by address, name or organisation.
 - ``/staff/members/{id}``: everything held about one person, as ``newsletter members show``,
   and the provider events of their messages. By id, so no address travels in a URL.
-- ``/staff/members/import``: upload a CSV or XLSX file; the report is the CLI's (``members
-  import``) for a dry run first; "Import" then imports the same bytes (checked by SHA-256) and
-  offers the rejected rows as a CSV to fix and upload again.
+- ``/staff/members/import``: upload a file, map its columns, dry run, import
+  (``member_imports.py``).
 - ``/staff/members/export?segment=...``: the CLI's ``members export`` as a download (UTF-8
   with BOM, formulas neutralised).
 """
@@ -16,61 +15,29 @@ import io
 import re
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import PurePath
-from typing import IO, Any
+from typing import IO
 
 from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from newsletter.audiences.data_rights import export_members
 from newsletter.audiences.directory import person_view, search_members
 from newsletter.audiences.domain.members import COLUMNS
-from newsletter.audiences.files.member_files import read_member_file
-from newsletter.audiences.files.spreadsheets import write_csv, write_rejects
-from newsletter.audiences.files.uploads import Upload, UploadShelf
-from newsletter.audiences.imports import ImportReport, import_members
+from newsletter.audiences.files.spreadsheets import write_csv
+from newsletter.audiences.files.uploads import UploadShelf
 from newsletter.context import Context
-from newsletter.errors import InputError, NewsletterError
+from newsletter.errors import NewsletterError
 from newsletter.web.auth import PRIVATE, guard, render
+from newsletter.web.staff import member_imports
 
-#: Encodings offered besides "detect": what the region's Excel writes
-#: (audiences/files/member_files).
-ENCODINGS = (("", "detect safely"), ("utf-8", "UTF-8"), ("cp1250", "Windows-1250 (Latin)"),
-             ("cp1251", "Windows-1251 (Cyrillic)"))  # fmt: skip
-#: Rows listed one by one under a report ("every row"); problems are always all listed.
-ROWS_LISTED = 1000
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
-
-
-@dataclass
-class ImportRun:
-    upload: Upload
-    filename: str
-    tag: str
-    encoding: str
-    report: ImportReport
-    rejects: bool = False
-
-    @property
-    def notes(self) -> list[Any]:
-        """Rejected rows and warnings in row order, as the CLI prints them."""
-        return sorted(
-            [*self.report.rejected, *self.report.warnings], key=lambda r: (r.row, r.outcome)
-        )
 
 
 def _page_number(text: str) -> int:
     return int(text) if text.isdigit() and len(text) < 7 else 1
-
-
-def _filename(upload: UploadFile) -> str:
-    name = PurePath((upload.filename or "upload").replace("\\", "/")).name
-    return name[:200] or "upload"
 
 
 def routes(ctx: Context, env: Environment, shelf: UploadShelf | None = None) -> list[Route]:
@@ -92,116 +59,6 @@ def routes(ctx: Context, env: Environment, shelf: UploadShelf | None = None) -> 
             return PlainTextResponse("no such member", 404, headers=PRIVATE)
         return render(env, "staff/member.html", request, p=view, doc=view.data.as_json())
 
-    def import_page(request: Request, status: int = 200, **values: Any) -> Response:
-        response = render(
-            env,
-            "staff/members_import.html",
-            request,
-            encodings=ENCODINGS,
-            **{"run": None, "error": "", "dry_run": True, "listed": ROWS_LISTED, **values},
-        )
-        response.status_code = status
-        return response
-
-    def run_import(
-        upload: Upload, filename: str, tag: str, encoding: str, *, dry_run: bool
-    ) -> ImportRun:
-        try:
-            source = read_member_file(upload.path, encoding or None)
-            report = import_members(
-                ctx,
-                source.rows,
-                source=filename,
-                tag=tag or None,
-                dry_run=dry_run,
-                encoding=source.encoding_label if source.kind == "csv" else "xlsx",
-                encoding_detected=source.encoding_detected,
-                delimiter=source.delimiter,
-            )
-        except InputError as exc:
-            # Name the file as staff know it, not by where the upload waits on our disk.
-            raise InputError(str(exc).replace(str(upload.path), filename)) from exc
-        run = ImportRun(upload, filename, tag, encoding, report)
-        if report.rejected and not dry_run:
-            rejected = [
-                (r.row, f"{r.field}: {r.reason}", report.rejected_cells[r.row])
-                for r in report.rejected
-            ]
-            write_rejects(upload.path, source.header, source.columns, rejected)
-            run.rejects = True
-        return run
-
-    async def import_form(request: Request) -> Response:
-        return import_page(request)
-
-    async def dry_run(request: Request) -> Response:
-        form = await request.form()  # parsed (and the CSRF token checked) by the guard
-        try:
-            return await check_upload(request, form)
-        finally:
-            await form.close()  # the upload's spooled temporary file
-
-    async def check_upload(request: Request, form: FormData) -> Response:
-        file, tag, encoding = form.get("file"), form.get("list"), form.get("encoding")
-        tag = tag.strip()[:80] if isinstance(tag, str) else ""
-        encoding = encoding if isinstance(encoding, str) and encoding in dict(ENCODINGS) else ""
-        if not isinstance(file, UploadFile) or not (file.filename or file.size):
-            return import_page(request, 400, error="Choose a CSV or XLSX file to import.")
-        filename = _filename(file)
-        try:
-            upload = await run_in_threadpool(uploads.put, file.file)
-        except InputError as exc:
-            return import_page(request, 400, error=f"{filename}: {exc}")
-        try:
-            run = await run_in_threadpool(
-                lambda: run_import(upload, filename, tag, encoding, dry_run=True)
-            )
-        except NewsletterError as exc:
-            uploads.done(upload)
-            return import_page(request, 400, error=str(exc))
-        return import_page(request, run=run, dry_run=True)
-
-    async def confirm(request: Request) -> Response:
-        form = await request.form()
-        values = {k: form.get(k) for k in ("upload", "sha256", "filename", "list", "encoding")}
-        text = {k: v if isinstance(v, str) else "" for k, v in values.items()}
-        upload = uploads.get(text["upload"])
-        if upload is None or upload.sha256 != text["sha256"]:
-            return import_page(
-                request,
-                409,
-                error="That upload has expired or was imported already: upload the file again.",
-            )
-        encoding = text["encoding"] if text["encoding"] in dict(ENCODINGS) else ""
-        try:
-            run = await run_in_threadpool(
-                lambda: run_import(
-                    upload,
-                    text["filename"][:200] or "upload",
-                    text["list"][:80],
-                    encoding,
-                    dry_run=False,
-                )
-            )
-        except NewsletterError as exc:
-            return import_page(request, 400, error=str(exc))
-        finally:
-            uploads.done(upload)
-        return import_page(request, run=run, dry_run=False)
-
-    async def rejects(request: Request) -> Response:
-        path = uploads.rejects(request.path_params["upload"])
-        if path is None:
-            return PlainTextResponse(
-                "no such file (it expires after an hour)", 404, headers=PRIVATE
-            )
-        return FileResponse(
-            path,
-            media_type="text/csv; charset=utf-8",
-            filename="rejected-rows.csv",
-            headers=PRIVATE,
-        )
-
     async def export(request: Request) -> Response:
         segment = request.query_params.get("segment", "").strip() or None
         try:
@@ -216,14 +73,7 @@ def routes(ctx: Context, env: Environment, shelf: UploadShelf | None = None) -> 
 
     return [
         Route("/staff/members", guard(ctx)(index), methods=["GET", "HEAD"]),
-        Route("/staff/members/import", guard(ctx)(import_form), methods=["GET", "HEAD"]),
-        Route("/staff/members/import", guard(ctx, files=1)(dry_run), methods=["POST"]),
-        Route("/staff/members/import/confirm", guard(ctx)(confirm), methods=["POST"]),
-        Route(
-            "/staff/members/import/{upload}/rejects.csv",
-            guard(ctx)(rejects),
-            methods=["GET", "HEAD"],
-        ),
+        *member_imports.routes(ctx, env, uploads),
         Route("/staff/members/export", guard(ctx)(export), methods=["GET", "HEAD"]),
         Route("/staff/members/{member_id:int}", guard(ctx)(person), methods=["GET", "HEAD"]),
     ]
