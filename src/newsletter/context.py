@@ -99,5 +99,7 @@ class Context:
     directory: MemberDirectory | None = None
     #: Campaign outcomes per day and first sends, for reports and the public archive.
     history: CampaignHistory | None = None
+    #: Hosts emails may load images from besides ``links.base_url``'s (``content.image_hosts``).
+    image_hosts: tuple[str, ...] = ()
     #: Friends' subscription requests awaiting double opt-in (the public /subscribe form).
     signups: SignupStore | None = None
