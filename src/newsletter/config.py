@@ -294,15 +294,22 @@ class Secrets(BaseModel):
     sendgrid_api_key: SecretStr | None = None
     secret_key: SecretStr | None = None
     smtp_password: SecretStr | None = None
+    #: Signing keys before the last rotations, newest first: their links still verify.
+    previous_secret_keys: tuple[SecretStr, ...] = ()
+    #: Keys the suppression and sign-up hashes; set once, never rotated.
+    hash_key: SecretStr | None = None
 
 
 def secrets() -> Secrets:
     """Secrets from the environment only (never from config.yaml, never logged)."""
     env = os.environ
+    previous = re.split(r"[\s,]+", env.get("NEWSLETTER_PREVIOUS_SECRET_KEYS", "").strip())
     return Secrets(
         sendgrid_api_key=_secret(env.get("SENDGRID_API_KEY")),
         secret_key=_secret(env.get("NEWSLETTER_SECRET_KEY")),
         smtp_password=_secret(env.get("NEWSLETTER_SMTP_PASSWORD")),
+        previous_secret_keys=tuple(SecretStr(k) for k in previous if k),
+        hash_key=_secret(env.get("NEWSLETTER_HASH_KEY")),
     )
 
 

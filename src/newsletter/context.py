@@ -29,7 +29,24 @@ class Links:
     """Builds the signed per-recipient links that go into every message."""
 
     base_url: str
+    #: Signs every new link (NEWSLETTER_SECRET_KEY).
     secret: bytes
+    #: Keys that signed links before the last rotations: those links still verify.
+    previous: tuple[bytes, ...] = ()
+    #: Keys the suppression and sign-up hashes (NEWSLETTER_HASH_KEY). Never rotated: a new one
+    #: would unlink every stored hash. Empty: ``secret`` keys them (no rotation yet).
+    hash_key: bytes = b""
+
+    @property
+    def hashing(self) -> bytes:
+        return self.hash_key or self.secret
+
+    def verify(
+        self, token: str, *, purpose: str, now: int, max_age: int = tokens.DEFAULT_MAX_AGE
+    ) -> tokens.TokenClaims:
+        """The claims of a link signed with the current or a previous key (TokenError)."""
+        keys = (self.secret, *self.previous)
+        return tokens.verify_any(keys, token, purpose=purpose, now=now, max_age=max_age)
 
     def token(self, purpose: str, member_id: int, topic: str, issued_at: int) -> str:
         return tokens.sign(self.secret, tokens.TokenClaims(purpose, member_id, topic, issued_at))

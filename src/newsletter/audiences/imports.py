@@ -119,7 +119,7 @@ def import_members(
     """
     report = ImportReport(source, dry_run, encoding, encoding_detected, delimiter)
     with ctx.members.importing(tag=tag, now=ctx.clock.now(), dry_run=dry_run) as session:
-        for checked in checked_chunks(rows, ctx.links.secret, offload):
+        for checked in checked_chunks(rows, ctx.links.hashing, offload):
             for number, fld, why, email, cells in checked.refused:
                 report.reject(number, cells, fld, why, email)
             flags = checked.flags
