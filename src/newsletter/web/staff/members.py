@@ -30,7 +30,7 @@ from starlette.routing import Route
 from newsletter.audiences.data_rights import export_members
 from newsletter.audiences.directory import person_view, search_members
 from newsletter.audiences.domain.members import COLUMNS
-from newsletter.audiences.files.member_files import read_member_file
+from newsletter.audiences.files.isolated import read_isolated
 from newsletter.audiences.files.spreadsheets import write_csv, write_rejects
 from newsletter.audiences.files.uploads import Upload, UploadShelf
 from newsletter.audiences.imports import ImportReport, import_members
@@ -107,7 +107,9 @@ def routes(ctx: Context, env: Environment, shelf: UploadShelf | None = None) -> 
         upload: Upload, filename: str, tag: str, encoding: str, *, dry_run: bool
     ) -> ImportRun:
         try:
-            source = read_member_file(upload.path, encoding or None)
+            # In a child process with its own memory and time limits: a file built to
+            # exhaust the reader stops that child, not the web app (audiences/files/isolated.py).
+            source = read_isolated(upload.path, encoding or None)
             report = import_members(
                 ctx,
                 source.rows,
