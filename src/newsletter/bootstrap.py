@@ -29,6 +29,7 @@ from newsletter.delivery.sql.event_store import SqlEventStore
 from newsletter.delivery.sql.history import SqlCampaignHistory
 from newsletter.delivery.sql.ledger import SqlLedger
 from newsletter.delivery.sql.ratelimit import SqlRateLimiter
+from newsletter.delivery.sql.renewals import SqlLinkRenewals
 from newsletter.delivery.transports.sendgrid import events as sendgrid_events
 from newsletter.delivery.transports.sendgrid.signature import SignedEventWebhook
 from newsletter.errors import ConfigError
@@ -105,6 +106,7 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = Tru
         history=SqlCampaignHistory(engine),
         signups=SqlSignupStore(engine),
         image_hosts=settings.content.image_hosts,
+        renewals=SqlLinkRenewals(engine),
     )
 
 

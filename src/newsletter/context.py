@@ -12,7 +12,14 @@ from newsletter.content.ports.catalog import CalendarRevisions, Catalog, Clock, 
 from newsletter.content.ports.documents import CampaignDocuments
 from newsletter.content.rendering.compose import Organisation, Sender
 from newsletter.core import tokens
-from newsletter.delivery.ports import EventParser, EventStore, Ledger, Mailer, RateLimiter
+from newsletter.delivery.ports import (
+    EventParser,
+    EventStore,
+    Ledger,
+    LinkRenewals,
+    Mailer,
+    RateLimiter,
+)
 from newsletter.staff.ports import StaffStore
 
 UNSUBSCRIBE = "unsubscribe"
@@ -116,6 +123,8 @@ class Context:
     directory: MemberDirectory | None = None
     #: Campaign outcomes per day and first sends, for reports and the public archive.
     history: CampaignHistory | None = None
+    #: "Email me a fresh link" requests from expired links' pages; None: not offered.
+    renewals: LinkRenewals | None = None
     #: Hosts emails may load images from besides ``links.base_url``'s (``content.image_hosts``).
     image_hosts: tuple[str, ...] = ()
     #: Friends' subscription requests awaiting double opt-in (the public /subscribe form).

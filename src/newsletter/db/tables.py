@@ -311,6 +311,21 @@ login_attempts = Table(
     Column("at", TS, nullable=False),
 )
 
+# -- Fresh links for members whose link expired (migration 0017) -------------------------------
+
+#: One row per "email me a fresh link" request: the member (keyed hash of the id) and the
+#: client (keyed hash of the address), so the per-member and per-client limits are counted in
+#: SQL, in one serialised step. Rows older than a day are deleted as new ones come.
+link_renewals = Table(
+    "link_renewals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("member_hash", String(64), nullable=False, index=True),
+    Column("client_hash", String(64), nullable=False, index=True),
+    Column("mailed", Boolean, nullable=False),
+    Column("at", TS, nullable=False, index=True),
+)
+
 campaign_approvals = Table(
     "campaign_approvals",
     metadata,

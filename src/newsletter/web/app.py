@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsletter.context import Context
 from newsletter.scheduling.ports import Scheduling
-from newsletter.web import archive, preferences, public, staff, subscribe, webhooks
+from newsletter.web import archive, preferences, public, renewal, staff, subscribe, webhooks
 from newsletter.web.limits import BodyLimit
 from newsletter.web.strings import page_strings
 from newsletter.web.subscribe_strings import negotiate
@@ -151,6 +151,7 @@ def create_app(
             methods=["GET", "HEAD"],
         ),
         *public.routes(ctx, env),
+        *renewal.routes(ctx, env),
         *webhooks.routes(ctx, webhook, now),
         # Sign-in and the staff pages (all behind login), the preference centre.
         *staff.routes(ctx, env, scheduling),

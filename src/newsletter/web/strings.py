@@ -26,6 +26,18 @@ PAGES: dict[str, dict[str, str]] = {
         "not_found_text": (
             "It may be incomplete. Please use the link exactly as it appears in the email."
         ),
+        "expired_title": "This link has expired",
+        "expired_text": (
+            "Links in our emails work for {days} days. We can email you a fresh one, to the "
+            "address this email was sent to."
+        ),
+        "expired_button": "Email me a fresh link",
+        "renewed_title": "Check your inbox",
+        "renewed_text": (
+            "If this address is still on our list, a fresh link is on its way to it. "
+            "The new links work for {days} days."
+        ),
+        "too_many": "Too many requests from your network. Please try again tomorrow.",
     },
     "sr-Cyrl": {
         "title": "Одјава",
@@ -38,6 +50,18 @@ PAGES: dict[str, dict[str, str]] = {
         "changed": "Предомислили сте се?",
         "preferences": "Изаберите поруке које примате",
         "not_found_title": "Ова веза не важи",
+        "expired_title": "Ова веза је истекла",
+        "expired_text": (
+            "Везе у нашим порукама важе {days} дана. Можемо вам послати нову, на адресу на "
+            "коју је стигла ова порука."
+        ),
+        "expired_button": "Пошаљите ми нову везу",
+        "renewed_title": "Проверите пријемно сандуче",
+        "renewed_text": (
+            "Ако је ова адреса још на нашој листи, нова веза је на путу до ње. "
+            "Нове везе важе {days} дана."
+        ),
+        "too_many": "Превише захтева са ваше мреже. Покушајте поново сутра.",
         "not_found_text": "Можда је непотпуна. Користите везу тачно онако како је у поруци.",
     },
     "bg": {
