@@ -1,13 +1,12 @@
-"""Link renewals in SQL (migration 0017): the member's address, and the limits counted and
-recorded in one serialised step (a table lock on PostgreSQL, the write lock on SQLite)."""
+"""Link renewals in SQL: the member's address, and the limits (db/mail_requests.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Engine, delete, func, insert, select, text
+from sqlalchemy import Engine, select
 
-from newsletter.db.tables import link_renewals as R
+from newsletter.db.mail_requests import admit
 from newsletter.db.tables import members
 from newsletter.delivery.ports import RenewalAddress
 
@@ -38,25 +37,13 @@ class SqlLinkRenewals:
         max_per_member: int,
         max_per_client: int,
     ) -> tuple[bool, bool]:
-        with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("LOCK TABLE link_renewals IN SHARE ROW EXCLUSIVE MODE"))
-            # Writing first takes SQLite's write lock; old requests go as new ones come.
-            conn.execute(delete(R).where(R.c.at < since))
-            by_client = conn.execute(
-                select(func.count()).select_from(R).where(R.c.client_hash == client_hash)
-            ).scalar_one()
-            if int(by_client) >= max_per_client:
-                return False, False
-            mailed = conn.execute(
-                select(func.count())
-                .select_from(R)
-                .where(R.c.member_hash == member_hash, R.c.mailed.is_(True))
-            ).scalar_one()
-            mail = int(mailed) < max_per_member
-            conn.execute(
-                insert(R).values(
-                    member_hash=member_hash, client_hash=client_hash, mailed=mail, at=now
-                )
-            )
-            return True, mail
+        return admit(
+            self.engine,
+            kind="link-renewal",
+            subject_hash=member_hash,
+            client_hash=client_hash,
+            now=now,
+            since=since,
+            max_per_subject=max_per_member,
+            max_per_client=max_per_client,
+        )
