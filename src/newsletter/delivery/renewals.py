@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 
 from newsletter.audiences.domain.signup import client_hash
-from newsletter.content.rendering.compose import Batch, Personalization
+from newsletter.content.rendering.compose import Batch, ComposedVariant, Personalization
 from newsletter.content.rendering.confirmation import HEADERS
 from newsletter.content.rendering.renewal import renewal
 from newsletter.context import PREFERENCES, UNSUBSCRIBE, Context
@@ -92,7 +92,15 @@ def renew(
         ctx.organisation,
         days=LIFETIME_DAYS,
     )
-    person = Personalization(None, address.email, "", {}, HEADERS)
+    send_one(ctx, variant, address.email, sleep)
+    return True
+
+
+def send_one(
+    ctx: Context, variant: ComposedVariant, to: str, sleep: Callable[[float], None]
+) -> None:
+    """One transactional email through the configured transport, under its rate limit."""
+    person = Personalization(None, to, "", {}, HEADERS)
     while (delay := ctx.limiter.reserve(1, now=ctx.clock.now())) > 0:
         sleep(delay)
     mailer = ctx.mailer()
@@ -102,5 +110,4 @@ def renew(
         mailer.close()
     trouble = [*result.rejected.values(), *result.deferred.values(), *result.unknown.values()]
     if trouble:
-        raise PermanentDeliveryError(f"the fresh link email was refused: {trouble[0]}")
-    return True
+        raise PermanentDeliveryError(f"the email was refused: {trouble[0]}")

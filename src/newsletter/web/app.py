@@ -93,7 +93,7 @@ class SecurityHeaders:
 
 #: Paths whose last segment is a bearer token: one-click unsubscribe, preference centre and
 #: sign-up confirmation links stay valid for long, so they never go into an access log.
-_TOKEN_PATH = re.compile(r"(/(?:u|p|subscribe/confirm)/)[^/?#\s\"]+")
+_TOKEN_PATH = re.compile(r"(/(?:u|p|subscribe/confirm|staff/reset)/)[^/?#\s\"]+")
 
 
 def redact_tokens(text: str) -> str:

@@ -107,3 +107,33 @@ def renewal(
         html=body,
         text=text,
     )
+
+
+def password_reset(link: str, organisation: Organisation, *, minutes: int) -> ComposedVariant:
+    """The staff "forgot my password" email (staff pages are in English)."""
+    subject = f"Set a new password – {organisation.name} staff"
+    lines = [
+        "Someone – most likely you – asked to set a new password for this staff account.",
+        f"This link works once, for {minutes} minutes:",
+    ]
+    ignore = "If it was not you, ignore this email: your password stays as it is."
+    text = "\n".join([*lines, link, "", ignore, "", "-- ", organisation.name, ""])
+    esc = html.escape
+    body = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{esc(subject)}</title></head>"
+        '<body style="font-family:Arial,Helvetica,sans-serif;color:#1d2733;">'
+        + "".join(f"<p>{esc(line)}</p>" for line in lines)
+        + f'<p><a href="{esc(link, quote=True)}">{esc(link)}</a></p>'
+        f"<p>{esc(ignore)}</p><p>{esc(organisation.name)}</p></body></html>"
+    )
+    return ComposedVariant(
+        campaign="staff",
+        step="password-reset",
+        language="en",
+        topic="",
+        subject=subject,
+        preheader="",
+        html=body,
+        text=text,
+    )
