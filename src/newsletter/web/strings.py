@@ -76,6 +76,18 @@ PAGES: dict[str, dict[str, str]] = {
         "preferences": "Изберете имейлите, които получавате",
         "not_found_title": "Тази връзка не е валидна",
         "not_found_text": "Може да е непълна. Използвайте връзката точно както е в имейла.",
+        "expired_title": "Тази връзка е изтекла",
+        "expired_text": (
+            "Връзките в нашите имейли са валидни {days} дни. Можем да ви изпратим нова на "
+            "адреса, на който е изпратен този имейл."
+        ),
+        "expired_button": "Изпратете ми нова връзка",
+        "renewed_title": "Проверете входящата си поща",
+        "renewed_text": (
+            "Ако този адрес все още е в нашия списък, нова връзка е на път към него. Новите "
+            "връзки са валидни {days} дни."
+        ),
+        "too_many": "Твърде много заявки от вашата мрежа. Моля, опитайте отново утре.",
     },
     "ro": {
         "title": "Dezabonare",
@@ -89,6 +101,20 @@ PAGES: dict[str, dict[str, str]] = {
         "preferences": "Alegeți e-mailurile pe care le primiți",
         "not_found_title": "Acest link nu este valid",
         "not_found_text": "Poate fi incomplet. Folosiți linkul exact așa cum apare în e-mail.",
+        "expired_title": "Acest link a expirat",
+        "expired_text": (
+            "Linkurile din e-mailurile noastre sunt valabile {days} de zile. Vă putem trimite "
+            "unul nou, la adresa la care a fost trimis acest e-mail."
+        ),
+        "expired_button": "Trimiteți-mi un link nou",
+        "renewed_title": "Verificați-vă căsuța de e-mail",
+        "renewed_text": (
+            "Dacă această adresă este încă pe lista noastră, un link nou este pe drum. Noile "
+            "linkuri sunt valabile {days} de zile."
+        ),
+        "too_many": (
+            "Prea multe cereri din rețeaua dumneavoastră. Vă rugăm să încercați din nou mâine."
+        ),
     },
     "mk": {
         "title": "Одјава",
@@ -102,6 +128,18 @@ PAGES: dict[str, dict[str, str]] = {
         "preferences": "Изберете ги пораките што ги добивате",
         "not_found_title": "Оваа врска не важи",
         "not_found_text": "Можеби е нецелосна. Користете ја врската точно како што е во пораката.",
+        "expired_title": "Оваа врска е истечена",
+        "expired_text": (
+            "Врските во нашите пораки важат {days} дена. Можеме да ви испратиме нова, на "
+            "адресата на која е испратена оваа порака."
+        ),
+        "expired_button": "Испратете ми нова врска",
+        "renewed_title": "Проверете го вашето сандаче",
+        "renewed_text": (
+            "Ако оваа адреса е сè уште на нашата листа, нова врска е на пат до неа. Новите "
+            "врски важат {days} дена."
+        ),
+        "too_many": "Премногу барања од вашата мрежа. Обидете се повторно утре.",
     },
     "tr": {
         "title": "Abonelikten çık",
@@ -115,6 +153,18 @@ PAGES: dict[str, dict[str, str]] = {
         "preferences": "Aldığınız e-postaları seçin",
         "not_found_title": "Bu bağlantı geçerli değil",
         "not_found_text": "Eksik olabilir. Lütfen bağlantıyı e-postadaki haliyle kullanın.",
+        "expired_title": "Bu bağlantının süresi doldu",
+        "expired_text": (
+            "E-postalarımızdaki bağlantılar {days} gün geçerlidir. Bu e-postanın gönderildiği "
+            "adrese yeni bir bağlantı gönderebiliriz."
+        ),
+        "expired_button": "Bana yeni bir bağlantı gönder",
+        "renewed_title": "Gelen kutunuzu kontrol edin",
+        "renewed_text": (
+            "Bu adres hâlâ listemizdeyse yeni bir bağlantı yolda. Yeni bağlantılar {days} gün "
+            "geçerlidir."
+        ),
+        "too_many": "Ağınızdan çok fazla istek geldi. Lütfen yarın tekrar deneyin.",
     },
 }
 PAGES["sr-Latn"] = {k: to_latin(v) for k, v in PAGES["sr-Cyrl"].items()}

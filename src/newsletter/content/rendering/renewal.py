@@ -2,7 +2,7 @@
 
 Fixed wording per language and two fresh links (unsubscribe from the list, choose the emails);
 nothing typed by anyone goes into it. Serbian Latin is the transliteration of the Cyrillic;
-languages without their own words read English.
+a language without its own words reads English.
 """
 
 from __future__ import annotations
@@ -32,6 +32,38 @@ WORDS: dict[str, dict[str, str]] = {
         "preferences": "Изаберите поруке које примате",
         "lifetime": "Ове везе важе {days} дана.",
         "ignore": "Ако то нисте били ви, занемарите ову поруку: ништа се није променило.",
+    },
+    "bg": {
+        "subject": "Вашата нова връзка – {org}",
+        "asked": "Поискахте нова връзка, защото тази от нашия имейл беше изтекла.",
+        "unsubscribe": "Отпишете се от този списък",
+        "preferences": "Изберете имейлите, които получавате",
+        "lifetime": "Тези връзки са валидни {days} дни.",
+        "ignore": "Ако не сте били вие, не обръщайте внимание на този имейл: нищо не е променено.",
+    },
+    "ro": {
+        "subject": "Noul dumneavoastră link – {org}",
+        "asked": "Ați cerut un link nou, deoarece cel din e-mailul nostru expirase.",
+        "unsubscribe": "Dezabonați-vă de la această listă",
+        "preferences": "Alegeți e-mailurile pe care le primiți",
+        "lifetime": "Aceste linkuri sunt valabile {days} de zile.",
+        "ignore": "Dacă nu ați fost dumneavoastră, ignorați acest e-mail: nimic nu s-a schimbat.",
+    },
+    "mk": {
+        "subject": "Вашата нова врска – {org}",
+        "asked": "Побаравте нова врска бидејќи врската од нашата порака истече.",
+        "unsubscribe": "Одјавете се од оваа листа",
+        "preferences": "Изберете ги пораките што ги добивате",
+        "lifetime": "Овие врски важат {days} дена.",
+        "ignore": "Ако тоа не сте биле вие, занемарете ја оваа порака: ништо не е променето.",
+    },
+    "tr": {
+        "subject": "Yeni bağlantınız – {org}",
+        "asked": "E-postamızdaki bağlantının süresi dolduğu için yeni bir bağlantı istediniz.",
+        "unsubscribe": "Bu listeden çıkın",
+        "preferences": "Aldığınız e-postaları seçin",
+        "lifetime": "Bu bağlantılar {days} gün geçerlidir.",
+        "ignore": "Bu isteği siz yapmadıysanız bu e-postayı dikkate almayın: hiçbir şey değişmedi.",
     },
 }
 WORDS["sr-Latn"] = {k: to_latin(v) for k, v in WORDS["sr-Cyrl"].items()}
