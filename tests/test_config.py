@@ -335,7 +335,7 @@ def test_smtp_does_not_need_a_sendgrid_key(tmp_path: Path, monkeypatch: pytest.M
 def test_real_transports_refuse_a_weak_secret_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, transport: str, weak: str
 ) -> None:
-    from newsletter.bootstrap import signing_secret
+    from newsletter.keyring import link_keys
 
     monkeypatch.setenv("SENDGRID_API_KEY", "SG.abc")
     monkeypatch.setenv("NEWSLETTER_SECRET_KEY", weak)
@@ -344,7 +344,7 @@ def test_real_transports_refuse_a_weak_secret_key(
         s.require_sending_ready()
     # Serving (which builds the links' signer first) refuses it too.
     with pytest.raises(ConfigError, match="NEWSLETTER_SECRET_KEY"):
-        signing_secret(s)
+        link_keys(s)
 
 
 def test_secret_key_command_prints_a_strong_key(tmp_path: Path) -> None:

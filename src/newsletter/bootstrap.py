@@ -4,7 +4,6 @@ chooses concrete adapters; everything above it sees ports."""
 from __future__ import annotations
 
 import os
-import secrets as pysecrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +14,7 @@ from newsletter.audiences.sql.member_search import SqlDirectory
 from newsletter.audiences.sql.members import SqlMemberStore
 from newsletter.audiences.sql.signups import SqlSignupStore
 from newsletter.audiences.sql.subscriptions import SqlPreferenceStore
-from newsletter.config import GENERATE_KEY_HINT, Settings, secret_key_problem, secrets
+from newsletter.config import Settings, secrets
 from newsletter.content.files.project_files import ProjectFiles
 from newsletter.content.library import CampaignLibrary
 from newsletter.content.ports.catalog import Clock
@@ -24,16 +23,17 @@ from newsletter.content.sql.ics_revisions import SqlCalendarRevisions
 from newsletter.content.sql.stored_campaigns import SqlCampaignDocuments
 from newsletter.context import Context, Links
 from newsletter.core.clock import SystemClock
-from newsletter.core.private_files import private_dir
 from newsletter.db.engine import make_engine, upgrade
 from newsletter.delivery.ports import Mailer
 from newsletter.delivery.sql.event_store import SqlEventStore
 from newsletter.delivery.sql.history import SqlCampaignHistory
 from newsletter.delivery.sql.ledger import SqlLedger
 from newsletter.delivery.sql.ratelimit import SqlRateLimiter
+from newsletter.delivery.sql.renewals import SqlLinkRenewals
 from newsletter.delivery.transports.sendgrid import events as sendgrid_events
 from newsletter.delivery.transports.sendgrid.signature import SignedEventWebhook
 from newsletter.errors import ConfigError
+from newsletter.keyring import link_keys
 from newsletter.scheduling.milestones import ScheduledCatalog
 from newsletter.scheduling.ports import Scheduling
 from newsletter.scheduling.sql.store import SqlScheduleStore
@@ -77,7 +77,7 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = Tru
         members=SqlMemberStore(engine),
         ledger=ledger,
         clock=clock,
-        links=Links(settings.web.base_url, signing_secret(settings)),
+        links=links(settings),
         sender=Sender(sender.email, sender.name, sender.reply_to),
         organisation=organisation(settings),
         mailer=lambda: build_mailer(settings, clock),
@@ -105,6 +105,8 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = Tru
         directory=SqlDirectory(engine),
         history=SqlCampaignHistory(engine),
         signups=SqlSignupStore(engine),
+        image_hosts=settings.content.image_hosts,
+        renewals=SqlLinkRenewals(engine),
     )
 
 
@@ -117,31 +119,14 @@ def webhook_verifier(settings: Settings) -> SignedEventWebhook | None:
     return SignedEventWebhook(key, max_age=settings.sendgrid.webhook_max_age)
 
 
+def links(settings: Settings) -> Links:
+    """The link builder with the installation's keys (``keyring.py``)."""
+    keys = link_keys(settings)
+    return Links(settings.web.base_url, keys.signing, keys.previous, keys.hashing)
+
+
 def engine_for(settings: Settings) -> Engine:
     return make_engine(settings.database_url)
-
-
-def signing_secret(settings: Settings) -> bytes:
-    """NEWSLETTER_SECRET_KEY, or for the embedded outbox default a key generated once and kept
-    in ``var/secret.key`` (0600), so a first run works and links stay valid across runs."""
-    key = secrets().secret_key
-    real = settings.delivery.transport != "outbox"
-    if key is not None:
-        problem = secret_key_problem(key.get_secret_value())
-        if real and problem:  # a weak key must not start a real installation
-            raise ConfigError(f"NEWSLETTER_SECRET_KEY {problem}; {GENERATE_KEY_HINT}")
-        return key.get_secret_value().encode()
-    if real:
-        raise ConfigError(
-            f"NEWSLETTER_SECRET_KEY must be set to sign unsubscribe links; {GENERATE_KEY_HINT}"
-        )
-    path = settings.path(settings.paths.var) / "secret.key"
-    if not path.exists():
-        private_dir(path.parent)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(pysecrets.token_urlsafe(32))
-    return path.read_text().strip().encode()
 
 
 def build_mailer(settings: Settings, clock: Clock) -> Mailer:

@@ -129,6 +129,22 @@ class WebSettings(_Section):
         return value.rstrip("/")
 
 
+class ContentSettings(_Section):
+    #: Hosts an email may load images from (besides ``web.base_url``'s own host). A remote
+    #: image tells its host who opened the email and when, so any other host is refused
+    #: when a campaign is validated, approved or sent.
+    image_hosts: tuple[str, ...] = ("clusterhouse.example",)
+
+    @field_validator("image_hosts")
+    @classmethod
+    def _hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        hosts = tuple(h.strip().lower().rstrip(".") for h in value)
+        for host in hosts:
+            if not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", host):
+                raise ValueError(f"{host!r} is not a host name (no scheme, path or port)")
+        return hosts
+
+
 class ApprovalSettings(_Section):
     #: File campaigns need an approver's approval too (campaigns in the database always do,
     #: and so does any campaign once it has been approved). See authoring/approvals.py.
@@ -202,6 +218,7 @@ class Settings(BaseSettings):
     web: WebSettings = WebSettings()
     scheduling: SchedulingSettings = SchedulingSettings()
     approval: ApprovalSettings = ApprovalSettings()
+    content: ContentSettings = ContentSettings()
     paths: PathSettings = PathSettings()
     #: Folder of the config file; relative paths above are resolved against it.
     base_dir: Path = Path()
@@ -278,15 +295,22 @@ class Secrets(BaseModel):
     sendgrid_api_key: SecretStr | None = None
     secret_key: SecretStr | None = None
     smtp_password: SecretStr | None = None
+    #: Signing keys before the last rotations, newest first: their links still verify.
+    previous_secret_keys: tuple[SecretStr, ...] = ()
+    #: Keys the suppression and sign-up hashes; set once, never rotated.
+    hash_key: SecretStr | None = None
 
 
 def secrets() -> Secrets:
     """Secrets from the environment only (never from config.yaml, never logged)."""
     env = os.environ
+    previous = re.split(r"[\s,]+", env.get("NEWSLETTER_PREVIOUS_SECRET_KEYS", "").strip())
     return Secrets(
         sendgrid_api_key=_secret(env.get("SENDGRID_API_KEY")),
         secret_key=_secret(env.get("NEWSLETTER_SECRET_KEY")),
         smtp_password=_secret(env.get("NEWSLETTER_SMTP_PASSWORD")),
+        previous_secret_keys=tuple(SecretStr(k) for k in previous if k),
+        hash_key=_secret(env.get("NEWSLETTER_HASH_KEY")),
     )
 
 

@@ -12,7 +12,14 @@ from newsletter.content.ports.catalog import CalendarRevisions, Catalog, Clock, 
 from newsletter.content.ports.documents import CampaignDocuments
 from newsletter.content.rendering.compose import Organisation, Sender
 from newsletter.core import tokens
-from newsletter.delivery.ports import EventParser, EventStore, Ledger, Mailer, RateLimiter
+from newsletter.delivery.ports import (
+    EventParser,
+    EventStore,
+    Ledger,
+    LinkRenewals,
+    Mailer,
+    RateLimiter,
+)
 from newsletter.staff.ports import StaffStore
 
 UNSUBSCRIBE = "unsubscribe"
@@ -29,7 +36,24 @@ class Links:
     """Builds the signed per-recipient links that go into every message."""
 
     base_url: str
+    #: Signs every new link (NEWSLETTER_SECRET_KEY).
     secret: bytes
+    #: Keys that signed links before the last rotations: those links still verify.
+    previous: tuple[bytes, ...] = ()
+    #: Keys the suppression and sign-up hashes (NEWSLETTER_HASH_KEY). Never rotated: a new one
+    #: would unlink every stored hash. Empty: ``secret`` keys them (no rotation yet).
+    hash_key: bytes = b""
+
+    @property
+    def hashing(self) -> bytes:
+        return self.hash_key or self.secret
+
+    def verify(
+        self, token: str, *, purpose: str, now: int, max_age: int = tokens.DEFAULT_MAX_AGE
+    ) -> tokens.TokenClaims:
+        """The claims of a link signed with the current or a previous key (TokenError)."""
+        keys = (self.secret, *self.previous)
+        return tokens.verify_any(keys, token, purpose=purpose, now=now, max_age=max_age)
 
     def token(self, purpose: str, member_id: int, topic: str, issued_at: int) -> str:
         return tokens.sign(self.secret, tokens.TokenClaims(purpose, member_id, topic, issued_at))
@@ -99,5 +123,9 @@ class Context:
     directory: MemberDirectory | None = None
     #: Campaign outcomes per day and first sends, for reports and the public archive.
     history: CampaignHistory | None = None
+    #: "Email me a fresh link" requests from expired links' pages; None: not offered.
+    renewals: LinkRenewals | None = None
+    #: Hosts emails may load images from besides ``links.base_url``'s (``content.image_hosts``).
+    image_hosts: tuple[str, ...] = ()
     #: Friends' subscription requests awaiting double opt-in (the public /subscribe form).
     signups: SignupStore | None = None

@@ -23,6 +23,7 @@ above them ever sees ``sqlalchemy``, ``sendgrid`` or ``smtplib`` exceptions::
     │   └── OutboxError             the outbox folder cannot be written (disk full, read-only):
     │                               nothing of the batch is kept, the run stops, rows pending
     ├── TokenError                  unsubscribe / preference token is forged, expired or foreign
+    │   └── TokenExpired            genuine but too old: carries who it was for (a fresh link)
     └── WebhookVerificationError    a provider event batch failed its signature check
 """
 
@@ -146,6 +147,16 @@ class OutboxError(DeliveryError):
 
 class TokenError(NewsletterError):
     """A signed link token is malformed, forged, expired or meant for another purpose."""
+
+
+class TokenExpired(TokenError):
+    """A genuine token (its signature holds) that is past its lifetime. ``member_id`` and
+    ``topic`` say whom it was for, so the page can offer to send that member a fresh link."""
+
+    def __init__(self, member_id: int, topic: str) -> None:
+        super().__init__("link expired")
+        self.member_id = member_id
+        self.topic = topic
 
 
 class WebhookVerificationError(NewsletterError):

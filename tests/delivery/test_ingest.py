@@ -96,7 +96,7 @@ def test_hard_bounce_and_complaint_suppress_everywhere(ctx: Context) -> None:
     # Suppressed by the same keyed hash imports check, so a re-import is refused.
     for n, reason in ((0, "bounced"), (2, "complained"), (3, "bounced")):
         key = f"member{n}@synthetic.example"
-        assert ctx.members.suppression(suppression_hash(ctx.links.secret, key)) == reason
+        assert ctx.members.suppression(suppression_hash(ctx.links.hashing, key)) == reason
     # A later "delivered" never re-activates a bounced address; a bounce after a complaint
     # does not weaken it.
     ingest_events(ctx, [ev("delivered", dids[0], 0, eid="late"), ev("bounce", dids[2], 2)])
@@ -165,7 +165,7 @@ def test_events_without_our_id_join_by_address_or_stay_unmatched(ctx: Context) -
     assert status_of(engine, members, members.c.id, mids[0]) == "complained"
     # A stranger's bounce still suppresses the address for any future import.
     key = "stranger@elsewhere.example"
-    assert ctx.members.suppression(suppression_hash(ctx.links.secret, key)) == "bounced"
+    assert ctx.members.suppression(suppression_hash(ctx.links.hashing, key)) == "bounced"
 
 
 def test_cli_replays_a_saved_batch(project: Path, ctx: Context) -> None:

@@ -20,7 +20,7 @@ from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.content.files.project_files import ProjectFiles
 from newsletter.content.library import CampaignLibrary
 from newsletter.content.rendering.messages import Sender
-from newsletter.context import Context
+from newsletter.context import Context, Links
 from newsletter.core.clock import VirtualClock
 from newsletter.delivery.batch_sender import SendReport
 from newsletter.scheduling.dispatch import dispatch_due
@@ -100,7 +100,7 @@ def world() -> World:
         members=None,  # type: ignore[arg-type]
         ledger=MemoryLedger(),  # type: ignore[arg-type]
         clock=clock,
-        links=None,  # type: ignore[arg-type]
+        links=Links("https://news.x.example", b"k" * 32),  # approving checks image hosts
         sender=Sender("news@x.example", "Cluster House"),
         organisation=None,  # type: ignore[arg-type]
         mailer=None,  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ from newsletter.config import Settings
 from newsletter.context import Context
 from newsletter.web.app import create_app
 from newsletter.web.limits import PUBLIC_FORM_BYTES, UPLOAD_BYTES, BodyLimit, limit_for
+from newsletter.web.slow_heads import HEAD_SECONDS, HeadDeadlineProtocol
 
 
 @contextlib.contextmanager
@@ -184,3 +185,90 @@ def test_hsts_only_on_an_https_installation(ctx: Context) -> None:
     with TestClient(create_app(secure)) as client:
         hsts = client.get("/healthz").headers["strict-transport-security"]
     assert hsts.startswith("max-age=") and int(hsts.split("=")[1]) >= 31536000
+
+
+# -- slow request heads (slowloris) ----------------------------------------------------------
+
+
+class _QuickHeads(HeadDeadlineProtocol):
+    head_seconds = 1.0
+
+
+def _hello(_: Request) -> PlainTextResponse:
+    return PlainTextResponse("hello")
+
+
+HELLO = Starlette(routes=[Route("/", _hello)])
+
+
+def _read_until_closed(conn: socket.socket, limit: float) -> tuple[bytes, float]:
+    """Everything the server sends until it closes, and when it closed (monotonic)."""
+    conn.settimeout(limit)
+    answer = b""
+    with contextlib.suppress(ConnectionResetError):
+        while chunk := conn.recv(65536):
+            answer += chunk
+    return answer, time.monotonic()
+
+
+def test_serve_gives_uvicorn_the_head_deadline(settings: Settings) -> None:
+    options = uvicorn_options(settings)
+    config = uvicorn.Config(HELLO, **options)
+    config.load()
+    assert config.http_protocol_class is HeadDeadlineProtocol
+    assert HeadDeadlineProtocol.head_seconds == HEAD_SECONDS == 10.0
+
+
+def test_a_head_trickled_a_byte_at_a_time_is_cut_off() -> None:
+    with serving(HELLO, http=_QuickHeads) as port:
+        conn = socket.create_connection(("127.0.0.1", port), timeout=5)
+        started = time.monotonic()
+        head = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 40
+        closed_early = False
+        for byte in head:  # 0.1 s a byte: without the deadline this lasts 5 s and more
+            try:
+                conn.sendall(bytes([byte]))
+            except (BrokenPipeError, ConnectionResetError):
+                closed_early = True
+                break
+            time.sleep(0.1)
+            if time.monotonic() - started > 3:
+                break
+        answer, ended = _read_until_closed(conn, 5)
+        conn.close()
+    assert closed_early or answer.startswith(b"HTTP/1.1 408 ")
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+    assert ended - started < 4.5
+
+
+def test_a_connection_that_sends_nothing_is_closed_with_408() -> None:
+    with serving(HELLO, http=_QuickHeads) as port:
+        conn = socket.create_connection(("127.0.0.1", port), timeout=5)
+        started = time.monotonic()
+        answer, ended = _read_until_closed(conn, 5)
+        conn.close()
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+    assert b"Connection: close" in answer
+    assert 0.9 < ended - started < 3
+
+
+def test_prompt_requests_and_kept_alive_connections_are_served() -> None:
+    with serving(HELLO, http=_QuickHeads, timeout_keep_alive=5) as port:
+        conn = socket.create_connection(("127.0.0.1", port), timeout=5)
+        request = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        for _ in range(3):
+            # Each head arrives in two parts 0.6 s apart: 1.2 s per connection in all, but
+            # each head within its own second.
+            conn.sendall(request[:10])
+            time.sleep(0.6)
+            conn.sendall(request[10:])
+            answer = b""
+            while not answer.endswith(b"hello"):
+                chunk = conn.recv(65536)
+                assert chunk, f"closed after {answer!r}"
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200 ")
+        # Idle after the last response: the next head's deadline closes it.
+        tail, _ = _read_until_closed(conn, 5)
+        conn.close()
+    assert tail.startswith(b"HTTP/1.1 408 ")

@@ -24,7 +24,7 @@ def client(ctx: Context) -> Iterator[TestClient]:
 
 
 #: A value for each path parameter (any other gets 32 x's, e.g. an upload id).
-SAMPLES = {"slug": "days-of-clusters-2015", "lang": "en", "member_id": "1"}
+SAMPLES = {"slug": "days-of-clusters-2015", "lang": "en", "member_id": "1", "user_id": "1"}
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 
 

@@ -203,3 +203,25 @@ def test_export_is_the_cli_export(
         assert response.content.startswith(b"\xef\xbb\xbfemail,first_name")
     unknown = client.get("/staff/members/export", params={"segment": "nope"})
     assert unknown.status_code == 400
+
+
+def test_an_upload_that_exhausts_the_reader_stops_only_its_child(
+    client: TestClient, ctx: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.audiences.files.test_isolated import big_csv
+
+    monkeypatch.setattr("newsletter.audiences.files.isolated.MEMORY_BYTES", 16 * 1024 * 1024)
+    csrf = sign_in(client, EDITOR)
+    before = count_members(ctx)
+    data = big_csv(tmp_path / "bomb.csv").read_bytes()
+    response = client.post(
+        "/staff/members/import",
+        data={"csrf": csrf},
+        files={"file": ("bomb.csv", data, "text/csv")},
+    )
+    assert response.status_code == 400
+    assert "bomb.csv: reading the file needed more than 16 MiB of memory" in response.text
+    assert "/up/" not in response.text
+    # The web app goes on serving, and nothing was imported.
+    assert client.get("/staff/members").status_code == 200
+    assert count_members(ctx) == before

@@ -248,7 +248,7 @@ def test_per_client_limit_holds_across_a_restart(
 def test_bounced_addresses_get_nothing_and_left_ones_may_come_back(
     client: TestClient, ctx: Context, settings: Settings
 ) -> None:
-    secret = ctx.links.secret
+    secret = ctx.links.hashing
     with engine_of(ctx).begin() as conn:
         for address, reason in (("gone@x.example", "bounced"), (ADDRESS, "unsubscribed")):
             conn.execute(

@@ -30,7 +30,7 @@ def _key(email: str, *, strict: bool) -> str:
 def _hash(ctx: Context, key: str) -> str:
     # The installation secret that signs links also keys the suppression hash
     # (audiences/domain/privacy).
-    return suppression_hash(ctx.links.secret, key)
+    return suppression_hash(ctx.links.hashing, key)
 
 
 def person_data(ctx: Context, email: str) -> PersonData | None:

@@ -205,7 +205,7 @@ def import_members(
         tag=tag, now=ctx.clock.now(), dry_run=dry_run, policy=how.policy, topics=how.topics
     )
     with opened as session:
-        for checked in checked_chunks(rows, ctx.links.secret, offload):
+        for checked in checked_chunks(rows, ctx.links.hashing, offload):
             for number, fld, why, email, cells in checked.refused:
                 report.reject(number, cells, fld, why, email)
             flags = checked.flags

@@ -12,7 +12,6 @@ from __future__ import annotations
 from newsletter.audiences.domain.members import LANGUAGES
 from newsletter.audiences.ports.preference_store import Preferences, PreferenceStore
 from newsletter.context import PREFERENCES, Context
-from newsletter.core import tokens
 from newsletter.errors import InputError, TokenError
 
 SOURCE = "preference-centre"
@@ -31,7 +30,7 @@ def store(ctx: Context) -> PreferenceStore:
 
 def _member(ctx: Context, token: str) -> Preferences:
     now = int(ctx.clock.now().timestamp())
-    claims = tokens.verify(ctx.links.secret, token, purpose=PREFERENCES, now=now)
+    claims = ctx.links.verify(token, purpose=PREFERENCES, now=now)
     found = store(ctx).preferences(claims.member_id)
     if found is None:  # erased since the link was sent
         raise TokenError("invalid token")

@@ -86,8 +86,8 @@ def request_signup(
     if isinstance(parsed, list):
         return parsed
     now = ctx.clock.now()
-    secret = ctx.links.secret
-    by_address, by_client = address_hash(secret, parsed.email_key), client_hash(secret, client)
+    hashing = ctx.links.hashing  # never rotated: the stored hashes stay comparable
+    by_address, by_client = address_hash(hashing, parsed.email_key), client_hash(hashing, client)
     _, asked = db.recent(
         address_hash=by_address,
         client_hash=by_client,
@@ -96,7 +96,7 @@ def request_signup(
     )
     if asked >= MAX_PER_CLIENT:
         raise RateLimitError("too many subscription requests from your network")
-    suppressed = ctx.members.suppression(suppression_hash(secret, parsed.email_key))
+    suppressed = ctx.members.suppression(suppression_hash(hashing, parsed.email_key))
     # The per-address limit is checked where the request is stored, in one step.
     request_id, send = db.add(
         parsed if may_mail(suppressed) else None,
@@ -111,7 +111,7 @@ def request_signup(
     if not send:
         return Requested(parsed.language, mailed=False)
     claims = tokens.TokenClaims(CONFIRM_PURPOSE, request_id, "", int(now.timestamp()))
-    link = f"{ctx.links.base_url}{CONFIRM_PATH}{tokens.sign(secret, claims)}"
+    link = f"{ctx.links.base_url}{CONFIRM_PATH}{tokens.sign(ctx.links.secret, claims)}"
     lists = topic_phrases(ctx.catalog.ui_strings(), parsed.language, parsed.topics)
     variant = confirmation(parsed.language, link, lists, ctx.organisation)
     # No name with the address either: "To: Ana <...>" would put typed text in the email.
@@ -140,8 +140,7 @@ def _send(ctx: Context, batch: Batch, sleep: Callable[[float], None]) -> None:
 
 def _request(ctx: Context, token: str) -> PendingSignup:
     now = int(ctx.clock.now().timestamp())
-    claims = tokens.verify(
-        ctx.links.secret,
+    claims = ctx.links.verify(
         token,
         purpose=CONFIRM_PURPOSE,
         now=now,
@@ -166,6 +165,6 @@ def confirm(ctx: Context, token: str) -> Confirmed | PendingSignup:
         return found
     # The address is only in the stored request: the store hashes it to lift a suppression.
     done = store(ctx).confirm(
-        found.id, suppression_hash=partial(suppression_hash, ctx.links.secret), now=ctx.clock.now()
+        found.id, suppression_hash=partial(suppression_hash, ctx.links.hashing), now=ctx.clock.now()
     )
     return done if done is not None else _request(ctx, token)

@@ -29,7 +29,7 @@ class Unsubscription:
 
 def _claims(ctx: Context, token: str) -> tuple[tokens.TokenClaims, Unsubscription]:
     now = int(ctx.clock.now().timestamp())
-    claims = tokens.verify(ctx.links.secret, token, purpose=UNSUBSCRIBE, now=now)
+    claims = ctx.links.verify(token, purpose=UNSUBSCRIBE, now=now)
     issued = dt.datetime.fromtimestamp(claims.issued_at, dt.UTC)
     target = ctx.events.unsubscribe_target(claims.member_id, claims.topic, issued)
     if target is None:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from newsletter.authoring.domain import approvals as rules
+from newsletter.content.composing import check_images
 from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.content.library import DB_PREFIX
 from newsletter.content.rendering.compose import text_template_name
@@ -166,6 +167,8 @@ def approve(
         raise InputError("only an approver can approve a campaign")
     if ctx.staff is None:
         raise NewsletterError("this installation has no staff store")
+    # An image from a host outside content.image_hosts is refused here too, not only at send.
+    check_images(ctx, ctx.catalog.campaign(ref)[0])
     now = standing(ctx, ref)
     if not shown or shown != now.fingerprint:
         raise StateError(

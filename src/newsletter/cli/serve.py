@@ -64,6 +64,9 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "timeout_keep_alive": 5,
         "h11_max_incomplete_event_size": 16 * 1024,
         "limit_concurrency": UVICORN_LIMIT_CONCURRENCY,
+        # A request head must be complete within HEAD_SECONDS (slowloris); uvicorn imports
+        # the protocol by name, like the app, so the CLI does not load the web layer.
+        "http": "newsletter.web.slow_heads:HeadDeadlineProtocol",
     }
 
 

@@ -3,7 +3,7 @@
 newsletter staff add EMAIL --role editor|approver [--password-stdin]
 newsletter staff list
 newsletter staff remove EMAIL
-newsletter secret-key
+newsletter secret-key [--rotate]
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from newsletter.cli.common import State, handle_errors, out, pass_state
+from newsletter.cli.common import State, err, handle_errors, out, pass_state
 from newsletter.cli.sample_staff import staff_sample
 from newsletter.staff.domain.users import Role
 
@@ -80,9 +80,40 @@ staff.add_command(staff_sample)
 
 
 @click.command("secret-key")
-def secret_key() -> None:
+@click.option(
+    "--rotate",
+    is_flag=True,
+    help="Replace the signing key; the current one keeps verifying links already sent.",
+)
+@pass_state
+@handle_errors
+def secret_key(state: State, rotate: bool) -> None:
     """Print a new NEWSLETTER_SECRET_KEY: 32 random bytes, URL-safe base64 (43 characters).
-    Put it in the service's environment, never in config.yaml or the repository."""
+    Put it in the service's environment, never in config.yaml or the repository.
+
+    --rotate: keys from the environment: print the three lines the service's environment
+    file needs (new signing key, the previous ones, the unchanged hash key); keys in var/
+    (the outbox default): rotate them there."""
     import secrets as pysecrets
 
-    click.echo(pysecrets.token_urlsafe(32))
+    if not rotate:
+        click.echo(pysecrets.token_urlsafe(32))
+        return
+    from newsletter.keyring import rotate as rotate_keys
+
+    done = rotate_keys(state.settings)
+    for line in done.environment:
+        click.echo(line)
+    for path in done.files:
+        err.print(f"rotated: {path}", highlight=False)
+    err.print(
+        f"{done.previous} older key(s) still verify links already sent; drop one from "
+        "NEWSLETTER_PREVIOUS_SECRET_KEYS (or var/previous-secret.keys) once every link signed "
+        "with it has expired (90 days after its last send). The hash key never changes."
+        + (
+            " Put these lines in the service's environment file and restart."
+            if done.environment
+            else ""
+        ),
+        highlight=False,
+    )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsletter.content.domain.campaigns import MAIN_STEP, CampaignDefinition
+from newsletter.content.domain.images import foreign_images, host_of
 from newsletter.content.ports.catalog import Screenshots, Shot
 from newsletter.content.rendering import ics as calendar
 from newsletter.content.rendering import merge
@@ -36,6 +37,7 @@ def compose_step(
 ) -> dict[str, ComposedVariant]:
     """Compose every language variant of one step, or raise for the first that fails: a
     campaign that cannot be composed in one language is sent in none."""
+    hosts = check_images(ctx, campaign)
     env = build_environment(ctx.catalog.template)
     ui = ctx.catalog.ui_strings()
     revisions = calendar_revisions(ctx, campaign)
@@ -48,9 +50,25 @@ def compose_step(
             organisation=ctx.organisation,
             ui=ui,
             revisions=revisions,
+            image_hosts=hosts,
         )
         for lang in (languages or campaign.languages)
     }
+
+
+def image_hosts(ctx: Context) -> frozenset[str]:
+    """Where an email may load images from: our own host and ``content.image_hosts``."""
+    return frozenset((*ctx.image_hosts, host_of(ctx.links.base_url)))
+
+
+def check_images(ctx: Context, campaign: CampaignDefinition) -> frozenset[str]:
+    """Refuse a campaign whose content loads an image from a host not allowed, naming each
+    field; return the allowed hosts (the template's own images are checked after MJML)."""
+    hosts = image_hosts(ctx)
+    foreign = list(foreign_images(campaign.content, hosts))
+    if foreign:
+        raise CampaignError("; ".join(foreign))
+    return hosts
 
 
 def calendar_revisions(

@@ -15,14 +15,17 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from newsletter.errors import TokenError
+from newsletter.errors import TokenError, TokenExpired
 
-#: Unsubscribe links must keep working at least 30 days after a send (CAN-SPAM, 15 U.S.C. 7704);
-#: we allow a year so archived mail still works.
-DEFAULT_MAX_AGE = 366 * 24 * 3600
+#: Unsubscribe and preference links work for 90 days after a send: CAN-SPAM wants at least 30
+#: (15 U.S.C. 7704(a)(3)), and a quarter covers the mail people still act on. An older link is
+#: not silently dead: its page offers to email the member a fresh one (web/public.py), so a
+#: leaked or forwarded link stops working within a quarter instead of a year.
+DEFAULT_MAX_AGE = 90 * 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +136,8 @@ def verify(
     """Return the claims of a genuine, fresh token for ``purpose``; raise TokenError otherwise.
 
     Every failure raises the same error type with a vague message, so a caller answering
-    HTTP can give one indistinguishable response.
+    HTTP can give one indistinguishable response; only a genuine token that is too old
+    raises :class:`TokenExpired` (a subclass), whose page may offer a fresh link.
     """
     try:
         body, mac = token.split(".", 1)
@@ -146,6 +150,29 @@ def verify(
         raise TokenError("invalid token") from exc
     if raw_purpose != purpose or not isinstance(member_id, int) or not isinstance(issued_at, int):
         raise TokenError("invalid token")
-    if now - issued_at > max_age or issued_at - now > 300:
+    if issued_at - now > 300:
         raise TokenError("invalid token")
+    if now - issued_at > max_age:
+        raise TokenExpired(member_id, str(topic))
     return TokenClaims(purpose, member_id, str(topic), issued_at)
+
+
+def verify_any(
+    secrets: Sequence[bytes],
+    token: str,
+    *,
+    purpose: str,
+    now: int,
+    max_age: int = DEFAULT_MAX_AGE,
+) -> TokenClaims:
+    """:func:`verify` with the current key first, then older ones (key rotation): a link
+    signed before the key changed keeps working until it expires. The first key whose
+    signature holds decides (an expired token raises :class:`TokenExpired`)."""
+    for secret in secrets:
+        try:
+            return verify(secret, token, purpose=purpose, now=now, max_age=max_age)
+        except TokenExpired:
+            raise
+        except TokenError:
+            continue
+    raise TokenError("invalid token")

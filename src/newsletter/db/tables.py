@@ -290,6 +290,8 @@ staff_users = Table(
     Column("password_hash", String(200), nullable=False),
     Column("role", String(16), nullable=False),
     Column("created_at", TS, nullable=False),
+    # Migration 0017: an approver disabled the account (it cannot sign in; its sessions ended).
+    Column("disabled_at", TS, nullable=True),
 )
 
 staff_sessions = Table(
@@ -309,6 +311,23 @@ login_attempts = Table(
     Column("email", String(320), nullable=False, index=True),
     Column("ip", String(64), nullable=False, index=True),
     Column("at", TS, nullable=False),
+)
+
+# -- Requests that may send an email, with limits (migration 0017) -----------------------------
+
+#: One row per request that may send an email on someone's behalf: a member's "email me a
+#: fresh link" (kind ``link-renewal``), a staff "forgot my password" (``staff-reset``). The
+#: subject (member or address) and the client address are keyed hashes, so the per-subject and
+#: per-client limits are counted in SQL, in one serialised step. Old rows go as new ones come.
+mail_requests = Table(
+    "mail_requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(24), nullable=False),
+    Column("subject_hash", String(64), nullable=False, index=True),
+    Column("client_hash", String(64), nullable=False, index=True),
+    Column("mailed", Boolean, nullable=False),
+    Column("at", TS, nullable=False, index=True),
 )
 
 campaign_approvals = Table(

@@ -78,7 +78,7 @@ def ingest_events(ctx: Context, raw: list[Any]) -> IngestReport:
             continue
         batch.append((event, effects(event, group_topics=groups)))
     hashes = {
-        event.email: suppression_hash(ctx.links.secret, _key(event.email))
+        event.email: suppression_hash(ctx.links.hashing, _key(event.email))
         for event, found in batch
         if any(e.action in (Action.SUPPRESS_BOUNCED, Action.SUPPRESS_COMPLAINED) for e in found)
     }

@@ -279,3 +279,32 @@ class EventStore(Protocol):
     def recent_stats(self, since: dt.datetime) -> list[tuple[str, CampaignStats]]: ...
 
     def acknowledge_complaints(self, campaign_id: int, count: int, *, now: dt.datetime) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalAddress:
+    email: str
+    language: str
+
+
+class LinkRenewals(Protocol):
+    """ "Email me a fresh link" requests (delivery/sql/renewals.py)."""
+
+    def address(self, member_id: int) -> RenewalAddress | None:
+        """Where a fresh link for this member goes: None for a member who is gone, bounced
+        or complained (no mail for them)."""
+        ...
+
+    def admit(
+        self,
+        *,
+        member_hash: str,
+        client_hash: str,
+        now: dt.datetime,
+        since: dt.datetime,
+        max_per_member: int,
+        max_per_client: int,
+    ) -> tuple[bool, bool]:
+        """Count and record one request in one serialised step: (the client is within its
+        limit, a link may be mailed to the member). Rows before ``since`` are deleted."""
+        ...

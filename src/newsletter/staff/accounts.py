@@ -102,6 +102,8 @@ def sign_in(ctx: Context, email: str, password: str, ip: str) -> SignedIn:
     ok = rules.verify_password(password, found[1] if found else rules.DUMMY_HASH)
     if found is None or not ok:
         raise SignInRefused("wrong email address or password")
+    if found[0].disabled:  # said only to whoever knows the password
+        raise SignInRefused("this account is disabled; ask an approver")
     db.clear_failures(key)
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)

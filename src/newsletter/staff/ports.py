@@ -44,7 +44,33 @@ class StaffStore(Protocol):
         """The user and their password hash, or None for an unknown address."""
         ...
 
+    def account(self, user_id: int) -> tuple[StaffUser, str] | None:
+        """The user with this id and their password hash."""
+        ...
+
     def users(self) -> list[StaffUser]: ...
+
+    def set_password(self, user_id: int, password_hash: str) -> None:
+        """Replace the password; every open session of the account ends."""
+        ...
+
+    def set_disabled(self, user_id: int, *, disabled: bool, now: dt.datetime) -> bool:
+        """Disable (ending its sessions) or enable the account; False if there is none."""
+        ...
+
+    def admit_reset(
+        self,
+        *,
+        address_hash: str,
+        client_hash: str,
+        now: dt.datetime,
+        since: dt.datetime,
+        max_per_address: int,
+        max_per_client: int,
+    ) -> tuple[bool, bool]:
+        """Count and record one "forgot my password" request in one serialised step:
+        (the client is within its limit, a link may be mailed to the address)."""
+        ...
 
     def clear_failures(self, email: str) -> None: ...
 

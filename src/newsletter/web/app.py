@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsletter.context import Context
 from newsletter.scheduling.ports import Scheduling
-from newsletter.web import archive, preferences, public, staff, subscribe, webhooks
+from newsletter.web import archive, preferences, public, renewal, staff, subscribe, webhooks
 from newsletter.web.faults import FaultBoundary
 from newsletter.web.limits import BodyLimit
 from newsletter.web.strings import page_strings
@@ -94,7 +94,7 @@ class SecurityHeaders:
 
 #: Paths whose last segment is a bearer token: one-click unsubscribe, preference centre and
 #: sign-up confirmation links stay valid for long, so they never go into an access log.
-_TOKEN_PATH = re.compile(r"(/(?:u|p|subscribe/confirm)/)[^/?#\s\"]+")
+_TOKEN_PATH = re.compile(r"(/(?:u|p|subscribe/confirm|staff/reset)/)[^/?#\s\"]+")
 
 
 def redact_tokens(text: str) -> str:
@@ -152,6 +152,7 @@ def create_app(
             methods=["GET", "HEAD"],
         ),
         *public.routes(ctx, env),
+        *renewal.routes(ctx, env),
         *webhooks.routes(ctx, webhook, now),
         # Sign-in and the staff pages (all behind login), the preference centre.
         *staff.routes(ctx, env, scheduling),

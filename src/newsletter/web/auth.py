@@ -148,7 +148,7 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
 
 #: Routes under /staff that are reachable without a session (the route-table test checks
 #: that everything else refuses anonymous requests).
-PUBLIC_STAFF_PATHS = frozenset({LOGIN_PATH})
+PUBLIC_STAFF_PATHS = frozenset({LOGIN_PATH, "/staff/forgot", "/staff/reset/{token}"})
 
 
 def render(env: Environment, name: str, request: Request, **values: Any) -> HTMLResponse:

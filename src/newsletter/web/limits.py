@@ -33,6 +33,8 @@ BODY_IDLE_SECONDS = 15.0
 #: (path prefix, cap), first match wins; the last entry is the default.
 LIMITS: tuple[tuple[str, int], ...] = (
     ("/staff/login", PUBLIC_FORM_BYTES),
+    ("/staff/forgot", PUBLIC_FORM_BYTES),
+    ("/staff/reset/", PUBLIC_FORM_BYTES),
     ("/staff/members/import", UPLOAD_BYTES),
     ("/staff/", STAFF_FORM_BYTES),
     ("/webhooks/", WEBHOOK_BYTES),

@@ -21,8 +21,9 @@ from starlette.routing import Route
 from newsletter.audiences import preferences
 from newsletter.audiences.ports.preference_store import Preferences
 from newsletter.context import Context
-from newsletter.errors import InputError, TokenError
+from newsletter.errors import InputError, TokenError, TokenExpired
 from newsletter.web.preference_strings import LANGUAGE_NAMES, preference_strings
+from newsletter.web.renewal import expired_page
 from newsletter.web.strings import page_strings, topic_name
 from newsletter.web.subscribe_strings import negotiate
 
@@ -52,8 +53,11 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
         )
 
     async def show(request: Request) -> Response:
+        token = request.path_params["token"]
         try:
-            found = await run_in_threadpool(preferences.look_up, ctx, request.path_params["token"])
+            found = await run_in_threadpool(preferences.look_up, ctx, token)
+        except TokenExpired:
+            return expired_page(env, request, "p", token)
         except TokenError:
             return not_found(request)
         return page(found)
@@ -62,6 +66,8 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
         token = request.path_params["token"]
         try:
             current = await run_in_threadpool(preferences.look_up, ctx, token)
+        except TokenExpired:
+            return expired_page(env, request, "p", token)
         except TokenError:
             return not_found(request)
         try:

@@ -3,7 +3,8 @@
 ``POST /u/{token}`` with ``List-Unsubscribe=One-Click`` (urlencoded or multipart, no cookies)
 ends the topic subscription and answers 200 - never a redirect (RFC 8058 §3.1). ``GET`` (and
 ``HEAD``) show a page whose button posts the same, and change nothing: mail gateways and link
-scanners follow GETs (RFC 8058 §1). A bad token of any kind gets the same 404.
+scanners follow GETs (RFC 8058 §1). A bad token of any kind gets the same 404; a genuine one
+past its 90 days gets the page that offers a fresh link (web/renewal.py).
 The link in the body of the email is the same URL, so people reach the page and press the
 button; mailbox providers POST to it directly.
 """
@@ -22,7 +23,8 @@ from starlette.routing import Route
 
 from newsletter.audiences import unsubscribe
 from newsletter.context import PREFERENCES, Context
-from newsletter.errors import TokenError
+from newsletter.errors import TokenError, TokenExpired
+from newsletter.web.renewal import expired_page
 from newsletter.web.strings import page_strings, topic_name
 from newsletter.web.subscribe_strings import negotiate
 
@@ -68,6 +70,8 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
         token = request.path_params["token"]
         try:
             result = await run_in_threadpool(unsubscribe.look_up, ctx, token)
+        except TokenExpired:
+            return expired_page(env, request, "u", token)
         except TokenError:
             return not_found(request)
         return page(result, done=False)
@@ -76,6 +80,8 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
         token = request.path_params["token"]
         try:
             await run_in_threadpool(unsubscribe.look_up, ctx, token)
+        except TokenExpired:
+            return expired_page(env, request, "u", token)
         except TokenError:
             return not_found(request)
         try:

@@ -30,6 +30,18 @@ PAGES: dict[str, dict[str, str]] = {
         "unavailable_text": (
             "We could not complete your request just now. Please try again in a few minutes."
         ),
+        "expired_title": "This link has expired",
+        "expired_text": (
+            "Links in our emails work for {days} days. We can email you a fresh one, to the "
+            "address this email was sent to."
+        ),
+        "expired_button": "Email me a fresh link",
+        "renewed_title": "Check your inbox",
+        "renewed_text": (
+            "If this address is still on our list, a fresh link is on its way to it. "
+            "The new links work for {days} days."
+        ),
+        "too_many": "Too many requests from your network. Please try again tomorrow.",
     },
     "sr-Cyrl": {
         "title": "Одјава",
@@ -42,6 +54,18 @@ PAGES: dict[str, dict[str, str]] = {
         "changed": "Предомислили сте се?",
         "preferences": "Изаберите поруке које примате",
         "not_found_title": "Ова веза не важи",
+        "expired_title": "Ова веза је истекла",
+        "expired_text": (
+            "Везе у нашим порукама важе {days} дана. Можемо вам послати нову, на адресу на "
+            "коју је стигла ова порука."
+        ),
+        "expired_button": "Пошаљите ми нову везу",
+        "renewed_title": "Проверите пријемно сандуче",
+        "renewed_text": (
+            "Ако је ова адреса још на нашој листи, нова веза је на путу до ње. "
+            "Нове везе важе {days} дана."
+        ),
+        "too_many": "Превише захтева са ваше мреже. Покушајте поново сутра.",
         "not_found_text": "Можда је непотпуна. Користите везу тачно онако како је у поруци.",
         "unavailable_title": "Привремено недоступно",
         "unavailable_text": (
@@ -65,6 +89,18 @@ PAGES: dict[str, dict[str, str]] = {
             "В момента не можахме да изпълним заявката ви. "
             "Моля, опитайте отново след няколко минути."
         ),
+        "expired_title": "Тази връзка е изтекла",
+        "expired_text": (
+            "Връзките в нашите имейли са валидни {days} дни. Можем да ви изпратим нова на "
+            "адреса, на който е изпратен този имейл."
+        ),
+        "expired_button": "Изпратете ми нова връзка",
+        "renewed_title": "Проверете входящата си поща",
+        "renewed_text": (
+            "Ако този адрес все още е в нашия списък, нова връзка е на път към него. Новите "
+            "връзки са валидни {days} дни."
+        ),
+        "too_many": "Твърде много заявки от вашата мрежа. Моля, опитайте отново утре.",
     },
     "ro": {
         "title": "Dezabonare",
@@ -82,6 +118,20 @@ PAGES: dict[str, dict[str, str]] = {
         "unavailable_text": (
             "Nu am putut finaliza cererea dumneavoastră acum. "
             "Vă rugăm să încercați din nou în câteva minute."
+        ),
+        "expired_title": "Acest link a expirat",
+        "expired_text": (
+            "Linkurile din e-mailurile noastre sunt valabile {days} de zile. Vă putem trimite "
+            "unul nou, la adresa la care a fost trimis acest e-mail."
+        ),
+        "expired_button": "Trimiteți-mi un link nou",
+        "renewed_title": "Verificați-vă căsuța de e-mail",
+        "renewed_text": (
+            "Dacă această adresă este încă pe lista noastră, un link nou este pe drum. Noile "
+            "linkuri sunt valabile {days} de zile."
+        ),
+        "too_many": (
+            "Prea multe cereri din rețeaua dumneavoastră. Vă rugăm să încercați din nou mâine."
         ),
     },
     "mk": {
@@ -101,6 +151,18 @@ PAGES: dict[str, dict[str, str]] = {
             "Во моментов не можевме да го извршиме вашето барање. "
             "Обидете се повторно за неколку минути."
         ),
+        "expired_title": "Оваа врска е истечена",
+        "expired_text": (
+            "Врските во нашите пораки важат {days} дена. Можеме да ви испратиме нова, на "
+            "адресата на која е испратена оваа порака."
+        ),
+        "expired_button": "Испратете ми нова врска",
+        "renewed_title": "Проверете го вашето сандаче",
+        "renewed_text": (
+            "Ако оваа адреса е сè уште на нашата листа, нова врска е на пат до неа. Новите "
+            "врски важат {days} дена."
+        ),
+        "too_many": "Премногу барања од вашата мрежа. Обидете се повторно утре.",
     },
     "tr": {
         "title": "Abonelikten çık",
@@ -118,6 +180,18 @@ PAGES: dict[str, dict[str, str]] = {
         "unavailable_text": (
             "İsteğinizi şu anda tamamlayamadık. Lütfen birkaç dakika sonra tekrar deneyin."
         ),
+        "expired_title": "Bu bağlantının süresi doldu",
+        "expired_text": (
+            "E-postalarımızdaki bağlantılar {days} gün geçerlidir. Bu e-postanın gönderildiği "
+            "adrese yeni bir bağlantı gönderebiliriz."
+        ),
+        "expired_button": "Bana yeni bir bağlantı gönder",
+        "renewed_title": "Gelen kutunuzu kontrol edin",
+        "renewed_text": (
+            "Bu adres hâlâ listemizdeyse yeni bir bağlantı yolda. Yeni bağlantılar {days} gün "
+            "geçerlidir."
+        ),
+        "too_many": "Ağınızdan çok fazla istek geldi. Lütfen yarın tekrar deneyin.",
     },
 }
 PAGES["sr-Latn"] = {k: to_latin(v) for k, v in PAGES["sr-Cyrl"].items()}

@@ -15,6 +15,7 @@ from newsletter.content.rendering.merge import (
     placeholder,
     recipient_proxy,
     substitutions,
+    url_placeholder,
 )
 
 NASTY = "<script>alert(\"x\")</script> & 'O'Brien'"
@@ -77,6 +78,9 @@ def test_substitutions_escape_html_values_and_keep_text_raw() -> None:
     assert subs == {
         placeholder("first_name", html_part=False): NASTY,
         placeholder("first_name", html_part=True): NASTY_HTML,
+        url_placeholder("first_name"): (
+            "%3Cscript%3Ealert%28%22x%22%29%3C%2Fscript%3E%20%26%20%27O%27Brien%27"
+        ),
     }
 
 

@@ -9,7 +9,7 @@ or by SendGrid's ``substitutions``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from jinja2 import Environment, TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
@@ -80,11 +80,13 @@ def compose_variant(
     ui: Mapping[str, Mapping[str, str]],
     revisions: Mapping[str, calendar.Revision] | None = None,
     limits: Limits | None = None,
+    image_hosts: Collection[str] | None = None,
 ) -> ComposedVariant:
     """Render one (step, language) variant, or raise RenderError naming template and line.
 
     ``revisions`` (SEQUENCE and DTSTAMP per calendar UID, kept by the caller) turn on the
     ``.ics`` attachment; without them the variant has the calendar links only.
+    ``image_hosts``: the only hosts the finished HTML may load images from (None: unchecked).
     """
     message = campaign.step(step)
     try:
@@ -108,16 +110,18 @@ def compose_variant(
     milestones = list(campaign.milestones)
     limits = limits or Limits()
     mjml_source = _render(env, message.template, base, milestones, limits, html_part=True)
-    html = compile_mjml(mjml_source, template=message.template)
+    html = merge.mark_urls_in_html(compile_mjml(mjml_source, template=message.template))
     if len(html.encode("utf-8")) > MAX_HTML_BYTES:
         raise RenderError(
             f"HTML is {len(html.encode()) // 1000} KB; Gmail clips above ~100 KB and hides the "
             "footer with the unsubscribe link",
             template=message.template,
         )
-    check_links(html, template=message.template)
+    check_links(html, template=message.template, image_hosts=image_hosts)
     text_name = text_template_name(message.template)
-    text = _render(env, text_name, base, milestones, limits, html_part=False)
+    text = merge.mark_urls_in_text(
+        _render(env, text_name, base, milestones, limits, html_part=False)
+    )
     attachments: tuple[Attachment, ...] = ()
     if entries and revisions is not None:
         attachments = (_ics(campaign, entries, base, revisions, organisation),)

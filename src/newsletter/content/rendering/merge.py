@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
 from markupsafe import Markup
 
@@ -31,6 +32,13 @@ ALL_FIELDS: tuple[str, ...] = RECIPIENT_FIELDS + tuple(f"{n}_url" for n in LINK_
 
 def placeholder(field: str, *, html_part: bool) -> str:
     return f"[[nl:{field}:h]]" if html_part else f"[[nl:{field}]]"
+
+
+def url_placeholder(field: str) -> str:
+    """The placeholder of a value that lands inside a URL (after its first character): filled
+    percent-encoded (RFC 3986 §2.1), so ``&``, ``?``, ``#``, spaces, quotes or Cyrillic in a
+    name cannot end the query parameter or start another, in either part."""
+    return f"[[nl:{field}:u]]"
 
 
 #: What opens a placeholder, and what staff text that looks like one is turned into: a
@@ -126,11 +134,53 @@ def substitutions(values: Mapping[str, str], fields: Iterable[str] | None = None
         value = values[field]
         keys = _KEYS.get(field)
         if keys is None:
-            keys = (placeholder(field, html_part=False), placeholder(field, html_part=True))
+            keys = (
+                placeholder(field, html_part=False),
+                placeholder(field, html_part=True),
+                url_placeholder(field),
+            )
             _KEYS[field] = keys
         out[keys[0]] = value
         out[keys[1]] = html.escape(value, quote=True) if _NEEDS_ESCAPE(value) else value
+        # Percent-encoded UTF-8 holds none of & < > " ', so one value serves HTML and text.
+        out[keys[2]] = value if _URL_SAFE(value) else quote(value, safe="")
     return out
+
+
+#: Attribute values a mail client follows or fetches (as in linkcheck.py).
+_URL_ATTRIBUTE = re.compile(
+    r"""(\b(?:href|src|background|action|formaction|poster)\s*=\s*)("[^"]*"|'[^']*')""",
+    re.IGNORECASE,
+)
+_HTML_PLACEHOLDER = re.compile(r"\[\[nl:([a-z0-9_]+):h\]\]")
+_TEXT_URL = re.compile(r"(?:https?://|mailto:)[^\s<>\"]*", re.IGNORECASE)
+_TEXT_PLACEHOLDER = re.compile(r"\[\[nl:([a-z0-9_]+)\]\]")
+
+
+def mark_urls_in_html(html_text: str) -> str:
+    """Placeholders inside a link or image address (not the whole address: a template's
+    ``href="{{ links.unsubscribe }}"`` is a URL already) become URL placeholders."""
+
+    def attribute(found: re.Match[str]) -> str:
+        quoted = found.group(2)
+        value = quoted[1:-1]
+        if "[[nl:" not in value[1:]:
+            return found.group(0)
+        head, tail = value[:1], value[1:]
+        tail = _HTML_PLACEHOLDER.sub(lambda m: url_placeholder(m.group(1)), tail)
+        return f"{found.group(1)}{quoted[0]}{head}{tail}{quoted[-1]}"
+
+    return _URL_ATTRIBUTE.sub(attribute, html_text) if "[[nl:" in html_text else html_text
+
+
+def mark_urls_in_text(text: str) -> str:
+    """The same for the plain-text part: a placeholder inside a written-out URL
+    (``https://…?e={{ recipient.email }}``) becomes a URL placeholder."""
+
+    def url(found: re.Match[str]) -> str:
+        return _TEXT_PLACEHOLDER.sub(lambda m: url_placeholder(m.group(1)), found.group(0))
+
+    return _TEXT_URL.sub(url, text) if "[[nl:" in text else text
 
 
 def fields_used(*texts: str) -> frozenset[str]:
@@ -139,16 +189,18 @@ def fields_used(*texts: str) -> frozenset[str]:
     found: set[str] = set()
     for text in texts:
         for key, _ in _pieces(text)[1]:
-            found.add(key[len("[[nl:") : -len("]]")].removesuffix(":h"))
+            found.add(key[len("[[nl:") : -len("]]")].removesuffix(":h").removesuffix(":u"))
     return frozenset(found)
 
 
 #: field -> (text placeholder, HTML placeholder); fields are a handful of fixed names.
-_KEYS: dict[str, tuple[str, str]] = {}
+_KEYS: dict[str, tuple[str, str, str]] = {}
 
 
 _ONE_PLACEHOLDER = re.compile(r"\[\[nl:[a-z0-9_]+(:h)?\]\]").fullmatch
 _NEEDS_ESCAPE = re.compile(r"[&<>\"']").search
+#: RFC 3986 §2.3 unreserved characters: nothing to encode.
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
 
 
 def fill(text: str, subs: Mapping[str, str]) -> str:

@@ -70,6 +70,8 @@ class StaffUser:
     id: int
     email: str
     role: Role
+    #: Disabled by an approver: cannot sign in, has no session.
+    disabled: bool = False
 
     @property
     def can_approve(self) -> bool:
@@ -125,3 +127,21 @@ DUMMY_HASH = hash_password("not a password", b"\x00" * 16)
 def session_key(token: str) -> str:
     """What the database keeps of a session token: a leaked table opens no session."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+#: Password reset links (token purpose): single use, short-lived.
+RESET_PURPOSE = "staff-password-reset"
+RESET_MINUTES = 30
+
+
+def password_stamp(password_hash: str) -> str:
+    """A short digest of the stored password hash, signed into a reset link: setting any new
+    password (a fresh salt, so a fresh hash) changes it, so a link works once. The same idea
+    as Django's PasswordResetTokenGenerator; the digest tells nothing about the password."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+def keyed_hash(secret: bytes, label: str, value: str) -> str:
+    """HMAC-SHA256 (RFC 2104) of ``value`` under the installation's hash key, for the limits
+    table: no address or client address is stored in the clear."""
+    return hmac.new(secret, (label + value).encode("utf-8"), hashlib.sha256).hexdigest()

@@ -1,13 +1,16 @@
-"""Staff accounts, sessions, failed sign-ins and campaign approvals in SQL (migration 0006)."""
+"""Staff accounts, sessions, failed sign-ins and campaign approvals in SQL (migration 0006;
+disabled accounts and the password-reset limits, 0017)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, text, update
+from sqlalchemy import ColumnElement, Engine, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from newsletter.db.mail_requests import admit
 from newsletter.db.tables import (
     campaign_approvals,
     login_attempts,
@@ -18,6 +21,13 @@ from newsletter.staff.domain.users import Role, StaffUser
 from newsletter.staff.ports import Approval, Session
 
 U, S, A, P = staff_users, staff_sessions, login_attempts, campaign_approvals
+
+
+_USER = (U.c.id, U.c.email, U.c.role, U.c.disabled_at)
+
+
+def _user(row: Any) -> StaffUser:  # a Row with _USER's columns
+    return StaffUser(int(row.id), str(row.email), Role(row.role), row.disabled_at is not None)
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -51,18 +61,55 @@ class SqlStaffStore:
             return bool(conn.execute(delete(U).where(U.c.email == email)).rowcount)
 
     def credentials(self, email: str) -> tuple[StaffUser, str] | None:
+        return self._credentials(U.c.email == email)
+
+    def account(self, user_id: int) -> tuple[StaffUser, str] | None:
+        return self._credentials(U.c.id == user_id)
+
+    def _credentials(self, where: ColumnElement[bool]) -> tuple[StaffUser, str] | None:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(U.c.id, U.c.email, U.c.role, U.c.password_hash).where(U.c.email == email)
-            ).first()
-        if row is None:
-            return None
-        return StaffUser(int(row.id), str(row.email), Role(row.role)), str(row.password_hash)
+            row = conn.execute(select(*_USER, U.c.password_hash).where(where)).first()
+        return (_user(row), str(row.password_hash)) if row is not None else None
 
     def users(self) -> list[StaffUser]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(U.c.id, U.c.email, U.c.role).order_by(U.c.email)).all()
-        return [StaffUser(int(r.id), str(r.email), Role(r.role)) for r in rows]
+            rows = conn.execute(select(*_USER).order_by(U.c.email)).all()
+        return [_user(r) for r in rows]
+
+    def set_password(self, user_id: int, password_hash: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(U).where(U.c.id == user_id).values(password_hash=password_hash))
+            conn.execute(delete(S).where(S.c.user_id == user_id))  # every session ends
+
+    def set_disabled(self, user_id: int, *, disabled: bool, now: dt.datetime) -> bool:
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                update(U).where(U.c.id == user_id).values(disabled_at=now if disabled else None)
+            ).rowcount
+            if disabled:
+                conn.execute(delete(S).where(S.c.user_id == user_id))
+        return bool(changed)
+
+    def admit_reset(
+        self,
+        *,
+        address_hash: str,
+        client_hash: str,
+        now: dt.datetime,
+        since: dt.datetime,
+        max_per_address: int,
+        max_per_client: int,
+    ) -> tuple[bool, bool]:
+        return admit(
+            self.engine,
+            kind="staff-reset",
+            subject_hash=address_hash,
+            client_hash=client_hash,
+            now=now,
+            since=since,
+            max_per_subject=max_per_address,
+            max_per_client=max_per_client,
+        )
 
     def claim_attempt(
         self,
@@ -111,14 +158,13 @@ class SqlStaffStore:
     def session(self, key: str, *, now: dt.datetime) -> Session | None:
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(U.c.id, U.c.email, U.c.role, S.c.csrf, S.c.expires_at)
+                select(*_USER, S.c.csrf, S.c.expires_at)
                 .join(U, U.c.id == S.c.user_id)
                 .where(S.c.key == key)
             ).first()
-        if row is None or _utc(row.expires_at) <= now:
+        if row is None or _utc(row.expires_at) <= now or row.disabled_at is not None:
             return None
-        user = StaffUser(int(row.id), str(row.email), Role(row.role))
-        return Session(user, str(row.csrf), _utc(row.expires_at))
+        return Session(_user(row), str(row.csrf), _utc(row.expires_at))
 
     def close_session(self, key: str) -> None:
         with self.engine.begin() as conn:

@@ -11,6 +11,7 @@ from newsletter.context import Context
 from newsletter.scheduling.ports import Scheduling
 from newsletter.web import auth
 from newsletter.web.staff import (
+    accounts,
     authoring,
     autosave,
     calendar,
@@ -39,4 +40,5 @@ def routes(
         *calendar.routes(ctx, env, scheduling),
         *reports.routes(ctx, env),
         *members.routes(ctx, env),
+        *accounts.routes(ctx, env),
     ]

@@ -18,10 +18,10 @@ from newsletter.audiences.domain.sources import (
     plan_columns,
     recognise,
 )
+from newsletter.audiences.files.isolated import read_isolated
 from newsletter.audiences.files.member_files import (
     ColumnChoices,
     peek_member_file,
-    read_member_file,
 )
 from newsletter.audiences.files.spreadsheets import write_rejects
 from newsletter.audiences.files.uploads import Upload
@@ -180,7 +180,9 @@ def run_import(
             run.problem = plan.problem
             return run
         consent = _consent(ctx, choices, staff)
-        source = read_member_file(upload.path, encoding, how)
+        # In a child process with its own memory and time limits: a file built to exhaust
+        # the reader stops that child, not the web app (audiences/files/isolated.py).
+        source = read_isolated(upload.path, encoding, how)
         picked = ImportChoices(
             consent, frozenset(choices.topics), choices.policy, plan.ignored, run.system
         )

@@ -7,9 +7,11 @@ import base64
 import dataclasses
 import json
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from newsletter.content.rendering import merge
 from newsletter.content.rendering.compose import Attachment, Batch, Personalizer, render_message
 from newsletter.content.rendering.messages import ComposedVariant, Personalization
 from newsletter.delivery.transports.sendgrid.body import request_body
@@ -150,3 +152,27 @@ def test_strings_are_escaped_as_json_and_names_lose_separators() -> None:
     assert entry["substitutions"]["[[nl:first_name]]"] == 'x"\\\n\u2028y'
     assert entry["headers"] == {"List-Id": '"a\\b" <x.example>'}
     assert entry["custom_args"] == {"nl_delivery_id": "7"}
+
+
+def test_values_inside_links_travel_percent_encoded(fake_sendgrid: FakeSendGrid) -> None:
+    html = (
+        '<html><body><a href="https://forms.clusterhouse.example/rsvp?n=[[nl:first_name:h]]">'
+        "RSVP</a> [[nl:first_name:h]]</body></html>"
+    )
+    text = "RSVP: https://forms.clusterhouse.example/rsvp?n=[[nl:first_name]]\n"
+    marked = dataclasses.replace(
+        VARIANT, html=merge.mark_urls_in_html(html), text=merge.mark_urls_in_text(text)
+    )
+    names = ["Ана & Co", "A?b#c d"]
+    people = tuple(person(i, name) for i, name in enumerate(names, start=1))
+    batch = Batch(marked, SENDER, people)
+    mailer(fake_sendgrid).send(batch)
+    body = sent(fake_sendgrid)
+    sent_text, sent_html = (c["value"] for c in body["content"])
+    for entry, p, name in zip(body["personalizations"], people, names, strict=True):
+        expected = render_message(marked, SENDER, p)
+        filled = sendgrid_fills(sent_html, entry["substitutions"])
+        assert filled == expected.html
+        assert sendgrid_fills(sent_text, entry["substitutions"]) == expected.text
+        link = filled.split('href="', 1)[1].split('"', 1)[0]
+        assert parse_qs(urlsplit(link).query) == {"n": [name]}

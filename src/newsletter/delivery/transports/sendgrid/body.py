@@ -146,6 +146,9 @@ def _shared_placeholders(variant: ComposedVariant, people: Sequence[Any]) -> tup
     subs = [p.substitutions for p in people]
     keys: list[str] = []
     for field in sorted(fields):
+        url = merge.url_placeholder(field)
+        if url in html or url in variant.text:
+            keys.append(url)  # percent-encoded: the same value in both parts
         plain = merge.placeholder(field, html_part=False)
         marked = merge.placeholder(field, html_part=True)
         if marked not in html:
