@@ -18,9 +18,9 @@ staff page the app has (calendar, reports, members, campaign editor...) is found
 route table and taken too, if it answers with a staff HTML page once its path parameters
 are filled in (campaign slug, member id, language). Every staff page is taken at desktop
 width (``web-staff-*.png``, 1280 px) and at phone width (``web-staff-*-375.png``), and the
-phone's menu once open (``web-staff-menu-375.png``). Each PNG is reduced to a 256-colour
-palette (Pillow, no dithering: flat interface colours stay exact), about a tenth of the
-size Chromium writes. Run it from the repository root::
+phone's menu once open (``web-staff-menu-375.png``). Each PNG is reduced to a 64-colour
+palette (Pillow, no dithering: flat interface colours stay exact), a fraction of the size
+Chromium writes (both sizes are printed). Run it from the repository root::
 
     .venv/bin/python scripts/web_screenshots.py [--out docs/screenshots]
 """
@@ -69,9 +69,9 @@ APPROVER = "approver@clusterhouse.example"
 SAMPLE_DAY = dt.datetime(2015, 9, 1, 8, 0, tzinfo=dt.UTC)
 STAFF_VIEWPORT = {"width": 1280, "height": 900}
 PHONE_VIEWPORT = {"width": 375, "height": 800}
-#: Longer pages (a members list) are cut at about a screenful and a half: the top of a list
-#: shows what it is, and the PNGs stay small (a few hundred KB for all of them).
-MAX_HEIGHT = {STAFF_VIEWPORT["width"]: 1200, PHONE_VIEWPORT["width"]: 1400}
+#: Longer pages (a members list) are cut at about a screenful (and a half on a phone): the top
+#: of a list shows what it is, and the PNGs stay small (a few hundred KB for all of them).
+MAX_HEIGHT = {STAFF_VIEWPORT["width"]: 1000, PHONE_VIEWPORT["width"]: 1200}
 #: Pages taken by name; the route table's other staff pages are found (``discover``).
 KNOWN = {"/staff", "/staff/login", "/staff/logout", "/staff/campaigns", "/staff/campaigns/{slug}"}
 
@@ -177,21 +177,22 @@ def shot(page: Any, url: str, path: Path) -> None:
     )
     page.set_viewport_size(window)
     WRITTEN.append(path)
-    print(f"  {path} ({shrink(path) // 1024} KB)")
+    print(f"  {path} ({shrink(path)})")
 
 
-def shrink(path: Path) -> int:
-    """Rewrite ``path`` as a 256-colour palette PNG; returns its new size in bytes. Interface
+def shrink(path: Path) -> str:
+    """Rewrite ``path`` as a 64-colour palette PNG; says its size before and after. Interface
     screenshots have few colours (text anti-aliasing is most of them), so median cut without
     dithering keeps them sharp (a dithered flat background would compress worse)."""
     from PIL import Image
 
+    before = path.stat().st_size
     with Image.open(path) as image:
         small = image.convert("RGB").quantize(
-            colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+            colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
         )
     small.save(path, optimize=True)
-    return path.stat().st_size
+    return f"{path.stat().st_size // 1024} KB, {before // 1024} KB as taken"
 
 
 def main() -> None:
@@ -281,8 +282,8 @@ def main() -> None:
                     page.click("header details.menu > summary")
                     page.screenshot(path=str(out / "web-staff-menu-375.png"))
                     WRITTEN.append(out / "web-staff-menu-375.png")
-                    size = shrink(out / "web-staff-menu-375.png") // 1024
-                    print(f"  {out / 'web-staff-menu-375.png'} ({size} KB)")
+                    size = shrink(out / "web-staff-menu-375.png")
+                    print(f"  {out / 'web-staff-menu-375.png'} ({size})")
                     phone.close()
                     print(
                         f"member pages ({PHONE_VIEWPORT['width']} px wide, links from the outbox):"

@@ -273,6 +273,29 @@ def test_at_desktop_width_the_bar_shows_every_link_in_one_row(site: Site, route:
         page.context.close()
 
 
+@pytest.mark.browser
+@pytest.mark.parametrize("route", sorted(PAGES))
+def test_between_phone_and_desktop_nothing_scrolls_sideways(site: Site, route: str) -> None:
+    # Tablets and narrow windows, and both sides of the 768 px switch between the folded
+    # menu and the bar.
+    page, problems = open_page(site, route, PHONE)
+    try:
+        for width in (320, 600, 767, 768, 1024):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.wait_for_function(f"window.innerWidth === {width}")
+            wide = scroll_width(page)
+            assert wide <= width, f"{route} scrolls sideways at {width} px: {wide} px wide"
+            if route != "/staff/login":
+                signout = page.get_by_role("button", name="Sign out")
+                toggle = page.locator("header details.menu > summary")
+                # Exactly one of the two is on screen: the bar's button or the menu's.
+                assert signout.is_visible() != toggle.is_visible(), width
+                assert toggle.is_visible() == (width < 768), width
+        assert not problems, problems
+    finally:
+        page.context.close()
+
+
 def test_pages_name_no_route_twice() -> None:
     # The two lists are disjoint and every page address fills in only the known values.
     assert not PAGES.keys() & NOT_PAGES.keys()
