@@ -224,6 +224,8 @@ def test_at_phone_width_nothing_scrolls_sideways_and_the_menu_opens(site: Site, 
         toggle = page.locator("header details.menu > summary")
         expect(toggle).to_be_visible()
         expect(signout).to_be_hidden()
+        icon = toggle.evaluate("e => getComputedStyle(e, '::before').content")
+        assert "\u2630" in icon, icon  # the icon's rule (with its empty alternative) applies
         toggle.click()
         for name in NAV:
             link = page.locator("header nav").get_by_role("link", name=name)
