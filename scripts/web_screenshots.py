@@ -5,7 +5,9 @@ browser).
 Everything happens in a throw-away copy of the project, so ``var/`` is left alone: the sample
 audiences are imported, the chairman's letter and the Interreg-IPA call are sent to that
 copy's outbox, the Days of Clusters invitation is approved and scheduled a week ahead, and the
-app runs on a loopback port with ``web.base_url`` pointing at it. The member pages are opened
+app runs on a loopback port with ``web.base_url`` pointing at it. The app's clock stands at
+:data:`SAMPLE_DAY`, 1 September 2015, the sample campaigns' season: on the real date their
+milestones (the conference, the deadlines) would long have passed. The member pages are opened
 through the links of a sent ``.eml``, as a member would open them.
 
 Pages taken every time: staff sign-in, campaign list, campaign detail (Serbian Cyrillic preview
@@ -14,7 +16,11 @@ preference centre (Serbian Cyrillic and English), the one-click unsubscribe page
 sign-up form and the archive. Any other
 staff page the app has (calendar, reports, members, campaign editor...) is found in the
 route table and taken too, if it answers with a staff HTML page once its path parameters
-are filled in (campaign slug, member id, language). Run it from the repository root::
+are filled in (campaign slug, member id, language). Every staff page is taken at desktop
+width (``web-staff-*.png``, 1280 px) and at phone width (``web-staff-*-375.png``), and the
+phone's menu once open (``web-staff-menu-375.png``). Each PNG is reduced to a 64-colour
+palette (Pillow, no dithering: flat interface colours stay exact), a fraction of the size
+Chromium writes (both sizes are printed). Run it from the repository root::
 
     .venv/bin/python scripts/web_screenshots.py [--out docs/screenshots]
 """
@@ -42,10 +48,12 @@ from sqlalchemy import select
 
 from newsletter.audiences.files.member_files import read_csv
 from newsletter.audiences.imports import import_members
+from newsletter.authoring import approvals
 from newsletter.authoring.overview import schedule_approved
 from newsletter.bootstrap import build, build_scheduling
 from newsletter.config import load_settings
 from newsletter.content.files.screenshots import CHROMIUM_ARGS, find_chromium
+from newsletter.core.clock import VirtualClock
 from newsletter.db.tables import members
 from newsletter.delivery.sending import send_campaign
 from newsletter.staff import accounts as staff
@@ -57,10 +65,13 @@ DOC = "days-of-clusters-2015"
 SENT = ("chairmans-letter", "interreg-ipa-bg-rs-first-call")
 ARCHIVED = "interreg-ipa-bg-rs-first-call"  # sent, and its file says `archive: true`
 APPROVER = "approver@clusterhouse.example"
+#: "Now" for the app in the pictures (and in the tests): before the sample conference.
+SAMPLE_DAY = dt.datetime(2015, 9, 1, 8, 0, tzinfo=dt.UTC)
 STAFF_VIEWPORT = {"width": 1280, "height": 900}
 PHONE_VIEWPORT = {"width": 375, "height": 800}
-#: Longer pages (a members list) are cut here: the top of a list shows what it is.
-MAX_HEIGHT = 4000
+#: Longer pages (a members list) are cut at about a screenful (and a half on a phone): the top
+#: of a list shows what it is, and the PNGs stay small (a few hundred KB for all of them).
+MAX_HEIGHT = {STAFF_VIEWPORT["width"]: 1000, PHONE_VIEWPORT["width"]: 1200}
 #: Pages taken by name; the route table's other staff pages are found (``discover``).
 KNOWN = {"/staff", "/staff/login", "/staff/logout", "/staff/campaigns", "/staff/campaigns/{slug}"}
 
@@ -71,7 +82,7 @@ def prepare(work: Path, base: str) -> tuple[Any, Any, str]:
         shutil.copytree(REPO / name, work / name)
     shutil.copy(REPO / "config.yaml", work / "config.yaml")
     settings = load_settings(work / "config.yaml", web={"base_url": base})
-    ctx = build(settings)
+    ctx = build(settings, clock=VirtualClock(SAMPLE_DAY))
     for path in sorted((work / "audiences").glob("*.csv")):
         _, rows = read_csv(path)
         import_members(ctx, rows, source=path.name)
@@ -81,9 +92,9 @@ def prepare(work: Path, base: str) -> tuple[Any, Any, str]:
     staff.ensure_user(ctx, APPROVER, password, Role.APPROVER)
     found = staff.store(ctx).credentials(APPROVER)
     assert found is not None
-    staff.approve(ctx, DOC, found[0])
+    approvals.approve(ctx, DOC, found[0], shown=approvals.standing(ctx, DOC).fingerprint)
     zone = "Europe/Bucharest"
-    day = dt.datetime.now(ZoneInfo(zone)).date() + dt.timedelta(days=7)
+    day = SAMPLE_DAY.astimezone(ZoneInfo(zone)).date() + dt.timedelta(days=7)
     while day.weekday() >= 5:  # weekends are skipped days in the sample configuration
         day += dt.timedelta(days=1)
     at = dt.datetime.combine(day, dt.time(10, 0))
@@ -153,18 +164,35 @@ def shot(page: Any, url: str, path: Path) -> None:
     # Down to the end of the content (not the empty rest of the window), at most MAX_HEIGHT.
     height = int(page.evaluate("Math.ceil(document.body.getBoundingClientRect().bottom) + 24"))
     width = int(page.viewport_size["width"])
-    tall = min(height, MAX_HEIGHT)
+    tall = min(height, MAX_HEIGHT.get(width, 1200))
     # The window as tall as the picture: sticky parts (the form's buttons, the live preview)
     # then sit where a reader scrolled to the end would see them, not mid-page.
     window = page.viewport_size
     page.set_viewport_size({"width": width, "height": max(tall, window["height"])})
-    page.wait_for_timeout(300)  # let a resize-triggered layout settle
+    for frame in page.frames:  # the campaign page's previews: painted, not blank
+        frame.wait_for_load_state("load")
+    page.wait_for_timeout(600)  # let a resize-triggered layout settle
     page.screenshot(
         path=str(path), full_page=True, clip={"x": 0, "y": 0, "width": width, "height": tall}
     )
     page.set_viewport_size(window)
     WRITTEN.append(path)
-    print(f"  {path}")
+    print(f"  {path} ({shrink(path)})")
+
+
+def shrink(path: Path) -> str:
+    """Rewrite ``path`` as a 64-colour palette PNG; says its size before and after. Interface
+    screenshots have few colours (text anti-aliasing is most of them), so median cut without
+    dithering keeps them sharp (a dithered flat background would compress worse)."""
+    from PIL import Image
+
+    before = path.stat().st_size
+    with Image.open(path) as image:
+        small = image.convert("RGB").quantize(
+            colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+        )
+    small.save(path, optimize=True)
+    return f"{path.stat().st_size // 1024} KB, {before // 1024} KB as taken"
 
 
 def main() -> None:
@@ -214,12 +242,15 @@ def main() -> None:
                     page.fill("input[name=password]", password)
                     with page.expect_navigation():
                         page.click("button[type=submit]")
-                    shot(page, f"{base}/staff/campaigns", out / "web-staff-campaigns.png")
-                    detail = f"{base}/staff/campaigns/{DOC}?lang=sr-Cyrl"
-                    shot(page, detail, out / "web-staff-campaign.png")
-                    # The form of a new call for proposals (the route needs its kind).
-                    new = f"{base}/staff/campaigns/new?kind=call_for_proposals"
-                    shot(page, new, out / "web-staff-campaigns-new.png")
+                    pages = [
+                        ("web-staff-campaigns", f"{base}/staff/campaigns"),
+                        ("web-staff-campaign", f"{base}/staff/campaigns/{DOC}?lang=sr-Cyrl"),
+                        # The form of a new call for proposals (the route needs its kind).
+                        (
+                            "web-staff-campaigns-new",
+                            f"{base}/staff/campaigns/new?kind=call_for_proposals",
+                        ),
+                    ]
                     for name, path in discover(app, values):
                         answer = desk.request.get(base + path)
                         kind = answer.headers.get("content-type", "")
@@ -230,8 +261,30 @@ def main() -> None:
                         ):
                             print(f"  (skipped {path}: {answer.status} {kind}, not a staff page)")
                             continue
-                        shot(page, base + path, out / f"{name}.png")
+                        pages.append((name, base + path))
+                    for name, url in pages:
+                        shot(page, url, out / f"{name}.png")
+                    print(f"staff pages ({PHONE_VIEWPORT['width']} px wide):")
+                    signed_in = desk.storage_state()
                     desk.close()
+                    phone = browser.new_context(viewport=PHONE_VIEWPORT)
+                    phone.route("**/*", local_only)
+                    page = phone.new_page()
+                    shot(page, f"{base}/staff/login", out / "web-staff-login-375.png")
+                    phone.close()
+                    phone = browser.new_context(viewport=PHONE_VIEWPORT, storage_state=signed_in)
+                    phone.route("**/*", local_only)
+                    page = phone.new_page()
+                    for name, url in pages:
+                        shot(page, url, out / f"{name}-375.png")
+                    # The folded menu, opened: one tap away on every page.
+                    page.goto(f"{base}/staff/campaigns", wait_until="networkidle")
+                    page.click("header details.menu > summary")
+                    page.screenshot(path=str(out / "web-staff-menu-375.png"))
+                    WRITTEN.append(out / "web-staff-menu-375.png")
+                    size = shrink(out / "web-staff-menu-375.png")
+                    print(f"  {out / 'web-staff-menu-375.png'} ({size})")
+                    phone.close()
                     print(
                         f"member pages ({PHONE_VIEWPORT['width']} px wide, links from the outbox):"
                     )
