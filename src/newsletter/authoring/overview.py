@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from newsletter.authoring import approvals
 from newsletter.authoring.approvals import Standing
 from newsletter.content.composing import validate_campaign
+from newsletter.content.domain.campaigns import MAIN_STEP
 from newsletter.content.library import campaign_refs, label_of
 from newsletter.context import Context
 from newsletter.delivery.domain.deliveries import DeliveryCounts
@@ -108,6 +109,8 @@ class CampaignDetail:
     counts: DeliveryCounts | None = None
     #: Where it lives: a file's path, or ``database:<slug>``.
     where: str = ""
+    #: Its steps: the announcement (``main``), then each reminder's key.
+    steps: list[str] = field(default_factory=list)
 
 
 def campaign_detail(
@@ -132,6 +135,7 @@ def campaign_detail(
         validation.audience,
         counts=counts,
         where=str(where),
+        steps=[MAIN_STEP, *(r.key for r in c.reminders)],
     )
     try:
         segment = ctx.catalog.segment(c.audience)

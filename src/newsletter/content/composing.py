@@ -79,10 +79,14 @@ def personalization_for(
     issued_at: int,
     *,
     preview: bool = False,
+    test_language: str | None = None,
 ) -> Personalization:
     """Merge values for one recipient, including each deadline in the recipient's own zone,
-    written in the language of the variant they read. ``preview``: inert member links."""
-    return personalizations_for(ctx, campaign, (recipient,), issued_at, preview=preview)[0]
+    written in the language of the variant they read. ``preview``: inert member links;
+    ``test_language``: test links (a page saying it was a test send in that language)."""
+    return personalizations_for(
+        ctx, campaign, (recipient,), issued_at, preview=preview, test_language=test_language
+    )[0]
 
 
 def personalizations_for(
@@ -93,12 +97,18 @@ def personalizations_for(
     *,
     variant: ComposedVariant | None = None,
     preview: bool = False,
+    test_language: str | None = None,
 ) -> tuple[Personalization, ...]:
     """:func:`personalization_for` for a batch: signing keys, deadlines and list id are
     prepared once. With ``variant`` only the merge fields it contains are filled."""
     topic = campaign.topic
-    unsubscribe = ctx.links.builder(UNSUBSCRIBE, topic, issued_at, preview=preview)
-    preferences = ctx.links.builder(PREFERENCES, topic, issued_at, preview=preview)
+    links = ctx.links
+    unsubscribe = links.builder(
+        UNSUBSCRIBE, topic, issued_at, preview=preview, test_language=test_language
+    )
+    preferences = links.builder(
+        PREFERENCES, topic, issued_at, preview=preview, test_language=test_language
+    )
     fields = None
     if variant is not None:
         fields = merge.fields_used(variant.subject, variant.html, variant.text)

@@ -18,12 +18,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from newsletter.audiences import preferences
+from newsletter.audiences import preferences, test_links
 from newsletter.audiences.ports.preference_store import Preferences
-from newsletter.context import Context
+from newsletter.context import PREFERENCES, Context
 from newsletter.errors import InputError, TokenError
 from newsletter.web.preference_strings import LANGUAGE_NAMES, preference_strings
-from newsletter.web.strings import page_strings, topic_name
+from newsletter.web.strings import page_strings, test_link_page, topic_name
 from newsletter.web.subscribe_strings import negotiate
 
 NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
@@ -51,11 +51,18 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
             note=note,
         )
 
+    def invalid(request: Request) -> HTMLResponse:
+        """A test send's or a preview's link gets a page saying so; anything else 404."""
+        found = test_links.look_up(ctx, request.path_params["token"], PREFERENCES)
+        if found is None:
+            return not_found(request)
+        return HTMLResponse(test_link_page(ctx, env, request, found), headers=NO_STORE)
+
     async def show(request: Request) -> Response:
         try:
             found = await run_in_threadpool(preferences.look_up, ctx, request.path_params["token"])
         except TokenError:
-            return not_found(request)
+            return invalid(request)
         return page(found)
 
     async def submit(request: Request) -> Response:
@@ -63,7 +70,7 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
         try:
             current = await run_in_threadpool(preferences.look_up, ctx, token)
         except TokenError:
-            return not_found(request)
+            return invalid(request)
         try:
             form = await request.form(max_files=0, max_fields=50)
         except (HTTPException, MultiPartException):

@@ -10,7 +10,7 @@ from starlette.routing import Route
 from newsletter.context import Context
 from newsletter.scheduling.ports import Scheduling
 from newsletter.web import auth
-from newsletter.web.staff import authoring, calendar, campaigns, members, reports
+from newsletter.web.staff import authoring, calendar, campaigns, members, reports, test_sends
 
 
 def routes(
@@ -23,6 +23,7 @@ def routes(
         # Before the campaign pages: /staff/campaigns/new is not a campaign called "new".
         *authoring.routes(ctx, env),
         *campaigns.routes(ctx, env, scheduling),
+        *test_sends.routes(ctx),
         # Calendar, reports and members.
         *calendar.routes(ctx, env, scheduling),
         *reports.routes(ctx, env),
