@@ -11,6 +11,7 @@ from newsletter.authoring import approvals
 from newsletter.authoring.approvals import Standing
 from newsletter.content.composing import validate_campaign
 from newsletter.content.domain.campaigns import MAIN_STEP
+from newsletter.content.domain.coverage import VersionCoverage
 from newsletter.content.library import campaign_refs, label_of
 from newsletter.context import Context
 from newsletter.delivery.domain.deliveries import DeliveryCounts
@@ -111,6 +112,9 @@ class CampaignDetail:
     where: str = ""
     #: Its steps: the announcement (``main``), then each reminder's key.
     steps: list[str] = field(default_factory=list)
+    #: Who reads which language version, and the sizable groups reading another's.
+    coverage: list[VersionCoverage] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def campaign_detail(
@@ -136,6 +140,8 @@ def campaign_detail(
         counts=counts,
         where=str(where),
         steps=[MAIN_STEP, *(r.key for r in c.reminders)],
+        coverage=validation.coverage,
+        warnings=validation.warnings,
     )
     try:
         segment = ctx.catalog.segment(c.audience)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsletter.content.domain.campaigns import MAIN_STEP, CampaignDefinition
+from newsletter.content.domain.coverage import VersionCoverage, coverage, fallback_warnings
 from newsletter.content.ports.catalog import Screenshots, Shot
 from newsletter.content.rendering import ics as calendar
 from newsletter.content.rendering import merge
@@ -131,6 +132,10 @@ class Validation:
     problems: list[str] = field(default_factory=list)
     variants: int = 0
     audience: int | None = None
+    #: Who reads which language version (empty when the audience cannot be counted).
+    coverage: list[VersionCoverage] = field(default_factory=list)
+    #: Worth a look before sending, but not an error: sizable groups reading another language.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -143,7 +148,10 @@ def validate_campaign(ctx: Context, ref: str) -> Validation:
     result = Validation(campaign.slug)
     try:
         segment = ctx.catalog.segment(campaign.audience)
-        result.audience = ctx.members.count(segment, campaign.topic)
+        by_language = ctx.members.language_counts(segment, campaign.topic)
+        result.audience = sum(by_language.values())
+        result.coverage = coverage(campaign, by_language)
+        result.warnings = fallback_warnings(result.coverage)
     except NewsletterError as exc:
         result.problems.append(f"{path}: audience: {exc}")
     for step in campaign.reminders:
