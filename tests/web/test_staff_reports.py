@@ -179,7 +179,8 @@ def test_clicks_per_link_and_outcomes_per_language(client: TestClient, ctx: Cont
     # Clicked counts members: the three bg unsubscribe clicks are by programme clickers.
     assert rows == [("bg", "80", "70", "20", "5"), ("en", "120", "120", "60", "30")]
     links = re.findall(
-        r'<tr><td class="link">([^<]+)</td><td class="num">(\d+)</td><td class="num">(\d+)</td>',
+        r'<tr><td class="link" title="[^"]*">([^<]+)</td><td class="num">(\d+)</td>'
+        r'<td class="num">(\d+)</td>',
         page,
     )
     assert links == [
@@ -188,6 +189,10 @@ def test_clicks_per_link_and_outcomes_per_language(client: TestClient, ctx: Cont
         ("mailto:office@clusterhouse.example", "2", "2"),
     ]
     assert "TOKEN" not in page  # a member's signed link is never listed
+    long = "https://interreg-ipa-bg-rs.example/documents?" + "x" * 200
+    ingest_events(ctx, [event("click", en[5], T0 + 1200, url=long)])
+    page = client.get(f"/staff/campaigns/{CALL}/report").text
+    assert f'title="{long}">{long[:89]}…</td>' in page  # shown cut, whole on hover
 
 
 def test_outbox_report_says_only_handed_over_is_known(client: TestClient, ctx: Context) -> None:
