@@ -181,6 +181,9 @@ def test_links_lists_every_destination() -> None:
     ],
 )
 def test_hostile_input_is_parsed_in_linear_time(hostile: str) -> None:
+    # Linear: well under a second here (0.1-0.7 s on a loaded 2-core machine). A quadratic
+    # scan of 50,000 markers is over a billion steps, minutes in Python; the bound leaves
+    # room for coverage tracing and a busy machine without letting that through.
     started = time.perf_counter()
     parse_blocks([hostile])
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < 10.0

@@ -268,53 +268,59 @@ def _link_at(text: str, i: int, brackets: dict[int, int]) -> tuple[Link, int] | 
     return Link(url, children), close + 1
 
 
+Piece = Inline | str  # text is kept as pieces and joined once per run: no quadratic copying
+
+
 def _build(tokens: list[str | _Delim | Link]) -> tuple[Inline, ...]:
-    # A stack of open delimiters, each with the nodes written since it opened (CommonMark's
+    # A stack of open delimiters, each with the pieces written since it opened (CommonMark's
     # "process emphasis", simplified: a closer matches the nearest opener of its own marker;
     # openers in between become text).
-    stack: list[tuple[_Delim | None, list[Inline]]] = [(None, [])]
+    stack: list[tuple[_Delim | None, list[Piece]]] = [(None, [])]
     for token in tokens:
-        if isinstance(token, str):
-            _append(stack[-1][1], Text(token))
-        elif isinstance(token, Link):
+        if isinstance(token, str | Link):
             stack[-1][1].append(token)
+            continue
+        match = next(
+            (k for k in range(len(stack) - 1, 0, -1) if stack[k][0].marker == token.marker),  # type: ignore[union-attr]
+            None,
+        )
+        if token.can_close and match is not None:
+            while len(stack) - 1 > match:
+                _unwind(stack)
+            delim, pieces = stack.pop()
+            assert delim is not None
+            children = _joined(pieces)
+            node = Strong(children) if len(delim.marker) == 2 else Emphasis(children)
+            stack[-1][1].append(node)
+        elif token.can_open and len(stack) <= MAX_DEPTH:
+            stack.append((token, []))
         else:
-            match = next(
-                (k for k in range(len(stack) - 1, 0, -1) if stack[k][0].marker == token.marker),  # type: ignore[union-attr]
-                None,
-            )
-            if token.can_close and match is not None:
-                while len(stack) - 1 > match:
-                    _unwind(stack)
-                delim, children = stack.pop()
-                assert delim is not None
-                node: Inline = (
-                    Strong(tuple(children)) if len(delim.marker) == 2 else Emphasis(tuple(children))
-                )
-                stack[-1][1].append(node)
-            elif token.can_open and len(stack) <= MAX_DEPTH:
-                stack.append((token, []))
-            else:
-                _append(stack[-1][1], Text(token.marker))
+            stack[-1][1].append(token.marker)
     while len(stack) > 1:
         _unwind(stack)
-    return tuple(stack[0][1])
+    return _joined(stack[0][1])
 
 
-def _unwind(stack: list[tuple[_Delim | None, list[Inline]]]) -> None:
-    """An opener never closed: its marker is text again, its nodes go to the level below."""
-    delim, children = stack.pop()
+def _unwind(stack: list[tuple[_Delim | None, list[Piece]]]) -> None:
+    """An opener never closed: its marker is text again, its pieces go to the level below."""
+    delim, pieces = stack.pop()
     assert delim is not None
-    _append(stack[-1][1], Text(delim.marker))
-    for child in children:
-        if isinstance(child, Text):
-            _append(stack[-1][1], child)
-        else:
-            stack[-1][1].append(child)
+    stack[-1][1].append(delim.marker)
+    stack[-1][1].extend(pieces)
 
 
-def _append(nodes: list[Inline], text: Text) -> None:
-    if nodes and isinstance(nodes[-1], Text):
-        nodes[-1] = Text(nodes[-1].value + text.value)
-    else:
-        nodes.append(text)
+def _joined(pieces: list[Piece]) -> tuple[Inline, ...]:
+    """Runs of text pieces as one :class:`Text` each."""
+    out: list[Inline] = []
+    run: list[str] = []
+    for piece in pieces:
+        if isinstance(piece, str):
+            run.append(piece)
+            continue
+        if run:
+            out.append(Text("".join(run)))
+            run = []
+        out.append(piece)
+    if run:
+        out.append(Text("".join(run)))
+    return tuple(out)
