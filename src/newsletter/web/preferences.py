@@ -23,8 +23,9 @@ from newsletter.audiences.ports.preference_store import Preferences
 from newsletter.context import PREFERENCES, Context
 from newsletter.errors import InputError, TokenError
 from newsletter.web.preference_strings import LANGUAGE_NAMES, preference_strings
-from newsletter.web.strings import page_strings, test_link_page, topic_name
+from newsletter.web.strings import page_strings, topic_name
 from newsletter.web.subscribe_strings import negotiate
+from newsletter.web.test_pages import test_link_page
 
 NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 

@@ -23,8 +23,9 @@ from starlette.routing import Route
 from newsletter.audiences import test_links, unsubscribe
 from newsletter.context import PREFERENCES, UNSUBSCRIBE, Context
 from newsletter.errors import TokenError
-from newsletter.web.strings import page_strings, test_link_page, topic_name
+from newsletter.web.strings import page_strings, topic_name
 from newsletter.web.subscribe_strings import negotiate
+from newsletter.web.test_pages import test_link_page
 
 ONE_CLICK_FIELD = "List-Unsubscribe"
 ONE_CLICK_VALUE = "One-Click"

@@ -9,13 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from jinja2 import Environment
-from starlette.requests import Request
-
-from newsletter.audiences.test_links import TestLink
-from newsletter.context import Context
 from newsletter.core.serbian import to_latin
-from newsletter.web.subscribe_strings import negotiate
 
 PAGES: dict[str, dict[str, str]] = {
     "en": {
@@ -164,11 +158,3 @@ def topic_name(ui: Mapping[str, Mapping[str, str]], language: str, topic: str) -
         if found:
             return found
     return topic
-
-
-def test_link_page(ctx: Context, env: Environment, request: Request, link: TestLink) -> str:
-    """The page a test send's (or a preview's) member link opens, in the test's language."""
-    lang = link.language or negotiate(None, request.headers.get("accept-language", ""))
-    topic = topic_name(ctx.catalog.ui_strings(), lang, link.topic) if link.topic else ""
-    template = env.get_template("test_link.html")
-    return template.render(t=page_strings(lang), lang=lang, purpose=link.purpose, topic=topic)

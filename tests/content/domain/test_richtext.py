@@ -15,7 +15,6 @@ from newsletter.content.domain.richtext import (
     RichTextError,
     Strong,
     Text,
-    links,
     parse_blocks,
     parse_inline,
 )
@@ -161,13 +160,6 @@ def test_lines_of_one_paragraph_keep_their_break() -> None:
 def test_a_serbian_date_is_a_list_unless_escaped() -> None:
     assert isinstance(parse_blocks(["7. новембра у Нишу"])[0], ListBlock)
     assert parse_blocks([r"7\. новембра у Нишу"]) == (Paragraph((Text("7. новембра у Нишу"),)),)
-
-
-def test_links_lists_every_destination() -> None:
-    blocks = parse_blocks(
-        ["[a](https://a.example) and **[b](mailto:b@b.example)**", "- [c](http://c.example)"]
-    )
-    assert links(blocks) == ["https://a.example", "mailto:b@b.example", "http://c.example"]
 
 
 @pytest.mark.parametrize(

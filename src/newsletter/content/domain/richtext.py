@@ -147,23 +147,6 @@ def check_paragraphs(paragraphs: Iterable[str]) -> None:
     parse_blocks(paragraphs)
 
 
-def links(blocks: Iterable[Block]) -> list[str]:
-    """Every link destination in ``blocks``, in reading order."""
-    found: list[str] = []
-
-    def walk(nodes: Iterable[Inline]) -> None:
-        for node in nodes:
-            if isinstance(node, Link):
-                found.append(node.url)
-            if isinstance(node, Strong | Emphasis | Link):
-                walk(node.children)
-
-    for block in blocks:
-        for nodes in block.items if isinstance(block, ListBlock) else (block.inlines,):
-            walk(nodes)
-    return found
-
-
 # -- inline ---------------------------------------------------------------------------
 
 
