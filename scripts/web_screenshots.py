@@ -4,11 +4,13 @@ browser).
 
 Everything happens in a throw-away copy of the project, so ``var/`` is left alone: the sample
 audiences are imported, the chairman's letter and the Interreg-IPA call are sent to that
-copy's outbox, the Days of Clusters invitation is approved and scheduled a week ahead, and the
-app runs on a loopback port with ``web.base_url`` pointing at it. The app's clock stands at
-:data:`SAMPLE_DAY`, 1 September 2015, the sample campaigns' season: on the real date their
-milestones (the conference, the deadlines) would long have passed. The member pages are opened
-through the links of a sent ``.eml``, as a member would open them.
+copy's outbox (with the SendGrid events scripts/sample_events.py posts for them, so the report
+of the call shows deliveries, opens and clicks), the Days of Clusters invitation is approved and
+scheduled a week ahead, and the app runs on a loopback port with ``web.base_url`` pointing at
+it. The member pages are opened through the links of a sent ``.eml``, as a member would open
+them. The app's clock stands at :data:`SAMPLE_DAY`, 1 September 2015, the sample
+campaigns' season: on the real date their milestones (the conference, the deadlines) would
+long have passed.
 
 Pages taken every time: staff sign-in, campaign list, campaign detail (Serbian Cyrillic preview
 at phone and desktop width), the form of a new call for proposals; at phone width the
@@ -31,6 +33,7 @@ import argparse
 import datetime as dt
 import email
 import email.policy
+import importlib.util
 import re
 import secrets
 import shutil
@@ -88,6 +91,7 @@ def prepare(work: Path, base: str) -> tuple[Any, Any, str]:
         import_members(ctx, rows, source=path.name)
     for slug in SENT:
         send_campaign(ctx, slug)
+    sample_events().feed(ctx, settings, SENT)
     password = secrets.token_urlsafe(12)
     staff.ensure_user(ctx, APPROVER, password, Role.APPROVER)
     found = staff.store(ctx).credentials(APPROVER)
@@ -98,8 +102,20 @@ def prepare(work: Path, base: str) -> tuple[Any, Any, str]:
     while day.weekday() >= 5:  # weekends are skipped days in the sample configuration
         day += dt.timedelta(days=1)
     at = dt.datetime.combine(day, dt.time(10, 0))
-    schedule_approved(build_scheduling(settings, ctx), DOC, at, zone)
+    # The sample milestones (2015) have passed: scheduled anyway, as an approver may confirm.
+    schedule_approved(build_scheduling(settings, ctx), DOC, at, zone, after_milestones=True)
     return settings, ctx, password
+
+
+def sample_events() -> Any:
+    """scripts/sample_events.py, loaded from beside this script."""
+    spec = importlib.util.spec_from_file_location(
+        "sample_events", REPO / "scripts" / "sample_events.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def serve(app: Any, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:
@@ -265,6 +281,9 @@ def main() -> None:
                     for name, url in pages:
                         shot(page, url, out / f"{name}.png")
                     print(f"staff pages ({PHONE_VIEWPORT['width']} px wide):")
+                    # The report of a sent campaign, with the provider events posted above.
+                    report = f"{base}/staff/campaigns/{ARCHIVED}/report"
+                    shot(page, report, out / "web-staff-report-sent.png")
                     signed_in = desk.storage_state()
                     desk.close()
                     phone = browser.new_context(viewport=PHONE_VIEWPORT)

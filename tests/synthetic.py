@@ -104,6 +104,7 @@ def add_deliveries(
     step: str = "main",
     status: str = "sent",
     at: dt.datetime = AT,
+    language: str = "en",
 ) -> tuple[int, list[int]]:
     """A campaign row (created if missing) and one delivery per member in ``status``; returns
     the campaign id and the delivery ids in member order."""
@@ -132,7 +133,7 @@ def add_deliveries(
                     "campaign_id": cid,
                     "step": step,
                     "member_id": mid,
-                    "language": "en",
+                    "language": language,
                     "status": status,
                     "attempts": 1,
                     "created_at": at,

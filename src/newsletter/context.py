@@ -31,6 +31,12 @@ def preview_purpose(purpose: str) -> str:
     return f"preview-{purpose}"
 
 
+def test_purpose(purpose: str, language: str) -> str:
+    """The token purpose of a link in a test send (in ``language``): verifies only as a test,
+    so the public pages can say it was one instead of acting on anybody's subscription."""
+    return f"test-{purpose}:{language}"
+
+
 @dataclass(frozen=True)
 class Links:
     """Builds the signed per-recipient links that go into every message."""
@@ -62,14 +68,23 @@ class Links:
         return f"{self.base_url}/u/{self.token(UNSUBSCRIBE, member_id, topic, issued_at)}"
 
     def builder(
-        self, purpose: str, topic: str, issued_at: int, *, preview: bool = False
+        self,
+        purpose: str,
+        topic: str,
+        issued_at: int,
+        *,
+        preview: bool = False,
+        test_language: str | None = None,
     ) -> Callable[[int], str]:
         """member id -> the link :meth:`unsubscribe` / :meth:`preferences` would give, for a
         whole batch: the signing key and the shared part of the token are prepared once.
         ``preview``: a link of the same shape signed for :func:`preview_purpose`, which the
-        public routes refuse, so a preview shown to staff holds no working member link."""
+        public routes refuse, so a preview shown to staff holds no working member link.
+        ``test_language``: signed for :func:`test_purpose` (a test send in that language)."""
         path = {UNSUBSCRIBE: "u", PREFERENCES: "p"}[purpose]
         signed_for = preview_purpose(purpose) if preview else purpose
+        if test_language is not None:
+            signed_for = test_purpose(purpose, test_language)
         sign = tokens.Signer(self.secret, signed_for, topic, issued_at)
         prefix = f"{self.base_url}/{path}/"
         return lambda member_id: prefix + sign(member_id)

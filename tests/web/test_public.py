@@ -219,9 +219,16 @@ def test_links_in_a_preview_as_a_member_are_inert(
     message = composing.preview(ctx, "days-of-clusters-2015", email="member0@synthetic.example")
     found = dict(re.findall(r"https?://[^/\s\"<>]+/([up])/([A-Za-z0-9_.-]+)", message.text))
     assert set(found) == {"u", "p"}
-    assert client.post(f"/u/{found['u']}", data=ONE_CLICK).status_code == 404
-    assert client.get(f"/u/{found['u']}").status_code == 404
-    assert client.get(f"/p/{found['p']}").status_code == 404
+    # They open a page saying it was a test (not "not valid"), and change nothing.
+    for response in (
+        client.post(f"/u/{found['u']}", data=ONE_CLICK),
+        client.get(f"/u/{found['u']}"),
+        client.get(f"/p/{found['p']}"),
+        client.post(f"/p/{found['p']}", data={"action": "leave"}),
+    ):
+        assert response.status_code == 200
+        assert "This was a test email" in response.text and "Nothing was changed" in response.text
+        assert "This link is not valid" not in response.text
     assert subscription(ctx, member) == "subscribed"
     # The same links signed for members work: only the preview purpose is refused.
     assert client.get(f"/u/{token(ctx, member)}").status_code == 200

@@ -146,3 +146,68 @@ def test_without_provider_events_only_handed_over_is_claimed(
     assert re.search(
         r"<td>Delivered</td><td class=\"num\">0</td><td class=\"num\">not reported", page
     )
+
+
+def test_clicks_per_link_and_outcomes_per_language(client: TestClient, ctx: Context) -> None:
+    engine = ctx.ledger.engine  # type: ignore[attr-defined]
+    members = add_members(engine, 200, topics=("calls",))
+    at = dt.datetime.fromtimestamp(T0, dt.UTC)
+    add_deliveries(engine, members[:120], slug=CALL, topic="calls", at=at, language="en")
+    ids = add_deliveries(engine, members[120:], slug=CALL, topic="calls", at=at, language="bg")[1]
+    en, bg = ids[:120], ids[120:]
+    base = ctx.links.base_url
+    programme = "https://interreg-ipa-bg-rs.example/first-call"
+    ingest_events(
+        ctx,
+        [event("delivered", d, T0 + 60) for d in ids[:190]]
+        + [event("open", d, T0 + 600) for d in en[:60] + bg[:20]]
+        + [event("click", d, T0 + 900, url=programme) for d in en[:30] + bg[:5]]
+        # One member clicks the programme link twice: two clicks, one member.
+        + [event("click", en[0], T0 + 950, url=programme)]
+        + [event("click", d, T0 + 990, url=f"{base}/u/TOKEN{d}") for d in bg[:3]]
+        + [event("click", d, T0 + 999, url="mailto:office@clusterhouse.example") for d in en[:2]],
+    )
+    sign_in(client, EDITOR)
+    page = client.get(f"/staff/campaigns/{CALL}/report").text
+    rows = re.findall(
+        r'<tr data-language="([^"]+)"><td>[^<]+</td>'
+        r'<td class="num">(\d+)</td><td class="num">(\d+)</td>'
+        r'<td class="num">(\d+)</td><td class="num">(\d+)</td></tr>',
+        page,
+    )
+    # Delivered: the first 190 deliveries are the 120 en and the first 70 bg.
+    # Clicked counts members: the three bg unsubscribe clicks are by programme clickers.
+    assert rows == [("bg", "80", "70", "20", "5"), ("en", "120", "120", "60", "30")]
+    links = re.findall(
+        r'<tr><td class="link" title="[^"]*">([^<]+)</td><td class="num">(\d+)</td>'
+        r'<td class="num">(\d+)</td>',
+        page,
+    )
+    assert links == [
+        (programme, "36", "35"),
+        ("(unsubscribe link)", "3", "3"),
+        ("mailto:office@clusterhouse.example", "2", "2"),
+    ]
+    assert "TOKEN" not in page  # a member's signed link is never listed
+    long = "https://interreg-ipa-bg-rs.example/documents?" + "x" * 200
+    ingest_events(ctx, [event("click", en[5], T0 + 1200, url=long)])
+    page = client.get(f"/staff/campaigns/{CALL}/report").text
+    assert f'title="{long}">{long[:89]}…</td>' in page  # shown cut, whole on hover
+
+
+def test_outbox_report_says_only_handed_over_is_known(client: TestClient, ctx: Context) -> None:
+    sent(ctx, 12)
+    sign_in(client, EDITOR)
+    page = client.get(f"/staff/campaigns/{CALL}/report").text
+    assert 'data-testid="not-reported"' in page
+    assert re.search(r"<td>Handed over</td><td class=\"num\">12</td>", page)
+    assert re.search(
+        r"<td>Delivered</td><td class=\"num\">0</td><td class=\"num\">not reported", page
+    )
+    assert "0.00 %" not in page.split("Unsubscribed")[0]
+    assert re.search(
+        r'<tr data-language="en"><td>en</td><td class="num">12</td>'
+        r'<td class="num">not reported</td>',
+        page,
+    )
+    assert "Not reported: clicks come from the provider" in page

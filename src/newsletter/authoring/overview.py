@@ -12,6 +12,7 @@ from newsletter.authoring.approvals import Standing
 from newsletter.authoring.domain.campaign_list import CampaignRow
 from newsletter.content.composing import validate_campaign
 from newsletter.content.domain.campaigns import MAIN_STEP
+from newsletter.content.domain.coverage import VersionCoverage
 from newsletter.content.library import campaign_refs, label_of
 from newsletter.context import Context
 from newsletter.delivery.domain.deliveries import DeliveryCounts
@@ -112,6 +113,11 @@ class CampaignDetail:
     counts: DeliveryCounts | None = None
     #: Where it lives: a file's path, or ``database:<slug>``.
     where: str = ""
+    #: Its steps: the announcement (``main``), then each reminder's key.
+    steps: list[str] = field(default_factory=list)
+    #: Who reads which language version, and the sizable groups reading another's.
+    coverage: list[VersionCoverage] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def campaign_detail(
@@ -136,6 +142,9 @@ def campaign_detail(
         validation.audience,
         counts=counts,
         where=str(where),
+        steps=[MAIN_STEP, *(r.key for r in c.reminders)],
+        coverage=validation.coverage,
+        warnings=validation.warnings,
     )
     try:
         segment = ctx.catalog.segment(c.audience)

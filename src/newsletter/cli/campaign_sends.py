@@ -1,7 +1,7 @@
 """``newsletter campaigns send``: a step to its audience, or ``--test-to`` staff addresses.
 
 newsletter campaigns send CAMPAIGN [--step KEY] [--dry-run] [--yes] [--json] [--without-approval]
-newsletter campaigns send CAMPAIGN --test-to ADDRESS [--lang TAG]
+newsletter campaigns send CAMPAIGN --test-to ADDRESS [--lang TAG | --lang all] [--step KEY]
 """
 
 from __future__ import annotations
@@ -29,7 +29,11 @@ from newsletter.errors import CampaignError, NotApprovedError
     help="Send a test to this staff address instead (repeatable); subject marked [TEST], "
     "nothing recorded in the ledger.",
 )
-@click.option("--lang", "language", help="Language of the test send (default: the campaign's).")
+@click.option(
+    "--lang",
+    "language",
+    help="Language of the test send (default: the campaign's); 'all': one in each language.",
+)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option(
     "--without-approval",
@@ -222,18 +226,23 @@ def _send_test(
     language: str | None,
     as_json: bool,
 ) -> None:
-    from newsletter.delivery.proofs import send_test
+    from newsletter.delivery.proofs import send_test, send_tests
 
-    report = send_test(state.ctx, campaign, addresses, step=step, language=language)
-    if as_json:
-        emit_json(report.as_dict())
+    if language == "all":
+        reports = send_tests(state.ctx, campaign, addresses, step=step)
     else:
-        out.print(
-            f"test of {report.campaign} ({report.step}, {report.language}) via "
-            f"{report.transport} to {', '.join(report.recipients)}: {report.subject}",
-            highlight=False,
-        )
-        for address, why in report.refused.items():
-            err.print(f"  [red]✗[/] {address}: {why}", highlight=False)
-    if report.refused:
+        reports = [send_test(state.ctx, campaign, addresses, step=step, language=language)]
+    if as_json:
+        found = [r.as_dict() for r in reports]
+        emit_json(found[0] if language != "all" else found)
+    else:
+        for report in reports:
+            out.print(
+                f"test of {report.campaign} ({report.step}, {report.language}) via "
+                f"{report.transport} to {', '.join(report.recipients)}: {report.subject}",
+                highlight=False,
+            )
+            for address, why in report.refused.items():
+                err.print(f"  [red]✗[/] {address}: {why}", highlight=False)
+    if any(r.refused for r in reports):
         sys.exit(1)

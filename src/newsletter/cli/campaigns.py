@@ -100,6 +100,11 @@ def campaigns_validate(state: State, campaign: str, as_json: bool) -> None:
                 "variants": result.variants,
                 "audience": result.audience,
                 "problems": result.problems,
+                "warnings": result.warnings,
+                "versions": {
+                    v.version: {"readers": v.readers, "fallbacks": v.fallbacks}
+                    for v in result.coverage
+                },
             }
         )
     elif result.ok:
@@ -109,6 +114,9 @@ def campaigns_validate(state: State, campaign: str, as_json: bool) -> None:
     else:
         for problem in result.problems:
             err.print(f"[red]✗[/] {problem}", highlight=False)
+    if not as_json:
+        for warning in result.warnings:
+            err.print(f"[yellow]![/] {result.campaign}: {warning}", highlight=False)
     if not result.ok:
         sys.exit(2)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsletter.content.domain.campaigns import MAIN_STEP, CampaignDefinition
+from newsletter.content.domain.coverage import VersionCoverage, coverage, fallback_warnings
 from newsletter.content.domain.images import foreign_images, host_of
 from newsletter.content.ports.catalog import Screenshots, Shot
 from newsletter.content.rendering import ics as calendar
@@ -97,10 +98,14 @@ def personalization_for(
     issued_at: int,
     *,
     preview: bool = False,
+    test_language: str | None = None,
 ) -> Personalization:
     """Merge values for one recipient, including each deadline in the recipient's own zone,
-    written in the language of the variant they read. ``preview``: inert member links."""
-    return personalizations_for(ctx, campaign, (recipient,), issued_at, preview=preview)[0]
+    written in the language of the variant they read. ``preview``: inert member links;
+    ``test_language``: test links (a page saying it was a test send in that language)."""
+    return personalizations_for(
+        ctx, campaign, (recipient,), issued_at, preview=preview, test_language=test_language
+    )[0]
 
 
 def personalizations_for(
@@ -111,12 +116,18 @@ def personalizations_for(
     *,
     variant: ComposedVariant | None = None,
     preview: bool = False,
+    test_language: str | None = None,
 ) -> tuple[Personalization, ...]:
     """:func:`personalization_for` for a batch: signing keys, deadlines and list id are
     prepared once. With ``variant`` only the merge fields it contains are filled."""
     topic = campaign.topic
-    unsubscribe = ctx.links.builder(UNSUBSCRIBE, topic, issued_at, preview=preview)
-    preferences = ctx.links.builder(PREFERENCES, topic, issued_at, preview=preview)
+    links = ctx.links
+    unsubscribe = links.builder(
+        UNSUBSCRIBE, topic, issued_at, preview=preview, test_language=test_language
+    )
+    preferences = links.builder(
+        PREFERENCES, topic, issued_at, preview=preview, test_language=test_language
+    )
     fields = None
     if variant is not None:
         fields = merge.fields_used(variant.subject, variant.html, variant.text)
@@ -139,6 +150,10 @@ class Validation:
     problems: list[str] = field(default_factory=list)
     variants: int = 0
     audience: int | None = None
+    #: Who reads which language version (empty when the audience cannot be counted).
+    coverage: list[VersionCoverage] = field(default_factory=list)
+    #: Worth a look before sending, but not an error: sizable groups reading another language.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -151,7 +166,10 @@ def validate_campaign(ctx: Context, ref: str) -> Validation:
     result = Validation(campaign.slug)
     try:
         segment = ctx.catalog.segment(campaign.audience)
-        result.audience = ctx.members.count(segment, campaign.topic)
+        by_language = ctx.members.language_counts(segment, campaign.topic)
+        result.audience = sum(by_language.values())
+        result.coverage = coverage(campaign, by_language)
+        result.warnings = fallback_warnings(result.coverage)
     except NewsletterError as exc:
         result.problems.append(f"{path}: audience: {exc}")
     for step in campaign.reminders:

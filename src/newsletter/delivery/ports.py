@@ -12,6 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 from newsletter.audiences.domain.segments import Rule, Segment
 from newsletter.content.domain.campaigns import CampaignDefinition, CampaignState
 from newsletter.content.rendering.compose import Batch
+from newsletter.delivery.domain.breakdown import LanguageOutcome
 from newsletter.delivery.domain.claims import Recovery
 from newsletter.delivery.domain.deliveries import (
     DeliveryCounts,
@@ -277,6 +278,12 @@ class EventStore(Protocol):
     def stats(self, campaign_id: int) -> CampaignStats: ...
 
     def recent_stats(self, since: dt.datetime) -> list[tuple[str, CampaignStats]]: ...
+
+    def click_urls(self, campaign_id: int) -> list[tuple[int | None, str]]:
+        """``(delivery id, url)`` of every click event of the campaign."""
+        ...
+
+    def language_outcomes(self, campaign_id: int) -> list[LanguageOutcome]: ...
 
     def acknowledge_complaints(self, campaign_id: int, count: int, *, now: dt.datetime) -> None: ...
 

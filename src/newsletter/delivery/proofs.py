@@ -1,8 +1,12 @@
-"""Proofs (test sends): the step as members of one language would get it, sent to staff addresses.
+"""Proofs (test sends): any step (the announcement or a reminder) as members of one language,
+or of every language of the campaign at once, would get it, sent to test addresses.
 
 The subject starts with ``[TEST]``; nothing is planned, claimed or recorded in the ledger (test
-messages carry no delivery id, so their provider events are ignored too). At most
-:data:`MAX_TEST_RECIPIENTS` addresses at once: it is not a way round the ledger.
+messages carry no delivery id, so their provider events are ignored too). The unsubscribe and
+preference links are test links (context.py ``test_purpose``): they open a page saying it was a
+test, in the test's language, and change nobody's subscription. At most
+:data:`MAX_TEST_RECIPIENTS` addresses at once: it is not a way round the ledger. Who may
+receive a test (staff, or another address an editor confirmed) is the caller's decision.
 """
 
 from __future__ import annotations
@@ -73,7 +77,7 @@ def send_test(
     people = []
     for address in addresses:
         recipient = _test_recipient(ctx, address, lang)
-        person = personalization_for(ctx, campaign, recipient, issued)
+        person = personalization_for(ctx, campaign, recipient, issued, test_language=lang)
         people.append(dataclasses.replace(person, delivery_id=None))
     report = TestSendReport(campaign.slug, step, lang, ctx.transport, variant.subject, addresses)
     mailer = ctx.mailer()
@@ -92,6 +96,35 @@ def send_test(
     finally:
         mailer.close()
     return report
+
+
+def send_tests(
+    ctx: Context,
+    ref: str,
+    to: Sequence[str],
+    *,
+    step: str = MAIN_STEP,
+    languages: Sequence[str] | None = None,
+    sleep: Sleep = time.sleep,
+) -> list[TestSendReport]:
+    """:func:`send_test` in each of ``languages`` (None: every language of the campaign, Serbian
+    Latin included where it is generated), checked before the first message goes out."""
+    campaign, _ = ctx.catalog.campaign(ref)
+    check_step(campaign, step)
+    _test_addresses(to)
+    chosen = list(campaign.languages) if languages is None else list(dict.fromkeys(languages))
+    unknown = [lang for lang in chosen if lang not in campaign.languages]
+    if unknown:
+        raise CampaignError(
+            f"{campaign.slug} is not written in {', '.join(unknown)}; languages: "
+            f"{', '.join(campaign.languages)}"
+        )
+    # Compose every language first: a language that does not render stops the test before
+    # anything is sent, never half of it.
+    compose_step(ctx, campaign, step, chosen)
+    return [
+        send_test(ctx, campaign.slug, to, step=step, language=lang, sleep=sleep) for lang in chosen
+    ]
 
 
 def _test_addresses(to: Sequence[str]) -> list[str]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from newsletter.context import Context
+from newsletter.delivery.domain.breakdown import LanguageOutcome, LinkClicks, count_links
 from newsletter.delivery.domain.events import (
     COMPLAINT_BLOCK,
     COMPLAINT_WARN,
@@ -93,6 +94,22 @@ def campaign_report(ctx: Context, ref: str) -> CampaignReport:
     cid = ctx.ledger.campaign_id(campaign.slug)
     stats = ctx.events.stats(cid) if cid is not None else CampaignStats()
     return CampaignReport(campaign.slug, campaign.title, stats, _warnings(campaign.slug, stats))
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Clicks per link and outcomes per language version of one campaign."""
+
+    links: list[LinkClicks]
+    languages: list[LanguageOutcome]
+
+
+def campaign_breakdown(ctx: Context, slug: str) -> Breakdown:
+    cid = ctx.ledger.campaign_id(slug)
+    if cid is None:
+        return Breakdown([], [])
+    clicks = ctx.events.click_urls(cid)
+    return Breakdown(count_links(clicks, ctx.links.base_url), ctx.events.language_outcomes(cid))
 
 
 def _warnings(slug: str, stats: CampaignStats) -> list[str]:

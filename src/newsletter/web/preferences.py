@@ -18,14 +18,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from newsletter.audiences import preferences
+from newsletter.audiences import preferences, test_links
 from newsletter.audiences.ports.preference_store import Preferences
-from newsletter.context import Context
+from newsletter.context import PREFERENCES, Context
 from newsletter.errors import InputError, TokenError, TokenExpired
 from newsletter.web.preference_strings import LANGUAGE_NAMES, preference_strings
 from newsletter.web.renewal import expired_page
 from newsletter.web.strings import page_strings, topic_name
 from newsletter.web.subscribe_strings import negotiate
+from newsletter.web.test_pages import test_link_page
 
 NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
@@ -52,6 +53,13 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
             note=note,
         )
 
+    def invalid(request: Request) -> HTMLResponse:
+        """A test send's or a preview's link gets a page saying so; anything else 404."""
+        found = test_links.look_up(ctx, request.path_params["token"], PREFERENCES)
+        if found is None:
+            return not_found(request)
+        return HTMLResponse(test_link_page(ctx, env, request, found), headers=NO_STORE)
+
     async def show(request: Request) -> Response:
         token = request.path_params["token"]
         try:
@@ -59,7 +67,7 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
         except TokenExpired:
             return expired_page(env, request, "p", token)
         except TokenError:
-            return not_found(request)
+            return invalid(request)
         return page(found)
 
     async def submit(request: Request) -> Response:
@@ -69,7 +77,7 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
         except TokenExpired:
             return expired_page(env, request, "p", token)
         except TokenError:
-            return not_found(request)
+            return invalid(request)
         try:
             form = await request.form(max_files=0, max_fields=50)
         except (HTTPException, MultiPartException):

@@ -21,12 +21,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from newsletter.audiences import unsubscribe
-from newsletter.context import PREFERENCES, Context
+from newsletter.audiences import test_links, unsubscribe
+from newsletter.context import PREFERENCES, UNSUBSCRIBE, Context
 from newsletter.errors import TokenError, TokenExpired
 from newsletter.web.renewal import expired_page
 from newsletter.web.strings import page_strings, topic_name
 from newsletter.web.subscribe_strings import negotiate
+from newsletter.web.test_pages import test_link_page
 
 ONE_CLICK_FIELD = "List-Unsubscribe"
 ONE_CLICK_VALUE = "One-Click"
@@ -66,6 +67,13 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
             value=ONE_CLICK_VALUE,
         )
 
+    def invalid(request: Request) -> HTMLResponse:
+        """A test send's or a preview's link gets a page saying so; anything else 404."""
+        found = test_links.look_up(ctx, request.path_params["token"], UNSUBSCRIBE)
+        if found is None:
+            return not_found(request)
+        return HTMLResponse(test_link_page(ctx, env, request, found), headers=NO_STORE)
+
     async def show(request: Request) -> Response:
         token = request.path_params["token"]
         try:
@@ -73,7 +81,7 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
         except TokenExpired:
             return expired_page(env, request, "u", token)
         except TokenError:
-            return not_found(request)
+            return invalid(request)
         return page(result, done=False)
 
     async def one_click(request: Request) -> Response:
@@ -83,7 +91,8 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
         except TokenExpired:
             return expired_page(env, request, "u", token)
         except TokenError:
-            return not_found(request)
+            # A mailbox provider's one-click POST on a test message: 200, nothing changed.
+            return invalid(request)
         try:
             form = await request.form(max_files=0, max_fields=10)
         except (HTTPException, MultiPartException):  # a malformed body

@@ -22,6 +22,15 @@ PAGES: dict[str, dict[str, str]] = {
         "not_subscribed": "You are not subscribed to these emails.",
         "changed": "Changed your mind?",
         "preferences": "Choose the emails you receive",
+        "test_title": "This was a test email",
+        "test_unsubscribe": (
+            "In the real email, this link unsubscribes "
+            "the reader from this list. Nothing was changed."
+        ),
+        "test_preferences": (
+            "In the real email, this link opens "
+            "the reader's own subscription settings. Nothing was changed."
+        ),
         "not_found_title": "This link is not valid",
         "not_found_text": (
             "It may be incomplete. Please use the link exactly as it appears in the email."
@@ -53,6 +62,13 @@ PAGES: dict[str, dict[str, str]] = {
         "not_subscribed": "Нисте претплаћени на ове поруке.",
         "changed": "Предомислили сте се?",
         "preferences": "Изаберите поруке које примате",
+        "test_title": "Ово је била пробна порука",
+        "test_unsubscribe": (
+            "У правој поруци ова веза одјављује читаоца са ове листе. Ништа није промењено."
+        ),
+        "test_preferences": (
+            "У правој поруци ова веза отвара подешавања претплате читаоца. Ништа није промењено."
+        ),
         "not_found_title": "Ова веза не важи",
         "expired_title": "Ова веза је истекла",
         "expired_text": (
@@ -82,6 +98,14 @@ PAGES: dict[str, dict[str, str]] = {
         "not_subscribed": "Не сте абонирани за тези имейли.",
         "changed": "Размислихте ли?",
         "preferences": "Изберете имейлите, които получавате",
+        "test_title": "Това беше тестов имейл",
+        "test_unsubscribe": (
+            "В истинския имейл тази връзка отписва читателя от този списък. Нищо не е променено."
+        ),
+        "test_preferences": (
+            "В истинския имейл тази връзка отваря настройките "
+            "за абонамент на читателя. Нищо не е променено."
+        ),
         "not_found_title": "Тази връзка не е валидна",
         "not_found_text": "Може да е непълна. Използвайте връзката точно както е в имейла.",
         "unavailable_title": "Временно недостъпно",
@@ -112,6 +136,15 @@ PAGES: dict[str, dict[str, str]] = {
         "not_subscribed": "Nu sunteți abonat la aceste e-mailuri.",
         "changed": "V-ați răzgândit?",
         "preferences": "Alegeți e-mailurile pe care le primiți",
+        "test_title": "Acesta a fost un e-mail de test",
+        "test_unsubscribe": (
+            "În e-mailul real, acest link dezabonează cititorul "
+            "de la această listă. Nu s-a schimbat nimic."
+        ),
+        "test_preferences": (
+            "În e-mailul real, acest link deschide setările "
+            "de abonare ale cititorului. Nu s-a schimbat nimic."
+        ),
         "not_found_title": "Acest link nu este valid",
         "not_found_text": "Poate fi incomplet. Folosiți linkul exact așa cum apare în e-mail.",
         "unavailable_title": "Temporar indisponibil",
@@ -144,6 +177,15 @@ PAGES: dict[str, dict[str, str]] = {
         "not_subscribed": "Не сте претплатени на овие пораки.",
         "changed": "Се премисливте?",
         "preferences": "Изберете ги пораките што ги добивате",
+        "test_title": "Ова беше пробна порака",
+        "test_unsubscribe": (
+            "Во вистинската порака оваа врска го одјавува "
+            "читателот од оваа листа. Ништо не е променето."
+        ),
+        "test_preferences": (
+            "Во вистинската порака оваа врска ги отвора поставките "
+            "за претплата на читателот. Ништо не е променето."
+        ),
         "not_found_title": "Оваа врска не важи",
         "not_found_text": "Можеби е нецелосна. Користете ја врската точно како што е во пораката.",
         "unavailable_title": "Привремено недостапно",
@@ -174,6 +216,15 @@ PAGES: dict[str, dict[str, str]] = {
         "not_subscribed": "Bu e-postalara abone değilsiniz.",
         "changed": "Fikrinizi mi değiştirdiniz?",
         "preferences": "Aldığınız e-postaları seçin",
+        "test_title": "Bu bir deneme e-postasıydı",
+        "test_unsubscribe": (
+            "Gerçek e-postada bu bağlantı okuyucunun bu "
+            "listeden aboneliğini sonlandırır. Hiçbir şey değiştirilmedi."
+        ),
+        "test_preferences": (
+            "Gerçek e-postada bu bağlantı okuyucunun "
+            "abonelik ayarlarını açar. Hiçbir şey değiştirilmedi."
+        ),
         "not_found_title": "Bu bağlantı geçerli değil",
         "not_found_text": "Eksik olabilir. Lütfen bağlantıyı e-postadaki haliyle kullanın.",
         "unavailable_title": "Geçici olarak kullanılamıyor",

@@ -73,6 +73,15 @@ class SqlMemberStore(SqlPeople, SqlImportPresets):
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
+    def language_counts(self, segment: Segment, topic: str | None) -> dict[str, int]:
+        query = (
+            select(members.c.language, func.count())
+            .where(segment_clause(segment, topic))
+            .group_by(members.c.language)
+        )
+        with self.engine.connect() as conn:
+            return {str(lang or ""): int(n) for lang, n in conn.execute(query)}
+
     def sample(self, segment: Segment, topic: str | None, limit: int) -> list[dict[str, str]]:
         cols = [
             members.c.email,

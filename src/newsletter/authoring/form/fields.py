@@ -26,7 +26,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.fields import FieldInfo
 
 from newsletter.content.domain.announcements import (
@@ -37,6 +37,7 @@ from newsletter.content.domain.announcements import (
     Zone,
 )
 from newsletter.content.domain.campaigns import Milestone
+from newsletter.content.domain.richtext import check_paragraphs
 from newsletter.content.domain.translated import TranslatedList, TranslatedText
 from newsletter.core.urls import Link, WebUrl
 
@@ -55,6 +56,15 @@ KIND_LABELS: dict[str, str] = {
 }
 
 
+def _rich(value: str) -> str:
+    check_paragraphs([value])  # its links: https, http or mailto only
+    return value
+
+
+#: Prose the template writes with ``| paragraphs`` or ``| rich``: bold, italic, links, lists.
+RichText = Annotated[Text, AfterValidator(_rich)]
+
+
 class TemplateCopy(BaseModel):
     # Keys a template does not read are kept (a file may carry more than the form shows).
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -65,18 +75,18 @@ class InvitationCopy(TemplateCopy):
 
     kicker: Text
     headline: Text | None = None
-    intro: list[Text] = Field(min_length=1)
+    intro: list[RichText] = Field(min_length=1)
     highlights_title: Text | None = None
-    closing: Text
+    closing: RichText
 
 
 class CallCopy(TemplateCopy):
     """templates/call_for_proposals.mjml.j2"""
 
     headline: Text
-    intro: list[Text] = Field(min_length=1)
-    note: Text | None = None
-    closing: Text
+    intro: list[RichText] = Field(min_length=1)
+    note: RichText | None = None
+    closing: RichText
     button: Text | None = None
 
 
@@ -90,7 +100,7 @@ class ReminderCopy(TemplateCopy):
     """templates/deadline_reminder.mjml.j2 (each reminder step of a chain)"""
 
     headline: Text
-    body: list[Text] = Field(min_length=1)
+    body: list[RichText] = Field(min_length=1)
     button: Text | None = None
 
 

@@ -30,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from newsletter.content.domain.richtext import check_paragraphs
 from newsletter.content.domain.translated import TranslatedList, TranslatedText
 from newsletter.core.urls import Link, WebUrl
 
@@ -177,7 +178,9 @@ class Button(_Model):
 
 
 class Section(_Model):
-    """A block of a letter or newsletter: a heading, paragraphs, an image and a button."""
+    """A block of a letter or newsletter: a heading, paragraphs, an image and a button.
+    Paragraphs may hold bold, italic, links and lists (content/domain/richtext.py); their
+    links are checked here like every other URL of a campaign."""
 
     heading: TranslatedText | None = None
     paragraphs: TranslatedList | None = None
@@ -188,6 +191,10 @@ class Section(_Model):
     def _not_empty(self) -> Section:
         if self.paragraphs is None and self.image is None:
             raise ValueError("a section needs paragraphs or an image")
+        if self.paragraphs is not None:
+            root = self.paragraphs.root
+            for texts in root.values() if isinstance(root, dict) else [root]:
+                check_paragraphs(texts)
         return self
 
 

@@ -84,6 +84,10 @@ class MemberStore(Protocol):
 
     def count(self, segment: Segment, topic: str | None) -> int: ...
 
+    def language_counts(self, segment: Segment, topic: str | None) -> dict[str, int]:
+        """:meth:`count`, per member language."""
+        ...
+
     def sample(self, segment: Segment, topic: str | None, limit: int) -> list[dict[str, str]]: ...
 
     def facts(self, email: str) -> tuple[MemberFacts, str] | None:

@@ -11,6 +11,8 @@
   typed, never filled per recipient; only the merge proxies' own placeholders are.
 - Filters for the reader's locale (:mod:`dates`) and ``href``, which refuses a link whose scheme
   is not https, http or mailto (core/urls.py); compose checks the finished HTML again.
+- ``paragraphs`` and ``rich`` write staff paragraphs with their bit of Markdown (bold, italic,
+  links, lists: :mod:`richtext`), as HTML in the MJML part and as plain text in the other.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from jinja2 import (
 )
 from jinja2.bccache import Bucket
 
-from newsletter.content.rendering import dates, merge
+from newsletter.content.rendering import dates, merge, richtext
 from newsletter.content.rendering.sandbox import GuardedEnvironment, LimitExceeded
 from newsletter.core.urls import check_url, is_safe_link
 
@@ -128,6 +130,8 @@ def build_environment(load: TemplateLoader) -> GuardedEnvironment:
             "money": dates.money,
             "number": dates.number,
             "href": href,
+            "paragraphs": richtext.paragraphs,
+            "rich": richtext.rich,
         }
     )
     env.tests["safe_url"] = lambda value: is_safe_link(str(value))

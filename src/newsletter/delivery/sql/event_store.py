@@ -34,6 +34,7 @@ from newsletter.db.tables import (
     members,
     subscriptions,
 )
+from newsletter.delivery.domain.breakdown import LanguageOutcome
 from newsletter.delivery.domain.deliveries import DeliveryStatus, FailureKind
 from newsletter.delivery.domain.events import (
     Action,
@@ -44,6 +45,7 @@ from newsletter.delivery.domain.events import (
     dedupe_key,
 )
 from newsletter.delivery.ports import RecordOutcome, UnsubscribeTarget
+from newsletter.delivery.sql.campaign_breakdown import click_urls, language_outcomes
 from newsletter.delivery.sql.campaign_stats import campaign_stats, recent_campaign_stats
 
 S = DeliveryStatus
@@ -232,6 +234,14 @@ class SqlEventStore:
     def stats(self, campaign_id: int) -> CampaignStats:
         with self.engine.connect() as conn:
             return campaign_stats(conn, campaign_id)
+
+    def click_urls(self, campaign_id: int) -> list[tuple[int | None, str]]:
+        with self.engine.connect() as conn:
+            return click_urls(conn, campaign_id)
+
+    def language_outcomes(self, campaign_id: int) -> list[LanguageOutcome]:
+        with self.engine.connect() as conn:
+            return language_outcomes(conn, campaign_id)
 
     def recent_stats(self, since: dt.datetime) -> list[tuple[str, CampaignStats]]:
         """Campaigns that handed anything over since ``since``, with their stats."""

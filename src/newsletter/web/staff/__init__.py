@@ -19,6 +19,7 @@ from newsletter.web.staff import (
     manage,
     members,
     reports,
+    test_sends,
     times,
 )
 
@@ -36,6 +37,7 @@ def routes(
         *autosave.routes(ctx, scheduling),
         *campaigns.routes(ctx, env, scheduling),
         *manage.routes(ctx, env, scheduling),
+        *test_sends.routes(ctx),
         # Calendar, reports and members.
         *calendar.routes(ctx, env, scheduling),
         *reports.routes(ctx, env),

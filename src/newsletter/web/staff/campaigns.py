@@ -41,7 +41,6 @@ from newsletter.authoring.overview import (
 from newsletter.content import composing
 from newsletter.content.rendering.linkcheck import external_hosts
 from newsletter.context import Context
-from newsletter.delivery import proofs
 from newsletter.errors import InputError, NewsletterError, StateError
 from newsletter.scheduling.actions import MilestonePassedError, Planned
 from newsletter.scheduling.domain.rules import PENDING, ScheduleEntry
@@ -231,27 +230,6 @@ def routes(
         }
         return HTMLResponse(message.html, headers=headers)
 
-    async def test_send(request: Request) -> Response:
-        form = await request.form()
-        known = {u.email for u in staff.store(ctx).users()}
-        # Only staff accounts may receive a test: the form cannot mail arbitrary addresses.
-        chosen = [a for a in form.getlist("to") if isinstance(a, str) and a in known]
-        if not chosen:
-            chosen = [session_of(request).user.email]
-        lang = form.get("lang")
-        try:
-            report = await run_in_threadpool(
-                proofs.send_test,
-                ctx,
-                request.path_params["slug"],
-                chosen,
-                language=lang if isinstance(lang, str) and lang else None,
-            )
-        except NewsletterError as exc:
-            return back(request, error=str(exc))
-        sent = ", ".join(report.recipients)
-        return back(request, message=f"Test sent to {sent} ({report.transport}).")
-
     async def approve(request: Request) -> Response:
         user = session_of(request).user
         form = await request.form()
@@ -376,7 +354,6 @@ def routes(
             guard(ctx)(preview),
             methods=["GET", "HEAD"],
         ),
-        Route("/staff/campaigns/{slug}/test-send", guard(ctx)(test_send), methods=["POST"]),
         Route("/staff/campaigns/{slug}/duplicate", guard(ctx)(duplicate), methods=["POST"]),
         Route(
             "/staff/campaigns/{slug}/approve",

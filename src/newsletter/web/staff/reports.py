@@ -1,7 +1,8 @@
 """Reports: ``/staff/reports`` (every campaign that went out, with its rates) and
-``/staff/campaigns/{slug}/report`` (counts, rates, the complaint warning or block, and a chart of
-the outcomes per day drawn as inline SVG). Approvers lift a complaint block there, as
-``newsletter campaigns acknowledge-complaints`` does."""
+``/staff/campaigns/{slug}/report`` (counts, rates, the complaint warning or block, a chart of
+the outcomes per day drawn as inline SVG, clicks per link and a split by language).
+Approvers lift a complaint block there, as ``newsletter campaigns acknowledge-complaints``
+does."""
 
 from __future__ import annotations
 
@@ -18,7 +19,12 @@ from newsletter.authoring.overview import list_campaigns
 from newsletter.context import Context
 from newsletter.delivery.domain.events import COMPLAINT_BLOCK, COMPLAINT_WARN
 from newsletter.delivery.report_series import SERIES, daily_series
-from newsletter.delivery.reporting import CampaignReport, acknowledge_complaints, campaign_report
+from newsletter.delivery.reporting import (
+    CampaignReport,
+    acknowledge_complaints,
+    campaign_breakdown,
+    campaign_report,
+)
 from newsletter.errors import NewsletterError
 from newsletter.web.auth import PRIVATE, guard, render
 from newsletter.web.staff.charts import daily_lines
@@ -62,6 +68,7 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
         try:
             found = await run_in_threadpool(campaign_report, ctx, slug)
             series = await run_in_threadpool(daily_series, ctx, found.campaign)
+            breakdown = await run_in_threadpool(campaign_breakdown, ctx, found.campaign)
         except NewsletterError:
             return PlainTextResponse("no such campaign", 404, headers=PRIVATE)
         chart = None
@@ -82,6 +89,7 @@ def routes(ctx: Context, env: Environment) -> list[Route]:
             series=series,
             series_names=list(SERIES),
             chart=chart,
+            breakdown=breakdown,
             warn=COMPLAINT_WARN,
             block=COMPLAINT_BLOCK,
         )
