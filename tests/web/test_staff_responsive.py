@@ -40,6 +40,7 @@ from newsletter.context import Context
 from newsletter.db.tables import members
 from newsletter.delivery.sending import send_campaign
 from newsletter.staff import accounts as staff
+from newsletter.staff import passwords
 from newsletter.web.app import create_app
 from tests.conftest import REPO, FrozenClock, make_settings
 from tests.delivery.test_sending import load_samples
@@ -68,12 +69,21 @@ PAGES: dict[str, str] = {
     "/staff/members": "/staff/members",
     "/staff/members/import": "/staff/members/import",
     "/staff/members/{member_id:int}": "/staff/members/{member}",
+    "/staff/campaigns/{slug}/delete": f"/staff/campaigns/{SCHEDULED}/delete",
+    "/staff/account": "/staff/account",
+    "/staff/accounts": "/staff/accounts",
+    "/staff/forgot": "/staff/forgot",
+    "/staff/reset/{token}": "/staff/reset/{reset}",
 }
+#: Pages seen signed out: no menu, nobody to sign out.
+SIGNED_OUT = frozenset({"/staff/login", "/staff/forgot", "/staff/reset/{token}"})
 #: GET routes under /staff that are not pages of the staff app, and what they are.
 NOT_PAGES: dict[str, str] = {
     "/staff/campaigns/{slug}/preview/{lang}": "the email itself, framed by the campaign page",
     "/staff/campaigns/preview/{name}": "a live-preview frame of the campaign form",
     "/staff/members/export": "a CSV download",
+    "/staff/members/import/template.{kind:str}": "a CSV or XLSX template download",
+    "/staff/campaigns/{slug}/progress": "JSON the campaign page polls while a send runs",
     "/staff/members/import/{upload}/rejects.csv": "a CSV download",
 }
 
@@ -173,13 +183,14 @@ def prepare(ctx: Context, settings: Settings, project: Path) -> dict[str, str]:
         member_id, address = conn.execute(
             select(members.c.id, members.c.email).where(members.c.language == "sr-Cyrl").limit(1)
         ).one()
-    return {"member": str(member_id), "email": str(address)}
+    reset = passwords.reset_link(ctx, found[0].id).rsplit("/", 1)[1]
+    return {"member": str(member_id), "email": str(address), "reset": reset}
 
 
 def open_page(site: Site, route: str, width: int) -> tuple[Page, list[str]]:
     """The page at ``width`` (signed in, but for the sign-in page) and the list that collects
     its Content-Security-Policy violations and script errors."""
-    state = None if route == "/staff/login" else site.signed_in
+    state = None if route in SIGNED_OUT else site.signed_in
     context = site.browser.new_context(
         viewport={"width": width, "height": 900},
         storage_state=state,  # type: ignore[arg-type]
@@ -193,7 +204,7 @@ def open_page(site: Site, route: str, width: int) -> tuple[Page, list[str]]:
     page.on("pageerror", lambda e: problems.append(str(e)))
     response = page.goto(site.base + PAGES[route].format(**site.values), wait_until="networkidle")
     assert response is not None and response.ok, f"{route}: {response and response.status}"
-    if route != "/staff/login":
+    if route not in SIGNED_OUT:
         assert not page.url.endswith("/staff/login"), "the saved session was not accepted"
     return page, problems
 
@@ -216,7 +227,7 @@ def test_at_phone_width_nothing_scrolls_sideways_and_the_menu_opens(site: Site, 
         wide = scroll_width(page)
         assert wide <= PHONE, f"{route} scrolls sideways at {PHONE} px: {wide} px wide"
         signout = page.get_by_role("button", name="Sign out")
-        if route == "/staff/login":
+        if route in SIGNED_OUT:
             assert page.locator("header details.menu").count() == 0  # nobody to sign out
             inside(page, "the sign-in button", page.locator("main button").bounding_box(), PHONE)
             return
@@ -249,7 +260,7 @@ def test_at_desktop_width_the_bar_shows_every_link_in_one_row(site: Site, route:
     try:
         wide = scroll_width(page)
         assert wide <= DESKTOP, f"{route} scrolls sideways at {DESKTOP} px: {wide} px wide"
-        if route == "/staff/login":
+        if route in SIGNED_OUT:
             return
         expect(page.locator("header details.menu > summary")).to_be_hidden()
         header = page.locator("body > header").bounding_box()
@@ -287,7 +298,7 @@ def test_between_phone_and_desktop_nothing_scrolls_sideways(site: Site, route: s
             page.wait_for_function(f"window.innerWidth === {width}")
             wide = scroll_width(page)
             assert wide <= width, f"{route} scrolls sideways at {width} px: {wide} px wide"
-            if route != "/staff/login":
+            if route not in SIGNED_OUT:
                 signout = page.get_by_role("button", name="Sign out")
                 toggle = page.locator("header details.menu > summary")
                 # Exactly one of the two is on screen: the bar's button or the menu's.
@@ -302,4 +313,4 @@ def test_pages_name_no_route_twice() -> None:
     # The two lists are disjoint and every page address fills in only the known values.
     assert not PAGES.keys() & NOT_PAGES.keys()
     for url in PAGES.values():
-        assert set(re.findall(r"{(\w+)}", url)) <= {"member", "email"}, url
+        assert set(re.findall(r"{(\w+)}", url)) <= {"member", "email", "reset"}, url
