@@ -17,15 +17,19 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    Select,
     and_,
     case,
     func,
     literal,
+    literal_column,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from newsletter.audiences.domain.segments import Rule, Segment
 from newsletter.audiences.sql.segment_compiler import compile_rule, eligible, segment_clause
@@ -37,6 +41,8 @@ from newsletter.delivery.sql.ledger_review import LedgerReview, ids_in, of_step
 from newsletter.errors import StateError
 
 S = DeliveryStatus
+#: Members per planning statement (each its own transaction).
+PLAN_CHUNK = 20_000
 
 
 class SqlLedger(ClaimLeases, CampaignRows, LedgerReview):
@@ -56,7 +62,7 @@ class SqlLedger(ClaimLeases, CampaignRows, LedgerReview):
         only: Rule | None = None,
     ) -> int:
         # The variant language is chosen in SQL with a CASE over the member's language, so
-        # planning 100k rows is one INSERT ... SELECT with no rows travelling through Python.
+        # planning 100k rows is INSERT ... SELECT with no rows travelling through Python.
         language: Any = literal(default_language)
         if variants:
             language = case(dict(variants), value=members.c.language, else_=language)
@@ -82,13 +88,30 @@ class SqlLedger(ClaimLeases, CampaignRows, LedgerReview):
             "created_at",
             "updated_at",
         ]
-        # rowcount of INSERT ... SELECT ... ON CONFLICT is not reliable across drivers (psycopg
-        # reports -1), so count the step's rows before and after, in the same transaction.
-        count = select(func.count()).select_from(deliveries).where(of_step(campaign_id, step))
-        with self.engine.begin() as conn:
-            before = int(conn.execute(count).scalar_one())
-            conn.execute(_insert_ignore(conn, cols, source))
-            return int(conn.execute(count).scalar_one()) - before
+        with self.engine.connect() as conn:
+            span = select(func.min(members.c.id), func.max(members.c.id))
+            lowest, highest = conn.execute(span).one()
+        if lowest is None:
+            return 0
+        planned = 0
+        # One statement and one transaction per range of member ids, each committed: memory
+        # and the time the write lock is held stay those of one chunk however large the
+        # audience (senders claim between chunks), and a rerun after a crash resumes, the
+        # unique key skipping what is already there.
+        for start in range(int(lowest), int(highest) + 1, PLAN_CHUNK):
+            ids = and_(members.c.id >= start, members.c.id < start + PLAN_CHUNK)
+            mine = deliveries.c.member_id.between(start, start + PLAN_CHUNK - 1)
+            # rowcount of INSERT ... SELECT ... ON CONFLICT is not reliable across drivers
+            # (psycopg reports -1): count the chunk's rows before and after, in its transaction
+            # (a range of the unique key's index).
+            count = (
+                select(func.count()).select_from(deliveries).where(of_step(campaign_id, step), mine)
+            )
+            with self.engine.begin() as conn:
+                before = int(conn.execute(count).scalar_one())
+                conn.execute(_insert_ignore(conn, cols, source.where(ids)))
+                planned += int(conn.execute(count).scalar_one()) - before
+        return planned
 
     def pending_languages(self, campaign_id: int, step: str) -> dict[str, int]:
         """Pending rows per variant language, in language order."""
@@ -111,41 +134,15 @@ class SqlLedger(ClaimLeases, CampaignRows, LedgerReview):
         *,
         now: dt.datetime,
         owner: str | None = None,
+        after: int = 0,
     ) -> tuple[list[Recipient], int]:
-        base = and_(
-            of_step(campaign_id, step),
-            deliveries.c.language == language,
-            deliveries.c.status == S.PENDING.value,
-        )
         with self.engine.begin() as conn:
-            # The next rows in id order, each with whether it may still be mailed: eligibility
-            # is re-checked right before sending (an unsubscribe may arrive mid-send), for the rows
-            # of this batch only, so a claim costs the same at the end of 100k rows as at the start.
-            columns = (
-                deliveries.c.id,
-                deliveries.c.member_id,
-                members.c.email,
-                members.c.first_name,
-                members.c.last_name,
-                members.c.organization,
-                members.c.language,
-                members.c.timezone,
-                eligible(topic).label("ok"),
-            )
-            query = (
-                select(*columns)
-                .join(members, members.c.id == deliveries.c.member_id)
-                .where(base)
-                .order_by(deliveries.c.id)
-                .limit(limit)
-            )
+            query = claim_query(conn.dialect.name, campaign_id, step, language, topic, limit, after)
             found: Sequence[Sequence[Any]]
             if conn.dialect.name == "sqlite":
                 found = _claim_rows_sqlite(conn, query)
             else:
-                # Another worker's claims are skipped, not waited for (PostgreSQL).
-                query = query.with_for_update(of=deliveries, skip_locked=True)
-                found = conn.execute(query).all()
+                found = sorted(conn.execute(query).all(), key=lambda r: int(r[0]))
             stale = [r[0] for r in found if not r[-1]]
             suppressed = 0
             if stale:
@@ -331,6 +328,63 @@ class SqlLedger(ClaimLeases, CampaignRows, LedgerReview):
                 .where(ids_in(conn, ids), deliveries.c.status.in_([s.value for s in sources]))
                 .values(status=to.value, updated_at=now, **values)
             )
+
+
+def claim_query(
+    dialect: str,
+    campaign_id: int,
+    step: str,
+    language: str,
+    topic: str,
+    limit: int,
+    after: int = 0,
+) -> Select[Any]:
+    """The next ``limit`` pending rows of one variant after id ``after``, each with what the
+    send needs of its member and whether it may still be mailed.
+
+    The inner query reads only ``deliveries``, in the order of the partial index
+    ``ix_deliveries_pending_claim`` (``(campaign_id, step, language, id) WHERE status =
+    'pending'``, migration 0019): the first ``limit`` entries of one key prefix, no sort and no
+    join over the backlog. The status is written as a literal: a planner proves that a query
+    may use a partial index only from constants (PostgreSQL's generic plans of prepared
+    statements and SQLite alike, https://sqlite.org/partialindex.html section 3.1). Only the
+    claimed ids then meet ``members``, for the member's data and the eligibility re-check (an
+    unsubscribe may arrive mid-send). On PostgreSQL the inner rows are locked ``FOR UPDATE
+    SKIP LOCKED``: another sender's claim in progress is skipped, not waited for.
+    """
+    key = (deliveries.c.campaign_id, deliveries.c.step, deliveries.c.language, deliveries.c.id)
+    cursor: ColumnElement[bool] = deliveries.c.id > after
+    if dialect == "postgresql":
+        # The cursor as a row comparison over the whole index key: only this index can
+        # start at it, so a plan that walks the primary key from ``after`` through other
+        # variants' and claimed rows, filtering, is not an option the planner can mistake
+        # for cheaper (it did, on fresh statistics).
+        cursor = tuple_(*key) > tuple_(campaign_id, step, language, after)
+    picked = (
+        select(deliveries.c.id, deliveries.c.member_id)
+        .where(
+            of_step(campaign_id, step),
+            deliveries.c.language == language,
+            deliveries.c.status == literal_column(f"'{S.PENDING.value}'"),
+            cursor,
+        )
+        .order_by(deliveries.c.id)
+        .limit(limit)
+    )
+    if dialect == "postgresql":
+        picked = picked.with_for_update(skip_locked=True)
+    rows = picked.subquery("picked")
+    return select(
+        rows.c.id,
+        rows.c.member_id,
+        members.c.email,
+        members.c.first_name,
+        members.c.last_name,
+        members.c.organization,
+        members.c.language,
+        members.c.timezone,
+        eligible(topic).label("ok"),
+    ).join(members, members.c.id == rows.c.member_id)
 
 
 def _claim_rows_sqlite(conn: Connection, query: Any) -> list[list[Any]]:
