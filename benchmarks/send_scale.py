@@ -3,7 +3,8 @@ sending processes, to the SendGrid double with 100 ms of latency per request, be
 claim query this project used before (kept here only, to compare in the same run).
 
     .venv/bin/python benchmarks/send_scale.py [--members 100000] [--senders 1,2,4]
-        [--databases sqlite,postgresql] [--claims new,old] [--latency 0.1] [--json]
+        [--databases sqlite,postgresql] [--claims new,old] [--old-senders 1]
+        [--latency 0.1] [--json]
 
 Per configuration, on a fresh copy of the same synthetic audience (7 language variants):
 
@@ -25,6 +26,7 @@ of the variant, no cursor) on the schema of before (without the partial index of
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import multiprocessing
 import os
@@ -68,22 +70,15 @@ def cpu_seconds() -> float:
 # -- the claim query of before (benchmark only) -------------------------------------------------
 
 
-def old_claim_query(
-    dialect: str,
-    campaign_id: int,
-    step: str,
-    language: str,
-    topic: str,
-    limit: int,
-    after: int = 0,
-) -> Any:
+@functools.lru_cache(maxsize=64)
+def old_claim_statement(dialect: str, topic: str, *, packed: bool = False) -> Any:
     """The claim of before: join every pending row of the variant with ``members`` and take
-    the first ``limit`` in id order (the cursor did not exist)."""
-    from sqlalchemy import select
+    the first ``limit`` in id order (the cursor did not exist; ``:c_after`` goes unused), as
+    the ledger's ``claim_statement`` shapes it (the same parameters, the same packing)."""
+    from sqlalchemy import Integer, String, bindparam, func, select
 
     from newsletter.audiences.sql.segment_compiler import eligible
     from newsletter.db.tables import deliveries, members
-    from newsletter.delivery.sql.ledger_review import of_step
 
     query = (
         select(
@@ -99,15 +94,19 @@ def old_claim_query(
         )
         .join(members, members.c.id == deliveries.c.member_id)
         .where(
-            of_step(campaign_id, step),
-            deliveries.c.language == language,
+            deliveries.c.campaign_id == bindparam("c_campaign", type_=Integer),
+            deliveries.c.step == bindparam("c_step", type_=String),
+            deliveries.c.language == bindparam("c_language", type_=String),
             deliveries.c.status == "pending",
         )
         .order_by(deliveries.c.id)
-        .limit(limit)
+        .limit(bindparam("c_limit", type_=Integer))
     )
     if dialect == "postgresql":
         query = query.with_for_update(of=deliveries, skip_locked=True)
+    if packed:
+        every = query.subquery()
+        return select(func.json_group_array(func.json_array(*every.c)))
     return query
 
 
@@ -115,8 +114,6 @@ def old_claim_query(
 
 
 def _ctx() -> Any:
-    import functools
-
     from newsletter.bootstrap import build
     from newsletter.config import load_settings
     from newsletter.content.rendering import compose, sandbox
@@ -149,7 +146,7 @@ def phase_send(claim: str) -> dict[str, Any]:
     from newsletter.delivery.sql import ledger as ledger_module
 
     if claim == "old":
-        ledger_module.claim_query = old_claim_query  # type: ignore[assignment]
+        ledger_module.claim_statement = old_claim_statement  # type: ignore[assignment]
     ctx = _ctx()
     timings: list[tuple[float, int]] = []
     claim_rows = ctx.ledger.claim
@@ -438,7 +435,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 with database(kind, folder) as db:
                     load(db, args.members)
                     for claim in args.claims:
-                        for senders in args.senders:
+                        for senders in args.old_senders if claim == "old" else args.senders:
                             row = run_one(db, project, double, senders, claim, args.members)
                             rows.append(row)
                             print(line(row), file=sys.stderr)
@@ -490,6 +487,7 @@ def main() -> None:
     parser.add_argument("--senders", default="1,2,4")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--claims", default="new,old")
+    parser.add_argument("--old-senders", default="1", help="sender counts of the old claim")
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--phase", choices=["plan", "send"], help=argparse.SUPPRESS)
@@ -502,6 +500,7 @@ def main() -> None:
         print(json.dumps(phase_send(args.claim)))
         return
     args.senders = [int(n) for n in args.senders.split(",")]
+    args.old_senders = [int(n) for n in args.old_senders.split(",")]
     args.databases = args.databases.split(",")
     args.claims = args.claims.split(",")
     before = calibrate()
