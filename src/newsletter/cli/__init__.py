@@ -56,6 +56,7 @@ from newsletter.cli.members import members  # noqa: E402
 from newsletter.cli.scheduler import schedule, scheduler  # noqa: E402
 from newsletter.cli.serve import serve  # noqa: E402
 from newsletter.cli.staff import secret_key, staff  # noqa: E402
+from newsletter.cli.worker import worker  # noqa: E402
 
 main.add_command(members)
 main.add_command(segments)
@@ -66,3 +67,4 @@ main.add_command(schedule)
 main.add_command(scheduler)
 main.add_command(staff)
 main.add_command(secret_key)
+main.add_command(worker)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     Unicode,
     UniqueConstraint,
+    text,
 )
 
 # Deterministic constraint names so migrations can refer to them on every backend.
@@ -138,6 +139,17 @@ deliveries = Table(
     # The duplicate guard: one row per (campaign step, member), whoever plans it, however often.
     UniqueConstraint("campaign_id", "step", "member_id"),
     Index(None, "campaign_id", "step", "status", "language"),
+    # The claim's index (0019): the next N pending rows of one variant in id order, without
+    # sorting the backlog; claimed rows leave it, so the last batch costs what the first did.
+    Index(
+        "ix_deliveries_pending_claim",
+        "campaign_id",
+        "step",
+        "language",
+        "id",
+        postgresql_where=text("status = 'pending'"),
+        sqlite_where=text("status = 'pending'"),
+    ),
     # A person's deliveries: `received:` rules, `members show`, and erasure's cascade; 0002.
     Index(None, "member_id", "status"),
 )

@@ -48,6 +48,9 @@ MAX_WAIT = 60.0
 #: Probes into a provider that keeps timing out before the run stops (rows stay pending).
 MAX_BREAKER_TRIPS = 4
 
+#: ``SendReport.stopped`` of a run stopped from outside (a worker's SIGTERM).
+STOP_ASKED = "asked to stop: the requests in flight were finished, the rest stays pending"
+
 Progress = Callable[[int, int], None]
 Sleep = Callable[[float], None]
 
@@ -119,8 +122,12 @@ class BatchSender:
         report: SendReport,
         progress: Progress | None,
         sleep: Sleep,
+        should_stop: Callable[[], bool] | None = None,
     ) -> None:
         self.ctx, self.campaign, self.campaign_id, self.step = ctx, campaign, campaign_id, step
+        #: Asked before each claim (a worker's SIGTERM): when true, no new batch is claimed;
+        #: the requests in flight are finished and recorded, the rest stays pending.
+        self.should_stop = should_stop or (lambda: False)
         self.variants, self.report, self.progress, self.sleep = variants, report, progress, sleep
         self.streak = 0
         self.throttle_streak = 0
@@ -128,6 +135,11 @@ class BatchSender:
         #: Rows put back to pending by this run (429, 5xx, deferrals), by language: claim
         #: them again.
         self.requeued: Counter[str] = Counter()
+        #: Per language, the last id this run claimed: the next claim starts after it, so on
+        #: PostgreSQL it does not step over the index entries of rows claimed before (they
+        #: stay in the index, dead, until vacuum). Reset whenever rows behind it may be
+        #: pending again.
+        self.after: dict[str, int] = {}
         self.in_flight: dict[Future[_Done], list[Recipient]] = {}
         self.language_of: dict[Future[_Done], str] = {}
         # Renew claims well before they could expire; never busy-loop on a tiny lease.
@@ -169,8 +181,11 @@ class BatchSender:
         ctx = self.ctx
         left = dict(languages)  # language -> rows still to claim, in the ledger's order
         while True:
+            if self.should_stop():
+                raise _Stop(STOP_ASKED)
             for back, count in self.requeued.items():
                 left[back] = left.get(back, 0) + count
+                self.after[back] = 0  # their ids are behind the cursor
             self.requeued.clear()
             lang = next((k for k, n in left.items() if n > 0), None)
             if lang is None:
@@ -196,16 +211,25 @@ class BatchSender:
                 self._pause(self.breaker.wait_before_probe())
                 batch = self.breaker.probe()
             self._reserve(min(batch, left[lang]))
+            after = self.after.get(lang, 0)
             recipients, suppressed = ctx.ledger.claim(
                 self.campaign_id, self.step, lang, self.campaign.topic, batch,
-                now=ctx.clock.now(), owner=self.owner,
+                now=ctx.clock.now(), owner=self.owner, after=after,
             )  # fmt: skip
             self.report.suppressed += suppressed
             left[lang] -= len(recipients) + suppressed
             if not recipients:
-                if not suppressed:  # a batch of people who left meanwhile: on to the next
+                if suppressed:  # a batch of people who left meanwhile: on to the next
+                    continue
+                if after:
+                    # Rows behind the cursor may be pending again (released by another
+                    # sender's recovery): look from the start once before calling it done.
+                    self.after[lang] = 0
+                    left[lang] = max(left[lang], 1)
+                else:
                     left[lang] = 0
                 continue
+            self.after[lang] = recipients[-1].delivery_id
             self._hand_over(pool, mailer, lang, recipients)
 
     def _hand_over(

@@ -44,6 +44,14 @@ class Ledger(Protocol):
         how many were new."""
         ...
 
+    def sending_campaigns(self) -> list[tuple[int, str]]:
+        """(id, slug) of every campaign in the ``sending`` state."""
+        ...
+
+    def has_pending(self, campaign_id: int, step: str) -> bool:
+        """Whether the step has a ``pending`` row (at a constant cost)."""
+        ...
+
     def owner(self) -> str:
         """This process as the owner of the rows it claims (a ``ClaimOwner`` token)."""
         ...
@@ -78,9 +86,11 @@ class Ledger(Protocol):
         *,
         now: dt.datetime,
         owner: str | None = None,
+        after: int = 0,
     ) -> tuple[list[Recipient], int]:
         """Re-check eligibility, mark ineligible rows suppressed and up to ``limit`` eligible
-        rows ``sending`` (committed before returning); return them and the suppressed count."""
+        rows ``sending`` (committed before returning); return them, in id order, and the
+        suppressed count. Only rows with an id above ``after`` are considered."""
         ...
 
     def mark_sent(

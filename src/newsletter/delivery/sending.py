@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from newsletter.audiences.domain.segments import Rule
@@ -53,9 +54,13 @@ def send_campaign(
     progress: Progress | None = None,
     sleep: Sleep = time.sleep,
     only: Rule | None = None,
+    plan_rows: bool = True,
+    should_stop: Callable[[], bool] | None = None,
 ) -> SendReport:
     """Plan, send and record one step. ``only`` narrows who is *planned* by this run (the
-    scheduler sends a step per time-zone group); rows already pending are sent regardless."""
+    scheduler sends a step per time-zone group); rows already pending are sent regardless.
+    ``plan_rows=False``: send only the rows already planned (a worker helping whoever planned
+    them). ``should_stop`` is asked before each batch is claimed (a worker's SIGTERM)."""
     campaign, where = ctx.catalog.campaign(ref)
     check_step(campaign, step)
     if not dry_run:
@@ -66,12 +71,13 @@ def send_campaign(
     variants = compose_step(ctx, campaign, step)  # raises before anything is written
     report = SendReport(campaign.slug, step, ctx.transport, dry_run=dry_run)
     report.unknown_policy = unknown_policy(step).value
-    report.audience = ctx.members.count(segment, campaign.topic)
+    if plan_rows or dry_run:  # a worker sends what is planned: no audience to count
+        report.audience = ctx.members.count(segment, campaign.topic)
     if dry_run:
         return report
 
     existing = ctx.ledger.campaign_id(campaign.slug)
-    if existing is None or ctx.ledger.counts(existing, step).total == 0:
+    if plan_rows and (existing is None or ctx.ledger.counts(existing, step).total == 0):
         ensure_not_blocked(ctx, campaign.slug)  # complaint rate: new sends wait for a person
 
     now = ctx.clock.now()
@@ -86,20 +92,23 @@ def send_campaign(
             now=now,
             max_attempts=MAX_ATTEMPTS,
         )
-    variant_map = {lang: campaign.variant_for(lang) for lang in _all_member_languages()}
-    report.planned = ctx.ledger.plan(
-        campaign_id,
-        step,
-        segment,
-        campaign.topic,
-        variant_map,
-        campaign.default_language,
-        now=now,
-        only=only,
-    )
-    ctx.ledger.set_state(campaign_id, CampaignState.SENDING, now=now)
+    if plan_rows:
+        variant_map = {lang: campaign.variant_for(lang) for lang in _all_member_languages()}
+        report.planned = ctx.ledger.plan(
+            campaign_id,
+            step,
+            segment,
+            campaign.topic,
+            variant_map,
+            campaign.default_language,
+            now=now,
+            only=only,
+        )
+        ctx.ledger.set_state(campaign_id, CampaignState.SENDING, now=now)
     for _ in range(RUNS):
-        BatchSender(ctx, campaign, campaign_id, step, variants, report, progress, sleep).run()
+        BatchSender(
+            ctx, campaign, campaign_id, step, variants, report, progress, sleep, should_stop
+        ).run()
         # A cooperating sender may have died meanwhile: its rows are settled now and, where
         # its requests never started, sent by this run rather than left for the next.
         if report.stopped or not _recover(ctx, report, campaign_id, step).released:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from newsletter.content.domain.campaigns import CampaignDefinition, CampaignState
-from newsletter.db.tables import campaigns
+from newsletter.db.tables import campaigns, deliveries
 
 
 class CampaignRows:
@@ -58,3 +58,28 @@ class CampaignRows:
                 .where(campaigns.c.id == campaign_id)
                 .values(state=state.value, updated_at=now)
             )
+
+    def sending_campaigns(self) -> list[tuple[int, str]]:
+        """(id, slug) of every campaign in the ``sending`` state, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(campaigns.c.id, campaigns.c.slug)
+                .where(campaigns.c.state == CampaignState.SENDING.value)
+                .order_by(campaigns.c.id)
+            ).all()
+            return [(int(i), str(slug)) for i, slug in rows]
+
+    def has_pending(self, campaign_id: int, step: str) -> bool:
+        """Whether the step has a ``pending`` row: the first entry of its prefix in the claim's
+        partial index (migration 0019), whatever the size of the backlog."""
+        query = (
+            select(deliveries.c.id)
+            .where(
+                deliveries.c.campaign_id == campaign_id,
+                deliveries.c.step == step,
+                deliveries.c.status == literal_column("'pending'"),
+            )
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).first() is not None

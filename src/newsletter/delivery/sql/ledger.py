@@ -12,20 +12,28 @@ A ``sending`` row names its owner and carries a lease; how owners, leases and th
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    Integer,
+    Select,
+    String,
     and_,
+    bindparam,
     case,
     func,
     literal,
+    literal_column,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from newsletter.audiences.domain.segments import Rule, Segment
 from newsletter.audiences.sql.segment_compiler import compile_rule, eligible, segment_clause
@@ -37,6 +45,8 @@ from newsletter.delivery.sql.ledger_review import LedgerReview, ids_in, of_step
 from newsletter.errors import StateError
 
 S = DeliveryStatus
+#: Members per planning statement (each its own transaction).
+PLAN_CHUNK = 20_000
 
 
 class SqlLedger(ClaimLeases, CampaignRows, LedgerReview):
@@ -56,7 +66,7 @@ class SqlLedger(ClaimLeases, CampaignRows, LedgerReview):
         only: Rule | None = None,
     ) -> int:
         # The variant language is chosen in SQL with a CASE over the member's language, so
-        # planning 100k rows is one INSERT ... SELECT with no rows travelling through Python.
+        # planning 100k rows is INSERT ... SELECT with no rows travelling through Python.
         language: Any = literal(default_language)
         if variants:
             language = case(dict(variants), value=members.c.language, else_=language)
@@ -82,13 +92,30 @@ class SqlLedger(ClaimLeases, CampaignRows, LedgerReview):
             "created_at",
             "updated_at",
         ]
-        # rowcount of INSERT ... SELECT ... ON CONFLICT is not reliable across drivers (psycopg
-        # reports -1), so count the step's rows before and after, in the same transaction.
-        count = select(func.count()).select_from(deliveries).where(of_step(campaign_id, step))
-        with self.engine.begin() as conn:
-            before = int(conn.execute(count).scalar_one())
-            conn.execute(_insert_ignore(conn, cols, source))
-            return int(conn.execute(count).scalar_one()) - before
+        with self.engine.connect() as conn:
+            span = select(func.min(members.c.id), func.max(members.c.id))
+            lowest, highest = conn.execute(span).one()
+        if lowest is None:
+            return 0
+        planned = 0
+        # One statement and one transaction per range of member ids, each committed: memory
+        # and the time the write lock is held stay those of one chunk however large the
+        # audience (senders claim between chunks), and a rerun after a crash resumes, the
+        # unique key skipping what is already there.
+        for start in range(int(lowest), int(highest) + 1, PLAN_CHUNK):
+            ids = and_(members.c.id >= start, members.c.id < start + PLAN_CHUNK)
+            mine = deliveries.c.member_id.between(start, start + PLAN_CHUNK - 1)
+            # rowcount of INSERT ... SELECT ... ON CONFLICT is not reliable across drivers
+            # (psycopg reports -1): count the chunk's rows before and after, in its transaction
+            # (a range of the unique key's index).
+            count = (
+                select(func.count()).select_from(deliveries).where(of_step(campaign_id, step), mine)
+            )
+            with self.engine.begin() as conn:
+                before = int(conn.execute(count).scalar_one())
+                conn.execute(_insert_ignore(conn, cols, source.where(ids)))
+                planned += int(conn.execute(count).scalar_one()) - before
+        return planned
 
     def pending_languages(self, campaign_id: int, step: str) -> dict[str, int]:
         """Pending rows per variant language, in language order."""
@@ -111,41 +138,19 @@ class SqlLedger(ClaimLeases, CampaignRows, LedgerReview):
         *,
         now: dt.datetime,
         owner: str | None = None,
+        after: int = 0,
     ) -> tuple[list[Recipient], int]:
-        base = and_(
-            of_step(campaign_id, step),
-            deliveries.c.language == language,
-            deliveries.c.status == S.PENDING.value,
-        )
+        values = claim_values(campaign_id, step, language, limit, after)
         with self.engine.begin() as conn:
-            # The next rows in id order, each with whether it may still be mailed: eligibility
-            # is re-checked right before sending (an unsubscribe may arrive mid-send), for the rows
-            # of this batch only, so a claim costs the same at the end of 100k rows as at the start.
-            columns = (
-                deliveries.c.id,
-                deliveries.c.member_id,
-                members.c.email,
-                members.c.first_name,
-                members.c.last_name,
-                members.c.organization,
-                members.c.language,
-                members.c.timezone,
-                eligible(topic).label("ok"),
-            )
-            query = (
-                select(*columns)
-                .join(members, members.c.id == deliveries.c.member_id)
-                .where(base)
-                .order_by(deliveries.c.id)
-                .limit(limit)
-            )
+            dialect = conn.dialect.name
             found: Sequence[Sequence[Any]]
-            if conn.dialect.name == "sqlite":
-                found = _claim_rows_sqlite(conn, query)
+            if dialect == "sqlite":
+                found = _claim_rows_sqlite(
+                    conn, claim_statement(dialect, topic, packed=True), values
+                )
             else:
-                # Another worker's claims are skipped, not waited for (PostgreSQL).
-                query = query.with_for_update(of=deliveries, skip_locked=True)
-                found = conn.execute(query).all()
+                rows = conn.execute(claim_statement(dialect, topic), values).all()
+                found = sorted(rows, key=lambda r: int(r[0]))
             stale = [r[0] for r in found if not r[-1]]
             suppressed = 0
             if stale:
@@ -333,7 +338,89 @@ class SqlLedger(ClaimLeases, CampaignRows, LedgerReview):
             )
 
 
-def _claim_rows_sqlite(conn: Connection, query: Any) -> list[list[Any]]:
+def claim_query(
+    dialect: str,
+    campaign_id: int,
+    step: str,
+    language: str,
+    topic: str,
+    limit: int,
+    after: int = 0,
+) -> Select[Any]:
+    """The claim's statement with these values bound: what the claim runs (EXPLAIN reads it)."""
+    values = claim_values(campaign_id, step, language, limit, after)
+    return claim_statement(dialect, topic).params(values)
+
+
+def claim_values(
+    campaign_id: int, step: str, language: str, limit: int, after: int
+) -> dict[str, Any]:
+    return {"c_campaign": campaign_id, "c_step": step, "c_language": language,
+            "c_limit": limit, "c_after": after}  # fmt: skip
+
+
+@functools.lru_cache(maxsize=64)
+def claim_statement(dialect: str, topic: str, *, packed: bool = False) -> Select[Any]:
+    """The next ``:c_limit`` pending rows of one variant after id ``:c_after``, each with what
+    the send needs of its member and whether it may still be mailed. Built once per database
+    and topic, the values travel as parameters (building it cost about as much CPU as running
+    it). ``packed`` (SQLite): the rows as one JSON array (see :func:`_claim_rows_sqlite`).
+
+    The inner query reads only ``deliveries``, in the order of the partial index
+    ``ix_deliveries_pending_claim`` (``(campaign_id, step, language, id) WHERE status =
+    'pending'``, migration 0019): the first ``limit`` entries of one key prefix, no sort and no
+    join over the backlog. The status is written as a literal: a planner proves that a query
+    may use a partial index only from constants (PostgreSQL's generic plans of prepared
+    statements and SQLite alike, https://sqlite.org/partialindex.html section 3.1). Only the
+    claimed ids then meet ``members``, for the member's data and the eligibility re-check (an
+    unsubscribe may arrive mid-send). On PostgreSQL the inner rows are locked ``FOR UPDATE
+    SKIP LOCKED``: another sender's claim in progress is skipped, not waited for.
+    """
+    campaign = bindparam("c_campaign", type_=Integer)
+    step = bindparam("c_step", type_=String)
+    language = bindparam("c_language", type_=String)
+    after = bindparam("c_after", type_=Integer)
+    key = (deliveries.c.campaign_id, deliveries.c.step, deliveries.c.language, deliveries.c.id)
+    cursor: ColumnElement[bool] = deliveries.c.id > after
+    if dialect == "postgresql":
+        # The cursor as a row comparison over the whole index key: only this index can
+        # start at it, so a plan that walks the primary key from ``after`` through other
+        # variants' and claimed rows, filtering, is not an option the planner can mistake
+        # for cheaper (it did, on fresh statistics).
+        cursor = tuple_(*key) > tuple_(campaign, step, language, after)
+    picked = (
+        select(deliveries.c.id, deliveries.c.member_id)
+        .where(
+            deliveries.c.campaign_id == campaign,
+            deliveries.c.step == step,
+            deliveries.c.language == language,
+            deliveries.c.status == literal_column(f"'{S.PENDING.value}'"),
+            cursor,
+        )
+        .order_by(deliveries.c.id)
+        .limit(bindparam("c_limit", type_=Integer))
+    )
+    if dialect == "postgresql":
+        picked = picked.with_for_update(skip_locked=True)
+    rows = picked.subquery("picked")
+    query = select(
+        rows.c.id,
+        rows.c.member_id,
+        members.c.email,
+        members.c.first_name,
+        members.c.last_name,
+        members.c.organization,
+        members.c.language,
+        members.c.timezone,
+        eligible(topic).label("ok"),
+    ).join(members, members.c.id == rows.c.member_id)
+    if packed:
+        every = query.subquery()
+        return select(func.json_group_array(func.json_array(*every.c)))
+    return query
+
+
+def _claim_rows_sqlite(conn: Connection, packed: Any, values: dict[str, Any]) -> list[list[Any]]:
     """The rows of a claim on SQLite, read under the write lock, in one piece.
 
     ``BEGIN IMMEDIATE`` takes the database's write lock before the rows are read (SQLite has
@@ -347,9 +434,7 @@ def _claim_rows_sqlite(conn: Connection, query: Any) -> list[list[Any]]:
     """
     if not conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
         conn.exec_driver_sql("BEGIN IMMEDIATE")
-    rows = query.subquery()
-    packed = select(func.json_group_array(func.json_array(*rows.c)))
-    found: list[list[Any]] = json.loads(conn.execute(packed).scalar_one())
+    found: list[list[Any]] = json.loads(conn.execute(packed, values).scalar_one())
     found.sort(key=lambda r: r[0])  # the aggregate does not promise the subquery's order
     return found
 
