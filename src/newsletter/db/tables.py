@@ -139,7 +139,7 @@ deliveries = Table(
     # The duplicate guard: one row per (campaign step, member), whoever plans it, however often.
     UniqueConstraint("campaign_id", "step", "member_id"),
     Index(None, "campaign_id", "step", "status", "language"),
-    # The claim's index (0019): the next N pending rows of one variant in id order, without
+    # The claim's index (0016): the next N pending rows of one variant in id order, without
     # sorting the backlog; claimed rows leave it, so the last batch costs what the first did.
     Index(
         "ix_deliveries_pending_claim",
@@ -302,7 +302,7 @@ staff_users = Table(
     Column("password_hash", String(200), nullable=False),
     Column("role", String(16), nullable=False),
     Column("created_at", TS, nullable=False),
-    # Migration 0017: an approver disabled the account (it cannot sign in; its sessions ended).
+    # Migration 0015: an approver disabled the account (it cannot sign in; its sessions ended).
     Column("disabled_at", TS, nullable=True),
 )
 
@@ -325,7 +325,7 @@ login_attempts = Table(
     Column("at", TS, nullable=False),
 )
 
-# -- Requests that may send an email, with limits (migration 0017) -----------------------------
+# -- Requests that may send an email, with limits (migration 0015) -----------------------------
 
 #: One row per request that may send an email on someone's behalf: a member's "email me a
 #: fresh link" (kind ``link-renewal``), a staff "forgot my password" (``staff-reset``). The

@@ -1,7 +1,7 @@
 """pending claims: a partial index that serves "the next N pending rows of one variant"
 
-Revision ID: 0019
-Revises: 0012
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07 19:10:00
 
 A sender claims the next batch of a step's language variant in id order. The index of 0003,
@@ -22,8 +22,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
-down_revision = "0012"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
