@@ -105,6 +105,7 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = Tru
         directory=SqlDirectory(engine),
         history=SqlCampaignHistory(engine),
         signups=SqlSignupStore(engine),
+        office_zone=settings.scheduling.timezone,
     )
 
 

@@ -101,3 +101,6 @@ class Context:
     history: CampaignHistory | None = None
     #: Friends' subscription requests awaiting double opt-in (the public /subscribe form).
     signups: SignupStore | None = None
+    #: The IANA zone staff read times in (``scheduling.timezone``): the staff pages show
+    #: stamps in it.
+    office_zone: str = "Europe/Belgrade"

@@ -95,6 +95,20 @@ member_tags = Table(
     Index(None, "tag"),
 )
 
+# The words each member is found by in the staff search (core/search_keys.py: name,
+# organisation and address folded across scripts and diacritics), written with the member by
+# every insert and update of those fields; migration 0014. A query word is a range scan of
+# (term, member_id), never a scan of members. "C" collation on PostgreSQL so that the range
+# of a prefix is byte order (core/search_keys.prefix_range); SQLite's BINARY already is.
+SEARCH_TERM = String(64).with_variant(String(64, collation="C"), "postgresql")
+member_search_terms = Table(
+    "member_search_terms",
+    metadata,
+    Column("member_id", ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("term", SEARCH_TERM, primary_key=True),
+    Index(None, "term", "member_id"),
+)
+
 campaigns = Table(
     "campaigns",
     metadata,

@@ -10,7 +10,14 @@ from starlette.routing import Route
 from newsletter.context import Context
 from newsletter.scheduling.ports import Scheduling
 from newsletter.web import auth
-from newsletter.web.staff import authoring, calendar, campaigns, members, reports
+from newsletter.web.staff import (
+    authoring,
+    calendar,
+    campaigns,
+    member_profile,
+    members,
+    reports,
+)
 
 
 def routes(
@@ -27,4 +34,5 @@ def routes(
         *calendar.routes(ctx, env, scheduling),
         *reports.routes(ctx, env),
         *members.routes(ctx, env),
+        *member_profile.routes(ctx, env),
     ]
