@@ -97,7 +97,7 @@ class SqlDirectory:
             conn.execute(
                 update(M)
                 .where(M.c.id == member_id)
-                .values({f: wanted[f] for f in changed}, updated_at=now)
+                .values({**{f: wanted[f] for f in changed}, "updated_at": now})
             )
             if {"first_name", "last_name", "organization"} & set(changed):
                 after = {**held, **wanted}
