@@ -51,26 +51,50 @@ _UNDECOMPOSED: Mapping[str, str] = {
     "đ": "dj", "ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "ı": "i", "ŧ": "t", "ħ": "h",
 }  # fmt: skip
 _TABLE = str.maketrans({**_CYRILLIC, **_UNDECOMPOSED})
-_SOUNDS = re.compile("dj|gj|kj|zh|ch|sh|ts|y")
-_ONE = {"dj": "d", "gj": "g", "kj": "k", "zh": "z", "ch": "c", "sh": "s", "ts": "c", "y": "j"}
+# Step 3, in this order (each replacement sees the previous ones' output; data and queries go
+# through the same steps, so only consistency matters). str.replace runs in C: an import folds
+# every member's name, organisation and address.
+_SOUNDS = (
+    ("dj", "d"), ("gj", "g"), ("kj", "k"), ("zh", "z"), ("ch", "c"), ("sh", "s"), ("ts", "c"),
+    ("y", "j"),
+)  # fmt: skip
 _WORD = re.compile(r"[^\W_]+")
 
 
-@lru_cache(maxsize=8192)
 def fold(text: str) -> str:
     """The folded form of ``text`` (steps 1-3 above), punctuation and spaces kept."""
-    lowered = text.casefold().translate(_TABLE)
-    if not lowered.isascii():
-        decomposed = unicodedata.normalize("NFKD", lowered)
-        lowered = "".join(c for c in decomposed if not unicodedata.combining(c))
-        lowered = lowered.translate(_TABLE)  # a letter NFKD produced, e.g. from a ligature
-    return _SOUNDS.sub(lambda m: _ONE[m.group()], lowered)
+    if text.isascii():
+        lowered = text.lower()  # casefold and lower agree on ASCII; nothing to transliterate
+    else:
+        lowered = text.casefold().translate(_TABLE)
+        if not lowered.isascii():
+            decomposed = unicodedata.normalize("NFKD", lowered)
+            lowered = "".join(c for c in decomposed if not unicodedata.combining(c))
+            lowered = lowered.translate(_TABLE)  # a letter NFKD produced, e.g. a ligature
+    for pair, one in _SOUNDS:
+        if pair in lowered:
+            lowered = lowered.replace(pair, one)
+    return lowered
+
+
+@lru_cache(maxsize=16384)
+def _words(text: str) -> frozenset[str]:
+    """The folded words of one text; names, organisations and domains repeat from member to
+    member, so each distinct one is folded once."""
+    return frozenset(word[:MAX_TERM] for word in _WORD.findall(fold(text)))
 
 
 def search_terms(*texts: str) -> frozenset[str]:
     """The words a person is found by: every word of every text, folded, at most
     :data:`MAX_TERM` characters each (an address gives its local part's and domain's words)."""
-    return frozenset(word[:MAX_TERM] for text in texts for word in _WORD.findall(fold(text)))
+    found: set[str] = set()
+    for text in texts:
+        if "@" in text:  # the domain is shared by a whole organisation: cached apart
+            local, _, domain = text.rpartition("@")
+            found.update(_words(local), _words(domain))
+        else:
+            found.update(_words(text))
+    return frozenset(found)
 
 
 def query_words(text: str) -> tuple[str, ...]:

@@ -67,7 +67,8 @@ class MemberDirectory(Protocol):
     def search(
         self, found: MemberFilter, *, offset: int, limit: int
     ) -> tuple[int, list[MemberSummary]]:
-        """The members ``found`` selects, by address; the total count and one page."""
+        """The members ``found`` selects and their total; one page, by address (a text
+        search: in the order they joined, which its index answers without reading them)."""
         ...
 
     def email_of(self, member_id: int) -> str | None: ...

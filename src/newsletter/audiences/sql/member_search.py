@@ -7,8 +7,10 @@ member must match every word. So ``Ristić``, ``ristic`` and ``Ристић`` fi
 in the time of an index lookup; measured on 100,000 members in ``benchmarks/member_search.py``
 (benchmarks/README.md). A token table rather than one key column with ``LIKE 'prefix%'``: a
 column's prefix only matches its first word, so "Ristić" would not find "Branislav Ristić"; a
-row per word lets every word be a prefix. The filters (segment, language, country, tier,
-status) are plain conditions on ``members`` beside it.
+row per word lets every word be a prefix. A text search is counted and paged on that index
+alone (in member order), so only the page's 50 members are read from ``members``. The filters
+(segment, language, country, tier, status) are plain conditions on ``members``; a list without
+a text search is ordered by address.
 """
 
 from __future__ import annotations

@@ -41,6 +41,8 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("member_id", "term", name="pk_member_search_terms"),
+        # SQLite: the rows live in the key's b-tree, no rowid table beside it.
+        sqlite_with_rowid=False,
     )
     members = sa.table(
         "members",
