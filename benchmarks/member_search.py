@@ -7,8 +7,9 @@ Macedonian and Bulgarian names in Cyrillic and in Latin, Romanian, Turkish, Gree
 imported through the real path (``import_members``, which also writes the search terms), then
 each query is answered three ways, in the same run, on the same database:
 
-1. search terms: ``search_members`` as the staff page calls it (one page of 50 and the total),
-   each query word a range of the ``(term, member_id)`` index (audiences/sql/member_search.py);
+1. search terms: ``search_members`` as the staff page calls it (one page of 50 and the total,
+   exact up to 1,000 matches, then "more than 1,000", shown here as 1,001), each query word a
+   range of the ``(term, member_id)`` index (audiences/sql/member_search.py);
 2. LIKE scan: the obvious SQL, ``casefold(name | organisation | address) LIKE '%q%'`` for the
    query and its Latin transliteration (the search this replaced): one scan of every member;
 3. Python scan: every member read and folded in Python per request, then matched word by
@@ -191,6 +192,8 @@ def timed(
 
 
 def run(label: str, url: str, source: Path, repeat: int) -> None:
+    from newsletter.audiences.ports.member_directory import TEXT_MATCHES_COUNTED
+
     ctx, seconds = build(url, source)
     print(f"\n{label}: imported in {seconds:.1f} s (with search terms)", flush=True)
     print(f"{'query':<18}" + "".join(f"{w:>34}" for w in WAYS))
@@ -204,7 +207,9 @@ def run(label: str, url: str, source: Path, repeat: int) -> None:
             cells.append(f"{ms:8.1f} ms ({cpu:7.1f} cpu) {found:>6,} hits")
             if way is new_way:
                 worst = max(worst, ms)
-        assert totals["search terms (new)"] == totals["Python fold scan"], (query, totals)
+        # The search box counts exactly up to TEXT_MATCHES_COUNTED, then says "more".
+        counted = min(totals["Python fold scan"], TEXT_MATCHES_COUNTED + 1)
+        assert totals["search terms (new)"] == counted, (query, totals)
         print(f"{query:<18}" + "".join(f"{c:>34}" for c in cells), flush=True)
     print(f"slowest query, search terms: {worst:.1f} ms wall (target: under 100 ms)")
     print(f"load average now: {os.getloadavg()[0]:.2f}", flush=True)

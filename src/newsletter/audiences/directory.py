@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from newsletter.audiences.data_rights import person_data
 from newsletter.audiences.domain.privacy import PersonData
 from newsletter.audiences.ports.member_directory import (
+    TEXT_MATCHES_COUNTED,
     MemberDirectory,
     MemberEvent,
     MemberFilter,
@@ -60,8 +61,14 @@ class MemberPage:
         return self.filters.query
 
     @property
+    def more(self) -> bool:
+        """More text matches than are counted (and paged): the query needs another word."""
+        return bool(self.filters.query) and self.total > TEXT_MATCHES_COUNTED
+
+    @property
     def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
+        shown = TEXT_MATCHES_COUNTED if self.more else self.total
+        return max(1, -(-shown // PAGE_SIZE))
 
 
 def search_members(ctx: Context, filters: Filters | str = "", page: int = 1) -> MemberPage:
@@ -90,9 +97,10 @@ def search_members(ctx: Context, filters: Filters | str = "", page: int = 1) -> 
         filters.status,
     )
     total, rows = directory(ctx).search(found, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    if not rows and total and page > 1:  # past the end: show the last page instead
-        return search_members(ctx, filters, -(-total // PAGE_SIZE))
-    return MemberPage(filters, page, total, rows)
+    found_page = MemberPage(filters, page, total, rows)
+    if page > found_page.pages:  # past the end: show the last page instead
+        return search_members(ctx, filters, found_page.pages)
+    return found_page
 
 
 def _rest(filters: Filters) -> tuple[str, ...]:

@@ -171,3 +171,16 @@ def test_the_migration_backfills_members_held_before_it(ctx: Context) -> None:
     upgrade(engine)
     assert found(ctx, "Djordje") == {f"p{i}@x.example" for i in range(7)}
     assert found(ctx, "Ristic3") == {"p3@x.example"}
+
+
+def test_a_search_counts_exactly_up_to_a_thousand_then_says_more(ctx: Context) -> None:
+    rows = "".join(
+        f"m{i}@marko.example,Марко,Марковић{i},,RS,sr-Cyrl,member,,\n" for i in range(1005)
+    )
+    load(ctx, f"{HEAD}\n{rows}")
+    many = search_members(ctx, "Marko")
+    assert many.total == 1001 and many.more and many.pages == 20 and len(many.rows) == 50
+    assert search_members(ctx, "Marko", 999).page == 20  # past the end: the last page
+    few = search_members(ctx, "Marko Markovic100")  # Marković100 .. Marković1004
+    assert (few.total, few.more) == (6, False)
+    assert search_members(ctx, Filters(country="RS")).total == 1005  # lists count exactly

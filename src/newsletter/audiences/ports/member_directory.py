@@ -40,6 +40,9 @@ class MemberFilter:
     status: str = ""
 
 
+#: A text search's total is exact up to this many matches; beyond it, this plus one ("more").
+TEXT_MATCHES_COUNTED = 1000
+
 #: Profile fields staff may change (audiences/member_edits.py), in the form's order.
 EDITABLE = (
     "first_name",
@@ -68,7 +71,8 @@ class MemberDirectory(Protocol):
         self, found: MemberFilter, *, offset: int, limit: int
     ) -> tuple[int, list[MemberSummary]]:
         """The members ``found`` selects and their total; one page, by address (a text
-        search: in the order they joined, which its index answers without reading them)."""
+        search: in the order they joined, which its index answers without reading them; its
+        total stops at :data:`TEXT_MATCHES_COUNTED` + 1)."""
         ...
 
     def email_of(self, member_id: int) -> str | None: ...
