@@ -19,7 +19,18 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from newsletter.audiences.ports.member_directory import (
     EDITABLE,
@@ -92,8 +103,8 @@ class SqlDirectory:
         address or name instead would read every match first: measured 3-6x the CPU time
         (benchmarks/README.md)."""
         T = member_search_terms
-        # The longest word drives (its range is the narrowest); the others are lookups.
-        first, *rest = sorted(found.words, key=len, reverse=True)
+        with self.engine.connect() as conn:
+            first, *rest = _narrowest_first(conn, found.words)
         low, high = prefix_range(first)
         conditions = [
             T.c.term >= low,
@@ -221,8 +232,26 @@ def _member_conditions(found: MemberFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def _narrowest_first(conn: Connection, words: Sequence[str]) -> list[str]:
+    """The query's words, the one with the fewest terms first: it drives the search and the
+    others are looked up for its members only. Each count is one index range (under a
+    millisecond for the commonest first names of 100,000 members), cheaper than guessing
+    from the word's length (two Cyrillic names: 24 ms of CPU driven by the wrong one, 11 ms
+    by the right one)."""
+    if len(words) < 2:
+        return list(words)
+    T = member_search_terms
+    sizes = {}
+    for word in words:
+        low, high = prefix_range(word)
+        query = select(func.count()).where(T.c.term >= low, T.c.term < high)
+        sizes[word] = conn.execute(query).scalar_one()
+    return sorted(words, key=lambda w: (sizes[w], -len(w)))
+
+
 def _has_word(word: str, member_id: ColumnElement[int]) -> ColumnElement[bool]:
-    """``member_id`` has a search term starting with ``word``: an index range, not a LIKE."""
+    """``member_id`` has a search term starting with ``word``: one seek in the key
+    (member_id, term) per member asked about, not a list of every member with the word."""
     T = member_search_terms.alias()
     low, high = prefix_range(word)
-    return member_id.in_(select(T.c.member_id).where(T.c.term >= low, T.c.term < high))
+    return exists().where(T.c.member_id == member_id, T.c.term >= low, T.c.term < high)
