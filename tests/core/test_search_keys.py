@@ -80,3 +80,10 @@ def test_a_prefix_range_holds_exactly_the_words_that_start_with_it(word: str) ->
     words += [word[:-1] + chr(ord(word[-1]) + 1)]
     inside = sorted(w for w in words if low <= w < high)
     assert inside == sorted(w for w in words if w.startswith(word))
+
+
+def test_a_member_is_found_by_name_organisation_words_and_the_whole_address() -> None:
+    from newsletter.core.search_keys import member_terms
+
+    terms = member_terms("Бранислав", "Ристић", "Кластер Ниш", " B.Ristic@ClusterHouse.example")
+    assert terms == {"branislav", "ristic", "klaster", "nis", "b.ristic@clusterhouse.example"}

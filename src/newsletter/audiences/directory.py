@@ -17,7 +17,7 @@ from newsletter.audiences.ports.member_directory import (
     MemberSummary,
 )
 from newsletter.context import Context
-from newsletter.core.search_keys import query_words
+from newsletter.core.search_keys import address_term, query_words
 from newsletter.errors import InputError, NewsletterError
 
 PAGE_SIZE = 50
@@ -90,6 +90,7 @@ def search_members(ctx: Context, filters: Filters | str = "", page: int = 1) -> 
     found = MemberFilter(
         words,
         bool(query) and not words,
+        address_term(query) if query and " " not in query else "",
         segment,
         filters.language,
         filters.country.upper(),

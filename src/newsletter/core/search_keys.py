@@ -97,6 +97,19 @@ def search_terms(*texts: str) -> frozenset[str]:
     return frozenset(found)
 
 
+def address_term(email: str) -> str:
+    """An address as one term: case-folded, not folded further, so that a query that is the
+    start of an address (``b.ristic@``) finds it by prefix. One term instead of the address's
+    words: those nearly doubled the terms an import writes (benchmarks/README.md)."""
+    return email.strip().casefold()[:MAX_TERM]
+
+
+def member_terms(first_name: str, last_name: str, organization: str, email: str) -> frozenset[str]:
+    """Everything a member is found by: the words of their name and organisation, and their
+    address whole."""
+    return search_terms(first_name, last_name, organization) | {address_term(email)}
+
+
 def query_words(text: str) -> tuple[str, ...]:
     """The folded words of a search box, each to be the start of one of a person's terms;
     duplicates and words that begin another query word are dropped (they add no condition)."""

@@ -33,6 +33,8 @@ class MemberFilter:
 
     words: tuple[str, ...] = ()
     nothing: bool = False
+    #: A one-word query, case-folded: also the start of an address (core/search_keys).
+    address: str = ""
     segment: Segment | None = None
     language: str = ""
     country: str = ""

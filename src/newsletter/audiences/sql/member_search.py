@@ -29,6 +29,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union,
     update,
 )
 
@@ -116,13 +117,21 @@ class SqlDirectory:
             conditions.append(T.c.member_id.in_(select(M.c.id).where(*held)))
         # Counted up to one past TEXT_MATCHES_COUNTED: "more than 1,000" is all a search box
         # needs to say, and a one-letter query then reads 1,001 members' terms, not 30,000.
-        matches = select(T.c.member_id).where(*conditions).distinct()
-        count = select(func.count()).select_from(matches.limit(TEXT_MATCHES_COUNTED + 1).subquery())
+        matches = select(T.c.member_id).where(*conditions)
+        if found.address:  # or the start of an address: the same index, one more range
+            start, end = prefix_range(found.address)
+            by_address = select(T.c.member_id).where(T.c.term >= start, T.c.term < end)
+            if held:
+                by_address = by_address.where(T.c.member_id.in_(select(M.c.id).where(*held)))
+            matched = union(matches, by_address).subquery()
+        else:
+            matched = matches.distinct().subquery()
+        count = select(func.count()).select_from(
+            select(matched.c.member_id).limit(TEXT_MATCHES_COUNTED + 1).subquery()
+        )
         page = (
-            select(T.c.member_id)
-            .where(*conditions)
-            .distinct()
-            .order_by(T.c.member_id)
+            select(matched.c.member_id)
+            .order_by(matched.c.member_id)
             .offset(offset)
             .limit(limit)
             .subquery()

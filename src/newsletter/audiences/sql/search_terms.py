@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert
 
-from newsletter.core.search_keys import search_terms
+from newsletter.core.search_keys import member_terms
 from newsletter.db.tables import member_search_terms
 
 TERM_COLUMNS = ("member_id", "term")
@@ -23,7 +23,7 @@ def term_rows(
     member_id: int, first_name: str, last_name: str, organization: str, email: str
 ) -> list[tuple[int, str]]:
     """The rows of one member, in a stable order."""
-    terms = search_terms(first_name, last_name, organization, email)
+    terms = member_terms(first_name, last_name, organization, email)
     return [(member_id, term) for term in sorted(terms)]
 
 

@@ -4,10 +4,11 @@ Revision ID: 0014
 Revises: 0012
 Create Date: 2026-12-07 19:10:00
 
-- ``member_search_terms(member_id, term)``: the folded words of a member's name, organisation
-  and address (``newsletter.core.search_keys.search_terms``: ``Ђорђе``, ``Đorđe``, ``Djordje``
-  and ``Dordje`` are all ``dorde``), with an index on ``(term, member_id)``: a search word is a
-  range of that index instead of a scan of every member. "C" collation on PostgreSQL, so that
+- ``member_search_terms(member_id, term)``: the folded words of a member's name and
+  organisation, and the address whole (``newsletter.core.search_keys.member_terms``:
+  ``Ђорђе``, ``Đorđe``, ``Djordje`` and ``Dordje`` are all ``dorde``), with an index on
+  ``(term, member_id)``: a search word is a range of that index instead of a scan of every
+  member. "C" collation on PostgreSQL, so that
   a prefix's range is byte order whatever the database's locale.
 - Backfilled here from the members already held, a chunk of ids at a time. The folding is the
   application's own function, so the terms match what the code writes for new members.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from newsletter.core.search_keys import search_terms
+from newsletter.core.search_keys import member_terms
 
 revision = "0014"
 down_revision = "0012"
@@ -72,7 +73,7 @@ def upgrade() -> None:
         values = [
             {"member_id": r.id, "term": t}
             for r in rows
-            for t in sorted(search_terms(r.first_name, r.last_name, r.organization, r.email))
+            for t in sorted(member_terms(r.first_name, r.last_name, r.organization, r.email))
         ]
         if values:
             conn.execute(sa.insert(terms), values)
