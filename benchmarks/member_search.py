@@ -154,16 +154,19 @@ def python_scan(ctx: Any, query: str) -> int:
     """Every member read and folded per request: the cross-script answer without a key."""
     from sqlalchemy import select
 
-    from newsletter.core.search_keys import query_words, search_terms
+    from newsletter.core.search_keys import address_term, member_terms, query_words
     from newsletter.db.tables import members as M
 
     words = query_words(query)
+    address = address_term(query) if " " not in query.strip() else ""
     hits = 0
     columns = (M.c.first_name, M.c.last_name, M.c.organization, M.c.email)
     with ctx.engine.connect() as conn:
         for first, last, org, email in conn.execute(select(*columns)):
-            terms = search_terms(first, last, org, email)
-            if all(any(t.startswith(w) for t in terms) for w in words):
+            terms = member_terms(first, last, org, email)
+            if all(any(t.startswith(w) for t in terms) for w in words) or (
+                address and any(t.startswith(address) for t in terms)
+            ):
                 hits += 1
     return hits
 
