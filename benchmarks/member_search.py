@@ -154,11 +154,12 @@ def python_scan(ctx: Any, query: str) -> int:
     """Every member read and folded per request: the cross-script answer without a key."""
     from sqlalchemy import select
 
-    from newsletter.core.search_keys import address_term, member_terms, query_words
+    from newsletter.audiences.directory import address_start
+    from newsletter.core.search_keys import member_terms, query_words
     from newsletter.db.tables import members as M
 
     words = query_words(query)
-    address = address_term(query) if " " not in query.strip() else ""
+    address = address_start(query)
     hits = 0
     columns = (M.c.first_name, M.c.last_name, M.c.organization, M.c.email)
     with ctx.engine.connect() as conn:

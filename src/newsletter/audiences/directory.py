@@ -90,7 +90,7 @@ def search_members(ctx: Context, filters: Filters | str = "", page: int = 1) -> 
     found = MemberFilter(
         words,
         bool(query) and not words,
-        address_term(query) if query and " " not in query else "",
+        address_start(query),
         segment,
         filters.language,
         filters.country.upper(),
@@ -102,6 +102,15 @@ def search_members(ctx: Context, filters: Filters | str = "", page: int = 1) -> 
     if page > found_page.pages:  # past the end: show the last page instead
         return search_members(ctx, filters, found_page.pages)
     return found_page
+
+
+def address_start(query: str) -> str:
+    """A one-word query that looks like the start of an address (it has an ``@``, a dot or a
+    digit) is also looked for among addresses; a plain name is not, so a one-letter query
+    does not also list every address that starts with that letter."""
+    if not query or " " in query or not any(c in query for c in "@.0123456789"):
+        return ""
+    return address_term(query)
 
 
 def _rest(filters: Filters) -> tuple[str, ...]:
