@@ -107,6 +107,7 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = Tru
         signups=SqlSignupStore(engine),
         image_hosts=settings.content.image_hosts,
         renewals=SqlLinkRenewals(engine),
+        office_zone=settings.scheduling.timezone,
     )
 
 

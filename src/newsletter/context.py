@@ -144,3 +144,6 @@ class Context:
     image_hosts: tuple[str, ...] = ()
     #: Friends' subscription requests awaiting double opt-in (the public /subscribe form).
     signups: SignupStore | None = None
+    #: The IANA zone staff read times in (``scheduling.timezone``): the staff pages show
+    #: stamps in it.
+    office_zone: str = "Europe/Belgrade"

@@ -100,7 +100,8 @@ def test_one_person_with_consent_deliveries_and_events(client: TestClient, ctx: 
     assert "Ђорђе Ћирић" in text and "Wine Cluster Vranje" in text
     assert "website-signup" in text  # the consent history's source
     assert 'href="/staff/campaigns/days-of-clusters-2015">days-of-clusters-2015' in text
-    assert "2015-09-01 10:33:20</td><td>opened" in text and "delivered" in text
+    # 10:33:20 UTC, shown in the office zone (Europe/Belgrade, summer time) to the minute
+    assert "2015-09-01 12:33 CEST</td><td>opened" in text and "delivered" in text
     assert client.get("/staff/members/999999").status_code == 404
 
 

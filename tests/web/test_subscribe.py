@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import Engine, insert, select
 from starlette.testclient import TestClient
 
+from newsletter.audiences.directory import search_members
 from newsletter.audiences.domain.privacy import suppression_hash
 from newsletter.audiences.domain.signup import MAX_PER_ADDRESS, MAX_PER_CLIENT
 from newsletter.bootstrap import build
@@ -171,6 +172,9 @@ def test_double_opt_in_from_form_to_member(
         "Quixotic", "Snarkhunt Ltd", "friend", "sr-Cyrl", "web form", WORDING_VERSION,
     )  # fmt: skip
     assert kept == [("", "")]
+    # Staff find the new friend by name at once (search terms written with the member).
+    found = search_members(ctx, "quixotic snarkhunt").rows
+    assert [m.email.casefold() for m in found] == [ADDRESS.casefold()]
     # Pressing again (or a second tab) is harmless.
     again = client.post(link)
     assert again.status_code == 200 and "већ потврђена" in again.text

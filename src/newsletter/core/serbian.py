@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-_LETTERS = {
+#: Serbian Cyrillic -> Serbian Latin, lowercase (core/search_keys.py builds on it).
+LETTERS: Mapping[str, str] = {
     "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "ђ": "đ", "е": "e", "ж": "ž", "з": "z",
     "и": "i", "ј": "j", "к": "k", "л": "l", "љ": "lj", "м": "m", "н": "n", "њ": "nj", "о": "o",
     "п": "p", "р": "r", "с": "s", "т": "t", "ћ": "ć", "у": "u", "ф": "f", "х": "h", "ц": "c",
@@ -24,7 +25,7 @@ def to_latin(text: str) -> str:
     out: list[str] = []
     for i, ch in enumerate(text):
         low = ch.lower()
-        latin = _LETTERS.get(low)
+        latin = LETTERS.get(low)
         if latin is None:
             out.append(ch)
             continue

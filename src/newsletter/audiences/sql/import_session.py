@@ -30,10 +30,12 @@ from sqlalchemy.engine import Connection, Row
 
 from newsletter.audiences.domain.members import MemberRecord, MemberStatus
 from newsletter.audiences.domain.sources import UpdatePolicy
+from newsletter.audiences.sql.search_terms import TERM_COLUMNS, replace_terms, term_rows
 from newsletter.audiences.sql.standing import suppress
 from newsletter.content.ports.catalog import Incoming, UpsertOutcome
 from newsletter.db.tables import (
     consent_events,
+    member_search_terms,
     member_tags,
     members,
     subscriptions,
@@ -54,6 +56,8 @@ UPDATABLE = (
     "timezone",
 )
 _updatable = attrgetter(*UPDATABLE)
+#: The updatable fields a member is searched by (their search terms are rewritten).
+_SEARCHED = frozenset({"first_name", "last_name", "organization"})
 _UPDATE = (
     update(members)
     .where(members.c.id == bindparam("b_id"))
@@ -166,6 +170,7 @@ class SqlImport:
             tag_rows.extend((ids[rec.email_key], self.tag) for _, rec in new)
 
         updates: list[dict[str, Any]] = []
+        renamed: list[tuple[dict[str, Any], int, str]] = []  # whose search terms change
         for index, incoming in enumerate(rows) if held else ():
             row = held.get(incoming.record.email_key)
             if row is None:
@@ -181,6 +186,8 @@ class SqlImport:
                 values = {f"b_{f}": getattr(row, f) for f in UPDATABLE}
                 values.update({f"b_{f}": getattr(rec, f) for f in changes})
                 updates.append({"b_id": row.id, "b_updated_at": self.at, **values})
+                if _SEARCHED.intersection(changes):
+                    renamed.append((values, row.id, incoming.record.email))
             have = subs.get(row.id, {})
             added = sorted(rec.topics - have.keys())
             for topic in added:
@@ -203,6 +210,18 @@ class SqlImport:
 
         if updates:
             self.conn.execute(_UPDATE, updates)
+        if renamed:
+            replace_terms(
+                self.conn,
+                [mid for _, mid, _ in renamed],
+                [
+                    term
+                    for v, mid, email in renamed
+                    for term in term_rows(
+                        mid, v["b_first_name"], v["b_last_name"], v["b_organization"], email
+                    )
+                ],
+            )
         _bulk_insert(self.conn, subscriptions, _SUB_COLUMNS, sub_rows)
         _bulk_insert(self.conn, consent_events, _CONSENT_COLUMNS, consent_rows)
         _bulk_insert(self.conn, member_tags, _TAG_COLUMNS, tag_rows)
@@ -264,6 +283,14 @@ class SqlImport:
         missing = [r.email_key for r in records if r.email_key not in ids]
         if missing:
             ids.update(self._lookup("ids", query, members.c.email_key, missing))
+        terms = [
+            term
+            for r in records
+            for term in term_rows(
+                ids[r.email_key], r.first_name, r.last_name, r.organization, r.email
+            )
+        ]
+        _bulk_insert(self.conn, member_search_terms, TERM_COLUMNS, terms)
         return ids
 
     def _lookup(

@@ -14,6 +14,7 @@ from newsletter.audiences.domain.members import MemberStatus
 from newsletter.audiences.domain.privacy import SuppressionReason
 from newsletter.audiences.domain.signup import SOURCE, RequestState, SignupRequest
 from newsletter.audiences.ports.signup_store import Confirmed, PendingSignup
+from newsletter.audiences.sql.search_terms import term_rows, write_terms
 from newsletter.core.addresses import email_key
 from newsletter.db.tables import (
     consent_events,
@@ -220,6 +221,9 @@ def _member(conn: Connection, row: Row[Any], now: dt.datetime) -> tuple[int, boo
         )
         .returning(members.c.id)
     ).scalar_one()
+    write_terms(
+        conn, term_rows(int(created), row.first_name, row.last_name, row.organization, email)
+    )
     return int(created), True
 
 

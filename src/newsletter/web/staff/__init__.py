@@ -17,6 +17,7 @@ from newsletter.web.staff import (
     calendar,
     campaigns,
     manage,
+    member_profile,
     members,
     reports,
     test_sends,
@@ -43,4 +44,5 @@ def routes(
         *reports.routes(ctx, env),
         *members.routes(ctx, env),
         *accounts.routes(ctx, env),
+        *member_profile.routes(ctx, env),
     ]

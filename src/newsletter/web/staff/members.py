@@ -1,8 +1,9 @@
-"""Members for staff (editors and approvers): search, one person, import and export.
+"""Members for staff (editors and approvers): the list, import and export.
 
-- ``/staff/members?q=...&page=N``: search by address, name or organisation.
-- ``/staff/members/{id}``: everything held about one person, as ``newsletter members show``,
-  and the provider events of their messages. By id, so no address travels in a URL.
+- ``/staff/members?q=...&segment=...&language=...&country=...&tier=...&status=...&page=N``:
+  search by address, name or organisation in either script (audiences/directory.py), filtered;
+  with a segment, the members that segment would mail. Page links keep every filter.
+- ``/staff/members/{id}``: one person, and the forms that change them (member_profile.py).
 - ``/staff/members/import``: upload a file, map its columns, dry run, import
   (``member_imports.py``).
 - ``/staff/members/export?segment=...``: the CLI's ``members export`` as a download (UTF-8
@@ -24,12 +25,14 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from newsletter.audiences.data_rights import export_members
-from newsletter.audiences.directory import person_view, search_members
+from newsletter.audiences.directory import Filters, MemberPage, directory, search_members
+from newsletter.audiences.domain.labels import LANGUAGE_LABELS, STATUS_LABELS, TIER_LABELS
 from newsletter.audiences.domain.members import COLUMNS
 from newsletter.audiences.files.spreadsheets import write_csv
 from newsletter.audiences.files.uploads import UploadShelf
 from newsletter.context import Context
 from newsletter.errors import NewsletterError
+from newsletter.web import flash
 from newsletter.web.auth import PRIVATE, guard, render
 from newsletter.web.staff import member_imports
 
@@ -47,17 +50,38 @@ def routes(ctx: Context, env: Environment, shelf: UploadShelf | None = None) -> 
         return sorted(ctx.catalog.segments())
 
     async def index(request: Request) -> Response:
-        q = request.query_params.get("q", "")
-        page = _page_number(request.query_params.get("page", "1"))
-        found = await run_in_threadpool(search_members, ctx, q, page)
+        params = request.query_params
+        filters = Filters(
+            params.get("q", ""),
+            *(params.get(n, "") for n in ("segment", "language", "country", "tier", "status")),
+        )
+        page = _page_number(params.get("page", "1"))
+        message, error = flash.take(request)
+        try:
+            found = await run_in_threadpool(search_members, ctx, filters, page)
+        except NewsletterError as exc:
+            found, error = MemberPage(filters, 1, 0), str(exc)
         segments = await run_in_threadpool(segment_names)
-        return render(env, "staff/members.html", request, found=found, segments=segments)
-
-    async def person(request: Request) -> Response:
-        view = await run_in_threadpool(person_view, ctx, request.path_params["member_id"])
-        if view is None:
-            return PlainTextResponse("no such member", 404, headers=PRIVATE)
-        return render(env, "staff/member.html", request, p=view, doc=view.data.as_json())
+        facets = await run_in_threadpool(directory(ctx).facets)
+        response = render(
+            env,
+            "staff/members.html",
+            request,
+            found=found,
+            filters=found.filters,
+            segments=segments,
+            facets=facets,
+            labels={
+                "language": LANGUAGE_LABELS,
+                "tier": TIER_LABELS,
+                "status": STATUS_LABELS,
+            },
+            message=message,
+            error=error,
+        )
+        if error and not message:
+            response.status_code = 400
+        return flash.clear(request, response)
 
     async def export(request: Request) -> Response:
         segment = request.query_params.get("segment", "").strip() or None
@@ -75,7 +99,6 @@ def routes(ctx: Context, env: Environment, shelf: UploadShelf | None = None) -> 
         Route("/staff/members", guard(ctx)(index), methods=["GET", "HEAD"]),
         *member_imports.routes(ctx, env, uploads),
         Route("/staff/members/export", guard(ctx)(export), methods=["GET", "HEAD"]),
-        Route("/staff/members/{member_id:int}", guard(ctx)(person), methods=["GET", "HEAD"]),
     ]
 
 

@@ -1,7 +1,7 @@
 """mail requests and disabled staff accounts
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-07 19:30:00
 
 - ``mail_requests``: each request that may send an email on someone's behalf - a member's
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
