@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, exists, false, not_, or_, select, true
+from sqlalchemy import ColumnElement, String, and_, exists, false, func, not_, or_, select, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import GenericFunction
@@ -57,6 +57,24 @@ def eligible(topic: str | None) -> ColumnElement[bool]:
     """Who may be mailed at all: active address, subscribed to the campaign's topic."""
     active = members.c.status == MemberStatus.ACTIVE.value
     return and_(active, subscribed(topic)) if topic else active
+
+
+def eligible_one(topic: str | None) -> ColumnElement[bool]:
+    """:func:`eligible` for rows whose member is already known (a claim's batch): the
+    subscription is read by its primary key (member_id, topic) and its status compared outside
+    the lookup. Written as ``EXISTS (... AND status = 'subscribed')``, PostgreSQL on tables not
+    yet analysed answered it by walking the (topic, status) index up to the member, a cost
+    that grew with the member's place in it: the last claim of a send read 13 times the
+    buffers of the first. An equality on the whole primary key is one row for any planner."""
+    active = members.c.status == MemberStatus.ACTIVE.value
+    if not topic:
+        return active
+    status = (
+        select(subscriptions.c.status)
+        .where(subscriptions.c.member_id == members.c.id, subscriptions.c.topic == topic)
+        .scalar_subquery()
+    )
+    return and_(active, func.coalesce(status, "") == "subscribed")
 
 
 def segment_clause(segment: Segment, topic: str | None) -> ColumnElement[bool]:

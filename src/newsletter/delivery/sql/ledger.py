@@ -36,7 +36,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from newsletter.audiences.domain.segments import Rule, Segment
-from newsletter.audiences.sql.segment_compiler import compile_rule, eligible, segment_clause
+from newsletter.audiences.sql.segment_compiler import (
+    compile_rule,
+    eligible_one,
+    segment_clause,
+)
 from newsletter.db.tables import deliveries, members
 from newsletter.delivery.domain.deliveries import DeliveryStatus, FailureKind, Recipient
 from newsletter.delivery.sql.campaign_rows import CampaignRows
@@ -412,7 +416,7 @@ def claim_statement(dialect: str, topic: str, *, packed: bool = False) -> Select
         members.c.organization,
         members.c.language,
         members.c.timezone,
-        eligible(topic).label("ok"),
+        eligible_one(topic).label("ok"),
     ).join(members, members.c.id == rows.c.member_id)
     if packed:
         every = query.subquery()
