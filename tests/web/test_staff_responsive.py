@@ -82,6 +82,7 @@ NOT_PAGES: dict[str, str] = {
     "/staff/campaigns/{slug}/preview/{lang}": "the email itself, framed by the campaign page",
     "/staff/campaigns/preview/{name}": "a live-preview frame of the campaign form",
     "/staff/members/export": "a CSV download",
+    "/staff/members/{member_id:int}/data.json": "one person's data, a JSON download",
     "/staff/members/import/template.{kind:str}": "a CSV or XLSX template download",
     "/staff/campaigns/{slug}/progress": "JSON the campaign page polls while a send runs",
     "/staff/members/import/{upload}/rejects.csv": "a CSV download",
