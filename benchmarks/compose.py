@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from newsletter.audiences.domain.deliveries import Recipient
 from newsletter.content.files.project_files import ProjectFiles
 from newsletter.content.rendering import ics as calendar
 from newsletter.content.rendering.compose import (
@@ -36,8 +37,7 @@ from newsletter.content.rendering.compose import (
     render_message,
 )
 from newsletter.content.rendering.environment import build_environment
-from newsletter.context import Links
-from newsletter.delivery.domain.deliveries import Recipient
+from newsletter.core.links import Links
 
 REPO = Path(__file__).resolve().parents[1]
 CAMPAIGN = "days-of-clusters-2015"

@@ -169,10 +169,10 @@ def phase_naive(project: Path, api_host: str, sample: int) -> dict[str, Any]:
     from sendgrid.helpers.mail import CustomArg, Header, Mail
     from sqlalchemy import select
 
+    from newsletter.audiences.domain.deliveries import Recipient
     from newsletter.content.composing import compose_step, personalization_for
     from newsletter.content.rendering import merge
     from newsletter.db.tables import members
-    from newsletter.delivery.domain.deliveries import Recipient
 
     ctx = _ctx(project, api_host)
     campaign, _ = ctx.catalog.campaign(DOC)

@@ -14,8 +14,9 @@ from newsletter.audiences.domain.signup import address_hash
 from newsletter.bootstrap import build, links
 from newsletter.cli import main
 from newsletter.config import Settings
-from newsletter.context import UNSUBSCRIBE, Context
+from newsletter.context import Context
 from newsletter.core import tokens
+from newsletter.core.links import UNSUBSCRIBE
 from newsletter.errors import ConfigError, TokenError
 from newsletter.keyring import link_keys
 from newsletter.web.app import create_app

@@ -14,15 +14,15 @@ from newsletter.audiences.sql.member_search import SqlDirectory
 from newsletter.audiences.sql.members import SqlMemberStore
 from newsletter.audiences.sql.signups import SqlSignupStore
 from newsletter.audiences.sql.subscriptions import SqlPreferenceStore
+from newsletter.authoring.sql.stored_campaigns import SqlCampaignDocuments
 from newsletter.config import Settings, secrets
 from newsletter.content.files.project_files import ProjectFiles
 from newsletter.content.library import CampaignLibrary
-from newsletter.content.ports.catalog import Clock
 from newsletter.content.rendering.compose import Organisation, Sender
 from newsletter.content.sql.ics_revisions import SqlCalendarRevisions
-from newsletter.content.sql.stored_campaigns import SqlCampaignDocuments
-from newsletter.context import Context, Links
-from newsletter.core.clock import SystemClock
+from newsletter.context import Context
+from newsletter.core.clock import Clock, SystemClock
+from newsletter.core.links import Links
 from newsletter.db.engine import make_engine, upgrade
 from newsletter.delivery.ports import Mailer
 from newsletter.delivery.sql.event_store import SqlEventStore

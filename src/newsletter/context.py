@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+__all__ = ["PREFERENCES", "UNSUBSCRIBE", "Context", "Links", "preview_purpose", "test_purpose"]
+
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from newsletter.audiences.ports.member_directory import CampaignHistory, MemberDirectory
+from newsletter.audiences.ports.members import MemberStore
 from newsletter.audiences.ports.preference_store import PreferenceStore
 from newsletter.audiences.ports.signup_store import SignupStore
-from newsletter.content.ports.catalog import CalendarRevisions, Catalog, Clock, MemberStore
+from newsletter.content.ports.catalog import CalendarRevisions, Catalog
 from newsletter.content.ports.documents import CampaignDocuments
 from newsletter.content.rendering.compose import Organisation, Sender
-from newsletter.core import tokens
+from newsletter.core.clock import Clock
+from newsletter.core.links import PREFERENCES, UNSUBSCRIBE, Links, preview_purpose, test_purpose
 from newsletter.delivery.ports import (
     EventParser,
     EventStore,
@@ -21,76 +25,6 @@ from newsletter.delivery.ports import (
     RateLimiter,
 )
 from newsletter.staff.ports import StaffStore
-
-UNSUBSCRIBE = "unsubscribe"
-PREFERENCES = "preferences"
-
-
-def preview_purpose(purpose: str) -> str:
-    """The token purpose of a link in a preview: verifies only as a preview."""
-    return f"preview-{purpose}"
-
-
-def test_purpose(purpose: str, language: str) -> str:
-    """The token purpose of a link in a test send (in ``language``): verifies only as a test,
-    so the public pages can say it was one instead of acting on anybody's subscription."""
-    return f"test-{purpose}:{language}"
-
-
-@dataclass(frozen=True)
-class Links:
-    """Builds the signed per-recipient links that go into every message."""
-
-    base_url: str
-    #: Signs every new link (NEWSLETTER_SECRET_KEY).
-    secret: bytes
-    #: Keys that signed links before the last rotations: those links still verify.
-    previous: tuple[bytes, ...] = ()
-    #: Keys the suppression and sign-up hashes (NEWSLETTER_HASH_KEY). Never rotated: a new one
-    #: would unlink every stored hash. Empty: ``secret`` keys them (no rotation yet).
-    hash_key: bytes = b""
-
-    @property
-    def hashing(self) -> bytes:
-        return self.hash_key or self.secret
-
-    def verify(
-        self, token: str, *, purpose: str, now: int, max_age: int = tokens.DEFAULT_MAX_AGE
-    ) -> tokens.TokenClaims:
-        """The claims of a link signed with the current or a previous key (TokenError)."""
-        keys = (self.secret, *self.previous)
-        return tokens.verify_any(keys, token, purpose=purpose, now=now, max_age=max_age)
-
-    def token(self, purpose: str, member_id: int, topic: str, issued_at: int) -> str:
-        return tokens.sign(self.secret, tokens.TokenClaims(purpose, member_id, topic, issued_at))
-
-    def unsubscribe(self, member_id: int, topic: str, issued_at: int) -> str:
-        return f"{self.base_url}/u/{self.token(UNSUBSCRIBE, member_id, topic, issued_at)}"
-
-    def builder(
-        self,
-        purpose: str,
-        topic: str,
-        issued_at: int,
-        *,
-        preview: bool = False,
-        test_language: str | None = None,
-    ) -> Callable[[int], str]:
-        """member id -> the link :meth:`unsubscribe` / :meth:`preferences` would give, for a
-        whole batch: the signing key and the shared part of the token are prepared once.
-        ``preview``: a link of the same shape signed for :func:`preview_purpose`, which the
-        public routes refuse, so a preview shown to staff holds no working member link.
-        ``test_language``: signed for :func:`test_purpose` (a test send in that language)."""
-        path = {UNSUBSCRIBE: "u", PREFERENCES: "p"}[purpose]
-        signed_for = preview_purpose(purpose) if preview else purpose
-        if test_language is not None:
-            signed_for = test_purpose(purpose, test_language)
-        sign = tokens.Signer(self.secret, signed_for, topic, issued_at)
-        prefix = f"{self.base_url}/{path}/"
-        return lambda member_id: prefix + sign(member_id)
-
-    def preferences(self, member_id: int, topic: str, issued_at: int) -> str:
-        return f"{self.base_url}/p/{self.token(PREFERENCES, member_id, topic, issued_at)}"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, select, update
 
 from newsletter.bootstrap import build
 from newsletter.cli import main
-from newsletter.context import UNSUBSCRIBE
+from newsletter.core.links import UNSUBSCRIBE
 from newsletter.db.tables import deliveries
 from newsletter.delivery import sending
 from tests.conftest import make_settings

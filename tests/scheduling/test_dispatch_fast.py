@@ -20,8 +20,9 @@ from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.content.files.project_files import ProjectFiles
 from newsletter.content.library import CampaignLibrary
 from newsletter.content.rendering.messages import Sender
-from newsletter.context import Context, Links
+from newsletter.context import Context
 from newsletter.core.clock import VirtualClock
+from newsletter.core.links import Links
 from newsletter.delivery.batch_sender import SendReport
 from newsletter.scheduling.dispatch import dispatch_due
 from newsletter.scheduling.domain.calendar_rules import SendingRules

@@ -22,7 +22,8 @@ from starlette.testclient import TestClient
 
 from newsletter.audiences.files import uploads
 from newsletter.bootstrap import build
-from newsletter.context import UNSUBSCRIBE, Context
+from newsletter.context import Context
+from newsletter.core.links import UNSUBSCRIBE
 from newsletter.db import engine as db_engine
 from newsletter.delivery.transports.sendgrid.signature import SignedEventWebhook
 from newsletter.web.app import create_app

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from newsletter.context import PREFERENCES, UNSUBSCRIBE, Context
+from newsletter.context import Context
+from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
 from newsletter.web.app import create_app
 from newsletter.web.subscribe_strings import SUBSCRIBE, subscribe_strings
 from tests.synthetic import add_deliveries, add_members

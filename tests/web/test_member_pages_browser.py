@@ -28,7 +28,8 @@ from sqlalchemy import Engine
 
 from newsletter.bootstrap import build
 from newsletter.content.files.screenshots import CHROMIUM_ARGS, DEBIAN_CHROMIUM
-from newsletter.context import PREFERENCES, UNSUBSCRIBE, Context
+from newsletter.context import Context
+from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
 from newsletter.web.app import create_app
 from tests.conftest import FrozenClock, make_settings
 from tests.synthetic import add_deliveries, add_members

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 
-from newsletter.context import PREFERENCES, UNSUBSCRIBE, Context
+from newsletter.context import Context
+from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
 from newsletter.db.tables import consent_events, members, subscriptions
 from newsletter.web.app import create_app
 from tests.synthetic import add_members

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 from starlette.testclient import TestClient
 
-from newsletter.context import PREFERENCES, UNSUBSCRIBE, Context
+from newsletter.context import Context
+from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
 from newsletter.db.tables import consent_events, events, subscriptions
 from newsletter.web.app import create_app
 from tests.conftest import FrozenClock

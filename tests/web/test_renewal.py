@@ -15,8 +15,9 @@ from sqlalchemy import update
 from starlette.testclient import TestClient
 
 from newsletter.config import Settings
-from newsletter.context import PREFERENCES, UNSUBSCRIBE, Context
+from newsletter.context import Context
 from newsletter.core import tokens
+from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
 from newsletter.db.tables import members
 from newsletter.delivery.renewals import MAX_PER_CLIENT, MAX_PER_MEMBER
 from newsletter.web.app import create_app

@@ -13,7 +13,8 @@ from starlette.testclient import TestClient
 
 from newsletter.authoring import approvals
 from newsletter.content import composing
-from newsletter.context import PREFERENCES, Context
+from newsletter.context import Context
+from newsletter.core.links import PREFERENCES
 from newsletter.staff.domain.users import Role, StaffUser
 from newsletter.web.app import create_app
 from tests.approving import approve_now

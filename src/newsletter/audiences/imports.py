@@ -20,7 +20,7 @@ from newsletter.audiences.domain.segments import explain_member
 from newsletter.audiences.domain.sources import OPTED_OUT
 from newsletter.audiences.import_choices import FileConsent, ImportChoices
 from newsletter.audiences.member_rows import Checked, Offload, Rows, Valid, checked_chunks
-from newsletter.content.ports.catalog import ImportSession, UpsertOutcome
+from newsletter.audiences.ports.members import ImportSession, UpsertOutcome
 from newsletter.context import Context
 from newsletter.errors import InputError
 

@@ -26,7 +26,7 @@ from newsletter.audiences.domain.columns import CellProblem, SourceRow, clean_al
 from newsletter.audiences.domain.members import MemberRecord, RowProblem, parse_member_row
 from newsletter.audiences.domain.privacy import suppression_hash
 from newsletter.audiences.domain.source_rows import PSEUDO, resolve
-from newsletter.content.ports.catalog import Incoming
+from newsletter.audiences.ports.members import Incoming
 from newsletter.core.addresses import needs_smtputf8
 from newsletter.core.scripts import looks_like_mojibake, mixed_script_words
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from newsletter.audiences.domain.members import LANGUAGES
 from newsletter.audiences.ports.preference_store import Preferences, PreferenceStore
-from newsletter.context import PREFERENCES, Context
+from newsletter.context import Context
+from newsletter.core.links import PREFERENCES
 from newsletter.errors import InputError, TokenError
 
 SOURCE = "preference-centre"

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from newsletter.audiences.domain.members import LANGUAGES
-from newsletter.context import Context, preview_purpose, test_purpose
+from newsletter.context import Context
+from newsletter.core.links import preview_purpose, test_purpose
 from newsletter.errors import TokenError
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from newsletter.context import UNSUBSCRIBE, Context
+from newsletter.context import Context
 from newsletter.core import tokens
+from newsletter.core.links import UNSUBSCRIBE
 from newsletter.errors import TokenError
 
 

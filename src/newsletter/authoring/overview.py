@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from newsletter.audiences.domain.deliveries import DeliveryCounts
 from newsletter.authoring import approvals
 from newsletter.authoring.approvals import Standing
 from newsletter.authoring.domain.campaign_list import CampaignRow
@@ -15,7 +16,6 @@ from newsletter.content.domain.campaigns import MAIN_STEP
 from newsletter.content.domain.coverage import VersionCoverage
 from newsletter.content.library import campaign_refs, label_of
 from newsletter.context import Context
-from newsletter.delivery.domain.deliveries import DeliveryCounts
 from newsletter.errors import InputError, NewsletterError, StateError
 from newsletter.scheduling.actions import Planned, cancel, pause, resume, schedule_campaign
 from newsletter.scheduling.domain.rules import PENDING, ScheduleEntry, ScheduleState

@@ -185,7 +185,7 @@ def campaigns_status(state: State, campaign: str, as_json: bool) -> None:
     """Approval, schedule, delivery counts per step, failures by kind, and unknown rows."""
     from newsletter.authoring.approvals import standing
     from newsletter.cli.schedule import scheduling
-    from newsletter.delivery.domain.deliveries import unknown_policy
+    from newsletter.delivery.domain.unknowns import unknown_policy
 
     ctx = state.ctx
     definition, _ = ctx.catalog.campaign(campaign)

@@ -13,12 +13,12 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from newsletter.audiences.domain.deliveries import Recipient
 from newsletter.content.composing import compose_step
 from newsletter.content.domain.campaigns import MAIN_STEP, CampaignDefinition
 from newsletter.content.library import campaign_refs
 from newsletter.content.rendering.compose import personalize, render_message
 from newsletter.context import Context
-from newsletter.delivery.domain.deliveries import Recipient
 from newsletter.errors import CampaignError, NewsletterError, RenderError
 
 #: Who the greeting addresses in the archive, after each language's ``greeting`` UI string.

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from newsletter.audiences.domain.deliveries import Recipient
 from newsletter.content.domain.campaigns import MAIN_STEP, CampaignDefinition
 from newsletter.content.domain.coverage import VersionCoverage, coverage, fallback_warnings
 from newsletter.content.domain.images import foreign_images, host_of
@@ -24,8 +25,8 @@ from newsletter.content.rendering.compose import (
     render_message,
 )
 from newsletter.content.rendering.environment import build_environment
-from newsletter.context import PREFERENCES, UNSUBSCRIBE, Context
-from newsletter.delivery.domain.deliveries import Recipient
+from newsletter.context import Context
+from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
 from newsletter.errors import CampaignError, NewsletterError
 
 #: The sample reader of a preview without ``--member``: in Niš, so deadlines set elsewhere

@@ -1,8 +1,16 @@
-"""The system clock; tests inject a frozen one."""
+"""The clock every capability reads (a port), the system one, and a virtual one; tests inject a
+frozen one."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> dt.datetime:
+        """The current time, timezone-aware, in UTC."""
+        ...
 
 
 class SystemClock:

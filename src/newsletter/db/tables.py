@@ -373,7 +373,7 @@ campaign_approvals = Table(
 )
 
 # Campaigns written in the staff web app or imported with ``campaigns import`` (migration
-# 0008; content/sql/stored_campaigns.py): the same mapping a campaigns/*.yaml file holds.
+# 0008; authoring/sql/stored_campaigns.py): the same mapping a campaigns/*.yaml file holds.
 campaign_documents = Table(
     "campaign_documents",
     metadata,

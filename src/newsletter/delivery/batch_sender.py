@@ -24,12 +24,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from newsletter.audiences.domain.deliveries import FailureKind, Recipient
 from newsletter.content.composing import compose_step, personalizations_for
 from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.content.rendering.compose import Batch, ComposedVariant
 from newsletter.context import Context
 from newsletter.delivery.domain.breaker import BreakerState, CircuitBreaker
-from newsletter.delivery.domain.deliveries import FailureKind, Recipient, UnknownPolicy
+from newsletter.delivery.domain.unknowns import UnknownPolicy
 from newsletter.delivery.ports import Mailer, PreparingMailer, ReconcilingMailer, SendResult
 from newsletter.errors import (
     AccountError,

@@ -9,17 +9,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from newsletter.audiences.domain.segments import Rule, Segment
-from newsletter.content.domain.campaigns import CampaignDefinition, CampaignState
-from newsletter.content.rendering.compose import Batch
-from newsletter.delivery.domain.breakdown import LanguageOutcome
-from newsletter.delivery.domain.claims import Recovery
-from newsletter.delivery.domain.deliveries import (
+from newsletter.audiences.domain.deliveries import (
     DeliveryCounts,
     DeliveryStatus,
     FailureKind,
     Recipient,
 )
+from newsletter.audiences.domain.segments import Rule, Segment
+from newsletter.content.domain.campaigns import CampaignDefinition, CampaignState
+from newsletter.content.rendering.compose import Batch
+from newsletter.delivery.domain.breakdown import LanguageOutcome
+from newsletter.delivery.domain.claims import Recovery
 from newsletter.delivery.domain.events import CampaignStats, Effect, ProviderEvent
 
 

@@ -17,13 +17,13 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from newsletter.audiences.domain.deliveries import Recipient
 from newsletter.content.composing import compose_step, personalization_for, sample_recipient
 from newsletter.content.domain.campaigns import MAIN_STEP
 from newsletter.content.rendering.compose import Batch
 from newsletter.context import Context
 from newsletter.core.addresses import AddressError, normalize_address
 from newsletter.delivery.batch_sender import Sleep
-from newsletter.delivery.domain.deliveries import Recipient
 from newsletter.delivery.sending import check_step
 from newsletter.errors import CampaignError, InputError
 

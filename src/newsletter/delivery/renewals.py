@@ -19,8 +19,9 @@ from newsletter.audiences.domain.signup import client_hash
 from newsletter.content.rendering.compose import Batch, ComposedVariant, Personalization
 from newsletter.content.rendering.confirmation import HEADERS
 from newsletter.content.rendering.renewal import renewal
-from newsletter.context import PREFERENCES, UNSUBSCRIBE, Context
+from newsletter.context import Context
 from newsletter.core import tokens
+from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
 from newsletter.errors import (
     PermanentDeliveryError,
     RateLimitError,

@@ -12,7 +12,7 @@ sent are never claimed again.
 What happens to each batch's outcome: :mod:`newsletter.delivery.batch_sender`.
 
 ``unknown`` rows follow the step's policy
-(:func:`newsletter.delivery.domain.deliveries.unknown_policy`): reminders are resent once provider
+(:func:`newsletter.audiences.domain.deliveries.unknown_policy`): reminders are resent once provider
 events had ``resend_unknown_after`` seconds to confirm them; the announcement waits for staff
 (``campaigns resolve-unknown``).
 
@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from newsletter.audiences.domain.deliveries import DeliveryStatus
 from newsletter.audiences.domain.segments import Rule
 from newsletter.authoring.approvals import check_send
 from newsletter.content.composing import compose_step
@@ -33,7 +34,7 @@ from newsletter.content.domain.campaigns import MAIN_STEP, CampaignDefinition, C
 from newsletter.context import Context
 from newsletter.delivery.batch_sender import MAX_ATTEMPTS, BatchSender, Progress, SendReport, Sleep
 from newsletter.delivery.domain.claims import Recovery
-from newsletter.delivery.domain.deliveries import DeliveryStatus, UnknownPolicy, unknown_policy
+from newsletter.delivery.domain.unknowns import UnknownPolicy, unknown_policy
 from newsletter.delivery.ports import ReconcilingMailer
 from newsletter.delivery.reporting import ensure_not_blocked
 from newsletter.errors import CampaignError

@@ -33,7 +33,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from newsletter.content.ports.catalog import Clock
+from newsletter.core.clock import Clock
 from newsletter.db.faults import database_fault, file_fault
 from newsletter.scheduling.dispatch import SendStep, dispatch_due, send_step
 from newsletter.scheduling.ports import Scheduling

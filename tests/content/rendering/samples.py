@@ -9,6 +9,7 @@ from pathlib import Path
 
 from jinja2 import Environment
 
+from newsletter.audiences.domain.deliveries import Recipient
 from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.content.files.project_files import ProjectFiles
 from newsletter.content.rendering import ics as calendar
@@ -23,7 +24,6 @@ from newsletter.content.rendering.compose import (
     render_message,
 )
 from newsletter.content.rendering.environment import build_environment
-from newsletter.delivery.domain.deliveries import Recipient
 
 REPO = Path(__file__).resolve().parents[3]
 FILES = ProjectFiles(REPO / "templates", REPO / "audiences", REPO / "campaigns")

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from jinja2.sandbox import SandboxedEnvironment
 
+from newsletter.audiences.domain.deliveries import Recipient
 from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.content.rendering.compose import (
     MAX_HTML_BYTES,
@@ -23,7 +24,6 @@ from newsletter.content.rendering.compose import (
     text_template_name,
 )
 from newsletter.content.rendering.environment import build_environment
-from newsletter.delivery.domain.deliveries import Recipient
 from newsletter.errors import RenderError, TemplateSecurityError
 
 BODY = "<mjml><mj-body><mj-section><mj-column>{}</mj-column></mj-section></mj-body></mjml>\n"

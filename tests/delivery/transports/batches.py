@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from newsletter.content.rendering import merge
 from newsletter.content.rendering.compose import Batch, ComposedVariant, Personalization, Sender
-from newsletter.context import Links
+from newsletter.core.links import Links
 
 VARIANT = ComposedVariant(
     campaign="days-of-clusters-2015",

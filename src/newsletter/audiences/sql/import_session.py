@@ -30,9 +30,9 @@ from sqlalchemy.engine import Connection, Row
 
 from newsletter.audiences.domain.members import MemberRecord, MemberStatus
 from newsletter.audiences.domain.sources import UpdatePolicy
+from newsletter.audiences.ports.members import Incoming, UpsertOutcome
 from newsletter.audiences.sql.search_terms import TERM_COLUMNS, replace_terms, term_rows
 from newsletter.audiences.sql.standing import suppress
-from newsletter.content.ports.catalog import Incoming, UpsertOutcome
 from newsletter.db.tables import (
     consent_events,
     member_search_terms,

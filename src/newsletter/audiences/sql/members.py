@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from newsletter.audiences.domain.deliveries import DeliveryStatus
 from newsletter.audiences.domain.segments import FIELDS, MemberFacts, Segment
 from newsletter.audiences.domain.sources import UpdatePolicy
 from newsletter.audiences.sql.import_presets import SqlImportPresets
@@ -25,7 +26,6 @@ from newsletter.db.tables import (
     members,
     subscriptions,
 )
-from newsletter.delivery.domain.deliveries import DeliveryStatus
 from newsletter.errors import StateError
 
 

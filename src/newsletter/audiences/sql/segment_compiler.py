@@ -17,6 +17,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import GenericFunction
 
+from newsletter.audiences.domain.deliveries import DeliveryStatus
 from newsletter.audiences.domain.members import MemberStatus
 from newsletter.audiences.domain.segments import (
     AllRule,
@@ -30,7 +31,6 @@ from newsletter.audiences.domain.segments import (
     TopicRule,
 )
 from newsletter.db.tables import campaigns, deliveries, member_tags, members, subscriptions
-from newsletter.delivery.domain.deliveries import DeliveryStatus
 
 
 class casefold(GenericFunction[str]):

@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from newsletter.delivery.domain.deliveries import DeliveryCounts
+from newsletter.audiences.domain.deliveries import DeliveryCounts
 from newsletter.scheduling.domain.rules import ScheduleEntry
 
 #: Every state a row can have (authoring/overview.py ``state_of``), in the order of a

@@ -1,4 +1,4 @@
-"""The store of campaigns written in the browser (content/sql/stored_campaigns.py).
+"""The store of campaigns written in the browser (authoring/sql/stored_campaigns.py).
 
 A stored campaign is the same mapping a ``campaigns/*.yaml`` file holds, validated as
 :class:`~newsletter.content.domain.campaigns.CampaignDefinition` before it is written, so the

@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 
+from newsletter.audiences.domain.deliveries import Recipient
 from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.content.rendering import dates, merge
 from newsletter.content.rendering.messages import Personalization
-from newsletter.delivery.domain.deliveries import Recipient
 
 
 class Personalizer:

@@ -1,1 +1,1 @@
-"""Stored campaigns and calendar revisions in SQL."""
+"""Calendar revisions in SQL."""

@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import distinct, func, select
 from sqlalchemy.engine import Connection
 
+from newsletter.audiences.domain.deliveries import DeliveryStatus
 from newsletter.db.tables import deliveries, events
 from newsletter.delivery.domain.breakdown import LanguageOutcome
-from newsletter.delivery.domain.deliveries import DeliveryStatus
 from newsletter.delivery.domain.events import EventKind
 
 #: Click events read per report: a campaign to ~10,000 readers stays far below it.

@@ -9,12 +9,12 @@ import datetime as dt
 from sqlalchemy import distinct, func, select
 from sqlalchemy.engine import Connection
 
+from newsletter.audiences.domain.deliveries import DeliveryStatus
 from newsletter.db.tables import (
     campaigns,
     deliveries,
     events,
 )
-from newsletter.delivery.domain.deliveries import DeliveryStatus
 from newsletter.delivery.domain.events import CampaignStats, EventKind
 
 S = DeliveryStatus

@@ -23,6 +23,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from newsletter.audiences.domain.deliveries import DeliveryStatus, FailureKind
 from newsletter.audiences.domain.members import MemberStatus
 from newsletter.audiences.domain.privacy import SuppressionReason
 from newsletter.audiences.sql.members import lookup_key
@@ -35,7 +36,6 @@ from newsletter.db.tables import (
     subscriptions,
 )
 from newsletter.delivery.domain.breakdown import LanguageOutcome
-from newsletter.delivery.domain.deliveries import DeliveryStatus, FailureKind
 from newsletter.delivery.domain.events import (
     Action,
     CampaignStats,

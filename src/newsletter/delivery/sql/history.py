@@ -15,10 +15,10 @@ from sqlalchemy import Date, Engine, cast, distinct, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from newsletter.audiences.domain.deliveries import DeliveryStatus
 from newsletter.audiences.ports.member_directory import DayCount
 from newsletter.content.domain.campaigns import MAIN_STEP
 from newsletter.db.tables import campaigns, deliveries, events
-from newsletter.delivery.domain.deliveries import DeliveryStatus
 
 D, E = deliveries, events
 

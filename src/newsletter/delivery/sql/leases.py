@@ -21,9 +21,9 @@ from sqlalchemy import Engine, and_, func, select, true, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import text
 
+from newsletter.audiences.domain.deliveries import DeliveryStatus
 from newsletter.db.tables import deliveries
 from newsletter.delivery.domain.claims import ClaimOwner, Recovery, process_dead
-from newsletter.delivery.domain.deliveries import DeliveryStatus
 from newsletter.delivery.sql.ledger_review import ids_in, of_step
 from newsletter.delivery.sql.owners import process_start, this_process
 

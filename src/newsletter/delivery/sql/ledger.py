@@ -35,6 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from newsletter.audiences.domain.deliveries import DeliveryStatus, FailureKind, Recipient
 from newsletter.audiences.domain.segments import Rule, Segment
 from newsletter.audiences.sql.segment_compiler import (
     compile_rule,
@@ -42,7 +43,6 @@ from newsletter.audiences.sql.segment_compiler import (
     segment_clause,
 )
 from newsletter.db.tables import deliveries, members
-from newsletter.delivery.domain.deliveries import DeliveryStatus, FailureKind, Recipient
 from newsletter.delivery.sql.campaign_rows import CampaignRows
 from newsletter.delivery.sql.leases import ClaimLeases
 from newsletter.delivery.sql.ledger_review import LedgerReview, ids_in, of_step

@@ -15,8 +15,8 @@ from sqlalchemy import Engine, Integer, and_, any_, bindparam, func, select, upd
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
+from newsletter.audiences.domain.deliveries import DeliveryCounts, DeliveryStatus, FailureKind
 from newsletter.db.tables import deliveries, members
-from newsletter.delivery.domain.deliveries import DeliveryCounts, DeliveryStatus, FailureKind
 
 S = DeliveryStatus
 

@@ -16,11 +16,11 @@ from sqlalchemy import Engine, and_, exists, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from newsletter.audiences.domain.deliveries import DeliveryStatus
 from newsletter.audiences.domain.members import MemberStatus
 from newsletter.audiences.domain.segments import Segment
 from newsletter.audiences.sql.segment_compiler import segment_clause
 from newsletter.db.tables import campaigns, deliveries, members, schedules
-from newsletter.delivery.domain.deliveries import DeliveryStatus
 from newsletter.scheduling.domain.rules import ScheduleKind
 from newsletter.scheduling.sql.store_extras import utc
 

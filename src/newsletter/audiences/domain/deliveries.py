@@ -15,15 +15,18 @@ status moves only along :data:`TRANSITIONS`:
 request is in flight. A crash leaves ``sending`` rows whose lease runs out; recovery turns them
 into ``unknown`` - never back into ``pending`` - because the provider may have accepted them
 (SendGrid has no idempotency key). What happens to ``unknown`` rows depends on the message
-(:func:`unknown_policy`): a reminder is resent, an announcement waits for staff.
+(:func:`newsletter.delivery.domain.unknowns.unknown_policy`): a reminder is resent, an
+announcement waits for staff.
+
+The row's vocabulary lives with the audiences, the lowest capability that reads it (a segment
+of those who were sent a step, the members' history), so content, delivery and scheduling all
+see it from below.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-
-from newsletter.content.domain.campaigns import MAIN_STEP
 
 
 class DeliveryStatus(StrEnum):
@@ -60,22 +63,6 @@ class FailureKind(StrEnum):
     TRANSIENT = "transient"
     #: The provider refused (4xx, 5xx SMTP reply for one address, dropped by SendGrid).
     PERMANENT = "permanent"
-
-
-class UnknownPolicy(StrEnum):
-    """What to do with a row whose request may or may not have reached the provider."""
-
-    #: At-least-once: send again once events had time to say it arrived (reminders).
-    RESEND = "resend"
-    #: At-most-once: wait for provider events, then staff decide (announcements, newsletters).
-    ASK = "ask"
-
-
-def unknown_policy(step: str) -> UnknownPolicy:
-    """Reminders are resent (a second reminder does less harm than a missing one before a
-    deadline); the announcement itself is never sent twice without a person deciding
-    (docs/operations.md, "When a send does not go cleanly")."""
-    return UnknownPolicy.ASK if step == MAIN_STEP else UnknownPolicy.RESEND
 
 
 @dataclass(frozen=True, slots=True)

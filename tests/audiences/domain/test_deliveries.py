@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsletter.delivery.domain.deliveries import (
+from newsletter.audiences.domain.deliveries import (
     TRANSITIONS,
     DeliveryCounts,
     DeliveryStatus,

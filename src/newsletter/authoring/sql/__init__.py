@@ -1,0 +1,1 @@
+"""The authoring capability's SQL adapters."""
