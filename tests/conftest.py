@@ -1,5 +1,5 @@
 """Shared fixtures: a frozen clock, a throw-away project (config + the repo's sample files),
-a built services Context on SQLite or PostgreSQL, and the SendGrid test double."""
+a built services Services on SQLite or PostgreSQL, and the SendGrid test double."""
 
 from __future__ import annotations
 
@@ -13,12 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from newsletter.bootstrap import build
 from newsletter.config import Settings, load_settings
-from newsletter.context import Context
 from newsletter.db.engine import make_engine, upgrade
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.pg import postgres_server
+from tests.services import Services, services
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -96,8 +95,8 @@ def settings(project: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def ctx(settings: Settings, clock: FrozenClock) -> Iterator[Context]:
-    built = build(settings, clock=clock)
+def ctx(settings: Settings, clock: FrozenClock) -> Iterator[Services]:
+    built = services(settings, clock=clock)
     yield built
     built.close()
 

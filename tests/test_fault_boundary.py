@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from newsletter.bootstrap import build
 from newsletter.cli import main
 from newsletter.db import engine as db_engine
 from tests.conftest import make_settings
 from tests.delivery.test_sending import load_samples
+from tests.services import services
 
 DOC = "days-of-clusters-2015"
 
@@ -28,7 +28,7 @@ def loaded(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     db = project / "var" / "faults.db"
     monkeypatch.setenv("NEWSLETTER_DATABASE__URL", f"sqlite:///{db}")
     monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "test-secret")
-    ctx = build(make_settings(project))
+    ctx = services(make_settings(project))
     load_samples(ctx, project)
     ctx.close()
     return db

@@ -11,16 +11,16 @@ from starlette.testclient import TestClient
 
 from newsletter.audiences.domain.privacy import suppression_hash
 from newsletter.audiences.domain.signup import address_hash
-from newsletter.bootstrap import build, links
+from newsletter.bootstrap import links
 from newsletter.cli import main
 from newsletter.config import Settings
-from newsletter.context import Context
 from newsletter.core import tokens
 from newsletter.core.links import UNSUBSCRIBE
 from newsletter.errors import ConfigError, TokenError
 from newsletter.keyring import link_keys
 from newsletter.web.app import create_app
 from tests.conftest import FrozenClock, make_settings
+from tests.services import Services, services
 from tests.synthetic import add_members
 from tests.web.test_public import subscription
 
@@ -118,7 +118,7 @@ def test_previous_keys_without_the_hash_key_are_refused(
 def test_a_link_sent_before_the_rotation_unsubscribes_through_the_app(
     settings: Settings, project: Path, clock: FrozenClock
 ) -> None:
-    before = build(settings, clock=clock)
+    before = services(settings, clock=clock)
     try:
         (member,) = add_members(before.ledger.engine, 1, topics=("events",), consent=True)  # type: ignore[attr-defined]
         issued = int(clock.now().timestamp())
@@ -126,7 +126,7 @@ def test_a_link_sent_before_the_rotation_unsubscribes_through_the_app(
     finally:
         before.close()
     rotate(project)
-    after: Context = build(settings, clock=clock)
+    after: Services = services(settings, clock=clock)
     try:
         with TestClient(create_app(after), follow_redirects=False) as client:
             page = client.post(f"/u/{old}", data={"List-Unsubscribe": "One-Click"})

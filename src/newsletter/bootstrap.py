@@ -5,26 +5,32 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Engine
 
+from newsletter.audiences.ports.services import AudienceServices
 from newsletter.audiences.sql.member_search import SqlDirectory
 from newsletter.audiences.sql.members import SqlMemberStore
 from newsletter.audiences.sql.signups import SqlSignupStore
 from newsletter.audiences.sql.subscriptions import SqlPreferenceStore
+from newsletter.authoring.approvals import StaffApprovals
+from newsletter.authoring.ports import AuthoringServices
 from newsletter.authoring.sql.stored_campaigns import SqlCampaignDocuments
 from newsletter.config import Settings, secrets
 from newsletter.content.files.project_files import ProjectFiles
 from newsletter.content.library import CampaignLibrary
+from newsletter.content.ports.services import ContentServices
 from newsletter.content.rendering.compose import Organisation, Sender
 from newsletter.content.sql.ics_revisions import SqlCalendarRevisions
 from newsletter.context import Context
 from newsletter.core.clock import Clock, SystemClock
 from newsletter.core.links import Links
 from newsletter.db.engine import make_engine, upgrade
-from newsletter.delivery.ports import Mailer
+from newsletter.delivery.ports import DeliveryServices, Mailer
+from newsletter.delivery.signup_mail import SignupMail
 from newsletter.delivery.sql.event_store import SqlEventStore
 from newsletter.delivery.sql.history import SqlCampaignHistory
 from newsletter.delivery.sql.ledger import SqlLedger
@@ -37,6 +43,7 @@ from newsletter.keyring import link_keys
 from newsletter.scheduling.milestones import ScheduledCatalog
 from newsletter.scheduling.ports import Scheduling
 from newsletter.scheduling.sql.store import SqlScheduleStore
+from newsletter.staff.ports import StaffServices
 from newsletter.staff.sql.store import SqlStaffStore
 
 if TYPE_CHECKING:  # imported when used: APScheduler loads only for the scheduler
@@ -52,7 +59,39 @@ def organisation(settings: Settings) -> Organisation:
     return Organisation(org.name, org.postal_address, org.website, translations)
 
 
-def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = True) -> Context:
+@dataclass(frozen=True)
+class App:
+    """Each capability's bundle, built once from the same ports and shared values (the clock,
+    the signed links, the settings); what the CLI and the web app carry. A use case gets the
+    bundle of its own capability (or the narrow ports it names), never this aggregate."""
+
+    staff: StaffServices
+    audiences: AudienceServices
+    content: ContentServices
+    delivery: DeliveryServices
+    authoring: AuthoringServices
+    #: Releases pooled connections; call when done (the CLI and tests do).
+    close: Callable[[], None]
+
+    def __post_init__(self) -> None:
+        # "Unapproved text never reaches members": every bundle that can send carries the
+        # gate over the staff store's approvals, never a stand-in.
+        for bundle in (self.delivery, self.authoring):
+            gate = bundle.approvals
+            if not isinstance(gate, StaffApprovals) or gate.staff is not self.staff.staff:
+                raise ConfigError("the delivery bundle must carry the staff store's approval gate")
+
+
+B = TypeVar("B")
+
+
+def narrowed(bundle: type[B], widest: AuthoringServices) -> B:
+    """The ``bundle`` a capability's use cases get: the same port objects as ``widest``, only
+    the fields that capability declares."""
+    return bundle(**{f.name: getattr(widest, f.name) for f in fields(bundle)})  # type: ignore[arg-type]
+
+
+def build_app(settings: Settings, *, clock: Clock | None = None, migrate: bool = True) -> App:
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)  # the database is created and migrated on first use
@@ -62,53 +101,91 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = Tru
         settings.path(settings.paths.audiences),
         settings.path(settings.paths.campaigns),
     )
-    sender = settings.sender
+    sender = Sender(settings.sender.email, settings.sender.name, settings.sender.reply_to)
+    org = organisation(settings)
     delivery = settings.delivery
     # Campaign files and campaigns written in the browser, read alike.
     library = CampaignLibrary(files, SqlCampaignDocuments(engine))
+    catalog = ScheduledCatalog(library, SqlScheduleStore(engine))  # moved milestones
     ledger = SqlLedger(engine)
+    staff = SqlStaffStore(engine)
+    events = SqlEventStore(engine)
+    limiter = SqlRateLimiter(
+        engine,
+        delivery.transport,
+        per_second=delivery.rate_per_second,
+        per_hour=delivery.rate_per_hour,
+    )
+
+    def mailer() -> Mailer:
+        return build_mailer(settings, clock)
 
     def close() -> None:
         ledger.close()  # its PostgreSQL session anchor first, then the pool
         engine.dispose()
 
-    return Context(
-        catalog=ScheduledCatalog(library, SqlScheduleStore(engine)),  # moved milestones
-        members=SqlMemberStore(engine),
-        ledger=ledger,
+    gate = StaffApprovals(
+        catalog=catalog,
+        sender=sender,
+        organisation=org,
+        staff=staff,
+        approve_files=settings.approval.files,
+    )
+    widest = AuthoringServices(
         clock=clock,
         links=links(settings),
-        sender=Sender(sender.email, sender.name, sender.reply_to),
-        organisation=organisation(settings),
-        mailer=lambda: build_mailer(settings, clock),
-        transport=settings.delivery.transport,
-        batch_size=settings.delivery.batch_size,
-        max_in_flight=settings.delivery.max_in_flight,
-        list_domain=sender.email.rsplit("@", 1)[-1],
-        events=SqlEventStore(engine),
-        limiter=SqlRateLimiter(
-            engine,
-            delivery.transport,
-            per_second=delivery.rate_per_second,
-            per_hour=delivery.rate_per_hour,
+        members=SqlMemberStore(engine),
+        catalog=catalog,
+        events=events,
+        preferences=SqlPreferenceStore(engine),
+        directory=SqlDirectory(engine),
+        signups=SqlSignupStore(engine),
+        confirmations=SignupMail(
+            catalog=catalog,
+            organisation=org,
+            sender=sender,
+            clock=clock,
+            limiter=limiter,
+            mailer=mailer,
         ),
-        close=close,
+        sender=sender,
+        organisation=org,
+        list_domain=sender.email.rsplit("@", 1)[-1],
+        calendar=SqlCalendarRevisions(engine),
+        campaign_documents=library,
+        history=SqlCampaignHistory(engine),
+        image_hosts=settings.content.image_hosts,
+        ledger=ledger,
+        mailer=mailer,
+        transport=delivery.transport,
+        batch_size=delivery.batch_size,
+        max_in_flight=delivery.max_in_flight,
+        limiter=limiter,
+        approvals=gate,
         lease_seconds=delivery.lease_seconds,
         resend_unknown_after=delivery.resend_unknown_after_minutes * 60,
         unsubscribe_groups=dict(settings.sendgrid.unsubscribe_groups),
         parse_event=sendgrid_events.parse,
-        calendar=SqlCalendarRevisions(engine),
-        staff=SqlStaffStore(engine),
-        approve_files=settings.approval.files,
-        preferences=SqlPreferenceStore(engine),
-        campaign_documents=library,
-        directory=SqlDirectory(engine),
-        history=SqlCampaignHistory(engine),
-        signups=SqlSignupStore(engine),
-        image_hosts=settings.content.image_hosts,
         renewals=SqlLinkRenewals(engine),
+        staff=staff,
+        approve_files=settings.approval.files,
         office_zone=settings.scheduling.timezone,
     )
+    return App(
+        staff=narrowed(StaffServices, widest),
+        audiences=narrowed(AudienceServices, widest),
+        content=narrowed(ContentServices, widest),
+        delivery=narrowed(DeliveryServices, widest),
+        authoring=widest,
+        close=close,
+    )
+
+
+def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = True) -> Context:
+    """Every bundle in one object, for the web app until its endpoints take the bundles."""
+    app = build_app(settings, clock=clock, migrate=migrate)
+    ports = {f.name: getattr(app.authoring, f.name) for f in fields(AuthoringServices)}
+    return Context(**ports, close=app.close)
 
 
 def webhook_verifier(settings: Settings) -> SignedEventWebhook | None:
@@ -172,8 +249,8 @@ def outbox_dir(settings: Settings) -> Path:
 # -- Scheduling: the dispatcher's bundle, the scheduler process, rehearsals. ------------------
 
 
-def build_scheduling(settings: Settings, ctx: Context) -> Scheduling:
-    """The scheduling use cases' bundle over a Context built by :func:`build`."""
+def build_scheduling(settings: Settings, ctx: DeliveryServices) -> Scheduling:
+    """The scheduling use cases" bundle over a delivery bundle built by :func:`build_app`."""
     from datetime import timedelta
 
     from newsletter.scheduling.domain.calendar_rules import rules_for
@@ -203,7 +280,7 @@ def build_scheduling(settings: Settings, ctx: Context) -> Scheduling:
 
 def scheduler_process(
     settings: Settings, *, holder: str | None = None, clock: Clock | None = None
-) -> tuple[SchedulerProcess, Context]:
+) -> tuple[SchedulerProcess, App]:
     """``newsletter scheduler run`` (and ``serve``): waits for the lease, then leads."""
     import socket
     import uuid
@@ -213,8 +290,8 @@ def scheduler_process(
     from newsletter.scheduling.sql.leader_lease import SchedulerLease
 
     clock = clock or SystemClock()
-    ctx = build(settings, clock=clock)
-    sched = build_scheduling(settings, ctx)
+    app = build_app(settings, clock=clock)
+    sched = build_scheduling(settings, app.delivery)
     store = sched.store
     assert isinstance(store, SqlScheduleStore)
     name = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -230,7 +307,7 @@ def scheduler_process(
             on_lost=on_lost,
         )
 
-    return SchedulerProcess(runtime, lease, clock), ctx
+    return SchedulerProcess(runtime, lease, clock), app
 
 
 def start_in_process(settings: Settings) -> SchedulerProcess:
@@ -243,9 +320,9 @@ def start_in_process(settings: Settings) -> SchedulerProcess:
 
 def build_simulation(
     settings: Settings, folder: Path, clock: Clock
-) -> tuple[Scheduling, dict[str, int]]:
+) -> tuple[Scheduling, dict[str, int], App]:
     """A rehearsal: a SQLite copy of the configured database in ``folder/rehearsal.db`` and an
-    outbox in ``folder/outbox``, so nothing real is sent or recorded."""
+    outbox in ``folder/outbox``, so nothing real is sent or recorded. Close the App when done."""
     from newsletter.config import DatabaseSettings
     from newsletter.db.snapshot import copy_database
 
@@ -268,4 +345,5 @@ def build_simulation(
             ),
         }
     )
-    return build_scheduling(rehearsal, build(rehearsal, clock=clock)), copied
+    app = build_app(rehearsal, clock=clock)
+    return build_scheduling(rehearsal, app.delivery), copied, app

@@ -19,7 +19,6 @@ from newsletter.audiences.files.member_files import read_member_file
 from newsletter.audiences.files.spreadsheets import write_csv
 from newsletter.audiences.imports import ImportReport, import_members
 from newsletter.config import Settings
-from newsletter.context import Context
 from newsletter.db.engine import make_engine
 from newsletter.db.tables import (
     consent_events,
@@ -31,6 +30,7 @@ from newsletter.db.tables import (
 )
 from newsletter.errors import InputError
 from tests.deliveries_helper import record_sent
+from tests.services import Services
 
 PEOPLE = (
     "email,first_name,last_name,organization,country,language,tier,topics,consent_source,"
@@ -44,13 +44,13 @@ PEOPLE = (
 
 
 @pytest.fixture
-def engine(settings: Settings, ctx: Context) -> Iterator[Engine]:
+def engine(settings: Settings, ctx: Services) -> Iterator[Engine]:
     built = make_engine(settings.database_url)
     yield built
     built.dispose()
 
 
-def load(ctx: Context, tmp_path: Path, body: str = PEOPLE, tag: str | None = None) -> ImportReport:
+def load(ctx: Services, tmp_path: Path, body: str = PEOPLE, tag: str | None = None) -> ImportReport:
     path = tmp_path / "people.csv"
     path.write_text(body.replace("=cmd", "Eva"), encoding="utf-8")
     found = read_member_file(path)
@@ -64,7 +64,7 @@ def send_to_everyone(engine: Engine) -> int:
 
 
 def test_show_holds_everything_and_export_person_is_exact_json(
-    ctx: Context, engine: Engine, tmp_path: Path
+    ctx: Services, engine: Engine, tmp_path: Path
 ) -> None:
     load(ctx, tmp_path, tag="registered-dofc-2015")
     send_to_everyone(engine)
@@ -92,7 +92,7 @@ def test_show_holds_everything_and_export_person_is_exact_json(
 
 
 def test_received_rule_counts_and_explains_alike(
-    ctx: Context, engine: Engine, tmp_path: Path
+    ctx: Services, engine: Engine, tmp_path: Path
 ) -> None:
     load(ctx, tmp_path)
     segment = Segment(name="got-it", rule=ReceivedRule(received="days-of-clusters-2015"))
@@ -108,7 +108,7 @@ def test_received_rule_counts_and_explains_alike(
 
 
 def test_erase_removes_everything_and_blocks_every_variant_on_reimport(
-    ctx: Context, engine: Engine, tmp_path: Path, settings: Settings
+    ctx: Services, engine: Engine, tmp_path: Path, settings: Settings
 ) -> None:
     load(ctx, tmp_path, tag="registered-dofc-2015")
     send_to_everyone(engine)
@@ -155,14 +155,14 @@ def test_erase_removes_everything_and_blocks_every_variant_on_reimport(
         assert not database_holds(ctx, engine, settings, b"ana.petrovic@klaster-nis")
 
 
-def database_holds(ctx: Context, engine: Engine, settings: Settings, needle: bytes) -> bool:
+def database_holds(ctx: Services, engine: Engine, settings: Settings, needle: bytes) -> bool:
     ctx.close()  # release pooled connections, so the files are what a copy of them would hold
     engine.dispose()
     database = Path(settings.database_url.removeprefix("sqlite:///"))
     return any(needle in p.read_bytes().lower() for p in database.parent.glob(database.name + "*"))
 
 
-def test_erasing_someone_unknown_still_suppresses(ctx: Context, tmp_path: Path) -> None:
+def test_erasing_someone_unknown_still_suppresses(ctx: Services, tmp_path: Path) -> None:
     assert erase_person(ctx, "Stranger@Klaster.example").deleted is False
     path = tmp_path / "s.csv"
     path.write_text("email\nstranger@klaster.example\n", encoding="utf-8")
@@ -172,7 +172,7 @@ def test_erasing_someone_unknown_still_suppresses(ctx: Context, tmp_path: Path) 
         erase_person(ctx, "not an address")
 
 
-def test_consent_history_is_append_only(ctx: Context, engine: Engine, tmp_path: Path) -> None:
+def test_consent_history_is_append_only(ctx: Services, engine: Engine, tmp_path: Path) -> None:
     load(ctx, tmp_path)
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
         conn.execute(update(consent_events).values(source="forged"))
@@ -181,7 +181,7 @@ def test_consent_history_is_append_only(ctx: Context, engine: Engine, tmp_path: 
         assert conn.execute(text("SELECT count(*) FROM consent_events")).scalar_one() == 4
 
 
-def test_export_is_excel_safe_and_round_trips(ctx: Context, tmp_path: Path) -> None:
+def test_export_is_excel_safe_and_round_trips(ctx: Services, tmp_path: Path) -> None:
     load(ctx, tmp_path)
     rows = list(export_members(ctx, None))
     assert [r["email"] for r in rows] == [
@@ -204,7 +204,7 @@ def test_export_is_excel_safe_and_round_trips(ctx: Context, tmp_path: Path) -> N
     assert {r.outcome for r in report.rows} == {"unchanged"}, report.rows
 
 
-def test_export_of_a_segment(ctx: Context, tmp_path: Path) -> None:
+def test_export_of_a_segment(ctx: Services, tmp_path: Path) -> None:
     load(ctx, tmp_path)
     rows = list(export_members(ctx, "bg-rs-calls"))
     assert [r["email"] for r in rows] == ["Ana.Petrovic@klaster-nis.example"]

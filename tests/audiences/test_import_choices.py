@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from newsletter.audiences.data_rights import person_data, suppression_of
 from newsletter.audiences.imports import FileConsent, ImportChoices, import_members
-from newsletter.context import Context
 from newsletter.db.tables import consent_events, members
 from newsletter.errors import InputError
+from tests.services import Services
 
 HELD = {
     "email": "branislav@klaster-nis.example",
@@ -34,7 +34,7 @@ CONSENT = FileConsent("Days of Clusters 2015 registration", dt.date(2015, 3, 2),
 
 
 @pytest.fixture
-def held(ctx: Context) -> Context:
+def held(ctx: Services) -> Services:
     assert import_members(ctx, [(2, HELD)], source="ours").imported == 1
     return ctx
 
@@ -54,7 +54,7 @@ def held(ctx: Context) -> Context:
         ),
     ],
 )
-def test_update_policy(held: Context, policy: str, changes: list[str], kept: list[str]) -> None:
+def test_update_policy(held: Services, policy: str, changes: list[str], kept: list[str]) -> None:
     choices = ImportChoices(policy=policy)  # type: ignore[arg-type]
     report = import_members(held, [(2, LATIN)], source="f.csv", choices=choices)
     assert [r.reason for r in report.rows if r.outcome == "updated"] == changes
@@ -70,7 +70,7 @@ def test_update_policy(held: Context, policy: str, changes: list[str], kept: lis
     assert stored["organization"] == ("" if policy == "never" else "Klaster Niš")
 
 
-def test_file_consent_and_topics_for_new_people(held: Context) -> None:
+def test_file_consent_and_topics_for_new_people(held: Services) -> None:
     rows = [
         (2, {"email": "new@sofia-cluster.example", "first_name": "Елена"}),
         (3, {"email": "own@sofia-cluster.example", "topics": "calls",
@@ -98,7 +98,7 @@ def test_file_consent_and_topics_for_new_people(held: Context) -> None:
     ]
 
 
-def test_without_topics_new_people_are_warned_about(held: Context) -> None:
+def test_without_topics_new_people_are_warned_about(held: Services) -> None:
     report = import_members(
         held, [(2, {"email": "idle@x.example"})], source="f.csv", choices=ImportChoices(CONSENT)
     )
@@ -112,7 +112,7 @@ def test_without_topics_new_people_are_warned_about(held: Context) -> None:
         FileConsent("form", dt.date(2020, 1, 1), " ")
 
 
-def test_opted_out_people_become_suppressions_never_subscriptions(held: Context) -> None:
+def test_opted_out_people_become_suppressions_never_subscriptions(held: Services) -> None:
     rows = [
         (2, {"email": HELD["email"], "standing": "unsubscribed"}),
         (3, {"email": "gone@x.example", "cleaned_at": "2023-01-01 10:00:00"}),

@@ -16,10 +16,10 @@ from sqlalchemy import Engine, select
 from newsletter.audiences.files.member_files import read_member_file
 from newsletter.audiences.imports import import_members
 from newsletter.config import Settings
-from newsletter.context import Context
 from newsletter.core.texts import fix_letters, letters_language, normalize_text
 from newsletter.db.engine import make_engine
 from newsletter.db.tables import members
+from tests.services import Services
 
 
 def nfd(text: str) -> str:
@@ -75,14 +75,14 @@ NAMES: list[tuple[str, str, str, str, str]] = [
 
 
 @pytest.fixture
-def engine(settings: Settings, ctx: Context) -> Iterator[Engine]:
+def engine(settings: Settings, ctx: Services) -> Iterator[Engine]:
     built = make_engine(settings.database_url)
     yield built
     built.dispose()
 
 
 def test_every_languages_letters_survive_the_import(
-    ctx: Context, engine: Engine, tmp_path: Path
+    ctx: Services, engine: Engine, tmp_path: Path
 ) -> None:
     lines = ["email,first_name,last_name,country,language"]
     for given, country, language, _, key in NAMES:

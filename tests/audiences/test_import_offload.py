@@ -16,16 +16,16 @@ from newsletter.audiences.files.forked import can_fork, forked
 from newsletter.audiences.files.member_files import read_member_file
 from newsletter.audiences.imports import ImportReport, import_members
 from newsletter.config import Settings
-from newsletter.context import Context
 from newsletter.db.engine import make_engine
 from newsletter.db.tables import consent_events, members, subscriptions
 from newsletter.errors import ImportFileError
 from tests import hostile
+from tests.services import Services
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="needs fork and a single thread")
 
 
-def run(ctx: Context, path: Path, *, offload: bool, dry_run: bool = False) -> ImportReport:
+def run(ctx: Services, path: Path, *, offload: bool, dry_run: bool = False) -> ImportReport:
     found = read_member_file(path)
     return import_members(
         ctx,
@@ -76,7 +76,7 @@ def big_file(tmp_path: Path) -> Path:
 
 
 def test_forked_import_reports_and_stores_the_same(
-    ctx: Context, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ctx: Services, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(member_rows, "CHUNK", 4)  # many chunks from a small file
     assert can_fork()  # or the offloaded runs below would quietly run in this process
@@ -97,7 +97,7 @@ def test_forked_import_reports_and_stores_the_same(
 
 
 def test_an_error_while_reading_in_the_child_reaches_the_caller(
-    ctx: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ctx: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("newsletter.audiences.files.member_files.MAX_ROWS", 10)
     with pytest.raises(ImportFileError, match="more than 10 rows") as info:

@@ -15,10 +15,10 @@ from sqlalchemy import Engine, func, select, update
 from newsletter.audiences.files.member_files import read_member_file
 from newsletter.audiences.imports import ImportReport, import_members
 from newsletter.config import Settings
-from newsletter.context import Context
 from newsletter.db.engine import make_engine
 from newsletter.db.tables import consent_events, members, subscriptions
 from tests import hostile
+from tests.services import Services
 
 Outcome = tuple[int, str, str, str]
 
@@ -29,7 +29,9 @@ def library_message(address: str) -> str:
     return str(info.value)
 
 
-def run(ctx: Context, path: Path, *, dry_run: bool = False, tag: str | None = None) -> ImportReport:
+def run(
+    ctx: Services, path: Path, *, dry_run: bool = False, tag: str | None = None
+) -> ImportReport:
     found = read_member_file(path)
     return import_members(ctx, found.rows, source=str(path), dry_run=dry_run, tag=tag)
 
@@ -43,7 +45,7 @@ def warnings(report: ImportReport) -> list[Outcome]:
 
 
 @pytest.fixture
-def engine(settings: Settings, ctx: Context) -> Iterator[Engine]:
+def engine(settings: Settings, ctx: Services) -> Iterator[Engine]:
     built = make_engine(settings.database_url)
     yield built
     built.dispose()
@@ -55,7 +57,7 @@ def stored(engine: Engine, email: str) -> dict[str, object]:
     return dict(row._mapping)
 
 
-def test_utf8_bom_semicolon_file_exact_report(ctx: Context, engine: Engine) -> None:
+def test_utf8_bom_semicolon_file_exact_report(ctx: Services, engine: Engine) -> None:
     report = run(ctx, hostile.FIXTURES / "utf8_bom_semicolon.csv")
     formula = '=HYPERLINK("http://evil.example";"click"'
     assert outcomes(report) == [
@@ -173,12 +175,12 @@ def test_utf8_bom_semicolon_file_exact_report(ctx: Context, engine: Engine) -> N
     ],
 )
 def test_legacy_and_broken_files_exact_report(
-    ctx: Context, name: str, expected: list[Outcome]
+    ctx: Services, name: str, expected: list[Outcome]
 ) -> None:
     assert outcomes(run(ctx, hostile.FIXTURES / name)) == expected
 
 
-def test_code_page_names_are_stored_correctly(ctx: Context, engine: Engine) -> None:
+def test_code_page_names_are_stored_correctly(ctx: Services, engine: Engine) -> None:
     run(ctx, hostile.FIXTURES / "cp1250_latin.csv")
     report = run(ctx, hostile.FIXTURES / "cp1251_cyrillic.csv")
     assert warnings(report) == [
@@ -194,7 +196,7 @@ def test_code_page_names_are_stored_correctly(ctx: Context, engine: Engine) -> N
     assert stored(engine, "maria@plovdiv-cluster.example")["last_name"] == "Щерева"
 
 
-def test_a_one_megabyte_cell_rejects_its_row_only(ctx: Context, tmp_path: Path) -> None:
+def test_a_one_megabyte_cell_rejects_its_row_only(ctx: Services, tmp_path: Path) -> None:
     path = tmp_path / "big.csv"
     path.write_text(
         "email,first_name\nbig@klaster.example," + "x" * 1_048_576 + "\nok@klaster.example,Ok\n",
@@ -206,7 +208,7 @@ def test_a_one_megabyte_cell_rejects_its_row_only(ctx: Context, tmp_path: Path) 
     ]
 
 
-def test_xlsx_import(ctx: Context, engine: Engine, tmp_path: Path) -> None:
+def test_xlsx_import(ctx: Services, engine: Engine, tmp_path: Path) -> None:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(
@@ -255,7 +257,7 @@ BASE = (
 
 
 def test_import_never_overwrites_unsubscribe_bounce_or_complaint(
-    ctx: Context, engine: Engine, tmp_path: Path
+    ctx: Services, engine: Engine, tmp_path: Path
 ) -> None:
     (tmp_path / "base.csv").write_text(BASE, encoding="utf-8")
     run(ctx, tmp_path / "base.csv")
@@ -299,7 +301,7 @@ def test_import_never_overwrites_unsubscribe_bounce_or_complaint(
 
 
 def test_empty_or_missing_cells_never_erase_what_is_held(
-    ctx: Context, engine: Engine, tmp_path: Path
+    ctx: Services, engine: Engine, tmp_path: Path
 ) -> None:
     (tmp_path / "base.csv").write_text(BASE, encoding="utf-8")
     run(ctx, tmp_path / "base.csv")
@@ -310,7 +312,9 @@ def test_empty_or_missing_cells_never_erase_what_is_held(
     assert (ana["first_name"], ana["last_name"], ana["tier"]) == ("Ana", "Anić", "member")
 
 
-def test_a_status_column_never_subscribes_an_inactive_address(ctx: Context, tmp_path: Path) -> None:
+def test_a_status_column_never_subscribes_an_inactive_address(
+    ctx: Services, tmp_path: Path
+) -> None:
     path = tmp_path / "export.csv"
     path.write_text(
         "email,topics,consent_source,status\n"
@@ -337,7 +341,7 @@ def count_rows(engine: Engine) -> tuple[int, int]:
 
 
 def test_dry_run_reports_the_same_and_writes_nothing(
-    ctx: Context, engine: Engine, tmp_path: Path
+    ctx: Services, engine: Engine, tmp_path: Path
 ) -> None:
     (tmp_path / "base.csv").write_text(BASE, encoding="utf-8")
     run(ctx, tmp_path / "base.csv", tag="old-list")
@@ -350,7 +354,7 @@ def test_dry_run_reports_the_same_and_writes_nothing(
     assert count_rows(engine) != before
 
 
-def test_tags_mark_list_membership_once(ctx: Context, tmp_path: Path) -> None:
+def test_tags_mark_list_membership_once(ctx: Services, tmp_path: Path) -> None:
     (tmp_path / "base.csv").write_text(BASE, encoding="utf-8")
     run(ctx, tmp_path / "base.csv")
     first = run(ctx, tmp_path / "base.csv", tag="registered-dofc-2015")
@@ -362,7 +366,7 @@ def test_tags_mark_list_membership_once(ctx: Context, tmp_path: Path) -> None:
 
 
 def test_an_import_leaves_fresh_planner_statistics(
-    ctx: Context, engine: Engine, project: Path
+    ctx: Services, engine: Engine, project: Path
 ) -> None:
     """The first send after a large import must not be planned on stale statistics."""
     run(ctx, project / "audiences" / "members.csv")

@@ -14,7 +14,6 @@ from newsletter.authoring import documents as authoring
 from newsletter.authoring.overview import act_on_step, list_campaigns
 from newsletter.bootstrap import build_scheduling
 from newsletter.config import Settings
-from newsletter.context import Context
 from newsletter.db.tables import campaign_approvals, schedules
 from newsletter.errors import CampaignError, InputError, StateError
 from newsletter.scheduling.actions import cancel, pause, schedule_campaign
@@ -24,6 +23,7 @@ from newsletter.staff.domain.users import Role, StaffUser
 from tests.approving import approve_now
 from tests.conftest import FrozenClock
 from tests.deliveries_helper import record_sent
+from tests.services import Services
 from tests.synthetic import add_members
 
 FILE = "days-of-clusters-2015"
@@ -31,7 +31,7 @@ APPROVER = StaffUser(1, "approver@cluster-house.example", Role.APPROVER)
 S = ScheduleState
 
 
-def scheduled(ctx: Context, settings: Settings, slug: str) -> Scheduling:
+def scheduled(ctx: Services, settings: Settings, slug: str) -> Scheduling:
     sched = build_scheduling(settings, ctx)
     approve_now(ctx, slug, APPROVER, schedule=sched.store)
     schedule_campaign(
@@ -45,14 +45,14 @@ def scheduled(ctx: Context, settings: Settings, slug: str) -> Scheduling:
     return sched
 
 
-def count(ctx: Context, slug_column: Any, slug: str) -> int:
+def count(ctx: Services, slug_column: Any, slug: str) -> int:
     engine = ctx.ledger.engine  # type: ignore[attr-defined]
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).where(slug_column == slug)).scalar_one())
 
 
 def test_a_draft_is_deleted_with_its_approval_and_ended_steps(
-    ctx: Context, settings: Settings
+    ctx: Services, settings: Settings
 ) -> None:
     copy = authoring.duplicate(ctx, FILE, by="ana@x.example")
     sched = scheduled(ctx, settings, copy.slug)
@@ -73,7 +73,7 @@ def test_a_draft_is_deleted_with_its_approval_and_ended_steps(
 
 
 def test_files_paused_and_sent_campaigns_are_never_deleted(
-    ctx: Context, settings: Settings
+    ctx: Services, settings: Settings
 ) -> None:
     with pytest.raises(CampaignError, match="is a campaign file: remove the file"):
         authoring.delete_draft(ctx, FILE)
@@ -94,7 +94,7 @@ def test_files_paused_and_sent_campaigns_are_never_deleted(
     assert authoring.stored(ctx, sent.slug) is not None
 
 
-def test_one_step_is_paused_resumed_and_cancelled(ctx: Context, settings: Settings) -> None:
+def test_one_step_is_paused_resumed_and_cancelled(ctx: Services, settings: Settings) -> None:
     sched = scheduled(ctx, settings, FILE)
 
     def states() -> dict[str, ScheduleState]:
@@ -124,7 +124,7 @@ def test_one_step_is_paused_resumed_and_cancelled(ctx: Context, settings: Settin
 
 
 def test_the_list_has_each_campaigns_dates(
-    ctx: Context, settings: Settings, clock: FrozenClock
+    ctx: Services, settings: Settings, clock: FrozenClock
 ) -> None:
     copy = authoring.duplicate(ctx, "chairmans-letter", by="ana@x.example")
     clock.advance(hours=1)

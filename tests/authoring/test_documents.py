@@ -18,27 +18,27 @@ from newsletter.content import composing
 from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.content.files.campaign_yaml import dump_campaign, load_campaign
 from newsletter.content.library import campaign_refs
-from newsletter.context import Context
 from newsletter.db.tables import calendar_revisions, campaign_documents
 from newsletter.errors import CampaignError, StateError
 from newsletter.staff.domain.users import Role, StaffUser
 from tests.approving import approve_now
 from tests.conftest import FrozenClock
+from tests.services import Services
 from tests.synthetic import add_members
 
 FILE_SLUG = "interreg-ipa-bg-rs-first-call"
 APPROVER = StaffUser(1, "approver@cluster-house.example", Role.APPROVER)
 
 
-def file_campaign(ctx: Context, slug: str = FILE_SLUG) -> CampaignDefinition:
+def file_campaign(ctx: Services, slug: str = FILE_SLUG) -> CampaignDefinition:
     return authoring.as_written(ctx).campaign(slug)[0]
 
 
-def a_copy(ctx: Context, slug: str = "second-call") -> CampaignDefinition:
+def a_copy(ctx: Services, slug: str = "second-call") -> CampaignDefinition:
     return file_campaign(ctx).model_copy(update={"slug": slug, "title": "Second call"})
 
 
-def test_a_saved_campaign_is_read_like_a_file(ctx: Context) -> None:
+def test_a_saved_campaign_is_read_like_a_file(ctx: Services) -> None:
     saved = authoring.save(ctx, a_copy(ctx), by="ana@x.example", create=True)
     assert saved.created and saved.changed and not saved.approval_dropped
     campaign, where = ctx.catalog.campaign("second-call")
@@ -53,7 +53,7 @@ def test_a_saved_campaign_is_read_like_a_file(ctx: Context) -> None:
     assert authoring.stored(ctx, FILE_SLUG) is None
 
 
-def test_a_slug_lives_in_one_place(ctx: Context) -> None:
+def test_a_slug_lives_in_one_place(ctx: Services) -> None:
     with pytest.raises(CampaignError, match=r"is both the file .*interreg-ipa-bg-rs-first-call"):
         authoring.save(ctx, file_campaign(ctx), by="x", create=True)
     with pytest.raises(CampaignError, match="a word the staff app uses"):
@@ -78,7 +78,7 @@ def test_a_slug_lives_in_one_place(ctx: Context) -> None:
     assert all("a slug lives in one place" in r.error for r in rows)
 
 
-def test_export_then_import_gives_the_same_campaign(ctx: Context, tmp_path: Path) -> None:
+def test_export_then_import_gives_the_same_campaign(ctx: Services, tmp_path: Path) -> None:
     authoring.save(ctx, a_copy(ctx), by="ana@x.example", create=True)
     for ref in ("second-call", "days-of-clusters-2015", "chairmans-letter"):
         text = dump_campaign(authoring.export_campaign(ctx, ref))
@@ -96,7 +96,7 @@ def test_export_then_import_gives_the_same_campaign(ctx: Context, tmp_path: Path
         authoring.import_campaign(ctx, load_campaign(tmp_path / "second-call.yaml"))
 
 
-def test_import_names_the_line_and_field_of_a_mistake(ctx: Context, tmp_path: Path) -> None:
+def test_import_names_the_line_and_field_of_a_mistake(ctx: Services, tmp_path: Path) -> None:
     text = dump_campaign(authoring.export_campaign(ctx, FILE_SLUG))
     assert "  budget: '12687304.24'\n" in text  # quoted: read back as the same string
     path = tmp_path / "bad.yaml"
@@ -107,7 +107,7 @@ def test_import_names_the_line_and_field_of_a_mistake(ctx: Context, tmp_path: Pa
     assert str(caught.value) == f"{path}:{line}: content.budget: Input should be greater than 0"
 
 
-def test_an_edit_withdraws_the_approval(ctx: Context, clock: FrozenClock) -> None:
+def test_an_edit_withdraws_the_approval(ctx: Services, clock: FrozenClock) -> None:
     authoring.save(ctx, a_copy(ctx), by="ana@x.example", create=True)
     approve_now(ctx, "second-call", APPROVER)
     assert approvals.approval_of(ctx, "second-call") is not None
@@ -132,7 +132,7 @@ def test_an_edit_withdraws_the_approval(ctx: Context, clock: FrozenClock) -> Non
     assert approvals.approval_of(ctx, "second-call") is not None
 
 
-def test_the_draft_preview_is_the_saved_campaigns_email(ctx: Context) -> None:
+def test_the_draft_preview_is_the_saved_campaigns_email(ctx: Services) -> None:
     engine = ctx.ledger.engine  # type: ignore[attr-defined]
     authoring.save(ctx, a_copy(ctx), by="ana@x.example", create=True)
 
@@ -157,7 +157,7 @@ def test_the_draft_preview_is_the_saved_campaigns_email(ctx: Context) -> None:
     assert ctx.catalog.campaign("second-call")[0].audience == "bg-rs-calls"  # nothing saved
 
 
-def test_why_someone_is_in_or_out(ctx: Context) -> None:
+def test_why_someone_is_in_or_out(ctx: Services) -> None:
     engine = ctx.ledger.engine  # type: ignore[attr-defined]
     add_members(engine, 1, topics=("calls",), languages=("sr-Cyrl",), prefix="in")
     add_members(engine, 1, topics=("news",), prefix="out")
@@ -171,7 +171,7 @@ def test_why_someone_is_in_or_out(ctx: Context) -> None:
     assert unknown.reads is None and unknown.verdict.failed[0].text == "no member has this address"
 
 
-def test_without_a_store_campaigns_are_files_only(ctx: Context) -> None:
+def test_without_a_store_campaigns_are_files_only(ctx: Services) -> None:
     files_only = dataclasses.replace(ctx, campaign_documents=None)
     assert authoring.stored(files_only, "second-call") is None
     assert all(not r.startswith("database:") for r in campaign_refs(ctx.catalog, None))

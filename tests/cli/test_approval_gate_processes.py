@@ -27,13 +27,14 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, create_engine, select
 
-from newsletter.bootstrap import build, build_scheduling
+from newsletter.bootstrap import build_scheduling
 from newsletter.cli import main
 from newsletter.config import load_settings
 from newsletter.db.tables import schedules
 from newsletter.staff.domain.users import Role, StaffUser
 from tests.approving import approve_now
 from tests.cli.test_serve import MEMBERS, any_day_any_hour, free_port, wait_for
+from tests.services import services
 from tests.web.forms import form_fields, with_value
 from tests.web.staff_helpers import shown_version
 
@@ -207,7 +208,7 @@ def test_serve_holds_a_web_edit_after_approval_and_sends_the_approved_new_versio
 
 def test_scheduler_run_holds_an_import_replace_after_approval(site: Path, engine: Engine) -> None:
     settings = load_settings(site / "config.yaml")
-    ctx = build(settings)
+    ctx = services(settings)
     try:
         sched = build_scheduling(settings, ctx)
         boss = StaffUser(1, APPROVER, Role.APPROVER)

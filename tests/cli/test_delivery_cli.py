@@ -19,13 +19,13 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, select, update
 
-from newsletter.bootstrap import build
 from newsletter.cli import main
 from newsletter.core.links import UNSUBSCRIBE
 from newsletter.db.tables import deliveries
 from newsletter.delivery import sending
 from tests.conftest import make_settings
 from tests.fakes.sendgrid_server import FakeSendGrid
+from tests.services import services
 
 DOC = "days-of-clusters-2015"
 Run = Callable[..., Result]
@@ -148,7 +148,7 @@ def test_serve_answers_one_click_unsubscribes(
 ) -> None:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    ctx = build(make_settings(project))
+    ctx = services(make_settings(project))
     found = ctx.members.facts("ana.petrovic@klaster-nis.rs") or next(
         ctx.members.facts(row["email"])
         for row in ctx.members.sample(ctx.catalog.segment("events-audience"), "events", 1)
@@ -189,7 +189,7 @@ def test_serve_answers_one_click_unsubscribes(
         server.send_signal(signal.SIGTERM)
         output = server.communicate(timeout=30)[0].decode()
     assert "webhook_public_key is not set" in output
-    ctx = build(make_settings(project))
+    ctx = services(make_settings(project))
     facts = ctx.members.facts(found[0].fields["email"])
     ctx.close()
     assert facts is not None and "events" not in facts[0].topics

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from newsletter.bootstrap import build
 from newsletter.staff import accounts as staff
 from newsletter.staff.domain.users import Role
 from tests.conftest import make_settings
+from tests.services import services
 
 EDITOR, APPROVER = "editor@clusterhouse.example", "approver@clusterhouse.example"
 
@@ -40,7 +40,7 @@ def test_first_run_generates_a_private_password_and_both_accounts(project: Path)
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     assert f"editor    {EDITOR}  (added)" in result.stdout
     assert f"approver  {APPROVER}  (added)" in result.stdout
-    ctx = build(make_settings(project))
+    ctx = services(make_settings(project))
     try:
         users = {u.email: u.role for u in staff.store(ctx).users()}
         assert users == {EDITOR: Role.EDITOR, APPROVER: Role.APPROVER}
@@ -51,7 +51,7 @@ def test_first_run_generates_a_private_password_and_both_accounts(project: Path)
 
 def test_later_runs_print_the_same_password_and_leave_sessions_open(project: Path) -> None:
     first = printed_password(sample(project))
-    ctx = build(make_settings(project))
+    ctx = services(make_settings(project))
     try:
         signed_in = staff.sign_in(ctx, EDITOR, first, "127.0.0.1")
         again = sample(project)

@@ -58,9 +58,9 @@ def test_staff_remove_ends_sign_in_and_open_sessions(project: Path) -> None:
     """A staff account can be removed; its open session stops working at once."""
     import pytest
 
-    from newsletter.bootstrap import build
     from newsletter.config import load_settings
     from newsletter.staff import accounts
+    from tests.services import services
 
     runner = CliRunner()
     config = ["--config", str(project / "config.yaml")]
@@ -70,7 +70,7 @@ def test_staff_remove_ends_sign_in_and_open_sessions(project: Path) -> None:
         input="a long enough password\n",
     )
     assert added.exit_code == 0, added.output
-    ctx = build(load_settings(project / "config.yaml"))
+    ctx = services(load_settings(project / "config.yaml"))
     try:
         leaver, password = "leaver@cluster-house.example", "a long enough password"
         signed = accounts.sign_in(ctx, leaver, password, "x")

@@ -13,10 +13,10 @@ from icalendar import Calendar
 
 from newsletter.content.composing import compose_step, preview, validate_campaign
 from newsletter.content.domain.campaigns import MAIN_STEP
-from newsletter.context import Context
 from newsletter.delivery.sending import send_campaign
 from tests.conftest import FrozenClock
 from tests.delivery.test_sending import load_samples
+from tests.services import Services
 
 CALL = "interreg-ipa-bg-rs-first-call"
 DOFC = "days-of-clusters-2015"
@@ -39,7 +39,7 @@ def crlf(text: str) -> bytes:
     return text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
 
 
-def test_preview_bytes_are_the_sent_bytes(ctx: Context, project: Path) -> None:
+def test_preview_bytes_are_the_sent_bytes(ctx: Services, project: Path) -> None:
     load_samples(ctx, project)
     shown = preview(ctx, CALL, email=MEMBER, inert=False)
     report = send_campaign(ctx, CALL)
@@ -59,7 +59,7 @@ def test_preview_bytes_are_the_sent_bytes(ctx: Context, project: Path) -> None:
     assert "· 15:00 (Београд, GMT+01:00)" in shown.text
 
 
-def test_validate_lists_what_each_language_lacks(ctx: Context, project: Path) -> None:
+def test_validate_lists_what_each_language_lacks(ctx: Services, project: Path) -> None:
     assert validate_campaign(ctx, DOFC).ok
     strings = project / "templates" / "strings.yaml"
     lines = strings.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -86,7 +86,7 @@ def test_validate_lists_what_each_language_lacks(ctx: Context, project: Path) ->
 
 
 def test_a_moved_event_goes_out_with_a_higher_sequence(
-    ctx: Context, project: Path, clock: FrozenClock
+    ctx: Services, project: Path, clock: FrozenClock
 ) -> None:
     def calendar_of(lang: str = "en") -> dict[str, tuple[int, str]]:
         variant = compose_step(ctx, ctx.catalog.campaign(DOFC)[0], MAIN_STEP, [lang])[lang]

@@ -10,10 +10,10 @@ import pytest
 
 from newsletter.content.composing import compose_step, preview, validate_campaign
 from newsletter.content.domain.campaigns import MAIN_STEP
-from newsletter.context import Context
 from newsletter.errors import CampaignError, TemplateSecurityError
 from newsletter.staff.domain.users import Role, StaffUser
 from tests.approving import approve_now
+from tests.services import Services
 
 LETTER = "chairmans-letter"
 PIXEL = "https://tracker.example/p.gif?e=1"
@@ -30,7 +30,7 @@ def add_image(project: Path, src: str) -> None:
 
 
 def test_an_image_from_an_unlisted_host_is_refused_naming_the_field(
-    ctx: Context, project: Path
+    ctx: Services, project: Path
 ) -> None:
     add_image(project, PIXEL)
     result = validate_campaign(ctx, LETTER)
@@ -47,7 +47,7 @@ def test_an_image_from_an_unlisted_host_is_refused_naming_the_field(
         approve_now(ctx, LETTER, BOSS)
 
 
-def test_listed_and_own_hosts_are_allowed(ctx: Context, project: Path) -> None:
+def test_listed_and_own_hosts_are_allowed(ctx: Services, project: Path) -> None:
     # The sample configuration lists the network's own site.
     assert ctx.image_hosts == ("clusterhouse.example",)
     add_image(project, "https://clusterhouse.example/photos/ohrid.jpg")
@@ -62,14 +62,14 @@ def test_listed_and_own_hosts_are_allowed(ctx: Context, project: Path) -> None:
     assert "cdn.clusterhouse.example" in "\n".join(validate_campaign(ctx, LETTER).problems)
 
 
-def test_an_emptied_list_leaves_only_our_own_host(ctx: Context, project: Path) -> None:
+def test_an_emptied_list_leaves_only_our_own_host(ctx: Services, project: Path) -> None:
     add_image(project, "https://clusterhouse.example/photos/ohrid.jpg")
     strict = dataclasses.replace(ctx, image_hosts=())
     assert "clusterhouse.example" in "\n".join(validate_campaign(strict, LETTER).problems)
 
 
 def test_a_template_that_writes_an_image_by_hand_is_held_to_the_list(
-    ctx: Context, project: Path
+    ctx: Services, project: Path
 ) -> None:
     layout = project / "templates" / "letter.mjml.j2"
     text = layout.read_text(encoding="utf-8")

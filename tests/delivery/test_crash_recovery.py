@@ -26,9 +26,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, update
 
-from newsletter.bootstrap import build
 from newsletter.content.domain.campaigns import MAIN_STEP
-from newsletter.context import Context
 from newsletter.db.tables import deliveries
 from newsletter.delivery.domain.claims import ClaimOwner
 from newsletter.delivery.sending import send_campaign
@@ -45,12 +43,13 @@ from tests.delivery.test_delivery import (  # noqa: F401 - fixtures
 )
 from tests.delivery.test_sending import load_samples
 from tests.fakes.sendgrid_server import FakeSendGrid
+from tests.services import Services, services
 
 DOC = "days-of-clusters-2015"  # 354 members
 CALL = "interreg-ipa-bg-rs-first-call"  # 84 members
 
 
-def _claim_as(ctx: Context, owner: str, count: int) -> list[int]:
+def _claim_as(ctx: Services, owner: str, count: int) -> list[int]:
     cid = ctx.ledger.campaign_id(CALL)
     assert cid is not None
     langs = ctx.ledger.pending_languages(cid, MAIN_STEP)
@@ -60,7 +59,7 @@ def _claim_as(ctx: Context, owner: str, count: int) -> list[int]:
     return [r.delivery_id for r in got]
 
 
-def _plan(ctx: Context) -> int:
+def _plan(ctx: Services) -> int:
     report = send_campaign(ctx, CALL, dry_run=False, sleep=lambda s: None)
     # Planned and sent: put the rows back to pending to claim them by hand.
     cid = ctx.ledger.campaign_id(CALL)
@@ -72,7 +71,7 @@ def _plan(ctx: Context) -> int:
 
 
 def test_a_dead_owners_rows_are_settled_at_once_by_whether_their_request_started(
-    ctx: Context, project: Path
+    ctx: Services, project: Path
 ) -> None:
     load_samples(ctx, project)
     cid = _plan(ctx)
@@ -96,7 +95,7 @@ def test_a_dead_owners_rows_are_settled_at_once_by_whether_their_request_started
 
 
 def test_another_hosts_owner_waits_for_its_lease_unless_its_session_is_gone(
-    ctx: Context, project: Path, clock: FrozenClock
+    ctx: Services, project: Path, clock: FrozenClock
 ) -> None:
     load_samples(ctx, project)
     cid = _plan(ctx)
@@ -120,7 +119,7 @@ def test_another_hosts_owner_waits_for_its_lease_unless_its_session_is_gone(
         assert sum(found.held.values()) == 3
 
 
-def _statuses(ctx: Context) -> list[tuple[int, str]]:
+def _statuses(ctx: Services) -> list[tuple[int, str]]:
     with ctx.ledger.engine.connect() as conn:  # type: ignore[attr-defined]
         return [
             (int(i), str(s))
@@ -205,7 +204,7 @@ def test_sigkill_at_random_points_then_run_again_at_once(
         env = sender_environment(
             monkeypatch, url=url, api_host=fake.url, batch=BATCH, in_flight=IN_FLIGHT, lease=LEASE
         )
-        ctx = build(make_settings(project))
+        ctx = services(make_settings(project))
         load_samples(ctx, project)
         ctx.close()
         command = [
@@ -265,7 +264,7 @@ def test_cooperating_senders_both_exit_0_when_the_rest_is_in_a_live_senders_hand
         env = sender_environment(
             monkeypatch, url=url, api_host=fake.url, batch=30, in_flight=2, lease=LEASE
         )
-        ctx = build(make_settings(project))
+        ctx = services(make_settings(project))
         load_samples(ctx, project)
         ctx.close()
         command = [
@@ -291,7 +290,7 @@ def test_cooperating_senders_both_exit_0_when_the_rest_is_in_a_live_senders_hand
 
 
 def test_the_outbox_settles_unknown_rows_from_the_files_it_holds(
-    ctx: Context, project: Path
+    ctx: Services, project: Path
 ) -> None:
     load_samples(ctx, project)
     first = send_campaign(ctx, CALL)

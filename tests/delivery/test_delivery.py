@@ -16,10 +16,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, select
 
-from newsletter.bootstrap import build
 from newsletter.cli import main
 from newsletter.content.domain.campaigns import MAIN_STEP
-from newsletter.context import Context
 from newsletter.db.tables import deliveries, transport_usage
 from newsletter.delivery.ingest import ingest_events
 from newsletter.delivery.proofs import send_test
@@ -29,13 +27,14 @@ from newsletter.errors import StateError
 from tests.conftest import FrozenClock, make_settings
 from tests.delivery.test_sending import load_samples
 from tests.fakes.sendgrid_server import FakeSendGrid
+from tests.services import Services, services
 
 DOC = "days-of-clusters-2015"  # 354 members, events topic, a reminder step
 CALL = "interreg-ipa-bg-rs-first-call"  # 84 members
 LETTER = "chairmans-letter"
 REMINDER = "early-bird-3d"
 
-MakeCtx = Callable[..., Context]
+MakeCtx = Callable[..., Services]
 
 
 class Sleeper:
@@ -76,9 +75,9 @@ def make_ctx(
         if "database_url" in request.fixturenames
         else request.getfixturevalue("sqlite_url")
     )
-    built: list[Context] = []
+    built: list[Services] = []
 
-    def make(**delivery: Any) -> Context:
+    def make(**delivery: Any) -> Services:
         settings = make_settings(
             project,
             database={"url": url},
@@ -86,7 +85,7 @@ def make_ctx(
             sendgrid={"api_host": fake_sendgrid.url, "timeout": 1.0},
             web={"base_url": "https://news.clusterhouse.example"},
         )
-        ctx = build(settings, clock=clock)
+        ctx = services(settings, clock=clock)
         built.append(ctx)
         return ctx
 
@@ -95,11 +94,11 @@ def make_ctx(
         ctx.close()
 
 
-def engine_of(ctx: Context) -> Engine:
+def engine_of(ctx: Services) -> Engine:
     return ctx.ledger.engine  # type: ignore[attr-defined,no-any-return]
 
 
-def rows(ctx: Context, status: str, step: str = MAIN_STEP) -> set[int]:
+def rows(ctx: Services, status: str, step: str = MAIN_STEP) -> set[int]:
     with engine_of(ctx).connect() as conn:
         return set(
             conn.execute(
@@ -488,7 +487,7 @@ def test_smtp_sends_at_the_configured_rate(
             smtp={"host": "127.0.0.1", "port": port, "security": "none"},
             web={"base_url": "https://news.clusterhouse.example"},
         )
-        ctx = build(settings, clock=clock)
+        ctx = services(settings, clock=clock)
         load_samples(ctx, project)
         sleep = Sleeper(clock)
         report = send_campaign(ctx, CALL, sleep=sleep)

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 
-from newsletter.bootstrap import build
 from newsletter.db.tables import deliveries
 from tests.conftest import make_settings
 from tests.deliveries_helper import STRONG_KEY
 from tests.delivery.test_sending import load_samples
 from tests.full_disk import fill, free_bytes, small_tmpfs
+from tests.services import services
 
 DOC = "days-of-clusters-2015"  # 354 members
 MEMBERS = 354
@@ -71,7 +71,7 @@ def test_a_send_that_fills_the_disk_stops_cleanly_and_the_next_run_finishes(
         }
         for key in ("NEWSLETTER_DATABASE__URL", "NEWSLETTER_DELIVERY__OUTBOX_DIR"):
             monkeypatch.setenv(key, env[key])
-        ctx = build(make_settings(project))
+        ctx = services(make_settings(project))
         load_samples(ctx, project)
         ctx.close()
         command = [

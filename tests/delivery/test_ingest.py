@@ -13,15 +13,15 @@ from sqlalchemy import Engine, func, select
 
 from newsletter.audiences.domain.privacy import suppression_hash
 from newsletter.cli import main
-from newsletter.context import Context
 from newsletter.db.tables import consent_events, deliveries, events, members, subscriptions
 from newsletter.delivery.ingest import ingest_events
+from tests.services import Services
 from tests.synthetic import add_deliveries, add_members
 
 T = 1441094400  # 2015-09-01 08:00 UTC
 
 
-def engine_of(ctx: Context) -> Engine:
+def engine_of(ctx: Services) -> Engine:
     return ctx.ledger.engine  # type: ignore[attr-defined,no-any-return]
 
 
@@ -42,7 +42,7 @@ def status_of(engine: Engine, table: Any, key: Any, value: Any, col: str = "stat
         return conn.execute(select(table.c[col]).where(key == value)).scalar()
 
 
-def test_unknown_rows_become_sent_on_processed_and_delivered(ctx: Context) -> None:
+def test_unknown_rows_become_sent_on_processed_and_delivered(ctx: Services) -> None:
     engine = engine_of(ctx)
     mids = add_members(engine, 3)
     _, dids = add_deliveries(engine, mids, status="unknown")
@@ -57,7 +57,7 @@ def test_unknown_rows_become_sent_on_processed_and_delivered(ctx: Context) -> No
     assert msg == "msg0"  # the request's X-Message-Id, without SendGrid's suffix
 
 
-def test_a_batch_delivered_twice_is_applied_once(ctx: Context) -> None:
+def test_a_batch_delivered_twice_is_applied_once(ctx: Services) -> None:
     engine = engine_of(ctx)
     mids = add_members(engine, 4)
     _, dids = add_deliveries(engine, mids)
@@ -78,7 +78,7 @@ def test_a_batch_delivered_twice_is_applied_once(ctx: Context) -> None:
         assert conn.execute(select(func.count()).select_from(events)).scalar_one() == 4
 
 
-def test_hard_bounce_and_complaint_suppress_everywhere(ctx: Context) -> None:
+def test_hard_bounce_and_complaint_suppress_everywhere(ctx: Services) -> None:
     engine = engine_of(ctx)
     mids = add_members(engine, 4, topics=("events", "news"))
     _, dids = add_deliveries(engine, mids)
@@ -104,7 +104,7 @@ def test_hard_bounce_and_complaint_suppress_everywhere(ctx: Context) -> None:
     assert status_of(engine, members, members.c.id, mids[2]) == "complained"
 
 
-def test_group_unsubscribe_ends_that_topic_only(ctx: Context) -> None:
+def test_group_unsubscribe_ends_that_topic_only(ctx: Services) -> None:
     engine = engine_of(ctx)
     mids = add_members(engine, 2, topics=("events", "news"))
     _, dids = add_deliveries(engine, mids, topic="events")
@@ -135,13 +135,13 @@ def test_group_unsubscribe_ends_that_topic_only(ctx: Context) -> None:
         assert [tuple(t) for t in trail] == [("unsubscribed", "sendgrid:group_unsubscribe")]
 
 
-def test_reordered_group_events_keep_the_latest_choice(ctx: Context) -> None:
+def test_reordered_group_events_keep_the_latest_choice(ctx: Services) -> None:
     engine = engine_of(ctx)
     mids = add_members(engine, 1, topics=("events",))
     _, dids = add_deliveries(engine, mids)
     unsub = ev("group_unsubscribe", dids[0], 0, asm_group_id=1)
     resub = {**ev("group_resubscribe", dids[0], 0, asm_group_id=1), "timestamp": T + 600}
-    ctx_groups = Context(**{**ctx.__dict__, "unsubscribe_groups": {"events": 1}})
+    ctx_groups = Services(**{**ctx.__dict__, "unsubscribe_groups": {"events": 1}})
     # The resubscribe (later) arrives first, the unsubscribe (earlier) after it.
     ingest_events(ctx_groups, [unsub])
     ingest_events(ctx_groups, [resub])
@@ -149,7 +149,7 @@ def test_reordered_group_events_keep_the_latest_choice(ctx: Context) -> None:
     assert status_of(engine, subscriptions, subscriptions.c.member_id, mids[0]) == "subscribed"
 
 
-def test_events_without_our_id_join_by_address_or_stay_unmatched(ctx: Context) -> None:
+def test_events_without_our_id_join_by_address_or_stay_unmatched(ctx: Services) -> None:
     engine = engine_of(ctx)
     mids = add_members(engine, 1)
     report = ingest_events(
@@ -168,7 +168,7 @@ def test_events_without_our_id_join_by_address_or_stay_unmatched(ctx: Context) -
     assert ctx.members.suppression(suppression_hash(ctx.links.hashing, key)) == "bounced"
 
 
-def test_cli_replays_a_saved_batch(project: Path, ctx: Context) -> None:
+def test_cli_replays_a_saved_batch(project: Path, ctx: Services) -> None:
     engine = engine_of(ctx)
     mids = add_members(engine, 2)
     _, dids = add_deliveries(engine, mids, status="unknown")

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from newsletter.bootstrap import build
 from newsletter.db.tables import deliveries
 from tests.conftest import make_settings
 from tests.deliveries_helper import sender_environment
 from tests.delivery.test_sending import load_samples
 from tests.fakes.sendgrid_server import FakeSendGrid
+from tests.services import services
 
 DOC = "days-of-clusters-2015"
 BATCH = 20
@@ -77,7 +77,7 @@ def test_sigkill_mid_send_loses_nobody_and_duplicates_nobody(
         env = sender_environment(
             monkeypatch, url=url, api_host=fake.url, batch=BATCH, in_flight=IN_FLIGHT, lease=LEASE
         )
-        ctx = build(make_settings(project))  # the same settings the sending process reads
+        ctx = services(make_settings(project))  # the same settings the sending process reads
         load_samples(ctx, project)
         ctx.close()
         command = [

@@ -15,9 +15,9 @@ import pytest
 
 from newsletter.content.composing import validate_campaign
 from newsletter.content.domain.campaigns import MAIN_STEP
-from newsletter.context import Context
 from newsletter.delivery.sending import send_campaign
 from tests.delivery.test_sending import load_samples
+from tests.services import Services
 
 LETTER = "chairmans-letter"
 CYRILLIC = re.compile(r"[\u0400-\u04ff]")
@@ -35,7 +35,9 @@ def readers(project: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_cyrillic_only_campaign_reaches_latin_readers_in_latin(ctx: Context, project: Path) -> None:
+def test_cyrillic_only_campaign_reaches_latin_readers_in_latin(
+    ctx: Services, project: Path
+) -> None:
     path = project / "campaigns" / f"{LETTER}.yaml"
     source = path.read_text(encoding="utf-8")
     assert "languages: [en, sr-Cyrl, sr-Latn]" in source

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.bootstrap import build
 from newsletter.delivery.sending import send_campaign
 from tests.conftest import FrozenClock, make_settings
 from tests.delivery.test_sending import DOC, load_samples
+from tests.services import services
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_var_database_wal_key_and_outbox_are_private(
     project: Path, clock: FrozenClock, loose_umask: None
 ) -> None:
     settings = make_settings(project)
-    ctx = build(settings, clock=clock)
+    ctx = services(settings, clock=clock)
     try:
         load_samples(ctx, project)
         report = send_campaign(ctx, DOC)

@@ -16,7 +16,6 @@ from pathlib import Path
 from sqlalchemy import select
 
 from newsletter.content.domain.campaigns import MAIN_STEP
-from newsletter.context import Context
 from newsletter.db.tables import deliveries
 from newsletter.delivery.sending import SendReport, send_campaign
 from tests.conftest import FrozenClock
@@ -32,12 +31,13 @@ from tests.delivery.test_delivery import (  # noqa: F401 - fixtures
 )
 from tests.delivery.test_sending import load_samples
 from tests.fakes.sendgrid_server import FakeSendGrid
+from tests.services import Services
 
 DOC = "days-of-clusters-2015"  # 354 members in 7 languages
 MEMBERS = 354
 
 
-def _all_rows(ctx: Context) -> dict[int, tuple[str, int]]:
+def _all_rows(ctx: Services) -> dict[int, tuple[str, int]]:
     with engine_of(ctx).connect() as conn:
         return {
             int(i): (str(s), int(a))
@@ -49,7 +49,7 @@ def _all_rows(ctx: Context) -> dict[int, tuple[str, int]]:
         }
 
 
-def _nobody_lost_nobody_twice(ctx: Context, fake: FakeSendGrid, *extra: Counter[int]) -> None:
+def _nobody_lost_nobody_twice(ctx: Services, fake: FakeSendGrid, *extra: Counter[int]) -> None:
     accepted = sum(extra, Counter(sent_ids(fake)))
     assert accepted and max(accepted.values()) == 1, "someone was sent twice"
     final = _all_rows(ctx)

@@ -15,20 +15,19 @@ import pytest
 
 from newsletter.audiences.files.member_files import read_csv
 from newsletter.audiences.imports import import_members
-from newsletter.bootstrap import build
 from newsletter.content.domain.campaigns import MAIN_STEP
-from newsletter.context import Context
 from newsletter.delivery.sending import send_campaign
 from newsletter.errors import RenderError
 from tests.conftest import FrozenClock, make_settings
 from tests.delivery.transports.batches import LONG_BASE
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.raw_headers import check_bulk_headers, one, raw_headers
+from tests.services import Services, services
 
 DOC = "days-of-clusters-2015"
 
 
-def load_samples(ctx: Context, project: Path) -> None:
+def load_samples(ctx: Services, project: Path) -> None:
     for name in ("members.csv", "friends.csv"):
         _, rows = read_csv(project / "audiences" / name)
         report = import_members(ctx, rows, source=name)
@@ -48,7 +47,7 @@ def expected_audience(project: Path, topic: str) -> set[str]:
 
 @pytest.mark.slow
 def test_outbox_holds_one_multipart_eml_per_member_and_resend_sends_nothing(
-    ctx: Context, project: Path
+    ctx: Services, project: Path
 ) -> None:
     load_samples(ctx, project)
     audience = expected_audience(project, "events")
@@ -90,7 +89,7 @@ def test_outbox_files_carry_literal_list_headers_behind_a_long_base_url(
         database={"url": f"sqlite:///{tmp_path / 'var' / 'long.db'}"},
         web={"base_url": LONG_BASE},
     )
-    ctx = build(settings, clock=clock)
+    ctx = services(settings, clock=clock)
     try:
         load_samples(ctx, project)
         assert send_campaign(ctx, DOC).sent > 0
@@ -112,7 +111,7 @@ def test_outbox_files_carry_literal_list_headers_behind_a_long_base_url(
 
 
 @pytest.mark.slow
-def test_members_read_their_language(ctx: Context, project: Path) -> None:
+def test_members_read_their_language(ctx: Services, project: Path) -> None:
     load_samples(ctx, project)
     send_campaign(ctx, DOC)
     by_lang: dict[str, str] = {}
@@ -145,14 +144,14 @@ def test_sendgrid_batches_of_at_most_1000_and_each_delivery_once(
         sendgrid={"api_host": fake_sendgrid.url, "timeout": 5},
         web={"base_url": "https://news.clusterhouse.example"},
     )
-    ctx = build(settings, clock=clock)
+    ctx = services(settings, clock=clock)
     try:
         sendgrid_round(ctx, project, fake_sendgrid)
     finally:
         ctx.close()
 
 
-def sendgrid_round(ctx: Context, project: Path, fake_sendgrid: FakeSendGrid) -> None:
+def sendgrid_round(ctx: Services, project: Path, fake_sendgrid: FakeSendGrid) -> None:
     load_samples(ctx, project)
     audience = expected_audience(project, "events")
     report = send_campaign(ctx, DOC)
@@ -176,7 +175,7 @@ def sendgrid_round(ctx: Context, project: Path, fake_sendgrid: FakeSendGrid) -> 
     assert fake_sendgrid.request_count == report.requests
 
 
-def test_a_variant_that_fails_to_compose_sends_to_nobody(ctx: Context, project: Path) -> None:
+def test_a_variant_that_fails_to_compose_sends_to_nobody(ctx: Services, project: Path) -> None:
     load_samples(ctx, project)
     layout = project / "templates" / "deadline_reminder.mjml.j2"
     source = layout.read_text(encoding="utf-8")
@@ -193,7 +192,7 @@ def test_a_variant_that_fails_to_compose_sends_to_nobody(ctx: Context, project: 
     assert not (project / "var" / "outbox" / DOC / "early-bird-3d").exists()
 
 
-def test_unsubscribed_between_plan_and_send_is_suppressed(ctx: Context, project: Path) -> None:
+def test_unsubscribed_between_plan_and_send_is_suppressed(ctx: Services, project: Path) -> None:
     load_samples(ctx, project)
     campaign, _ = ctx.catalog.campaign(DOC)
     segment = ctx.catalog.segment(campaign.audience)
@@ -212,7 +211,7 @@ def test_unsubscribed_between_plan_and_send_is_suppressed(ctx: Context, project:
 
 
 def test_crash_in_flight_rows_become_unknown_then_the_outbox_settles_them(
-    ctx: Context, project: Path
+    ctx: Services, project: Path
 ) -> None:
     load_samples(ctx, project)
     campaign, _ = ctx.catalog.campaign(DOC)
@@ -240,7 +239,7 @@ def test_crash_in_flight_rows_become_unknown_then_the_outbox_settles_them(
 
 
 def test_a_message_that_cannot_be_built_fails_its_rows_with_a_reason(
-    ctx: Context, project: Path, monkeypatch: pytest.MonkeyPatch
+    ctx: Services, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A CR/LF subject (one stored before the content model refused them) fails
     the rows with the reason; the send ends instead of leaving them ``sending``."""

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from newsletter.bootstrap import build
 from newsletter.db.tables import deliveries
 from tests.conftest import make_settings
 from tests.deliveries_helper import sender_environment
 from tests.fakes.sendgrid_server import FakeSendGrid
+from tests.services import services
 from tests.synthetic import LANGS, add_members
 
 DOC = "days-of-clusters-2015"
@@ -64,7 +64,7 @@ def test_two_workers_and_a_sigterm_send_everyone_once_and_all_exit_0(
         env = sender_environment(
             monkeypatch, url=database_url, api_host=fake.url, batch=BATCH, in_flight=2, lease=2.0
         )
-        ctx = build(make_settings(project))
+        ctx = services(make_settings(project))
         add_members(ctx.ledger.engine, MEMBERS, languages=LANGS)  # type: ignore[attr-defined]
         ctx.close()
         cli = [sys.executable, "-m", "newsletter", "--config", str(project / "config.yaml")]

@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 
 from newsletter.content.domain.campaigns import MAIN_STEP
-from newsletter.context import Context
 from newsletter.delivery.sending import SendReport, send_campaign
 from newsletter.delivery.workers import pending_steps, run_worker
 from newsletter.errors import NotApprovedError
 from tests.delivery.test_sending import expected_audience, load_samples
+from tests.services import Services
 
 DOC = "days-of-clusters-2015"
 
 
-def _planned(ctx: Context, project: Path) -> int:
+def _planned(ctx: Services, project: Path) -> int:
     """The step planned as its starter does, with nothing sent yet."""
     load_samples(ctx, project)
     report = send_campaign(ctx, DOC, should_stop=lambda: True)
@@ -28,7 +28,7 @@ def _planned(ctx: Context, project: Path) -> int:
 
 
 @pytest.mark.slow
-def test_worker_sends_what_was_planned_and_stops_when_idle(ctx: Context, project: Path) -> None:
+def test_worker_sends_what_was_planned_and_stops_when_idle(ctx: Services, project: Path) -> None:
     assert run_worker(ctx, threading.Event(), until_idle=True).steps == 0  # nothing planned
     assert not (project / "var" / "outbox" / DOC).exists()
     planned = _planned(ctx, project)
@@ -44,12 +44,12 @@ def test_worker_sends_what_was_planned_and_stops_when_idle(ctx: Context, project
 
 @pytest.mark.slow
 def test_a_step_that_cannot_go_is_left_alone_and_a_stop_ends_between_batches(
-    ctx: Context, project: Path
+    ctx: Services, project: Path
 ) -> None:
     planned = _planned(ctx, project)
     calls: list[str] = []
 
-    def refused(_ctx: Context, slug: str, **_: object) -> SendReport:
+    def refused(_ctx: Services, slug: str, **_: object) -> SendReport:
         calls.append(slug)
         raise NotApprovedError(f"{slug}: changed since it was approved")
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from newsletter.bootstrap import build
 from newsletter.db.tables import deliveries
 from newsletter.delivery.sending import SendReport, send_campaign
 from tests.conftest import make_settings
 from tests.fakes.sendgrid_server import FakeSendGrid
+from tests.services import services
 from tests.synthetic import LANGS, add_members
 
 DOC = "days-of-clusters-2015"
@@ -46,7 +46,7 @@ def test_two_workers_send_each_delivery_exactly_once(
             sendgrid={"api_host": fake.url, "timeout": 10},
             web={"base_url": "https://news.clusterhouse.example"},
         )
-        first, second = build(settings), build(settings)
+        first, second = services(settings), services(settings)
         try:
             add_members(first.ledger.engine, MEMBERS, languages=LANGS)  # type: ignore[attr-defined]
             reports: dict[str, SendReport] = {}
@@ -76,7 +76,7 @@ def test_two_workers_send_each_delivery_exactly_once(
             for p in r.body["personalizations"]
         )
         assert set(ids.values()) == {1}  # nobody twice
-        engine = build(settings, migrate=False).ledger.engine  # type: ignore[attr-defined]
+        engine = services(settings, migrate=False).ledger.engine  # type: ignore[attr-defined]
         with engine.connect() as conn:
             statuses = dict(
                 (str(s), int(n))

@@ -17,14 +17,14 @@ from sqlalchemy import select
 
 from newsletter.audiences.files.member_files import read_csv
 from newsletter.audiences.imports import import_members
-from newsletter.bootstrap import build, build_scheduling
+from newsletter.bootstrap import build_scheduling
 from newsletter.config import Settings
-from newsletter.context import Context
 from newsletter.core.clock import VirtualClock
 from newsletter.db.tables import campaigns, deliveries, members
 from newsletter.scheduling.domain.calendar_rules import SendingRules
 from newsletter.scheduling.ports import Scheduling
 from newsletter.scheduling.sql.store import SqlScheduleStore
+from tests.services import Services, services
 
 DOC = "days-of-clusters-2015"
 UTC = dt.UTC
@@ -35,7 +35,7 @@ def at(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=UTC)
 
 
-def load_samples(ctx: Context, project: Path) -> None:
+def load_samples(ctx: Services, project: Path) -> None:
     for name in ("members.csv", "friends.csv"):
         _, rows = read_csv(project / "audiences" / name)
         assert not import_members(ctx, rows, source=name).rejected
@@ -46,7 +46,7 @@ def scheduling_for(
 ) -> tuple[Scheduling, VirtualClock]:
     """The sample project on a virtual clock at T0; close with ``sched.ctx.close()``."""
     clock = VirtualClock(T0)
-    ctx = build(settings, clock=clock)
+    ctx = services(settings, clock=clock)
     if load:
         load_samples(ctx, project)
     sched = build_scheduling(settings, ctx)

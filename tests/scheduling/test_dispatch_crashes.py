@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from newsletter.bootstrap import build, build_scheduling
+from newsletter.bootstrap import build_scheduling
 from newsletter.content.rendering.messages import Batch
 from newsletter.core.clock import VirtualClock
 from newsletter.db.tables import campaigns, deliveries
@@ -39,6 +39,7 @@ from tests.scheduling.support import (
     load_samples,
     outbox_recipients,
 )
+from tests.services import services
 
 END = at(2015, 10, 23)
 
@@ -71,7 +72,7 @@ class Chaos:
 
 
 def chaotic(settings: Any, clock: VirtualClock, chaos: Chaos) -> Scheduling:
-    ctx = build(settings, clock=clock)
+    ctx = services(settings, clock=clock)
     real_mailer = ctx.mailer
 
     class HalfWritten:

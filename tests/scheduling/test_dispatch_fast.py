@@ -14,13 +14,14 @@ import pytest
 
 from newsletter.audiences.domain.segments import Rule
 from newsletter.authoring import approvals
+from newsletter.authoring.approvals import StaffApprovals
 from newsletter.authoring.documents import document_of
 from newsletter.authoring.domain.approvals import CHANGED, NEVER_APPROVED
+from newsletter.authoring.ports import AuthoringServices
 from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.content.files.project_files import ProjectFiles
 from newsletter.content.library import CampaignLibrary
 from newsletter.content.rendering.messages import Sender
-from newsletter.context import Context
 from newsletter.core.clock import VirtualClock
 from newsletter.core.links import Links
 from newsletter.delivery.batch_sender import SendReport
@@ -55,7 +56,7 @@ class World:
     #: (step, subject in English) of every send the dispatcher asked for.
     sends: list[tuple[str, str]] = field(default_factory=list)
 
-    def send(self, ctx: Context, ref: str, step: str, only: Rule | None) -> SendReport:
+    def send(self, ctx: AuthoringServices, ref: str, step: str, only: Rule | None) -> SendReport:
         campaign, where = ctx.catalog.campaign(ref)
         approvals.check_send(ctx, campaign, where)  # as send_campaign does, first thing
         cid = ctx.ledger.ensure_campaign(campaign, now=self.clock.now())
@@ -96,13 +97,21 @@ def world() -> World:
     clock = VirtualClock(T0)
     # Only the ports the dispatch and approval path uses; None elsewhere makes a test fail
     # loudly if that path starts to need another one.
-    ctx = Context(
+    sender = Sender("news@x.example", "Cluster House")
+    gate = StaffApprovals(
+        catalog=library,
+        sender=sender,
+        organisation=None,  # type: ignore[arg-type]
+        staff=staff,
+        approve_files=False,
+    )
+    ctx = AuthoringServices(
         catalog=library,
         members=None,  # type: ignore[arg-type]
         ledger=MemoryLedger(),  # type: ignore[arg-type]
         clock=clock,
         links=Links("https://news.x.example", b"k" * 32),  # approving checks image hosts
-        sender=Sender("news@x.example", "Cluster House"),
+        sender=sender,
         organisation=None,  # type: ignore[arg-type]
         mailer=None,  # type: ignore[arg-type]
         transport="memory",
@@ -111,6 +120,7 @@ def world() -> World:
         list_domain="x.example",
         events=None,  # type: ignore[arg-type]
         limiter=None,  # type: ignore[arg-type]
+        approvals=gate,
         staff=staff,
         campaign_documents=library,
     )

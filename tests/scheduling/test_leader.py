@@ -15,9 +15,8 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import func, select
 
-from newsletter.bootstrap import build, build_scheduling
+from newsletter.bootstrap import build_scheduling
 from newsletter.config import Settings
-from newsletter.context import Context
 from newsletter.core.clock import VirtualClock
 from newsletter.db.tables import scheduler_jobs
 from newsletter.delivery.sending import SendReport
@@ -26,6 +25,7 @@ from newsletter.scheduling.domain.rules import ScheduleEntry, ScheduleKind
 from newsletter.scheduling.leader import DISPATCH, HEARTBEAT, SWEEP, SchedulerRuntime, run_job
 from newsletter.scheduling.ports import Scheduling
 from newsletter.scheduling.sql.leader_lease import SchedulerLease
+from tests.services import Services, services
 
 UTC = dt.UTC
 NOW = dt.datetime(2015, 9, 1, 7, 0, tzinfo=UTC)
@@ -34,7 +34,7 @@ FAR = dt.datetime(2099, 1, 5, 8, 0, tzinfo=UTC)  # real time never reaches it in
 
 @pytest.fixture
 def sched(settings: Settings, project: Path) -> Iterator[Scheduling]:
-    built = build_scheduling(settings, build(settings, clock=VirtualClock(NOW)))
+    built = build_scheduling(settings, services(settings, clock=VirtualClock(NOW)))
     yield built
     built.ctx.close()
 
@@ -132,7 +132,7 @@ def test_stopping_while_a_dispatch_is_sending_finishes_that_send_then_stops(
     sched.store.save([due, later], now=NOW)
     sending, release = threading.Event(), threading.Event()
 
-    def slow_send(_ctx: Context, campaign: str, step: str, _only: object) -> SendReport:
+    def slow_send(_ctx: Services, campaign: str, step: str, _only: object) -> SendReport:
         sending.set()
         assert release.wait(30)
         return SendReport(campaign, step, "outbox", sent=1)

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from newsletter.bootstrap import build, build_scheduling
+from newsletter.bootstrap import build_scheduling
 from newsletter.core.clock import SystemClock
 from newsletter.db.engine import make_engine
 from newsletter.db.tables import campaigns, deliveries, schedules
@@ -29,6 +29,7 @@ from newsletter.scheduling.actions import schedule_campaign
 from newsletter.scheduling.domain.calendar_rules import SendingRules
 from tests.conftest import make_settings
 from tests.scheduling.support import load_samples, outbox_recipients
+from tests.services import services
 
 CAMPAIGNS = ("days-of-clusters-2015", "interreg-ipa-bg-rs-first-call", "chairmans-letter")
 pytestmark = pytest.mark.slow
@@ -62,7 +63,7 @@ def test_sigkill_restart_and_two_schedulers(
     project: Path, database_url: str, request: pytest.FixtureRequest
 ) -> None:
     settings = make_settings(project, database={"url": database_url})
-    ctx = build(settings, clock=SystemClock())
+    ctx = services(settings, clock=SystemClock())
     load_samples(ctx, project)
     # No quiet hours or skipped days here: the rows must be due right now, whatever the day.
     sched = dataclasses.replace(build_scheduling(settings, ctx), rules=SendingRules.none())

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from newsletter.bootstrap import build, build_scheduling
+from newsletter.bootstrap import build_scheduling
 from newsletter.core.clock import SystemClock
 from newsletter.db.engine import make_engine
 from newsletter.db.tables import deliveries, schedules
@@ -27,6 +27,7 @@ from newsletter.scheduling.actions import schedule_campaign
 from newsletter.scheduling.domain.calendar_rules import SendingRules
 from tests.conftest import make_settings
 from tests.scheduling.support import load_samples, outbox_recipients
+from tests.services import services
 
 CAMPAIGN = "days-of-clusters-2015"
 DELIVERY_LEASE = 300.0  # longer than the test: nothing here may wait for it
@@ -64,7 +65,7 @@ def test_next_leader_finishes_a_killed_leaders_step_at_once(
     project: Path, database_url: str, request: pytest.FixtureRequest, seed: int
 ) -> None:
     settings = make_settings(project, database={"url": database_url})
-    ctx = build(settings, clock=SystemClock())
+    ctx = services(settings, clock=SystemClock())
     load_samples(ctx, project)
     sched = dataclasses.replace(build_scheduling(settings, ctx), rules=SendingRules.none())
     now = dt.datetime.now(dt.UTC)

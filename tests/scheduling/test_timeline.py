@@ -75,7 +75,7 @@ def test_a_rehearsal_runs_on_a_copy_and_writes_its_own_outbox(
     real, _ = make_sched()  # the configured database, with the sample members
     folder = tmp_path / "rehearsal"
     clock = VirtualClock(T0)
-    sched, copied = build_simulation(settings, folder, clock)
+    sched, copied, app = build_simulation(settings, folder, clock)
     try:
         assert copied["members"] > 300
         schedule_campaign(
@@ -97,7 +97,7 @@ def test_a_rehearsal_runs_on_a_copy_and_writes_its_own_outbox(
         assert outbox_dates(outbox / "early-bird-1d") == {dt.date(2015, 10, 1)}
         assert set(outbox_recipients(outbox / "main").values()) == {1}
     finally:
-        sched.ctx.close()
+        app.close()
     with engine_of(real).connect() as conn:  # the real database saw none of it
         assert conn.execute(select(func.count()).select_from(deliveries)).scalar_one() == 0
         assert conn.execute(select(func.count()).select_from(schedules)).scalar_one() == 0

@@ -14,11 +14,11 @@ from types import ModuleType
 import pytest
 
 from newsletter.config import Settings
-from newsletter.context import Context
 from newsletter.delivery.reporting import campaign_breakdown, campaign_report
 from newsletter.delivery.sending import send_campaign
 from newsletter.delivery.transports.sendgrid.events import parse
 from tests.delivery.test_sending import load_samples
+from tests.services import Services
 
 CALL = "interreg-ipa-bg-rs-first-call"
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "sample_events.py"
@@ -34,7 +34,7 @@ def script() -> ModuleType:
 
 @pytest.mark.slow
 def test_demo_events_reach_the_reports_through_the_signed_webhook(
-    ctx: Context, settings: Settings, project: Path
+    ctx: Services, settings: Settings, project: Path
 ) -> None:
     load_samples(ctx, project)
     sent = send_campaign(ctx, CALL).sent

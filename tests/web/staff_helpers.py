@@ -8,16 +8,16 @@ from typing import Any
 from httpx import Response
 from starlette.testclient import TestClient
 
-from newsletter.context import Context
 from newsletter.staff import accounts as staff
 from newsletter.staff.domain.users import Role
+from tests.services import Services
 
 EDITOR = "editor@cluster-house.example"
 APPROVER = "approver@cluster-house.example"
 PASSWORD = "correct horse battery"
 
 
-def add_accounts(ctx: Context) -> None:
+def add_accounts(ctx: Services) -> None:
     staff.add_user(ctx, EDITOR, PASSWORD, Role.EDITOR)
     staff.add_user(ctx, APPROVER, PASSWORD, Role.APPROVER)
 

@@ -13,11 +13,11 @@ from starlette.testclient import TestClient
 
 from newsletter.authoring.documents import as_written, import_campaign
 from newsletter.content.archive import archived_email
-from newsletter.context import Context
 from newsletter.db.tables import members
 from newsletter.delivery.sending import send_campaign
 from newsletter.web.app import create_app
 from tests.delivery.test_sending import load_samples
+from tests.services import Services
 from tests.synthetic import add_deliveries, add_members
 
 CALL = "interreg-ipa-bg-rs-first-call"  # archive: true
@@ -25,23 +25,23 @@ INVITATION = "days-of-clusters-2015"  # archive: true
 LETTER = "chairmans-letter"  # archive: false
 
 
-def engine_of(ctx: Context) -> Engine:
+def engine_of(ctx: Services) -> Engine:
     return ctx.ledger.engine  # type: ignore[attr-defined,no-any-return]
 
 
 @pytest.fixture
-def client(ctx: Context) -> Iterator[TestClient]:
+def client(ctx: Services) -> Iterator[TestClient]:
     with TestClient(create_app(ctx), follow_redirects=False) as c:
         yield c
 
 
-def mark_sent(ctx: Context, *slugs: str) -> None:
+def mark_sent(ctx: Services, *slugs: str) -> None:
     ids = add_members(engine_of(ctx), 2, prefix=f"reader{len(slugs)}")
     for slug in slugs:
         add_deliveries(engine_of(ctx), ids, slug=slug, at=ctx.clock.now())
 
 
-def test_only_sent_campaigns_that_opted_in_are_listed(client: TestClient, ctx: Context) -> None:
+def test_only_sent_campaigns_that_opted_in_are_listed(client: TestClient, ctx: Services) -> None:
     empty = client.get("/archive?lang=en")
     assert empty.status_code == 200 and "Nothing here yet." in empty.text
     assert client.get(f"/archive/{CALL}").status_code == 404  # not sent yet
@@ -61,7 +61,7 @@ def test_only_sent_campaigns_that_opted_in_are_listed(client: TestClient, ctx: C
 
 
 def test_an_archived_email_carries_no_member_data_and_no_personal_link(
-    client: TestClient, ctx: Context, project: Path
+    client: TestClient, ctx: Services, project: Path
 ) -> None:
     load_samples(ctx, project)
     report = send_campaign(ctx, CALL)
@@ -94,7 +94,7 @@ def test_an_archived_email_carries_no_member_data_and_no_personal_link(
     assert "[[nl:" not in text and "/u/" not in text and "/p/" not in text
 
 
-def test_the_archive_follows_the_campaign_languages(client: TestClient, ctx: Context) -> None:
+def test_the_archive_follows_the_campaign_languages(client: TestClient, ctx: Services) -> None:
     mark_sent(ctx, INVITATION)
     page = client.get(f"/archive/{INVITATION}?lang=sr-Latn")
     assert page.status_code == 200 and '<html lang="sr-Latn"' in page.text
@@ -107,7 +107,7 @@ def test_the_archive_follows_the_campaign_languages(client: TestClient, ctx: Con
 
 
 def test_a_campaign_written_in_the_browser_is_archived_once_sent(
-    client: TestClient, ctx: Context
+    client: TestClient, ctx: Services
 ) -> None:
     # The stored copy of a campaign file, as the staff app (or `campaigns import`) keeps it.
     written, _ = as_written(ctx).campaign(LETTER)

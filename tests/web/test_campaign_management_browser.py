@@ -20,8 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select, update
 
 from newsletter.authoring import approvals, documents
-from newsletter.bootstrap import build, build_scheduling
-from newsletter.context import Context
+from newsletter.bootstrap import build_scheduling
 from newsletter.db.tables import deliveries, members
 from newsletter.scheduling.actions import schedule_campaign
 from newsletter.scheduling.domain.rules import ScheduleState
@@ -31,6 +30,7 @@ from newsletter.web.app import create_app
 from tests.approving import approve_now
 from tests.conftest import FrozenClock, make_settings
 from tests.deliveries_helper import record_sent
+from tests.services import Services, services
 from tests.synthetic import add_members
 from tests.web.staff_helpers import APPROVER, PASSWORD, add_accounts
 from tests.web.test_e2e_browser import WAIT_MS, Person, browser, click, serving  # noqa: F401
@@ -44,7 +44,7 @@ S = ScheduleState
 @dataclass
 class Site:
     base: str
-    ctx: Context
+    ctx: Services
     sched: Scheduling
     clock: FrozenClock
     approver: StaffUser
@@ -61,7 +61,7 @@ def site(project: Path, browser: Browser) -> Iterator[Site]:  # noqa: F811
         web={"base_url": base},
     )
     clock = FrozenClock()
-    ctx = build(settings, clock=clock)
+    ctx = services(settings, clock=clock)
     add_accounts(ctx)
     sched = build_scheduling(settings, ctx)
     app = create_app(ctx, scheduling=lambda: sched)

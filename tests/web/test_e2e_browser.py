@@ -52,14 +52,14 @@ from sqlalchemy import func, select
 from starlette.types import ASGIApp
 
 from newsletter.authoring import approvals
-from newsletter.bootstrap import build, build_scheduling
+from newsletter.bootstrap import build_scheduling
 from newsletter.cli import main
 from newsletter.content.files.screenshots import CHROMIUM_ARGS, DEBIAN_CHROMIUM
-from newsletter.context import Context
 from newsletter.db.tables import deliveries
 from newsletter.web.app import create_app
 from tests.conftest import FrozenClock, make_settings
 from tests.delivery.test_sending import load_samples
+from tests.services import Services, services
 from tests.web.staff_helpers import (
     APPROVER,
     EDITOR,
@@ -234,7 +234,7 @@ def serving(app: ASGIApp, sock: socket.socket) -> Iterator[None]:
 @dataclass
 class Site:
     base: str
-    ctx: Context
+    ctx: Services
     project: Path
 
 
@@ -250,7 +250,7 @@ def site(project: Path, browser: Browser) -> Iterator[Site]:
         database={"url": f"sqlite:///{project / 'var' / 'e2e.db'}"},
         web={"base_url": base},
     )
-    ctx = build(settings, clock=FrozenClock())
+    ctx = services(settings, clock=FrozenClock())
     load_samples(ctx, project)
     add_accounts(ctx)
     app = create_app(ctx, scheduling=lambda: build_scheduling(settings, ctx))
@@ -261,7 +261,7 @@ def site(project: Path, browser: Browser) -> Iterator[Site]:
         ctx.close()
 
 
-def ledger_rows(ctx: Context) -> int:
+def ledger_rows(ctx: Services) -> int:
     engine = ctx.ledger.engine  # type: ignore[attr-defined]
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(deliveries)).scalar_one())

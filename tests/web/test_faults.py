@@ -21,14 +21,13 @@ from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from newsletter.audiences.files import uploads
-from newsletter.bootstrap import build
-from newsletter.context import Context
 from newsletter.core.links import UNSUBSCRIBE
 from newsletter.db import engine as db_engine
 from newsletter.delivery.transports.sendgrid.signature import SignedEventWebhook
 from newsletter.web.app import create_app
 from tests.conftest import make_settings
 from tests.full_disk import fill, small_tmpfs
+from tests.services import Services, services
 from tests.synthetic import add_deliveries, add_members
 from tests.web.staff_helpers import EDITOR, add_accounts, sign_in
 from tests.webhook_keys import Signer
@@ -39,7 +38,7 @@ SERBIAN = {"Accept-Language": "sr-Cyrl-RS,sr;q=0.9,en;q=0.5"}
 
 @dataclass
 class Site:
-    ctx: Context
+    ctx: Services
     db: Path
     token: str
     client: TestClient
@@ -71,7 +70,7 @@ def _site(folder: Path, project: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     monkeypatch.setattr(db_engine, "BUSY_TIMEOUT_SECONDS", 0.2)
     monkeypatch.setenv("NEWSLETTER_DATABASE__URL", f"sqlite:///{db}")
     monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri")
-    ctx = build(make_settings(project))
+    ctx = services(make_settings(project))
     engine: Engine = ctx.ledger.engine  # type: ignore[attr-defined]
     mids = add_members(engine, 3, languages=("sr-Cyrl",), consent=True)
     add_deliveries(engine, mids, topic="events", at=ctx.clock.now())
@@ -161,7 +160,7 @@ def test_a_read_only_database_is_a_503(
 
     monkeypatch.setattr(db_engine, "_sqlite_pragmas", read_only)
     # A second web process on the same database, started while it refuses writes.
-    ctx = build(make_settings(project), migrate=False)
+    ctx = services(make_settings(project), migrate=False)
     app = create_app(ctx, webhook=SignedEventWebhook(site.signer.public_key))
     with TestClient(app) as client:
         site.client = client

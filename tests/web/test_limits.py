@@ -21,10 +21,10 @@ from starlette.types import ASGIApp
 
 from newsletter.cli.serve import uvicorn_options
 from newsletter.config import Settings
-from newsletter.context import Context
 from newsletter.web.app import create_app
 from newsletter.web.limits import PUBLIC_FORM_BYTES, UPLOAD_BYTES, BodyLimit, limit_for
 from newsletter.web.slow_heads import HEAD_SECONDS, HeadDeadlineProtocol
+from tests.services import Services
 
 
 @contextlib.contextmanager
@@ -70,7 +70,7 @@ def test_limits_per_route() -> None:
 
 
 @pytest.mark.parametrize("path", ["/staff/login", "/subscribe", "/u/abc", "/p/abc"])
-def test_a_huge_declared_body_is_refused_before_it_is_sent(ctx: Context, path: str) -> None:
+def test_a_huge_declared_body_is_refused_before_it_is_sent(ctx: Services, path: str) -> None:
     with serving(create_app(ctx)) as port:
         started = time.monotonic()
         head = (
@@ -83,7 +83,7 @@ def test_a_huge_declared_body_is_refused_before_it_is_sent(ctx: Context, path: s
         assert time.monotonic() - started < 3
 
 
-def test_a_chunked_body_is_cut_off_at_the_cap(ctx: Context) -> None:
+def test_a_chunked_body_is_cut_off_at_the_cap(ctx: Services) -> None:
     def chunks() -> Iterator[bytes]:
         yield b"email=a%40example.org&x="
         for _ in range(100):
@@ -144,7 +144,7 @@ def test_forwarded_for_is_ignored_unless_from_a_trusted_proxy(settings: Settings
 
 
 def test_tokens_stay_out_of_the_access_log(
-    ctx: Context, capsys: pytest.CaptureFixture[str]
+    ctx: Services, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """One-click and preference URLs are valid for long; the log keeps no token."""
     token = "WyJ1bnN1YnNjcmliZSIsMSwiZXZlbnRzIiwxXQ.secretmacsecretmacsecretmac"
@@ -159,7 +159,7 @@ def test_tokens_stay_out_of_the_access_log(
     assert not any("secretmac" in line for line in logged)
 
 
-def test_a_forged_host_is_not_reflected_in_redirects(ctx: Context) -> None:
+def test_a_forged_host_is_not_reflected_in_redirects(ctx: Services) -> None:
     """Starlette's trailing-slash redirect is built from the Host header."""
     with serving(create_app(ctx)) as port:
         head = b"GET /staff/login/ HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n"
@@ -174,7 +174,7 @@ def test_a_forged_host_is_not_reflected_in_redirects(ctx: Context) -> None:
     assert location == ctx.links.base_url + "/staff/login"
 
 
-def test_hsts_only_on_an_https_installation(ctx: Context) -> None:
+def test_hsts_only_on_an_https_installation(ctx: Services) -> None:
     import dataclasses
 
     with TestClient(create_app(ctx)) as plain:

@@ -26,13 +26,12 @@ from sqlalchemy import Engine, select
 
 from newsletter.audiences.files.member_files import read_csv
 from newsletter.audiences.imports import import_members
-from newsletter.bootstrap import build
 from newsletter.content.files.screenshots import CHROMIUM_ARGS, DEBIAN_CHROMIUM
-from newsletter.context import Context
 from newsletter.db.tables import consent_events, members, subscriptions
 from newsletter.delivery.sending import send_campaign
 from newsletter.web.app import create_app
 from tests.conftest import FrozenClock, make_settings
+from tests.services import Services, services
 
 pytestmark = pytest.mark.browser
 
@@ -50,7 +49,7 @@ maria@cluster.example,Maria,Ivanova,BG,en,friend,news,Europe/Sofia,form,2015-01-
 @dataclass
 class Site:
     base: str
-    ctx: Context
+    ctx: Services
     outbox: Path
 
     @property
@@ -71,7 +70,7 @@ def site(project: Path) -> Iterator[Site]:
         database={"url": f"sqlite:///{project / 'var/members.db'}"},
         web={"base_url": base},
     )
-    ctx = build(settings, clock=FrozenClock())
+    ctx = services(settings, clock=FrozenClock())
     (project / "audiences" / "browser.csv").write_text(MEMBERS, encoding="utf-8")
     _, rows = read_csv(project / "audiences" / "browser.csv")
     assert not import_members(ctx, rows, source="browser.csv").rejected

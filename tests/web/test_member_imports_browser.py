@@ -11,8 +11,8 @@ import pytest
 
 from newsletter.audiences.data_rights import person_data, suppression_of
 from newsletter.audiences.imports import import_members
-from newsletter.context import Context
 from tests.audiences.source_exports import listmonk_export, mailchimp_export
+from tests.services import Services
 from tests.web.staff_helpers import EDITOR, PASSWORD
 from tests.web.test_staff_browser import ARGS, CHROMIUM, served
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 CONFIRMED_BY = f"(confirmed by {EDITOR})"
 
 
-def hold_cyrillic(ctx: Context, email: str) -> None:
+def hold_cyrillic(ctx: Services, email: str) -> None:
     row = {
         "email": email,
         "first_name": "Бранислав",
@@ -44,7 +44,7 @@ def latin_in_row(path: Path, index: int) -> str:
     return cells[0]
 
 
-def profile(ctx: Context, email: str) -> dict[str, Any]:
+def profile(ctx: Services, email: str) -> dict[str, Any]:
     found = person_data(ctx, email)
     assert found is not None, email
     return found.as_json()
@@ -75,7 +75,7 @@ def confirm(page: Any) -> str:
 
 
 def test_mailchimp_and_listmonk_through_the_mapping_step(
-    served: tuple[str, Context], tmp_path: Path
+    served: tuple[str, Services], tmp_path: Path
 ) -> None:
     from playwright.sync_api import sync_playwright
 

@@ -13,28 +13,28 @@ import pytest
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from newsletter.context import Context
 from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
 from newsletter.web.app import create_app
 from newsletter.web.subscribe_strings import SUBSCRIBE, subscribe_strings
+from tests.services import Services
 from tests.synthetic import add_deliveries, add_members
 
 CALL = "interreg-ipa-bg-rs-first-call"  # archive: true; en, bg, sr-Cyrl, sr-Latn
 SENT = dt.datetime(2015, 10, 2, 9, 30, tzinfo=dt.UTC)
 
 
-def engine_of(ctx: Context) -> Engine:
+def engine_of(ctx: Services) -> Engine:
     return ctx.ledger.engine  # type: ignore[attr-defined,no-any-return]
 
 
 @pytest.fixture
-def client(ctx: Context) -> Iterator[TestClient]:
+def client(ctx: Services) -> Iterator[TestClient]:
     with TestClient(create_app(ctx), follow_redirects=False) as c:
         yield c
 
 
 @pytest.fixture
-def member(ctx: Context) -> int:
+def member(ctx: Services) -> int:
     engine = engine_of(ctx)
     mids = add_members(engine, 2, topics=("events", "news"), languages=("tr",), consent=True)
     add_deliveries(engine, mids, topic="events", at=ctx.clock.now())
@@ -42,12 +42,12 @@ def member(ctx: Context) -> int:
     return mids[0]
 
 
-def token(ctx: Context, member_id: int, purpose: str) -> str:
+def token(ctx: Services, member_id: int, purpose: str) -> str:
     return ctx.links.token(purpose, member_id, "events", int(ctx.clock.now().timestamp()))
 
 
 def test_the_landing_page_says_what_the_network_sends(
-    client: TestClient, ctx: Context, member: int
+    client: TestClient, ctx: Services, member: int
 ) -> None:
     page = client.get("/", headers={"Accept-Language": "mk-MK,en;q=0.5"})
     assert page.status_code == 200 and '<html lang="mk">' in page.text
@@ -59,7 +59,9 @@ def test_the_landing_page_says_what_the_network_sends(
     assert client.get("/?lang=tr").text.count('lang="tr"') >= 1
 
 
-def test_unsubscribed_page_offers_a_way_back(client: TestClient, ctx: Context, member: int) -> None:
+def test_unsubscribed_page_offers_a_way_back(
+    client: TestClient, ctx: Services, member: int
+) -> None:
     url = f"/u/{token(ctx, member, UNSUBSCRIBE)}"
     done = client.post(url, data={"List-Unsubscribe": "One-Click"})
     assert done.status_code == 200 and "Aboneliğiniz sonlandırıldı" in done.text
@@ -72,7 +74,7 @@ def test_unsubscribed_page_offers_a_way_back(client: TestClient, ctx: Context, m
 
 
 def test_leaving_everything_is_asked_once_and_looks_apart(
-    client: TestClient, ctx: Context, member: int
+    client: TestClient, ctx: Services, member: int
 ) -> None:
     page = client.get(f"/p/{token(ctx, member, PREFERENCES)}").text
     details = page[page.index('<details class="danger-zone">') : page.index("</details>")]
@@ -95,7 +97,7 @@ def test_the_robot_trap_is_hidden_from_everyone_in_every_language(
 
 
 def test_archive_dates_and_chrome_follow_the_visitor(
-    client: TestClient, ctx: Context, member: int
+    client: TestClient, ctx: Services, member: int
 ) -> None:
     index = client.get("/archive?lang=sr-Latn").text
     assert ">2015-10-02<" not in index and ">2.\xa0oktobar 2015.<" in index

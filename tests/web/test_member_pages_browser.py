@@ -26,12 +26,11 @@ import pytest
 import uvicorn
 from sqlalchemy import Engine
 
-from newsletter.bootstrap import build
 from newsletter.content.files.screenshots import CHROMIUM_ARGS, DEBIAN_CHROMIUM
-from newsletter.context import Context
 from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
 from newsletter.web.app import create_app
 from tests.conftest import FrozenClock, make_settings
+from tests.services import Services, services
 from tests.synthetic import add_deliveries, add_members
 
 pytestmark = pytest.mark.browser
@@ -46,7 +45,7 @@ SCREENSHOTS = os.environ.get("NEWSLETTER_DOCS_SCREENSHOTS") == "1"
 @dataclass
 class Site:
     base: str
-    ctx: Context
+    ctx: Services
     member: int
 
     @property
@@ -64,7 +63,7 @@ def site(project: Path) -> Iterator[Site]:
     if not Path(DEBIAN_CHROMIUM).exists():
         pytest.skip(f"BROWSER TESTS SKIPPED: no Chromium at {DEBIAN_CHROMIUM}")
     settings = make_settings(project, database={"url": f"sqlite:///{project / 'var/pages.db'}"})
-    ctx = build(settings, clock=FrozenClock())
+    ctx = services(settings, clock=FrozenClock())
     engine: Engine = ctx.ledger.engine  # type: ignore[attr-defined]
     (member,) = add_members(engine, 1, topics=("events", "news"), languages=("sr-Cyrl",))
     readers = add_members(engine, 2, prefix="reader")

@@ -10,37 +10,37 @@ import pytest
 from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 
-from newsletter.context import Context
 from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
 from newsletter.db.tables import consent_events, members, subscriptions
 from newsletter.web.app import create_app
+from tests.services import Services
 from tests.synthetic import add_members
 
 
-def engine_of(ctx: Context) -> Engine:
+def engine_of(ctx: Services) -> Engine:
     return ctx.ledger.engine  # type: ignore[attr-defined,no-any-return]
 
 
 @pytest.fixture
-def client(ctx: Context) -> Iterator[TestClient]:
+def client(ctx: Services) -> Iterator[TestClient]:
     with TestClient(create_app(ctx), follow_redirects=False) as c:
         yield c
 
 
 @pytest.fixture
-def member(ctx: Context) -> int:
+def member(ctx: Services) -> int:
     ids = add_members(
         engine_of(ctx), 1, topics=("events", "news"), languages=("sr-Cyrl",), consent=True
     )
     return ids[0]
 
 
-def link(ctx: Context, member_id: int, purpose: str = PREFERENCES) -> str:
+def link(ctx: Services, member_id: int, purpose: str = PREFERENCES) -> str:
     token = ctx.links.token(purpose, member_id, "events", int(ctx.clock.now().timestamp()))
     return f"/p/{token}"
 
 
-def state(ctx: Context, member_id: int) -> tuple[str, dict[str, str]]:
+def state(ctx: Services, member_id: int) -> tuple[str, dict[str, str]]:
     with engine_of(ctx).connect() as conn:
         language = conn.execute(select(members.c.language).where(members.c.id == member_id))
         rows = conn.execute(
@@ -52,7 +52,7 @@ def state(ctx: Context, member_id: int) -> tuple[str, dict[str, str]]:
 
 
 def test_get_shows_choices_in_the_members_language_and_changes_nothing(
-    client: TestClient, ctx: Context, member: int
+    client: TestClient, ctx: Services, member: int
 ) -> None:
     before = state(ctx, member)
     page = client.get(link(ctx, member))
@@ -64,7 +64,7 @@ def test_get_shows_choices_in_the_members_language_and_changes_nothing(
 
 
 def test_switch_to_latin_and_leave_the_events_topic(
-    client: TestClient, ctx: Context, member: int
+    client: TestClient, ctx: Services, member: int
 ) -> None:
     response = client.post(
         link(ctx, member), data={"language": "sr-Latn", "topic": ["news"], "action": "save"}
@@ -84,7 +84,7 @@ def test_switch_to_latin_and_leave_the_events_topic(
     assert [tuple(r) for r in sources] == [("events", "unsubscribed")]
 
 
-def test_unsubscribe_from_everything(client: TestClient, ctx: Context, member: int) -> None:
+def test_unsubscribe_from_everything(client: TestClient, ctx: Services, member: int) -> None:
     response = client.post(
         link(ctx, member), data={"language": "sr-Cyrl", "topic": ["news"], "action": "leave"}
     )
@@ -95,7 +95,7 @@ def test_unsubscribe_from_everything(client: TestClient, ctx: Context, member: i
 
 @pytest.mark.parametrize("mangle", ["flip", "purpose", "garbage"])
 def test_any_bad_token_is_one_404_and_changes_nothing(
-    client: TestClient, ctx: Context, member: int, mangle: str
+    client: TestClient, ctx: Services, member: int, mangle: str
 ) -> None:
     url = link(ctx, member)
     if mangle == "flip":
@@ -111,7 +111,7 @@ def test_any_bad_token_is_one_404_and_changes_nothing(
 
 
 def test_an_unknown_language_or_topic_is_refused(
-    client: TestClient, ctx: Context, member: int
+    client: TestClient, ctx: Services, member: int
 ) -> None:
     before = state(ctx, member)
     bad_language = client.post(link(ctx, member), data={"language": "xx", "action": "save"})

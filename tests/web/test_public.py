@@ -9,39 +9,39 @@ import pytest
 from sqlalchemy import Engine, func, select
 from starlette.testclient import TestClient
 
-from newsletter.context import Context
 from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
 from newsletter.db.tables import consent_events, events, subscriptions
 from newsletter.web.app import create_app
 from tests.conftest import FrozenClock
+from tests.services import Services
 from tests.synthetic import add_deliveries, add_members
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
 
-def engine_of(ctx: Context) -> Engine:
+def engine_of(ctx: Services) -> Engine:
     return ctx.ledger.engine  # type: ignore[attr-defined,no-any-return]
 
 
 @pytest.fixture
-def client(ctx: Context) -> Iterator[TestClient]:
+def client(ctx: Services) -> Iterator[TestClient]:
     with TestClient(create_app(ctx), follow_redirects=False) as c:
         yield c
 
 
 @pytest.fixture
-def member(ctx: Context) -> int:
+def member(ctx: Services) -> int:
     engine = engine_of(ctx)
     mids = add_members(engine, 2, topics=("events", "news"), languages=("sr-Cyrl",), consent=True)
     add_deliveries(engine, mids, topic="events", at=ctx.clock.now())
     return mids[0]
 
 
-def token(ctx: Context, member_id: int, topic: str = "events", purpose: str = UNSUBSCRIBE) -> str:
+def token(ctx: Services, member_id: int, topic: str = "events", purpose: str = UNSUBSCRIBE) -> str:
     return ctx.links.token(purpose, member_id, topic, int(ctx.clock.now().timestamp()))
 
 
-def subscription(ctx: Context, member_id: int, topic: str = "events") -> str:
+def subscription(ctx: Services, member_id: int, topic: str = "events") -> str:
     with engine_of(ctx).connect() as conn:
         return str(
             conn.execute(
@@ -52,7 +52,7 @@ def subscription(ctx: Context, member_id: int, topic: str = "events") -> str:
         )
 
 
-def consent_count(ctx: Context, member_id: int) -> int:
+def consent_count(ctx: Services, member_id: int) -> int:
     with engine_of(ctx).connect() as conn:
         return int(
             conn.execute(
@@ -65,7 +65,7 @@ def consent_count(ctx: Context, member_id: int) -> int:
 
 
 def test_get_shows_a_button_and_changes_nothing(
-    ctx: Context, client: TestClient, member: int
+    ctx: Services, client: TestClient, member: int
 ) -> None:
     url = f"/u/{token(ctx, member)}"
     page = client.get(url)
@@ -84,7 +84,7 @@ def test_get_shows_a_button_and_changes_nothing(
 
 @pytest.mark.parametrize("encoding", ["urlencoded", "multipart"])
 def test_one_click_post_unsubscribes_that_topic_with_200(
-    ctx: Context, client: TestClient, member: int, encoding: str
+    ctx: Services, client: TestClient, member: int, encoding: str
 ) -> None:
     url = f"/u/{token(ctx, member)}"
     if encoding == "urlencoded":
@@ -106,7 +106,7 @@ def test_one_click_post_unsubscribes_that_topic_with_200(
 
 
 def test_repeated_and_concurrent_posts_are_harmless(
-    ctx: Context, client: TestClient, member: int
+    ctx: Services, client: TestClient, member: int
 ) -> None:
     url = f"/u/{token(ctx, member)}"
     codes: list[int] = []
@@ -127,7 +127,7 @@ def test_repeated_and_concurrent_posts_are_harmless(
         assert conn.execute(select(func.count()).select_from(events)).scalar_one() == 1
 
 
-def test_every_bad_token_gets_the_same_404(ctx: Context, client: TestClient, member: int) -> None:
+def test_every_bad_token_gets_the_same_404(ctx: Services, client: TestClient, member: int) -> None:
     good = token(ctx, member)
     body, mac = good.split(".")
     flipped = body[:-1] + ("A" if body[-1] != "A" else "B") + "." + mac
@@ -149,7 +149,7 @@ def test_every_bad_token_gets_the_same_404(ctx: Context, client: TestClient, mem
 
 
 def test_links_keep_working_for_months_but_not_after_a_resubscribe(
-    ctx: Context, client: TestClient, member: int
+    ctx: Services, client: TestClient, member: int
 ) -> None:
     clock = ctx.clock
     assert isinstance(clock, FrozenClock)
@@ -183,7 +183,7 @@ def test_links_keep_working_for_months_but_not_after_a_resubscribe(
 
 
 def test_a_post_without_the_one_click_body_changes_nothing(
-    ctx: Context, client: TestClient, member: int
+    ctx: Services, client: TestClient, member: int
 ) -> None:
     url = f"/u/{token(ctx, member)}"
     assert client.post(url, data={"List-Unsubscribe": "Yes"}).status_code == 400
@@ -193,7 +193,7 @@ def test_a_post_without_the_one_click_body_changes_nothing(
     assert subscription(ctx, member) == "subscribed"
 
 
-def test_security_headers_everywhere(ctx: Context, client: TestClient, member: int) -> None:
+def test_security_headers_everywhere(ctx: Services, client: TestClient, member: int) -> None:
     for response in (
         client.get(f"/u/{token(ctx, member)}"),
         client.get("/u/nope"),
@@ -210,7 +210,7 @@ def test_security_headers_everywhere(ctx: Context, client: TestClient, member: i
 
 
 def test_links_in_a_preview_as_a_member_are_inert(
-    ctx: Context, client: TestClient, member: int
+    ctx: Services, client: TestClient, member: int
 ) -> None:
     """An editor previewing "as member" must not get that member's working links."""
     import re

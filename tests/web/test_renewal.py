@@ -15,13 +15,13 @@ from sqlalchemy import update
 from starlette.testclient import TestClient
 
 from newsletter.config import Settings
-from newsletter.context import Context
 from newsletter.core import tokens
 from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
 from newsletter.db.tables import members
 from newsletter.delivery.renewals import MAX_PER_CLIENT, MAX_PER_MEMBER
 from newsletter.web.app import create_app
 from tests.conftest import FrozenClock
+from tests.services import Services
 from tests.synthetic import add_deliveries, add_members
 from tests.web.test_public import engine_of
 
@@ -29,20 +29,20 @@ DAYS = 24 * 3600
 
 
 @pytest.fixture
-def client(ctx: Context) -> Iterator[TestClient]:
+def client(ctx: Services) -> Iterator[TestClient]:
     with TestClient(create_app(ctx), follow_redirects=False) as c:
         yield c
 
 
 @pytest.fixture
-def member(ctx: Context) -> int:
+def member(ctx: Services) -> int:
     engine = engine_of(ctx)
     mids = add_members(engine, 2, topics=("events", "news"), languages=("sr-Cyrl",), consent=True)
     add_deliveries(engine, mids, topic="events", at=ctx.clock.now())
     return mids[0]
 
 
-def old_token(ctx: Context, member_id: int, purpose: str = UNSUBSCRIBE) -> str:
+def old_token(ctx: Services, member_id: int, purpose: str = UNSUBSCRIBE) -> str:
     """A link from an email sent 91 days ago."""
     issued = int(ctx.clock.now().timestamp()) - 91 * DAYS
     return ctx.links.token(purpose, member_id, "events", issued)
@@ -59,7 +59,7 @@ def renewals(settings: Settings) -> list[EmailMessage]:
 
 
 def test_an_expired_link_offers_a_fresh_one_by_email(
-    client: TestClient, ctx: Context, settings: Settings, member: int
+    client: TestClient, ctx: Services, settings: Settings, member: int
 ) -> None:
     token = old_token(ctx, member)
     page = client.get(f"/u/{token}", headers={"Accept-Language": "sr"})
@@ -90,7 +90,7 @@ def test_an_expired_link_offers_a_fresh_one_by_email(
     assert (claims.member_id, claims.topic, claims.issued_at) == (member, "events", now)
 
 
-def test_expired_preference_links_too(client: TestClient, ctx: Context, member: int) -> None:
+def test_expired_preference_links_too(client: TestClient, ctx: Services, member: int) -> None:
     token = old_token(ctx, member, PREFERENCES)
     page = client.get(f"/p/{token}")
     assert page.status_code == 410 and f'action="/renew/p/{token}"' in page.text
@@ -100,7 +100,7 @@ def test_expired_preference_links_too(client: TestClient, ctx: Context, member: 
 
 
 def test_forged_live_and_foreign_tokens_are_not_renewed(
-    client: TestClient, ctx: Context, settings: Settings, member: int
+    client: TestClient, ctx: Services, settings: Settings, member: int
 ) -> None:
     issued = int(ctx.clock.now().timestamp()) - 91 * DAYS
     forged = tokens.sign(b"x" * 43, tokens.TokenClaims(UNSUBSCRIBE, member, "events", issued))
@@ -113,7 +113,7 @@ def test_forged_live_and_foreign_tokens_are_not_renewed(
 
 
 def test_limits_per_member_and_per_client_say_nothing_about_membership(
-    client: TestClient, ctx: Context, settings: Settings, member: int, clock: FrozenClock
+    client: TestClient, ctx: Services, settings: Settings, member: int, clock: FrozenClock
 ) -> None:
     token = old_token(ctx, member)
     answers = {client.post(f"/renew/u/{token}").text for _ in range(MAX_PER_MEMBER + 2)}

@@ -14,24 +14,24 @@ import pytest
 from starlette.testclient import TestClient
 
 from newsletter.config import Settings
-from newsletter.context import Context
 from newsletter.staff.domain.users import RESET_MINUTES
 from newsletter.staff.passwords import MAX_PER_ADDRESS, MAX_PER_CLIENT
 from newsletter.web.app import create_app
 from tests.conftest import FrozenClock
+from tests.services import Services
 from tests.web.staff_helpers import APPROVER, EDITOR, PASSWORD, add_accounts, form_token, sign_in
 
 NEW = "a much better passphrase"
 
 
 @pytest.fixture
-def client(ctx: Context) -> Iterator[TestClient]:
+def client(ctx: Services) -> Iterator[TestClient]:
     add_accounts(ctx)
     with TestClient(create_app(ctx), follow_redirects=False) as c:
         yield c
 
 
-def user_id(ctx: Context, address: str) -> int:
+def user_id(ctx: Services, address: str) -> int:
     assert ctx.staff is not None
     return next(u.id for u in ctx.staff.users() if u.email == address)
 
@@ -52,7 +52,7 @@ def mails(settings: Settings) -> list[EmailMessage]:
     return found
 
 
-def test_an_approver_disables_and_enables_an_account(ctx: Context, client: TestClient) -> None:
+def test_an_approver_disables_and_enables_an_account(ctx: Services, client: TestClient) -> None:
     editor = TestClient(create_app(ctx), follow_redirects=False)
     sign_in(editor, EDITOR)
     csrf = sign_in(client, APPROVER)
@@ -88,7 +88,7 @@ def test_an_approver_disables_and_enables_an_account(ctx: Context, client: TestC
     assert client.post(f"/staff/accounts/{target}/disable").status_code == 403
 
 
-def test_a_reset_link_works_once(ctx: Context, client: TestClient, clock: FrozenClock) -> None:
+def test_a_reset_link_works_once(ctx: Services, client: TestClient, clock: FrozenClock) -> None:
     csrf = sign_in(client, APPROVER)
     page = client.post(f"/staff/accounts/{user_id(ctx, EDITOR)}/reset-link", data={"csrf": csrf})
     found = re.search(r"<code>https?://[^/]+(/staff/reset/[^<]+)</code>", page.text)
@@ -115,7 +115,7 @@ def test_a_reset_link_works_once(ctx: Context, client: TestClient, clock: Frozen
     assert other.get(later.group(1)).status_code == 404
 
 
-def test_a_user_changes_their_own_password(ctx: Context, client: TestClient) -> None:
+def test_a_user_changes_their_own_password(ctx: Services, client: TestClient) -> None:
     csrf = sign_in(client, EDITOR)
     wrong = client.post(
         "/staff/account", data={"csrf": csrf, "current": "nope", "new": NEW, "again": NEW}
@@ -131,7 +131,7 @@ def test_a_user_changes_their_own_password(ctx: Context, client: TestClient) -> 
 
 
 def test_forgot_password_mails_a_link_to_staff_only_and_is_limited(
-    ctx: Context, client: TestClient, settings: Settings
+    ctx: Services, client: TestClient, settings: Settings
 ) -> None:
     assert "/staff/forgot" in client.get("/staff/login").text
     answers = set()

@@ -10,14 +10,14 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from newsletter.context import Context
 from newsletter.web.app import create_app
 from newsletter.web.auth import PUBLIC_STAFF_PATHS, SESSION_COOKIE
+from tests.services import Services
 from tests.web.staff_helpers import APPROVER, EDITOR, PASSWORD, add_accounts, form_token, sign_in
 
 
 @pytest.fixture
-def client(ctx: Context) -> Iterator[TestClient]:
+def client(ctx: Services) -> Iterator[TestClient]:
     add_accounts(ctx)
     with TestClient(create_app(ctx), follow_redirects=False) as c:
         yield c
@@ -119,7 +119,7 @@ def test_failed_sign_ins_are_rate_limited_per_address(client: TestClient) -> Non
 
 
 def test_failed_sign_ins_are_rate_limited_per_client_address(
-    client: TestClient, ctx: Context
+    client: TestClient, ctx: Services
 ) -> None:
     from newsletter.staff import accounts as staff
 
@@ -143,7 +143,7 @@ def test_login_page_is_never_cached_and_has_no_inline_script(client: TestClient)
 
 
 def test_parallel_wrong_guesses_check_at_most_the_limit(
-    client: TestClient, ctx: Context, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, ctx: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import threading
     from concurrent.futures import ThreadPoolExecutor
@@ -176,7 +176,7 @@ def test_parallel_wrong_guesses_check_at_most_the_limit(
     assert throttled.count(True) >= 30 - rules.MAX_FAILURES_PER_EMAIL
 
 
-def test_the_owner_is_slowed_down_not_locked_out(client: TestClient, ctx: Context) -> None:
+def test_the_owner_is_slowed_down_not_locked_out(client: TestClient, ctx: Services) -> None:
     from newsletter.staff import accounts as staff
     from newsletter.staff.domain import users as rules
 

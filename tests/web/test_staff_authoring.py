@@ -13,11 +13,11 @@ from starlette.testclient import TestClient
 
 from newsletter.authoring import approvals
 from newsletter.content import composing
-from newsletter.context import Context
 from newsletter.core.links import PREFERENCES
 from newsletter.staff.domain.users import Role, StaffUser
 from newsletter.web.app import create_app
 from tests.approving import approve_now
+from tests.services import Services
 from tests.synthetic import add_members
 from tests.web.staff_helpers import APPROVER, EDITOR, add_accounts, sign_in
 
@@ -25,7 +25,7 @@ NEW = "/staff/campaigns/new?kind=call_for_proposals"
 
 
 @pytest.fixture
-def client(ctx: Context) -> Iterator[TestClient]:
+def client(ctx: Services) -> Iterator[TestClient]:
     add_accounts(ctx)
     with TestClient(create_app(ctx), follow_redirects=False) as c:
         yield c
@@ -142,7 +142,7 @@ def test_create_shows_pydantic_errors_beside_their_fields(client: TestClient) ->
     assert client.get("/staff/campaigns/second-call").status_code == 404  # nothing stored
 
 
-def test_create_then_see_it_listed_previewed_and_edited(client: TestClient, ctx: Context) -> None:
+def test_create_then_see_it_listed_previewed_and_edited(client: TestClient, ctx: Services) -> None:
     csrf = sign_in(client, EDITOR)
     created = client.post(NEW, data=call_form(csrf))
     assert (
@@ -167,7 +167,7 @@ def test_create_then_see_it_listed_previewed_and_edited(client: TestClient, ctx:
     assert 'name="subject.sr-Latn" value="" placeholder="Otvoren drugi poziv"' in edit.text
 
 
-def test_an_edit_withdraws_the_approval(client: TestClient, ctx: Context) -> None:
+def test_an_edit_withdraws_the_approval(client: TestClient, ctx: Services) -> None:
     csrf = sign_in(client, EDITOR)
     client.post(NEW, data=call_form(csrf))
     approver = StaffUser(2, APPROVER, Role.APPROVER)
@@ -191,7 +191,7 @@ def test_an_edit_withdraws_the_approval(client: TestClient, ctx: Context) -> Non
 
 
 def test_a_reminder_chain_is_written_in_the_form_and_previewed_step_by_step(
-    client: TestClient, ctx: Context
+    client: TestClient, ctx: Services
 ) -> None:
     csrf = sign_in(client, EDITOR)
     page = client.get(NEW).text
@@ -282,7 +282,7 @@ def submitted(html: str, **changes: str) -> dict[str, list[str]]:
 
 
 def test_a_file_campaign_is_imported_to_edit_under_its_own_slug(
-    client: TestClient, ctx: Context
+    client: TestClient, ctx: Services
 ) -> None:
     sign_in(client, EDITOR)
     url = "/staff/campaigns/days-of-clusters-2015/edit"
@@ -308,7 +308,7 @@ def test_a_file_campaign_is_imported_to_edit_under_its_own_slug(
 
 
 def test_live_preview_answers_the_exact_email_in_sandboxed_frames(
-    client: TestClient, ctx: Context
+    client: TestClient, ctx: Services
 ) -> None:
     csrf = sign_in(client, EDITOR)
     form = call_form(csrf, preview_language="sr-Latn")
@@ -333,7 +333,7 @@ def test_live_preview_answers_the_exact_email_in_sandboxed_frames(
 
 
 def test_live_preview_lists_problems_by_field_and_for_a_member(
-    client: TestClient, ctx: Context
+    client: TestClient, ctx: Services
 ) -> None:
     csrf = sign_in(client, EDITOR)
     broken = client.post(
@@ -360,7 +360,7 @@ def test_live_preview_lists_problems_by_field_and_for_a_member(
     assert "<iframe" in unknown.text  # still the email, to the sample reader
 
 
-def test_a_preview_frame_is_only_for_its_author(client: TestClient, ctx: Context) -> None:
+def test_a_preview_frame_is_only_for_its_author(client: TestClient, ctx: Services) -> None:
     csrf = sign_in(client, EDITOR)
     url = frame_url(client.post("/staff/campaigns/preview", data=call_form(csrf)).text)
     with TestClient(create_app(ctx), follow_redirects=False) as other:
@@ -369,7 +369,7 @@ def test_a_preview_frame_is_only_for_its_author(client: TestClient, ctx: Context
     assert client.get("/staff/campaigns/preview/not-a-preview").status_code == 404
 
 
-def test_why_someone_is_in_or_out(client: TestClient, ctx: Context) -> None:
+def test_why_someone_is_in_or_out(client: TestClient, ctx: Services) -> None:
     sign_in(client, EDITOR)
     engine = ctx.ledger.engine  # type: ignore[attr-defined]
     add_members(engine, 1, topics=("calls",), prefix="in")

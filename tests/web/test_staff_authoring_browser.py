@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from newsletter.context import Context
+from tests.services import Services
 from tests.web.staff_helpers import EDITOR, PASSWORD, fill_field, milestones_first
 from tests.web.test_staff_browser import ARGS, CHROMIUM, served  # noqa: F401  (the fixture)
 
@@ -44,7 +44,7 @@ FIELDS = {
 }
 
 
-def test_type_into_the_form_and_watch_the_preview_follow(served: tuple[str, Context]) -> None:  # noqa: F811
+def test_type_into_the_form_and_watch_the_preview_follow(served: tuple[str, Services]) -> None:  # noqa: F811
     from playwright.sync_api import expect, sync_playwright
 
     base, ctx = served

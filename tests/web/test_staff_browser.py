@@ -15,10 +15,9 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from newsletter.bootstrap import build
-from newsletter.context import Context
 from newsletter.web.app import create_app
 from tests.conftest import FrozenClock, make_settings
+from tests.services import Services, services
 from tests.synthetic import add_members
 from tests.web.staff_helpers import EDITOR, PASSWORD, add_accounts
 
@@ -38,11 +37,11 @@ SLUG = "days-of-clusters-2015"
 
 
 @pytest.fixture
-def served(project: Path) -> Iterator[tuple[str, Context]]:
+def served(project: Path) -> Iterator[tuple[str, Services]]:
     if not CHROMIUM.exists():
         pytest.skip("BROWSER TESTS SKIPPED: no Chromium at /usr/bin/chromium")
     settings = make_settings(project, database={"url": f"sqlite:///{project / 'var/web.db'}"})
-    ctx = build(settings, clock=FrozenClock())
+    ctx = services(settings, clock=FrozenClock())
     add_accounts(ctx)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -63,7 +62,7 @@ def served(project: Path) -> Iterator[tuple[str, Context]]:
 
 
 def test_sign_in_and_preview_in_serbian_cyrillic_at_phone_width(
-    served: tuple[str, Context],
+    served: tuple[str, Services],
 ) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -94,7 +93,7 @@ def test_sign_in_and_preview_in_serbian_cyrillic_at_phone_width(
 
 
 def test_member_switches_to_latin_and_leaves_events_in_the_browser(
-    served: tuple[str, Context],
+    served: tuple[str, Services],
 ) -> None:
     from playwright.sync_api import sync_playwright
 

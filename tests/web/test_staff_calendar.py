@@ -13,7 +13,6 @@ from starlette.testclient import TestClient
 
 from newsletter.bootstrap import build_scheduling
 from newsletter.config import Settings
-from newsletter.context import Context
 from newsletter.scheduling.actions import schedule_campaign
 from newsletter.scheduling.calendar_view import month_view
 from newsletter.scheduling.dispatch import plan_recurring
@@ -21,19 +20,20 @@ from newsletter.scheduling.domain.recurrence import Recurrence
 from newsletter.scheduling.ports import Scheduling
 from newsletter.web.app import create_app
 from tests.delivery.test_sending import load_samples
+from tests.services import Services
 from tests.web.staff_helpers import EDITOR, add_accounts, sign_in
 
 DOC = "days-of-clusters-2015"
 
 
 @pytest.fixture
-def sched(ctx: Context, settings: Settings, project: Path) -> Scheduling:
+def sched(ctx: Services, settings: Settings, project: Path) -> Scheduling:
     load_samples(ctx, project)
     return build_scheduling(settings, ctx)
 
 
 @pytest.fixture
-def client(ctx: Context, settings: Settings) -> Iterator[TestClient]:
+def client(ctx: Services, settings: Settings) -> Iterator[TestClient]:
     add_accounts(ctx)
     app = create_app(ctx, scheduling=lambda: build_scheduling(settings, ctx))
     with TestClient(app, follow_redirects=False) as c:
@@ -97,7 +97,7 @@ def test_default_month_and_zone_and_bad_input(client: TestClient, sched: Schedul
     assert bad.status_code == 400 and "unknown time zone" in bad.text
 
 
-def test_without_scheduling_the_page_says_so(ctx: Context) -> None:
+def test_without_scheduling_the_page_says_so(ctx: Services) -> None:
     add_accounts(ctx)
     with TestClient(create_app(ctx), follow_redirects=False) as c:
         sign_in(c, EDITOR)

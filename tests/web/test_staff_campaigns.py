@@ -12,8 +12,8 @@ from starlette.testclient import TestClient
 from newsletter.authoring import approvals
 from newsletter.config import Settings
 from newsletter.content import composing
-from newsletter.context import Context
 from newsletter.web.app import create_app
+from tests.services import Services
 from tests.web.staff_helpers import (
     APPROVER,
     EDITOR,
@@ -26,7 +26,7 @@ SLUG = "days-of-clusters-2015"
 
 
 @pytest.fixture
-def client(ctx: Context) -> Iterator[TestClient]:
+def client(ctx: Services) -> Iterator[TestClient]:
     add_accounts(ctx)
     with TestClient(create_app(ctx), follow_redirects=False) as c:
         yield c
@@ -42,7 +42,7 @@ def test_campaign_list_shows_every_campaign_with_its_state(client: TestClient) -
 
 
 def test_preview_route_returns_exactly_what_a_member_would_get(
-    client: TestClient, ctx: Context
+    client: TestClient, ctx: Services
 ) -> None:
     sign_in(client, EDITOR)
     response = client.get(f"/staff/campaigns/{SLUG}/preview/sr-Cyrl")
@@ -55,7 +55,7 @@ def test_preview_route_returns_exactly_what_a_member_would_get(
 
 
 def test_detail_page_frames_phone_and_desktop_previews_with_plain_text(
-    client: TestClient, ctx: Context
+    client: TestClient, ctx: Services
 ) -> None:
     sign_in(client, EDITOR)
     page = client.get(f"/staff/campaigns/{SLUG}?lang=sr-Cyrl")
@@ -99,7 +99,7 @@ def test_test_send_goes_to_staff_addresses_only(client: TestClient, settings: Se
 
 
 def test_only_an_approver_can_approve_and_an_edit_needs_a_new_approval(
-    client: TestClient, ctx: Context
+    client: TestClient, ctx: Services
 ) -> None:
     csrf = sign_in(client, EDITOR)
     refused = client.post(f"/staff/campaigns/{SLUG}/approve", data={"csrf": csrf})
@@ -116,7 +116,9 @@ def test_only_an_approver_can_approve_and_an_edit_needs_a_new_approval(
     assert approvals.require_approval(ctx, SLUG) == approval
 
 
-def test_duplicating_a_campaign_makes_an_unapproved_draft(client: TestClient, ctx: Context) -> None:
+def test_duplicating_a_campaign_makes_an_unapproved_draft(
+    client: TestClient, ctx: Services
+) -> None:
     csrf = sign_in(client, EDITOR)
     copied = client.post(f"/staff/campaigns/{SLUG}/duplicate", data={"csrf": csrf})
     assert copied.status_code == 303
@@ -132,7 +134,7 @@ def test_duplicating_a_campaign_makes_an_unapproved_draft(client: TestClient, ct
 
 
 def test_detail_page_names_every_outside_host_for_the_approver(
-    client: TestClient, ctx: Context
+    client: TestClient, ctx: Services
 ) -> None:
     """The approver sees which hosts the email loads from and links to."""
     from newsletter.content.rendering.linkcheck import external_hosts

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from newsletter.context import Context
 from newsletter.web.app import create_app
+from tests.services import Services
 from tests.synthetic import add_members
 from tests.web.staff_helpers import EDITOR, add_accounts, sign_in
 
@@ -18,14 +18,14 @@ LETTER = "chairmans-letter"  # en, sr-Cyrl, sr-Latn; audience all-news
 
 
 @pytest.fixture
-def client(ctx: Context) -> Iterator[TestClient]:
+def client(ctx: Services) -> Iterator[TestClient]:
     add_accounts(ctx)
     with TestClient(create_app(ctx), follow_redirects=False) as c:
         yield c
 
 
 def test_audience_panel_shows_each_version_and_its_fallbacks(
-    client: TestClient, ctx: Context
+    client: TestClient, ctx: Services
 ) -> None:
     engine = ctx.ledger.engine  # type: ignore[attr-defined]
     for prefix, language, count in (

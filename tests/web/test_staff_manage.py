@@ -14,12 +14,12 @@ from newsletter.authoring import approvals
 from newsletter.authoring import documents as authoring
 from newsletter.bootstrap import build_scheduling
 from newsletter.config import Settings
-from newsletter.context import Context
 from newsletter.scheduling.actions import schedule_campaign
 from newsletter.staff.domain.users import Role, StaffUser
 from newsletter.web.app import create_app
 from tests.approving import approve_now
 from tests.deliveries_helper import record_sent
+from tests.services import Services
 from tests.synthetic import add_members
 from tests.web.forms import form_fields
 from tests.web.staff_helpers import APPROVER, EDITOR, add_accounts, sign_in
@@ -28,7 +28,7 @@ FILE = "chairmans-letter"
 
 
 @pytest.fixture
-def client(ctx: Context, settings: Settings) -> Iterator[TestClient]:
+def client(ctx: Services, settings: Settings) -> Iterator[TestClient]:
     add_accounts(ctx)
     app = create_app(ctx, scheduling=lambda: build_scheduling(settings, ctx))
     with TestClient(app, follow_redirects=False) as c:
@@ -45,7 +45,7 @@ def edit_form(client: TestClient, slug: str) -> dict[str, list[str]]:
     return fields
 
 
-def test_autosave_saves_like_any_edit(client: TestClient, ctx: Context) -> None:
+def test_autosave_saves_like_any_edit(client: TestClient, ctx: Services) -> None:
     copy = authoring.duplicate(ctx, FILE, by="ana@x.example")
     approver = StaffUser(2, APPROVER, Role.APPROVER)
     approve_now(ctx, copy.slug, approver)
@@ -87,7 +87,7 @@ def test_a_file_campaign_does_not_autosave(client: TestClient) -> None:
     assert answer.status_code == 404 and answer.json()["saved"] is False
 
 
-def test_progress_answers_the_ledgers_counts(client: TestClient, ctx: Context) -> None:
+def test_progress_answers_the_ledgers_counts(client: TestClient, ctx: Services) -> None:
     sign_in(client, EDITOR)
     engine = ctx.ledger.engine  # type: ignore[attr-defined]
     add_members(engine, 3)
@@ -105,7 +105,7 @@ def test_progress_answers_the_ledgers_counts(client: TestClient, ctx: Context) -
 
 
 def test_scheduled_campaigns_are_not_deleted_and_editors_do_not_pause(
-    client: TestClient, ctx: Context, settings: Settings
+    client: TestClient, ctx: Services, settings: Settings
 ) -> None:
     copy = authoring.duplicate(ctx, FILE, by="ana@x.example")
     sched = build_scheduling(settings, ctx)

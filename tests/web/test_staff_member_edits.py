@@ -18,17 +18,17 @@ from starlette.testclient import TestClient
 
 from newsletter.audiences.data_rights import person_data, suppression_of
 from newsletter.cli import main
-from newsletter.context import Context
 from newsletter.db.tables import consent_events, members, subscriptions
 from newsletter.web.app import create_app
 from tests.delivery.test_sending import load_samples
+from tests.services import Services
 from tests.web.staff_helpers import APPROVER, EDITOR, add_accounts, sign_in
 
 DJORDJE = "djordje.ciric@wine-cluster-vranje.example"
 
 
 @pytest.fixture
-def client(ctx: Context, project: Path) -> Iterator[TestClient]:
+def client(ctx: Services, project: Path) -> Iterator[TestClient]:
     load_samples(ctx, project)
     add_accounts(ctx)
     with TestClient(create_app(ctx), follow_redirects=False) as c:
@@ -46,7 +46,7 @@ def member_id(url: str) -> int:
     return int(url.rsplit("/", 1)[1])
 
 
-def consent_sources(ctx: Context, mid: int) -> list[tuple[str, str, str]]:
+def consent_sources(ctx: Services, mid: int) -> list[tuple[str, str, str]]:
     with ctx.ledger.engine.connect() as conn:  # type: ignore[attr-defined]
         rows = conn.execute(
             select(consent_events.c.topic, consent_events.c.action, consent_events.c.source)
@@ -56,7 +56,7 @@ def consent_sources(ctx: Context, mid: int) -> list[tuple[str, str, str]]:
     return [tuple(r) for r in rows]
 
 
-def subscribed(ctx: Context, mid: int) -> set[str]:
+def subscribed(ctx: Services, mid: int) -> set[str]:
     with ctx.ledger.engine.connect() as conn:  # type: ignore[attr-defined]
         return set(
             conn.execute(
@@ -68,7 +68,7 @@ def subscribed(ctx: Context, mid: int) -> set[str]:
 
 
 def test_profile_shows_labels_and_local_minutes_and_saves_an_edit(
-    client: TestClient, ctx: Context
+    client: TestClient, ctx: Services
 ) -> None:
     csrf = sign_in(client, EDITOR)
     url = member_url(client, "Ćirić", DJORDJE)  # Latin query, Cyrillic name
@@ -106,7 +106,7 @@ def test_profile_shows_labels_and_local_minutes_and_saves_an_edit(
 
 
 def test_topics_and_unsubscribe_are_consent_events_with_who_and_why(
-    client: TestClient, ctx: Context
+    client: TestClient, ctx: Services
 ) -> None:
     csrf = sign_in(client, EDITOR)
     url = member_url(client, "djordje", DJORDJE)
@@ -142,7 +142,7 @@ def test_topics_and_unsubscribe_are_consent_events_with_who_and_why(
 
 
 def test_erasure_is_the_clis_for_approvers_only_and_confirmed(
-    client: TestClient, ctx: Context, project: Path
+    client: TestClient, ctx: Services, project: Path
 ) -> None:
     csrf = sign_in(client, EDITOR)
     url = member_url(client, "djordje", DJORDJE)
@@ -186,7 +186,7 @@ def test_one_persons_data_as_a_json_download(client: TestClient) -> None:
     assert client.get("/staff/members/999999/data.json").status_code == 404
 
 
-def test_filters_are_kept_through_the_pages(client: TestClient, ctx: Context) -> None:
+def test_filters_are_kept_through_the_pages(client: TestClient, ctx: Services) -> None:
     sign_in(client, EDITOR)
     first = client.get("/staff/members", params={"country": "RS", "tier": "member"}).text
     assert "79 member(s)" in first and "page 1 of 2" in first

@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from newsletter.cli import main
-from newsletter.context import Context
 from newsletter.db.tables import members
 from newsletter.delivery.ingest import ingest_events
 from newsletter.web.app import create_app
 from tests.delivery.test_sending import load_samples
+from tests.services import Services
 from tests.synthetic import add_deliveries
 from tests.web.staff_helpers import APPROVER, EDITOR, add_accounts, sign_in
 
@@ -31,7 +31,7 @@ PERSON = re.compile(r'href="/staff/members/\d+"')
 
 @pytest.fixture
 def client(
-    ctx: Context, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ctx: Services, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[TestClient]:
     monkeypatch.setattr(
         "newsletter.audiences.files.uploads.default_folder", lambda: tmp_path / "up"
@@ -42,7 +42,7 @@ def client(
         yield c
 
 
-def count_members(ctx: Context) -> int:
+def count_members(ctx: Services) -> int:
     with ctx.ledger.engine.connect() as conn:  # type: ignore[attr-defined]
         return int(conn.execute(select(func.count()).select_from(members)).scalar_one())
 
@@ -53,7 +53,7 @@ def member_link(html: str, email: str) -> str:
     return found.group(1)
 
 
-def test_search_folds_case_in_every_script_and_pages(client: TestClient, ctx: Context) -> None:
+def test_search_folds_case_in_every_script_and_pages(client: TestClient, ctx: Services) -> None:
     sign_in(client, EDITOR)
     for query in ("ђорђе ћирић", "ЋИРИЋ", "wine CLUSTER vranje", "DJORDJE.CIRIC@"):
         page = client.get("/staff/members", params={"q": query})
@@ -75,7 +75,7 @@ def test_search_folds_case_in_every_script_and_pages(client: TestClient, ctx: Co
     assert "<script" not in everyone.text and " style=" not in everyone.text
 
 
-def test_one_person_with_consent_deliveries_and_events(client: TestClient, ctx: Context) -> None:
+def test_one_person_with_consent_deliveries_and_events(client: TestClient, ctx: Services) -> None:
     sign_in(client, APPROVER)
     link = member_link(client.get("/staff/members", params={"q": "ђорђе"}).text, DJORDJE)
     member_id = int(link.rsplit("/", 1)[1])
@@ -119,7 +119,7 @@ def hidden(html: str) -> dict[str, str]:
     return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html))
 
 
-def test_import_dry_run_then_the_same_bytes_for_real(client: TestClient, ctx: Context) -> None:
+def test_import_dry_run_then_the_same_bytes_for_real(client: TestClient, ctx: Services) -> None:
     csrf = sign_in(client, EDITOR)
     before = count_members(ctx)
     data = (FIXTURES / "cp1251_cyrillic.csv").read_bytes()
@@ -158,7 +158,7 @@ def test_rejected_rows_are_listed_and_offered_as_a_file(client: TestClient) -> N
     assert client.get("/staff/members/import/" + "x" * 32 + "/rejects.csv").status_code == 404
 
 
-def test_xlsx_and_unreadable_uploads(client: TestClient, ctx: Context) -> None:
+def test_xlsx_and_unreadable_uploads(client: TestClient, ctx: Services) -> None:
     csrf = sign_in(client, EDITOR)
     book = openpyxl.Workbook()
     sheet = book.active
@@ -207,7 +207,7 @@ def test_export_is_the_cli_export(
 
 
 def test_an_upload_that_exhausts_the_reader_stops_only_its_child(
-    client: TestClient, ctx: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, ctx: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tests.audiences.files.test_isolated import big_csv
 

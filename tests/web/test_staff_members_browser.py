@@ -20,12 +20,11 @@ import uvicorn
 from sqlalchemy import select
 
 from newsletter.audiences.data_rights import person_data, suppression_of
-from newsletter.bootstrap import build
-from newsletter.context import Context
 from newsletter.db.tables import consent_events, members, subscriptions
 from newsletter.web.app import create_app
 from tests.conftest import FrozenClock, make_settings
 from tests.delivery.test_sending import load_samples
+from tests.services import Services, services
 from tests.web.staff_helpers import APPROVER, PASSWORD, add_accounts
 from tests.web.test_staff_browser import ARGS, CHROMIUM
 
@@ -35,11 +34,11 @@ DJORDJE = "djordje.ciric@wine-cluster-vranje.example"
 
 
 @pytest.fixture
-def served(project: Path) -> Iterator[tuple[str, Context]]:
+def served(project: Path) -> Iterator[tuple[str, Services]]:
     if not CHROMIUM.exists():
         pytest.skip("BROWSER TESTS SKIPPED: no Chromium at /usr/bin/chromium")
     settings = make_settings(project, database={"url": f"sqlite:///{project / 'var/web.db'}"})
-    ctx = build(settings, clock=FrozenClock())
+    ctx = services(settings, clock=FrozenClock())
     load_samples(ctx, project)
     add_accounts(ctx)
     sock = socket.socket()
@@ -60,7 +59,7 @@ def served(project: Path) -> Iterator[tuple[str, Context]]:
 
 
 @pytest.fixture
-def page(served: tuple[str, Context]) -> Iterator[Any]:
+def page(served: tuple[str, Services]) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     base, _ = served
@@ -86,7 +85,7 @@ def search(page: Any, base: str, text: str) -> list[str]:
     return [str(t) for t in page.locator("table.members tbody td:first-child a").all_inner_texts()]
 
 
-def test_a_latin_query_finds_the_cyrillic_name(page: Any, served: tuple[str, Context]) -> None:
+def test_a_latin_query_finds_the_cyrillic_name(page: Any, served: tuple[str, Services]) -> None:
     base, _ = served
     for query in ("Djordje Ciric", "Đorđe Ćirić", "dordje", "ЋИРИЋ"):
         assert DJORDJE in search(page, base, query), query
@@ -94,7 +93,7 @@ def test_a_latin_query_finds_the_cyrillic_name(page: Any, served: tuple[str, Con
     assert "Ђорђе Ћирић" in row.inner_text()
 
 
-def test_filters_and_pages_keep_each_other(page: Any, served: tuple[str, Context]) -> None:
+def test_filters_and_pages_keep_each_other(page: Any, served: tuple[str, Services]) -> None:
     base, _ = served
     page.goto(f"{base}/staff/members")
     page.select_option("select[name=country]", "RS")
@@ -117,7 +116,7 @@ def test_filters_and_pages_keep_each_other(page: Any, served: tuple[str, Context
     assert set(page.locator("table.members tbody td:first-child a").all_inner_texts()) == first
 
 
-def test_edit_unsubscribe_and_erase_a_member(page: Any, served: tuple[str, Context]) -> None:
+def test_edit_unsubscribe_and_erase_a_member(page: Any, served: tuple[str, Services]) -> None:
     base, ctx = served
     engine = ctx.ledger.engine  # type: ignore[attr-defined]
     search(page, base, "Ćirić")

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from newsletter.context import Context
 from newsletter.delivery.ingest import ingest_events
 from newsletter.delivery.report_series import daily_series
 from newsletter.delivery.reporting import campaign_report
 from newsletter.web.app import create_app
 from newsletter.web.staff.charts import daily_lines, nice_ceiling
+from tests.services import Services
 from tests.synthetic import add_deliveries, add_members
 from tests.web.staff_helpers import APPROVER, EDITOR, add_accounts, sign_in
 
@@ -27,13 +27,13 @@ T0 = int(dt.datetime(2015, 9, 1, 9, 0, tzinfo=dt.UTC).timestamp())
 
 
 @pytest.fixture
-def client(ctx: Context) -> Iterator[TestClient]:
+def client(ctx: Services) -> Iterator[TestClient]:
     add_accounts(ctx)
     with TestClient(create_app(ctx), follow_redirects=False) as c:
         yield c
 
 
-def sent(ctx: Context, count: int = 200) -> list[int]:
+def sent(ctx: Services, count: int = 200) -> list[int]:
     engine = ctx.ledger.engine  # type: ignore[attr-defined]
     ids = add_members(engine, count, topics=("calls",))
     at = dt.datetime.fromtimestamp(T0, dt.UTC)
@@ -51,7 +51,7 @@ def event(kind: str, did: int, when: int, **extra: Any) -> dict[str, Any]:
     }
 
 
-def test_report_shows_counts_rates_and_a_chart_per_day(client: TestClient, ctx: Context) -> None:
+def test_report_shows_counts_rates_and_a_chart_per_day(client: TestClient, ctx: Services) -> None:
     ids = sent(ctx)
     ingest_events(
         ctx,
@@ -90,7 +90,7 @@ def test_report_shows_counts_rates_and_a_chart_per_day(client: TestClient, ctx: 
 
 
 def test_complaints_warn_then_block_and_only_an_approver_lifts_the_block(
-    client: TestClient, ctx: Context
+    client: TestClient, ctx: Services
 ) -> None:
     ids = sent(ctx, 400)
     ingest_events(ctx, [event("delivered", d, T0) for d in ids])
@@ -133,7 +133,7 @@ def test_chart_scales_to_nice_numbers_and_escapes_labels() -> None:
 
 
 def test_without_provider_events_only_handed_over_is_claimed(
-    client: TestClient, ctx: Context
+    client: TestClient, ctx: Services
 ) -> None:
     sent(ctx, 20)  # handed to the outbox: no provider ever reports on them
     sign_in(client, EDITOR)
@@ -148,7 +148,7 @@ def test_without_provider_events_only_handed_over_is_claimed(
     )
 
 
-def test_clicks_per_link_and_outcomes_per_language(client: TestClient, ctx: Context) -> None:
+def test_clicks_per_link_and_outcomes_per_language(client: TestClient, ctx: Services) -> None:
     engine = ctx.ledger.engine  # type: ignore[attr-defined]
     members = add_members(engine, 200, topics=("calls",))
     at = dt.datetime.fromtimestamp(T0, dt.UTC)
@@ -195,7 +195,7 @@ def test_clicks_per_link_and_outcomes_per_language(client: TestClient, ctx: Cont
     assert f'title="{long}">{long[:89]}…</td>' in page  # shown cut, whole on hover
 
 
-def test_outbox_report_says_only_handed_over_is_known(client: TestClient, ctx: Context) -> None:
+def test_outbox_report_says_only_handed_over_is_known(client: TestClient, ctx: Services) -> None:
     sent(ctx, 12)
     sign_in(client, EDITOR)
     page = client.get(f"/staff/campaigns/{CALL}/report").text

@@ -33,10 +33,9 @@ from sqlalchemy import select
 
 from newsletter.authoring import approvals
 from newsletter.authoring.overview import schedule_approved
-from newsletter.bootstrap import build, build_scheduling
+from newsletter.bootstrap import build_scheduling
 from newsletter.config import Settings
 from newsletter.content.files.screenshots import CHROMIUM_ARGS, DEBIAN_CHROMIUM
-from newsletter.context import Context
 from newsletter.db.tables import members
 from newsletter.delivery.sending import send_campaign
 from newsletter.staff import accounts as staff
@@ -44,6 +43,7 @@ from newsletter.staff import passwords
 from newsletter.web.app import create_app
 from tests.conftest import REPO, FrozenClock, make_settings
 from tests.delivery.test_sending import load_samples
+from tests.services import Services, services
 from tests.web.staff_helpers import APPROVER, PASSWORD, add_accounts
 
 PHONE = 375
@@ -100,7 +100,7 @@ def staff_get_routes(app: Any) -> set[str]:
 
 def test_every_get_staff_route_is_checked(project: Path) -> None:
     settings = make_settings(project, database={"url": f"sqlite:///{project / 'var/r.db'}"})
-    ctx = build(settings, clock=FrozenClock())
+    ctx = services(settings, clock=FrozenClock())
     try:
         app = create_app(ctx, scheduling=lambda: build_scheduling(settings, ctx))
         found = staff_get_routes(app)
@@ -137,7 +137,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         database={"url": f"sqlite:///{project / 'var/web.db'}"},
         web={"base_url": base},
     )
-    ctx = build(settings, clock=FrozenClock())
+    ctx = services(settings, clock=FrozenClock())
     values = prepare(ctx, settings, project)
     app = create_app(ctx, scheduling=lambda: build_scheduling(settings, ctx))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
@@ -169,7 +169,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         ctx.close()
 
 
-def prepare(ctx: Context, settings: Settings, project: Path) -> dict[str, str]:
+def prepare(ctx: Services, settings: Settings, project: Path) -> dict[str, str]:
     """The sample installation; returns a member's id and address for the member pages."""
     load_samples(ctx, project)
     add_accounts(ctx)

@@ -9,14 +9,14 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from newsletter.context import Context
 from newsletter.web.app import create_app
+from tests.services import Services
 from tests.web.staff_helpers import EDITOR, add_accounts, sign_in
 from tests.web.test_staff_authoring import NEW, call_form, frame_url
 
 
 @pytest.fixture
-def client(ctx: Context) -> Iterator[TestClient]:
+def client(ctx: Services) -> Iterator[TestClient]:
     add_accounts(ctx)
     with TestClient(create_app(ctx), follow_redirects=False) as c:
         yield c

@@ -11,8 +11,8 @@ from starlette.testclient import TestClient
 
 from newsletter.bootstrap import build_scheduling
 from newsletter.config import Settings
-from newsletter.context import Context
 from newsletter.web.app import create_app
+from tests.services import Services
 from tests.web.staff_helpers import (
     APPROVER,
     EDITOR,
@@ -26,7 +26,7 @@ SLUG = "chairmans-letter"
 
 
 @pytest.fixture
-def client(ctx: Context, settings: Settings) -> Iterator[TestClient]:
+def client(ctx: Services, settings: Settings) -> Iterator[TestClient]:
     add_accounts(ctx)
     app = create_app(ctx, scheduling=lambda: build_scheduling(settings, ctx))
     with TestClient(app, follow_redirects=False) as c:

@@ -14,8 +14,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from newsletter.config import Settings
-from newsletter.context import Context
 from newsletter.web.app import create_app
+from tests.services import Services
 from tests.synthetic import add_members
 from tests.web.staff_helpers import APPROVER, EDITOR, add_accounts, sign_in
 
@@ -26,7 +26,7 @@ PARTNER = "ana.popescu@partner.example"
 
 
 @pytest.fixture
-def client(ctx: Context) -> Iterator[TestClient]:
+def client(ctx: Services) -> Iterator[TestClient]:
     add_accounts(ctx)
     with TestClient(create_app(ctx), follow_redirects=False) as c:
         yield c
@@ -49,7 +49,7 @@ def html_of(message: EmailMessage) -> str:
 
 
 def test_a_reminder_step_in_every_language_at_once(
-    client: TestClient, ctx: Context, settings: Settings
+    client: TestClient, ctx: Services, settings: Settings
 ) -> None:
     csrf = sign_in(client, EDITOR)
     page = client.get(f"/staff/campaigns/{SLUG}").text
@@ -101,7 +101,7 @@ def test_an_address_outside_the_staff_needs_a_confirmation(
 
 
 def test_the_links_of_a_test_open_a_test_page_in_its_language(
-    client: TestClient, ctx: Context, settings: Settings
+    client: TestClient, ctx: Services, settings: Settings
 ) -> None:
     # A member's own address: a test to it must still not carry working member links.
     engine = ctx.ledger.engine  # type: ignore[attr-defined]

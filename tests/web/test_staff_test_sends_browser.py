@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.context import Context
+from tests.services import Services
 from tests.web.staff_helpers import EDITOR, PASSWORD
 from tests.web.test_staff_browser import ARGS, CHROMIUM, served
 
@@ -34,7 +34,7 @@ def sign_in(page: object, base: str) -> None:
 
 
 def test_test_send_of_a_reminder_step_in_all_languages(
-    served: tuple[str, Context], project: Path
+    served: tuple[str, Services], project: Path
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -90,7 +90,7 @@ def test_test_send_of_a_reminder_step_in_all_languages(
 
 
 def test_a_bold_word_and_an_inline_link_in_the_sample_newsletter(
-    served: tuple[str, Context],
+    served: tuple[str, Services],
 ) -> None:
     from playwright.sync_api import sync_playwright
 

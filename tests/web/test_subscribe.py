@@ -21,9 +21,7 @@ from starlette.testclient import TestClient
 from newsletter.audiences.directory import search_members
 from newsletter.audiences.domain.privacy import suppression_hash
 from newsletter.audiences.domain.signup import MAX_PER_ADDRESS, MAX_PER_CLIENT
-from newsletter.bootstrap import build
 from newsletter.config import Settings
-from newsletter.context import Context
 from newsletter.core.addresses import email_key
 from newsletter.db.tables import (
     consent_events,
@@ -36,17 +34,18 @@ from newsletter.web.app import create_app
 from newsletter.web.subscribe_strings import WORDING_VERSION
 from tests.conftest import FrozenClock, make_settings
 from tests.fakes.sendgrid_server import FakeSendGrid
+from tests.services import Services, services
 
 ADDRESS = "Friend.Zz@Clusters.example"
 TYPED = {"first_name": "Quixotic", "last_name": "Zebrafinch", "organization": "Snarkhunt Ltd"}
 
 
-def engine_of(ctx: Context) -> Engine:
+def engine_of(ctx: Services) -> Engine:
     return ctx.ledger.engine  # type: ignore[attr-defined,no-any-return]
 
 
 @pytest.fixture
-def client(ctx: Context) -> Iterator[TestClient]:
+def client(ctx: Services) -> Iterator[TestClient]:
     with TestClient(create_app(ctx), follow_redirects=False) as c:
         yield c
 
@@ -97,7 +96,7 @@ def confirm_link(message: EmailMessage) -> str:
     return found.group(1)
 
 
-def member_state(ctx: Context) -> tuple[dict[str, str], list[tuple[str, str, str, str, object]]]:
+def member_state(ctx: Services) -> tuple[dict[str, str], list[tuple[str, str, str, str, object]]]:
     with engine_of(ctx).connect() as conn:
         mid = conn.execute(
             select(members.c.id).where(members.c.email_key == email_key(ADDRESS))
@@ -122,7 +121,7 @@ def member_state(ctx: Context) -> tuple[dict[str, str], list[tuple[str, str, str
 
 
 def test_double_opt_in_from_form_to_member(
-    client: TestClient, ctx: Context, settings: Settings, clock: FrozenClock
+    client: TestClient, ctx: Services, settings: Settings, clock: FrozenClock
 ) -> None:
     status, text = submit(client)
     assert status == 200 and "Check your inbox" in text
@@ -187,7 +186,7 @@ def _utc(value: object) -> dt.datetime:
 
 
 def test_bad_expired_and_foreign_tokens_get_the_same_404(
-    client: TestClient, ctx: Context, settings: Settings, clock: FrozenClock
+    client: TestClient, ctx: Services, settings: Settings, clock: FrozenClock
 ) -> None:
     submit(client)
     link = confirm_link(outbox(settings)[0])
@@ -225,7 +224,7 @@ def test_invalid_fields_are_named_and_the_typed_values_kept(
 
 
 def test_list_bombing_is_limited_per_address_silently(
-    client: TestClient, ctx: Context, settings: Settings
+    client: TestClient, ctx: Services, settings: Settings
 ) -> None:
     answers = [submit(client) for _ in range(MAX_PER_ADDRESS + 2)]
     # Every answer is the same page: whoever fills in the form learns nothing about the address.
@@ -235,7 +234,7 @@ def test_list_bombing_is_limited_per_address_silently(
 
 
 def test_per_client_limit_holds_across_a_restart(
-    ctx: Context, settings: Settings, clock: FrozenClock
+    ctx: Services, settings: Settings, clock: FrozenClock
 ) -> None:
     with TestClient(create_app(ctx), follow_redirects=False) as first:
         for n in range(MAX_PER_CLIENT):
@@ -250,7 +249,7 @@ def test_per_client_limit_holds_across_a_restart(
 
 
 def test_bounced_addresses_get_nothing_and_left_ones_may_come_back(
-    client: TestClient, ctx: Context, settings: Settings
+    client: TestClient, ctx: Services, settings: Settings
 ) -> None:
     secret = ctx.links.hashing
     with engine_of(ctx).begin() as conn:
@@ -316,7 +315,7 @@ def test_the_confirmation_goes_through_sendgrid_when_configured(
         sendgrid={"api_host": fake_sendgrid.url, "timeout": 1.0},
         web={"base_url": "https://news.clusterhouse.example"},
     )
-    ctx = build(settings, clock=clock)
+    ctx = services(settings, clock=clock)
     try:
         # https: the form's cookie is Secure, as on a real deployment.
         app = create_app(ctx)
@@ -347,7 +346,7 @@ def test_the_confirmation_goes_through_sendgrid_when_configured(
 
 
 def test_parallel_sign_ups_for_one_address_mail_at_most_the_limit(
-    ctx: Context, settings: Settings
+    ctx: Services, settings: Settings
 ) -> None:
     """20 sign-ups at once for one address, each from its own client address."""
     from concurrent.futures import ThreadPoolExecutor

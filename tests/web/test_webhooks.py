@@ -10,17 +10,17 @@ import pytest
 from sqlalchemy import Engine, func, select
 from starlette.testclient import TestClient
 
-from newsletter.context import Context
 from newsletter.db.tables import deliveries, events, members
 from newsletter.delivery.transports.sendgrid.signature import SignedEventWebhook
 from newsletter.web.app import create_app
+from tests.services import Services
 from tests.synthetic import add_deliveries, add_members
 from tests.webhook_keys import Signer
 
 NOW = 1_443_657_600  # what the app believes the time is
 
 
-def engine_of(ctx: Context) -> Engine:
+def engine_of(ctx: Services) -> Engine:
     return ctx.ledger.engine  # type: ignore[attr-defined,no-any-return]
 
 
@@ -30,14 +30,14 @@ def signer() -> Signer:
 
 
 @pytest.fixture
-def client(ctx: Context, signer: Signer) -> Iterator[TestClient]:
+def client(ctx: Services, signer: Signer) -> Iterator[TestClient]:
     app = create_app(ctx, webhook=SignedEventWebhook(signer.public_key), now=lambda: NOW)
     with TestClient(app) as c:
         yield c
 
 
 @pytest.fixture
-def batch(ctx: Context) -> bytes:
+def batch(ctx: Services) -> bytes:
     engine = engine_of(ctx)
     mids = add_members(engine, 3)
     _, dids = add_deliveries(engine, mids, status="unknown")
@@ -64,7 +64,7 @@ def batch(ctx: Context) -> bytes:
     return json.dumps(items, separators=(",", ":")).encode()
 
 
-def counts(ctx: Context) -> tuple[int, dict[str, int], dict[str, int]]:
+def counts(ctx: Services) -> tuple[int, dict[str, int], dict[str, int]]:
     with engine_of(ctx).connect() as conn:
         n = int(conn.execute(select(func.count()).select_from(events)).scalar_one())
         rows = {
@@ -83,7 +83,7 @@ def counts(ctx: Context) -> tuple[int, dict[str, int], dict[str, int]]:
 
 
 def test_a_valid_batch_is_applied_once_even_when_delivered_twice(
-    ctx: Context, client: TestClient, signer: Signer, batch: bytes
+    ctx: Services, client: TestClient, signer: Signer, batch: bytes
 ) -> None:
     headers = signer.headers(batch, NOW - 20)
     first = client.post("/webhooks/sendgrid", content=batch, headers=headers)
@@ -105,7 +105,7 @@ def test_a_valid_batch_is_applied_once_even_when_delivered_twice(
     "forgery", ["other key", "body changed", "stale", "future", "no signature", "no timestamp"]
 )
 def test_forged_or_stale_requests_get_a_vague_403(
-    ctx: Context, client: TestClient, signer: Signer, batch: bytes, forgery: str
+    ctx: Services, client: TestClient, signer: Signer, batch: bytes, forgery: str
 ) -> None:
     body, headers = batch, signer.headers(batch, NOW)
     if forgery == "other key":
@@ -126,7 +126,7 @@ def test_forged_or_stale_requests_get_a_vague_403(
     assert counts(ctx)[0] == 0
 
 
-def test_no_key_configured_refuses_everything(ctx: Context, signer: Signer, batch: bytes) -> None:
+def test_no_key_configured_refuses_everything(ctx: Services, signer: Signer, batch: bytes) -> None:
     with TestClient(create_app(ctx, webhook=None, now=lambda: NOW)) as client:
         response = client.post(
             "/webhooks/sendgrid", content=batch, headers=signer.headers(batch, NOW)
@@ -136,7 +136,7 @@ def test_no_key_configured_refuses_everything(ctx: Context, signer: Signer, batc
 
 
 def test_wrong_type_size_and_shape(
-    ctx: Context, client: TestClient, signer: Signer, batch: bytes
+    ctx: Services, client: TestClient, signer: Signer, batch: bytes
 ) -> None:
     headers = {**signer.headers(batch, NOW), "Content-Type": "text/plain"}
     assert client.post("/webhooks/sendgrid", content=batch, headers=headers).status_code == 415

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from newsletter.audiences.domain.privacy import PersonData, suppression_hash
-from newsletter.context import Context
+from newsletter.audiences.ports.services import AudienceServices
 from newsletter.core.addresses import AddressError, email_key, normalize_address
 from newsletter.errors import InputError
 
@@ -27,24 +27,24 @@ def _key(email: str, *, strict: bool) -> str:
         return email_key(email)
 
 
-def _hash(ctx: Context, key: str) -> str:
+def _hash(ctx: AudienceServices, key: str) -> str:
     # The installation secret that signs links also keys the suppression hash
     # (audiences/domain/privacy).
     return suppression_hash(ctx.links.hashing, key)
 
 
-def person_data(ctx: Context, email: str) -> PersonData | None:
+def person_data(ctx: AudienceServices, email: str) -> PersonData | None:
     """Everything held about one person, or None when nobody with that address is held."""
     key = _key(email, strict=False)
     return ctx.members.person(key, _hash(ctx, key))
 
 
-def suppression_of(ctx: Context, email: str) -> str | None:
+def suppression_of(ctx: AudienceServices, email: str) -> str | None:
     key = _key(email, strict=False)
     return ctx.members.suppression(_hash(ctx, key))
 
 
-def erase_person(ctx: Context, email: str) -> Erasure:
+def erase_person(ctx: AudienceServices, email: str) -> Erasure:
     """Delete the person and everything attached; keep only the keyed hash as ``erased`` so
     the address is refused by every later import. Erasing an unknown address still records
     the suppression: the request itself says "do not contact me"."""
@@ -53,7 +53,7 @@ def erase_person(ctx: Context, email: str) -> Erasure:
     return Erasure(email, deleted)
 
 
-def export_members(ctx: Context, segment_name: str | None) -> Iterator[dict[str, str]]:
+def export_members(ctx: AudienceServices, segment_name: str | None) -> Iterator[dict[str, str]]:
     """Members of a segment (eligible for its topic, as counted), or everyone held."""
     segment = ctx.catalog.segment(segment_name) if segment_name else None
     return ctx.members.export_rows(segment)

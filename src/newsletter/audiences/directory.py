@@ -16,7 +16,7 @@ from newsletter.audiences.ports.member_directory import (
     MemberFilter,
     MemberSummary,
 )
-from newsletter.context import Context
+from newsletter.audiences.ports.services import AudienceServices
 from newsletter.core.search_keys import address_term, query_words
 from newsletter.errors import InputError, NewsletterError
 
@@ -25,7 +25,7 @@ MAX_QUERY = 200
 EVENTS_SHOWN = 200
 
 
-def directory(ctx: Context) -> MemberDirectory:
+def directory(ctx: AudienceServices) -> MemberDirectory:
     if ctx.directory is None:
         raise NewsletterError("this installation has no member directory")
     return ctx.directory
@@ -71,7 +71,7 @@ class MemberPage:
         return max(1, -(-shown // PAGE_SIZE))
 
 
-def search_members(ctx: Context, filters: Filters | str = "", page: int = 1) -> MemberPage:
+def search_members(ctx: AudienceServices, filters: Filters | str = "", page: int = 1) -> MemberPage:
     """One page of the members the filters select. A query matches names, organisations and
     addresses in either script, any case, with or without diacritics (core/search_keys.py);
     every word of it must match the start of a word of the member's."""
@@ -124,7 +124,7 @@ class PersonView:
     events: list[MemberEvent]
 
 
-def person_view(ctx: Context, member_id: int) -> PersonView | None:
+def person_view(ctx: AudienceServices, member_id: int) -> PersonView | None:
     found = directory(ctx)
     email = found.email_of(member_id)
     if email is None:

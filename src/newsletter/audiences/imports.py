@@ -21,7 +21,7 @@ from newsletter.audiences.domain.sources import OPTED_OUT
 from newsletter.audiences.import_choices import FileConsent, ImportChoices
 from newsletter.audiences.member_rows import Checked, Offload, Rows, Valid, checked_chunks
 from newsletter.audiences.ports.members import ImportSession, UpsertOutcome
-from newsletter.context import Context
+from newsletter.audiences.ports.services import AudienceServices
 from newsletter.errors import InputError
 
 __all__ = ["FileConsent", "ImportChoices", "ImportReport", "RowOutcome", "import_members"]
@@ -172,7 +172,7 @@ class ImportReport:
 
 
 def import_members(
-    ctx: Context,
+    ctx: AudienceServices,
     rows: Rows,
     *,
     source: str,
@@ -297,7 +297,7 @@ def _record(report: ImportReport, kept: list[Valid], outcome: UpsertOutcome) -> 
 
 
 def explain_membership(
-    ctx: Context, segment_name: str, email: str, topic: str | None = None
+    ctx: AudienceServices, segment_name: str, email: str, topic: str | None = None
 ) -> tuple[bool, list[str]]:
     """Why ``email`` is in or out of a segment (the pure evaluator; SQL gives the same answer)."""
     segment = ctx.catalog.segment(segment_name)

@@ -20,15 +20,15 @@ from newsletter.audiences.directory import directory, person_view
 from newsletter.audiences.domain.labels import label
 from newsletter.audiences.domain.members import RowProblem, parse_member_row
 from newsletter.audiences.ports.member_directory import EDITABLE
+from newsletter.audiences.ports.services import AudienceServices
 from newsletter.audiences.preferences import offered_topics
-from newsletter.context import Context
 from newsletter.errors import InputError
 
 #: Longest reason kept (the consent source column holds 200 characters with the prefix).
 MAX_WHY = 140
 
 
-def _held(ctx: Context, member_id: int) -> dict[str, str]:
+def _held(ctx: AudienceServices, member_id: int) -> dict[str, str]:
     held = directory(ctx).profile(member_id)
     if held is None:
         raise InputError("no such member (erased meanwhile?)", location=f"member {member_id}")
@@ -43,7 +43,7 @@ def consent_source(staff_email: str, why: str) -> str:
     return f"staff {staff_email}: {reason}"[:200]
 
 
-def edit_profile(ctx: Context, member_id: int, values: Mapping[str, str]) -> list[str]:
+def edit_profile(ctx: AudienceServices, member_id: int, values: Mapping[str, str]) -> list[str]:
     """Check and save the profile fields given; return the labels of those that changed."""
     held = _held(ctx, member_id)
     row = {**held, **{k: str(values[k]) for k in EDITABLE if k in values}}
@@ -55,7 +55,7 @@ def edit_profile(ctx: Context, member_id: int, values: Mapping[str, str]) -> lis
     return [label(f) for f in changed]
 
 
-def topic_choices(ctx: Context, member_id: int) -> dict[str, bool]:
+def topic_choices(ctx: AudienceServices, member_id: int) -> dict[str, bool]:
     """Every topic the network sends plus any the member has a row for: subscribed or not."""
     prefs = _preferences(ctx, member_id)
     offered = dict.fromkeys(offered_topics(ctx), False)
@@ -63,7 +63,7 @@ def topic_choices(ctx: Context, member_id: int) -> dict[str, bool]:
 
 
 def set_topics(
-    ctx: Context, member_id: int, subscribed: set[str], *, staff_email: str, why: str
+    ctx: AudienceServices, member_id: int, subscribed: set[str], *, staff_email: str, why: str
 ) -> int:
     """Subscribe to exactly ``subscribed``; one consent event per topic that changed."""
     choices = topic_choices(ctx, member_id)
@@ -81,13 +81,15 @@ def set_topics(
     return store.save(member_id, prefs.language, changes, source=source, now=ctx.clock.now())
 
 
-def unsubscribe_everything(ctx: Context, member_id: int, *, staff_email: str, why: str) -> int:
+def unsubscribe_everything(
+    ctx: AudienceServices, member_id: int, *, staff_email: str, why: str
+) -> int:
     """End every subscription (as the preference centre's "leave everything" does); return
     how many ended."""
     return set_topics(ctx, member_id, set(), staff_email=staff_email, why=why)
 
 
-def erase_member(ctx: Context, member_id: int, confirmation: str) -> Erasure:
+def erase_member(ctx: AudienceServices, member_id: int, confirmation: str) -> Erasure:
     """Erase as the CLI does, once the address typed as confirmation is the member's."""
     email = _held(ctx, member_id)["email"]
     if confirmation.strip().casefold() != email.casefold():
@@ -97,13 +99,13 @@ def erase_member(ctx: Context, member_id: int, confirmation: str) -> Erasure:
     return erase_person(ctx, email)
 
 
-def export_person(ctx: Context, member_id: int) -> dict[str, Any] | None:
+def export_person(ctx: AudienceServices, member_id: int) -> dict[str, Any] | None:
     """Everything held about the member (GDPR Art. 15 and 20), as ``members show`` lists it."""
     view = person_view(ctx, member_id)
     return None if view is None else view.data.as_json()
 
 
-def _preferences(ctx: Context, member_id: int) -> Any:
+def _preferences(ctx: AudienceServices, member_id: int) -> Any:
     if ctx.preferences is None:
         raise InputError("this installation cannot change subscriptions")
     found = ctx.preferences.preferences(member_id)

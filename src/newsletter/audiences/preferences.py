@@ -11,25 +11,25 @@ from __future__ import annotations
 
 from newsletter.audiences.domain.members import LANGUAGES
 from newsletter.audiences.ports.preference_store import Preferences, PreferenceStore
-from newsletter.context import Context
+from newsletter.audiences.ports.services import AudienceServices
 from newsletter.core.links import PREFERENCES
 from newsletter.errors import InputError, TokenError
 
 SOURCE = "preference-centre"
 
 
-def offered_topics(ctx: Context) -> list[str]:
+def offered_topics(ctx: AudienceServices) -> list[str]:
     """The lists the network sends: every ``topic_<name>`` phrase written in English."""
     return sorted(k[6:] for k in ctx.catalog.ui_strings().get("en", {}) if k.startswith("topic_"))
 
 
-def store(ctx: Context) -> PreferenceStore:
+def store(ctx: AudienceServices) -> PreferenceStore:
     if ctx.preferences is None:
         raise TokenError("invalid token")  # no preference centre here: every link is unknown
     return ctx.preferences
 
 
-def _member(ctx: Context, token: str) -> Preferences:
+def _member(ctx: AudienceServices, token: str) -> Preferences:
     now = int(ctx.clock.now().timestamp())
     claims = ctx.links.verify(token, purpose=PREFERENCES, now=now)
     found = store(ctx).preferences(claims.member_id)
@@ -38,7 +38,7 @@ def _member(ctx: Context, token: str) -> Preferences:
     return found
 
 
-def look_up(ctx: Context, token: str) -> Preferences:
+def look_up(ctx: AudienceServices, token: str) -> Preferences:
     """The member's current choices, with every offered topic present (off if no row)."""
     found = _member(ctx, token)
     topics = {t: bool(found.topics.get(t, False)) for t in offered_topics(ctx)}
@@ -46,7 +46,7 @@ def look_up(ctx: Context, token: str) -> Preferences:
 
 
 def save(
-    ctx: Context,
+    ctx: AudienceServices,
     token: str,
     *,
     language: str,

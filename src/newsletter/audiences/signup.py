@@ -1,8 +1,8 @@
 """Friends subscribe through the public form, with double opt-in (audiences/domain/signup.py).
 
 1. :func:`request_signup` validates the form, applies the limits against list bombing, stores
-   the request and emails a confirmation link through the configured transport - the email
-   carries nothing the subscriber typed.
+   the request and emails a confirmation link (the ``confirmations`` port, which
+   delivery/signup_mail.py implements) - the email carries nothing the subscriber typed.
 2. The link's page (:func:`look_up`, a GET) shows a button and changes nothing.
 3. :func:`confirm` (the POST) makes the member, subscribes the chosen lists and records one
    consent event per list with source ``web form``, the wording version the form showed and the
@@ -36,15 +36,12 @@ from newsletter.audiences.domain.signup import (
     may_mail,
     parse_signup,
 )
+from newsletter.audiences.ports.services import AudienceServices
 from newsletter.audiences.ports.signup_store import Confirmed, PendingSignup, SignupStore
 from newsletter.audiences.preferences import offered_topics
-from newsletter.content.rendering.compose import Batch, Personalization
-from newsletter.content.rendering.confirmation import HEADERS, confirmation, topic_phrases
-from newsletter.context import Context
 from newsletter.core import tokens
 from newsletter.errors import (
     DeliveryError,
-    PermanentDeliveryError,
     RateLimitError,
     StateError,
     TokenError,
@@ -60,14 +57,14 @@ class Requested:
     mailed: bool
 
 
-def store(ctx: Context) -> SignupStore:
+def store(ctx: AudienceServices) -> SignupStore:
     if ctx.signups is None:
         raise TokenError("invalid token")  # no signup store here: every link is unknown
     return ctx.signups
 
 
 def request_signup(
-    ctx: Context,
+    ctx: AudienceServices,
     fields: Mapping[str, str],
     topics: Collection[str],
     *,
@@ -77,9 +74,9 @@ def request_signup(
 ) -> Requested | list[FieldProblem]:
     """Handle one form submission; the problems, or what was done. Raises RateLimitError
     when this client asked too often, DeliveryError when the email could not be sent."""
-    if ctx.signups is None:
+    if ctx.signups is None or ctx.confirmations is None:
         raise StateError("this installation takes no subscriptions through the web")
-    db = ctx.signups
+    db, mail = ctx.signups, ctx.confirmations
     parsed = parse_signup(
         fields, topics, offered=offered_topics(ctx), wording_version=wording_version
     )
@@ -112,33 +109,15 @@ def request_signup(
         return Requested(parsed.language, mailed=False)
     claims = tokens.TokenClaims(CONFIRM_PURPOSE, request_id, "", int(now.timestamp()))
     link = f"{ctx.links.base_url}{CONFIRM_PATH}{tokens.sign(ctx.links.secret, claims)}"
-    lists = topic_phrases(ctx.catalog.ui_strings(), parsed.language, parsed.topics)
-    variant = confirmation(parsed.language, link, lists, ctx.organisation)
-    # No name with the address either: "To: Ana <...>" would put typed text in the email.
-    person = Personalization(None, parsed.email, "", {}, HEADERS)
     try:
-        _send(ctx, Batch(variant, ctx.sender, (person,)), sleep)
+        mail(parsed.email, parsed.language, link, parsed.topics, sleep)
     except DeliveryError:
         db.forget(request_id)
         raise
     return Requested(parsed.language, mailed=True)
 
 
-def _send(ctx: Context, batch: Batch, sleep: Callable[[float], None]) -> None:
-    # The transport's rate limit holds for confirmations too (delivery/sql/ratelimit.py).
-    while (delay := ctx.limiter.reserve(1, now=ctx.clock.now())) > 0:
-        sleep(delay)
-    mailer = ctx.mailer()
-    try:
-        result = mailer.send(batch)
-    finally:
-        mailer.close()
-    trouble = [*result.rejected.values(), *result.deferred.values(), *result.unknown.values()]
-    if trouble:
-        raise PermanentDeliveryError(f"the confirmation email was refused: {trouble[0]}")
-
-
-def _request(ctx: Context, token: str) -> PendingSignup:
+def _request(ctx: AudienceServices, token: str) -> PendingSignup:
     now = int(ctx.clock.now().timestamp())
     claims = ctx.links.verify(
         token,
@@ -152,12 +131,12 @@ def _request(ctx: Context, token: str) -> PendingSignup:
     return found
 
 
-def look_up(ctx: Context, token: str) -> PendingSignup:
+def look_up(ctx: AudienceServices, token: str) -> PendingSignup:
     """The request behind a confirmation link (TokenError for any bad or expired link)."""
     return _request(ctx, token)
 
 
-def confirm(ctx: Context, token: str) -> Confirmed | PendingSignup:
+def confirm(ctx: AudienceServices, token: str) -> Confirmed | PendingSignup:
     """Confirm the request: the new subscription, or the request as it is when it had been
     confirmed already (pressing the button twice is harmless)."""
     found = _request(ctx, token)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from newsletter.audiences.domain.members import LANGUAGES
-from newsletter.context import Context
+from newsletter.audiences.ports.services import AudienceServices
 from newsletter.core.links import preview_purpose, test_purpose
 from newsletter.errors import TokenError
 
@@ -25,7 +25,7 @@ class TestLink:
     language: str | None
 
 
-def look_up(ctx: Context, token: str, purpose: str) -> TestLink | None:
+def look_up(ctx: AudienceServices, token: str, purpose: str) -> TestLink | None:
     """The test or preview link ``token`` is (for ``purpose``), or None if it is not one."""
     now = int(ctx.clock.now().timestamp())
     candidates: list[tuple[str, str | None]] = [(preview_purpose(purpose), None)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from newsletter.context import Context
+from newsletter.audiences.ports.services import AudienceServices
 from newsletter.core import tokens
 from newsletter.core.links import UNSUBSCRIBE
 from newsletter.errors import TokenError
@@ -28,7 +28,7 @@ class Unsubscription:
     changed: bool = False
 
 
-def _claims(ctx: Context, token: str) -> tuple[tokens.TokenClaims, Unsubscription]:
+def _claims(ctx: AudienceServices, token: str) -> tuple[tokens.TokenClaims, Unsubscription]:
     now = int(ctx.clock.now().timestamp())
     claims = ctx.links.verify(token, purpose=UNSUBSCRIBE, now=now)
     issued = dt.datetime.fromtimestamp(claims.issued_at, dt.UTC)
@@ -40,12 +40,12 @@ def _claims(ctx: Context, token: str) -> tuple[tokens.TokenClaims, Unsubscriptio
     )
 
 
-def look_up(ctx: Context, token: str) -> Unsubscription:
+def look_up(ctx: AudienceServices, token: str) -> Unsubscription:
     """What the link would do; changes nothing (GET and HEAD never unsubscribe: RFC 8058 §1)."""
     return _claims(ctx, token)[1]
 
 
-def one_click(ctx: Context, token: str) -> Unsubscription:
+def one_click(ctx: AudienceServices, token: str) -> Unsubscription:
     """End the topic subscription, committed before this returns (RFC 8058). Repeats are
     harmless: one consent event, one ``unsubscribed`` event."""
     claims, target = _claims(ctx, token)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from newsletter.audiences import data_rights as people
 from newsletter.audiences.domain.reasons import Verdict, membership
-from newsletter.context import Context
+from newsletter.content.ports.services import ContentServices
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +21,7 @@ class Why:
     reads: str | None
 
 
-def why(ctx: Context, ref: str, email: str) -> Why:
+def why(ctx: ContentServices, ref: str, email: str) -> Why:
     """Evaluate the campaign's segment for one address, with every reason: the address and
     its status, the suppression list, the topic and the consent event behind it, the rule."""
     campaign, _ = ctx.catalog.campaign(ref)

@@ -31,17 +31,18 @@ from pathlib import Path
 from typing import Any
 
 from newsletter.authoring.domain import approvals as rules
+from newsletter.authoring.ports import ApprovalSources, AuthoringServices
 from newsletter.content.composing import check_images
 from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.content.library import DB_PREFIX
-from newsletter.content.rendering.compose import text_template_name
+from newsletter.content.ports.catalog import Catalog
+from newsletter.content.rendering.compose import Organisation, Sender, text_template_name
 from newsletter.content.rendering.environment import templates_used
-from newsletter.context import Context
 from newsletter.errors import InputError, NewsletterError, NotApprovedError, StateError
 from newsletter.scheduling.domain.rules import ScheduleState
 from newsletter.scheduling.ports import ScheduleStore
 from newsletter.staff.domain.users import StaffUser
-from newsletter.staff.ports import Approval
+from newsletter.staff.ports import Approval, StaffStore
 
 S = ScheduleState
 
@@ -76,7 +77,7 @@ class Standing:
         return rules.HELD_CHANGED if self.latest is not None else rules.HELD_UNAPPROVED
 
 
-def version_for(ctx: Context, campaign: CampaignDefinition) -> dict[str, Any]:
+def version_for(ctx: ApprovalSources, campaign: CampaignDefinition) -> dict[str, Any]:
     try:
         segment: dict[str, Any] | None = ctx.catalog.segment(campaign.audience).model_dump(
             mode="json"
@@ -97,7 +98,7 @@ def version_for(ctx: Context, campaign: CampaignDefinition) -> dict[str, Any]:
     )
 
 
-def _organisation(ctx: Context) -> dict[str, Any]:
+def _organisation(ctx: ApprovalSources) -> dict[str, Any]:
     org = ctx.organisation
     if org is None:  # a context without one composes no email either
         return {}
@@ -109,11 +110,11 @@ def _organisation(ctx: Context) -> dict[str, Any]:
     }
 
 
-def required(ctx: Context, where: Path, latest: Approval | None) -> bool:
+def required(ctx: ApprovalSources, where: Path, latest: Approval | None) -> bool:
     return latest is not None or str(where).startswith(DB_PREFIX) or ctx.approve_files
 
 
-def standing_of(ctx: Context, campaign: CampaignDefinition, where: Path) -> Standing:
+def standing_of(ctx: ApprovalSources, campaign: CampaignDefinition, where: Path) -> Standing:
     version = version_for(ctx, campaign)
     latest = ctx.staff.approval(campaign.slug) if ctx.staff is not None else None
     fingerprint = rules.fingerprint(version)
@@ -125,17 +126,17 @@ def standing_of(ctx: Context, campaign: CampaignDefinition, where: Path) -> Stan
     )
 
 
-def standing(ctx: Context, ref: str) -> Standing:
+def standing(ctx: ApprovalSources, ref: str) -> Standing:
     campaign, where = ctx.catalog.campaign(ref)
     return standing_of(ctx, campaign, where)
 
 
-def approval_of(ctx: Context, ref: str) -> Approval | None:
+def approval_of(ctx: ApprovalSources, ref: str) -> Approval | None:
     """The approval of the campaign as it is now (None if never approved or changed since)."""
     return standing(ctx, ref).approval
 
 
-def require_approval(ctx: Context, ref: str) -> Approval:
+def require_approval(ctx: ApprovalSources, ref: str) -> Approval:
     """For the web schedule path: nothing is scheduled there unapproved."""
     found = approval_of(ctx, ref)
     if found is None:
@@ -143,7 +144,7 @@ def require_approval(ctx: Context, ref: str) -> Approval:
     return found
 
 
-def check_send(ctx: Context, campaign: CampaignDefinition, where: Path) -> None:
+def check_send(ctx: ApprovalSources, campaign: CampaignDefinition, where: Path) -> None:
     """Refuse to send ``campaign`` (the very object about to be composed) unless it may go."""
     reason = standing_of(ctx, campaign, where).hold_reason
     if reason is not None:
@@ -154,7 +155,7 @@ def check_send(ctx: Context, campaign: CampaignDefinition, where: Path) -> None:
 
 
 def approve(
-    ctx: Context,
+    ctx: AuthoringServices,
     ref: str,
     user: StaffUser,
     *,
@@ -180,7 +181,7 @@ def approve(
 
 
 def changed_since_shown(
-    ctx: Context, ref: str, shown: str, shown_version: str
+    ctx: AuthoringServices, ref: str, shown: str, shown_version: str
 ) -> list[rules.Change]:
     """What changed between the version a page showed (posted back with its fingerprint) and
     the campaign as it is now; empty when the posted copy does not match its fingerprint."""
@@ -194,7 +195,11 @@ def changed_since_shown(
 
 
 def approve_as_operator(
-    ctx: Context, ref: str, *, schedule: ScheduleStore | None = None, by: str | None = None
+    ctx: AuthoringServices,
+    ref: str,
+    *,
+    schedule: ScheduleStore | None = None,
+    by: str | None = None,
 ) -> Approval:
     """``campaigns send --without-approval``: the operator takes responsibility for the current
     version, recorded with who and when (and shown as such in the staff app)."""
@@ -209,12 +214,35 @@ def approve_as_operator(
     return _record(ctx, approval, schedule)
 
 
-def _record(ctx: Context, approval: Approval, schedule: ScheduleStore | None) -> Approval:
+def _record(ctx: AuthoringServices, approval: Approval, schedule: ScheduleStore | None) -> Approval:
     assert ctx.staff is not None  # checked by both callers before they built the approval
     ctx.staff.approve(approval)
     if schedule is not None:
         release_held(schedule, approval.slug, now=approval.approved_at)
     return approval
+
+
+@dataclass(frozen=True, kw_only=True)
+class StaffApprovals:
+    """The approval gate of ``delivery/ports.py`` (:class:`~newsletter.delivery.ports.ApprovalGate`)
+    over the approvals in the staff store: what ``send_campaign``, the dispatcher and the
+    timeline ask. ``bootstrap.py`` builds it from the same catalog and staff store the
+    authoring bundle holds, so the gate judges what the approver was shown."""
+
+    catalog: Catalog
+    sender: Sender
+    organisation: Organisation
+    staff: StaffStore | None
+    approve_files: bool
+
+    def hold_reason(self, campaign: CampaignDefinition, where: Path) -> str | None:
+        return standing_of(self, campaign, where).hold_reason
+
+    def check_send(self, campaign: CampaignDefinition, where: Path) -> None:
+        check_send(self, campaign, where)
+
+    def require_approved(self, ref: str) -> None:
+        require_approval(self, ref)
 
 
 def release_held(schedule: ScheduleStore, slug: str, *, now: dt.datetime) -> int:

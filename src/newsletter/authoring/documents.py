@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from newsletter.audiences.domain.segments import Segment
+from newsletter.authoring.ports import AuthoringServices
 from newsletter.content import composing
 from newsletter.content.domain.campaigns import MAIN_STEP, CampaignDefinition
 from newsletter.content.library import DB_PREFIX
@@ -29,7 +30,6 @@ from newsletter.content.ports.catalog import Catalog
 from newsletter.content.ports.documents import CampaignDocuments, Saved, StoredCampaign
 from newsletter.content.rendering.compose import OutboundMessage
 from newsletter.content.rendering.ics import Revision
-from newsletter.context import Context
 from newsletter.errors import CampaignError, NewsletterError
 from newsletter.scheduling.milestones import ScheduledCatalog
 
@@ -77,19 +77,19 @@ def _without_empty(value: Any) -> Any:
     return value
 
 
-def documents(ctx: Context) -> CampaignDocuments:
+def documents(ctx: AuthoringServices) -> CampaignDocuments:
     if ctx.campaign_documents is None:
         raise NewsletterError("this installation keeps campaigns in files only")
     return ctx.campaign_documents
 
 
-def stored(ctx: Context, slug: str) -> StoredCampaign | None:
+def stored(ctx: AuthoringServices, slug: str) -> StoredCampaign | None:
     """The database campaign with this slug; None for file campaigns and unknown slugs."""
     return documents(ctx).get(slug) if ctx.campaign_documents is not None else None
 
 
 def save(
-    ctx: Context,
+    ctx: AuthoringServices,
     campaign: CampaignDefinition,
     *,
     by: str,
@@ -111,7 +111,7 @@ def save(
 
 
 def import_campaign(
-    ctx: Context, campaign: CampaignDefinition, *, by: str = "cli", replace: bool = False
+    ctx: AuthoringServices, campaign: CampaignDefinition, *, by: str = "cli", replace: bool = False
 ) -> Saved:
     """``newsletter campaigns import``: a new database campaign, or (``replace``) a new version
     of one that exists."""
@@ -123,7 +123,7 @@ def import_campaign(
     return save(ctx, campaign, by=by, create=not exists)
 
 
-def duplicate(ctx: Context, ref: str, *, by: str) -> CampaignDefinition:
+def duplicate(ctx: AuthoringServices, ref: str, *, by: str) -> CampaignDefinition:
     """A new database campaign copied from any campaign (file or database) as written: the
     next free slug ``<slug>-copy``, ``<slug>-copy-2``, ... and "(copy)" in its title. The
     copy starts unapproved and unscheduled, like any new campaign."""
@@ -137,7 +137,7 @@ def duplicate(ctx: Context, ref: str, *, by: str) -> CampaignDefinition:
     return copy
 
 
-def delete_draft(ctx: Context, slug: str) -> None:
+def delete_draft(ctx: AuthoringServices, slug: str) -> None:
     """Delete a campaign written in the browser that never went out and is not scheduled. A
     campaign file is not the web app's to delete; scheduled or sent campaigns keep their
     record (the store refuses them in the deleting transaction)."""
@@ -148,13 +148,13 @@ def delete_draft(ctx: Context, slug: str) -> None:
     documents(ctx).delete(slug)
 
 
-def as_written(ctx: Context) -> Catalog:
+def as_written(ctx: AuthoringServices) -> Catalog:
     """The catalog without the schedule's changes (moved milestones, the steps a move added):
     those live in the schedule, never in the campaign's own document."""
     return ctx.catalog.files if isinstance(ctx.catalog, ScheduledCatalog) else ctx.catalog
 
 
-def export_campaign(ctx: Context, ref: str) -> dict[str, Any]:
+def export_campaign(ctx: AuthoringServices, ref: str) -> dict[str, Any]:
     """A database or file campaign as written, as the document ``import`` takes back
     unchanged."""
     campaign, _ = as_written(ctx).campaign(ref)
@@ -204,7 +204,7 @@ class _WithDraft:
         return self.base.segment(name)
 
 
-def draft_context(ctx: Context, draft: CampaignDefinition) -> Context:
+def draft_context(ctx: AuthoringServices, draft: CampaignDefinition) -> AuthoringServices:
     """``ctx`` as if ``draft`` were saved (moved milestones still apply to it)."""
     catalog: Catalog
     if isinstance(ctx.catalog, ScheduledCatalog):
@@ -224,7 +224,7 @@ class DraftPreview:
 
 
 def preview_draft(
-    ctx: Context,
+    ctx: AuthoringServices,
     draft: CampaignDefinition,
     *,
     language: str | None,

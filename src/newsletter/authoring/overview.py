@@ -11,11 +11,11 @@ from newsletter.audiences.domain.deliveries import DeliveryCounts
 from newsletter.authoring import approvals
 from newsletter.authoring.approvals import Standing
 from newsletter.authoring.domain.campaign_list import CampaignRow
+from newsletter.authoring.ports import AuthoringServices
 from newsletter.content.composing import validate_campaign
 from newsletter.content.domain.campaigns import MAIN_STEP
 from newsletter.content.domain.coverage import VersionCoverage
 from newsletter.content.library import campaign_refs, label_of
-from newsletter.context import Context
 from newsletter.errors import InputError, NewsletterError, StateError
 from newsletter.scheduling.actions import Planned, cancel, pause, resume, schedule_campaign
 from newsletter.scheduling.domain.rules import PENDING, ScheduleEntry, ScheduleState
@@ -53,7 +53,7 @@ def state_of(
 
 
 def list_campaigns(
-    ctx: Context, schedule: ScheduleStore | None = None, zone: str = "UTC"
+    ctx: AuthoringServices, schedule: ScheduleStore | None = None, zone: str = "UTC"
 ) -> list[CampaignRow]:
     """Every campaign (files, then the database) with its state and dates. ``zone``: where
     times are shown for a campaign that has no schedule of its own."""
@@ -65,7 +65,7 @@ def list_campaigns(
 
 
 def campaign_row(
-    ctx: Context, ref: str, planned: dict[str, list[ScheduleEntry]], zone: str = "UTC"
+    ctx: AuthoringServices, ref: str, planned: dict[str, list[ScheduleEntry]], zone: str = "UTC"
 ) -> CampaignRow:
     """One campaign's row; ``planned``: schedule rows by campaign slug."""
     try:
@@ -121,7 +121,7 @@ class CampaignDetail:
 
 
 def campaign_detail(
-    ctx: Context, ref: str, planned: list[ScheduleEntry] | None = None
+    ctx: AuthoringServices, ref: str, planned: list[ScheduleEntry] | None = None
 ) -> CampaignDetail:
     c, where = ctx.catalog.campaign(ref)
     validation = validate_campaign(ctx, ref)
@@ -160,7 +160,7 @@ def schedule_approved(
     """Schedule from the web app: refused unless the campaign is approved as it is now. (The
     CLI may schedule first; the steps are then held until an approval.) ``at`` is a wall-clock
     time in ``zone``."""
-    approvals.require_approval(sched.ctx, ref)
+    sched.ctx.approvals.require_approved(ref)
     return schedule_campaign(
         sched,
         ref,

@@ -20,7 +20,7 @@ def segments() -> None:
 @handle_errors
 def segments_list(state: State, as_json: bool) -> None:
     """List segments with their current size."""
-    ctx = state.ctx
+    ctx = state.app.audiences
     rows = [
         {
             "name": s.name,
@@ -49,7 +49,7 @@ def segments_list(state: State, as_json: bool) -> None:
 @handle_errors
 def segments_count(state: State, name: str, topic: str | None, as_json: bool) -> None:
     """How many members are in a segment now."""
-    ctx = state.ctx
+    ctx = state.app.audiences
     count = ctx.members.count(ctx.catalog.segment(name), topic)
     if as_json:
         emit_json({"segment": name, "count": count})
@@ -64,7 +64,7 @@ def segments_count(state: State, name: str, topic: str | None, as_json: bool) ->
 @handle_errors
 def segments_show(state: State, name: str, limit: int) -> None:
     """Show the first members of a segment."""
-    ctx = state.ctx
+    ctx = state.app.audiences
     rows = ctx.members.sample(ctx.catalog.segment(name), None, limit)
     table = Table("email", "name", "organization", "country", "language", "tier")
     for r in rows:
@@ -88,7 +88,7 @@ def segments_explain(state: State, name: str, email: str) -> None:
     """Why a person is in or out of a segment."""
     from newsletter.audiences.imports import explain_membership
 
-    ok, lines = explain_membership(state.ctx, name, email)
+    ok, lines = explain_membership(state.app.audiences, name, email)
     out.print(f"{email} is {'IN' if ok else 'OUT of'} segment {name}", highlight=False)
     for line in lines:
         out.print(f"  {line}", highlight=False)

@@ -31,7 +31,7 @@ def campaigns_import(state: State, file: Path, slug: str | None, replace: bool) 
     from newsletter.content.files.campaign_yaml import load_campaign
 
     campaign = load_campaign(file, slug)
-    saved = import_campaign(state.ctx, campaign, by="cli", replace=replace)
+    saved = import_campaign(state.app.authoring, campaign, by="cli", replace=replace)
     what = "imported" if saved.created else ("replaced" if saved.changed else "unchanged:")
     note = " (its approval was withdrawn)" if saved.approval_dropped else ""
     out.print(f"{what} {campaign.slug} from {file}{note}", highlight=False)
@@ -54,14 +54,14 @@ def campaigns_export(state: State, campaign: str, output: Path | None) -> None:
     from newsletter.authoring.documents import export_campaign, stored
     from newsletter.content.files.campaign_yaml import dump_campaign
 
-    document = export_campaign(state.ctx, campaign)
+    document = export_campaign(state.app.authoring, campaign)
     text = dump_campaign(document)
     if output is None:
         click.echo(text, nl=False)
         return
     folder = state.settings.path(state.settings.paths.campaigns).resolve()
     slug = str(document["slug"])
-    if output.resolve().parent == folder and stored(state.ctx, slug) is not None:
+    if output.resolve().parent == folder and stored(state.app.authoring, slug) is not None:
         raise CampaignError(
             f"{slug} is in the database: a copy in {folder} would give the slug two places "
             "(write it elsewhere, or import it under another slug)",

@@ -65,12 +65,13 @@ def campaigns_send(
     if not dry_run:
         state.settings.require_sending_ready()  # before anything else: fail at start
         _warn_unresolvable(state)
-    ctx = state.ctx
+    app = state.app
+    ctx = app.delivery
     if test_to and not dry_run:
         _send_test(state, campaign, step, list(test_to), language, as_json)
         return
     if not dry_run:
-        hold = approvals.standing(ctx, campaign).hold_reason
+        hold = approvals.standing(app.authoring, campaign).hold_reason
         if hold is not None and not without_approval:
             raise NotApprovedError(
                 f"{campaign}: {hold}; approve it in the staff app, or as the operator give "
@@ -150,9 +151,11 @@ def _record_override(state: State, campaign: str) -> None:
     from newsletter.authoring import approvals
     from newsletter.cli.schedule import scheduling
 
-    if approvals.standing(state.ctx, campaign).hold_reason is None:
+    if approvals.standing(state.app.authoring, campaign).hold_reason is None:
         return  # approved as it is, or not in need of an approval: nothing to override
-    done = approvals.approve_as_operator(state.ctx, campaign, schedule=scheduling(state).store)
+    done = approvals.approve_as_operator(
+        state.app.authoring, campaign, schedule=scheduling(state).store
+    )
     err.print(
         f"  [yellow]![/] recorded: {done.approved_by} approved this version of {done.slug} "
         f"at {done.approved_at:%Y-%m-%d %H:%M} UTC (--without-approval)",
@@ -229,9 +232,9 @@ def _send_test(
     from newsletter.delivery.proofs import send_test, send_tests
 
     if language == "all":
-        reports = send_tests(state.ctx, campaign, addresses, step=step)
+        reports = send_tests(state.app.delivery, campaign, addresses, step=step)
     else:
-        reports = [send_test(state.ctx, campaign, addresses, step=step, language=language)]
+        reports = [send_test(state.app.delivery, campaign, addresses, step=step, language=language)]
     if as_json:
         found = [r.as_dict() for r in reports]
         emit_json(found[0] if language != "all" else found)

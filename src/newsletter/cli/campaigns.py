@@ -42,7 +42,7 @@ def campaigns_list(state: State, as_json: bool) -> None:
     """List campaigns (files and the database's) with kind, audience, languages and counts."""
     from newsletter.content.library import campaign_refs, label_of
 
-    ctx = state.ctx
+    ctx = state.app.delivery
     rows: list[dict[str, Any]] = []
     for ref in campaign_refs(ctx.catalog, ctx.campaign_documents):  # files, then the database
         try:
@@ -91,7 +91,7 @@ def campaigns_validate(state: State, campaign: str, as_json: bool) -> None:
     """Check a campaign: file, audience, texts in every language, every variant renders."""
     from newsletter.content.composing import validate_campaign
 
-    result = validate_campaign(state.ctx, campaign)
+    result = validate_campaign(state.app.content, campaign)
     if as_json:
         emit_json(
             {
@@ -153,7 +153,7 @@ def campaigns_preview(
     from newsletter.content.rendering.mime import to_mime
     from newsletter.delivery.transports.outbox import message_id
 
-    ctx = state.ctx
+    ctx = state.app.content
     message = preview(ctx, campaign, email=email, language=language, step=step)
     if screenshot is not None:
         from newsletter.cli.screenshots import take_screenshots
@@ -187,7 +187,7 @@ def campaigns_status(state: State, campaign: str, as_json: bool) -> None:
     from newsletter.cli.schedule import scheduling
     from newsletter.delivery.domain.unknowns import unknown_policy
 
-    ctx = state.ctx
+    ctx = state.app.authoring
     definition, _ = ctx.catalog.campaign(campaign)
     now = standing(ctx, campaign)
     approval = {

@@ -13,7 +13,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -21,9 +21,11 @@ from rich.markup import escape
 from sqlalchemy.exc import DBAPIError
 
 from newsletter.config import Settings, load_settings
-from newsletter.context import Context
 from newsletter.db.faults import database_fault, file_fault
 from newsletter.errors import InputError, NewsletterError
+
+if TYPE_CHECKING:  # built on first use: a command that needs no database loads none of it
+    from newsletter.bootstrap import App
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Never wrap: paths and row numbers must stay greppable. Piped output gets a wide table width
@@ -36,7 +38,7 @@ class State:
     def __init__(self, config: str | None) -> None:
         self.config = config
         self._settings: Settings | None = None
-        self._ctx: Context | None = None
+        self._app: App | None = None
 
     @property
     def settings(self) -> Settings:
@@ -45,16 +47,18 @@ class State:
         return self._settings
 
     def close(self) -> None:
-        if self._ctx is not None:
-            self._ctx.close()
+        if self._app is not None:
+            self._app.close()
 
     @property
-    def ctx(self) -> Context:
-        if self._ctx is None:
-            from newsletter.bootstrap import build
+    def app(self) -> App:
+        """Every capability's bundle, built on first use; each command hands a use case the
+        bundle of that use case's capability."""
+        if self._app is None:
+            from newsletter.bootstrap import build_app
 
-            self._ctx = build(self.settings)
-        return self._ctx
+            self._app = build_app(self.settings)
+        return self._app
 
 
 def handle_errors(func: F) -> F:

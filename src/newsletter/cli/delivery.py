@@ -30,7 +30,7 @@ def campaigns_report(state: State, campaign: str, as_json: bool) -> None:
     """Delivered / bounced / opened / clicked / complained / unsubscribed, with rates."""
     from newsletter.delivery.reporting import campaign_report
 
-    report = campaign_report(state.ctx, campaign)
+    report = campaign_report(state.app.delivery, campaign)
     if as_json:
         emit_json(report.as_dict())
         return
@@ -63,7 +63,7 @@ def campaigns_retry(state: State, campaign: str, failed: bool, step: str | None)
     `campaigns send` tries them again; rows the provider refused stay failed."""
     from newsletter.delivery.sending import retry_failed
 
-    result = retry_failed(state.ctx, campaign, step=step)
+    result = retry_failed(state.app.delivery, campaign, step=step)
     out.print(
         f"{result.campaign}: {result.rows} transiently failed rows re-queued; "
         f"run `newsletter campaigns send {result.campaign}"
@@ -92,7 +92,7 @@ def campaigns_resolve_unknown(
 
     if decision is None:
         raise InputError("say what to do with them: --resend or --mark-sent")
-    result = resolve_unknown(state.ctx, campaign, resend=decision == "resend", step=step)
+    result = resolve_unknown(state.app.delivery, campaign, resend=decision == "resend", step=step)
     if decision == "resend":
         out.print(
             f"{result.campaign}: {result.rows} unknown rows re-queued; run `newsletter campaigns "
@@ -112,7 +112,7 @@ def campaigns_acknowledge(state: State, campaign: str) -> None:
     complaints arrive."""
     from newsletter.delivery.reporting import acknowledge_complaints
 
-    report = acknowledge_complaints(state.ctx, campaign)
+    report = acknowledge_complaints(state.app.delivery, campaign)
     out.print(
         f"{report.campaign}: {report.stats.complained} complaints acknowledged "
         f"({report.rates['complained']:.2%}); new campaigns may be sent again",
@@ -139,7 +139,7 @@ def events_ingest(state: State, file: Path, as_json: bool) -> None:
         body = file.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", location=str(file)) from exc
-    report = ingest_events(state.ctx, parse_batch(body, source=str(file)))
+    report = ingest_events(state.app.delivery, parse_batch(body, source=str(file)))
     if as_json:
         emit_json(report.as_dict())
     else:

@@ -134,11 +134,11 @@ def members_import(
     if consent_source or confirmed_by or consent_date:
         if not (consent_source and confirmed_by):
             raise InputError("--consent and --consent-confirmed-by go together")
-        day = consent_date.date() if consent_date else state.ctx.clock.now().date()
+        day = consent_date.date() if consent_date else state.app.audiences.clock.now().date()
         consent = FileConsent(consent_source, day, confirmed_by)
-    unknown = sorted(set(topics) - set(offered_topics(state.ctx)))
+    unknown = sorted(set(topics) - set(offered_topics(state.app.audiences)))
     if unknown:
-        offered = ", ".join(offered_topics(state.ctx))
+        offered = ", ".join(offered_topics(state.app.audiences))
         raise InputError(f"no such topic: {', '.join(unknown)} (topics: {offered})")
     source = read_member_file(file, encoding, ColumnChoices(mapped, ignore))
     plan = source.plan
@@ -150,7 +150,7 @@ def members_import(
         SYSTEMS[plan.system] if plan else "",
     )
     report = import_members(
-        state.ctx,
+        state.app.audiences,
         source.rows,
         source=str(file),
         tag=tag,
@@ -223,9 +223,9 @@ def members_show(state: State, email: str) -> None:
     """Everything the system holds about one person."""
     from newsletter.audiences.data_rights import person_data, suppression_of
 
-    data = person_data(state.ctx, email)
+    data = person_data(state.app.audiences, email)
     if data is None:
-        suppressed = suppression_of(state.ctx, email)
+        suppressed = suppression_of(state.app.audiences, email)
         extra = f" (the address is suppressed: {suppressed})" if suppressed else ""
         raise InputError(f"no member with this address{extra}", location=email)
     doc = data.as_json()
@@ -260,7 +260,7 @@ def members_erase(state: State, email: str, yes: bool) -> None:
         if not sys.stdin.isatty():
             raise InputError("not a terminal: pass --yes to erase without confirmation")
         click.confirm(f"Erase {email} and everything held about them?", abort=True)
-    done = erase_person(state.ctx, email)
+    done = erase_person(state.app.audiences, email)
     what = "erased" if done.deleted else "no member held; suppressed"
     out.print(f"{email}: {what} (only a keyed hash of the address is kept)", highlight=False)
 
@@ -282,7 +282,7 @@ def members_export(
     if person:
         if segment:
             raise InputError("--person and --segment exclude each other")
-        data = person_data(state.ctx, person)
+        data = person_data(state.app.audiences, person)
         if data is None:
             raise InputError("no member with this address", location=person)
         text = json.dumps(data.as_json(), ensure_ascii=False, indent=2) + "\n"
@@ -292,7 +292,7 @@ def members_export(
             click.echo(text, nl=False)
         return
     header = [*COLUMNS, "status"]
-    rows = ([r[c] for c in header] for r in export_members(state.ctx, segment))
+    rows = ([r[c] for c in header] for r in export_members(state.app.audiences, segment))
     if output:
         with output.open("w", encoding="utf-8", newline="") as file:
             count = write_csv(file, header, rows)

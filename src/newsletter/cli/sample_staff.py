@@ -66,7 +66,7 @@ def staff_sample(state: State, password_file: Path | None) -> None:
     password = sample_password(path)
     out.print(f"Sample staff sign-in (password kept in {path}):", highlight=False)
     for email, role in sample_accounts(settings.sender.email):
-        outcome = ensure_user(state.ctx, email, password, role)
+        outcome = ensure_user(state.app.staff, email, password, role)
         note = "" if outcome == "unchanged" else f"  ({outcome})"
         out.print(f"  {role.value:<9} {email}{note}", highlight=False)
     out.print(f"  {'password':<9} {password}", highlight=False)

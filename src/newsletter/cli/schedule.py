@@ -25,7 +25,7 @@ from newsletter.scheduling.ports import Scheduling
 def scheduling(state: State) -> Scheduling:
     from newsletter.bootstrap import build_scheduling
 
-    return build_scheduling(state.settings, state.ctx)
+    return build_scheduling(state.settings, state.app.delivery)
 
 
 def when(text: str, what: str) -> dt.datetime:

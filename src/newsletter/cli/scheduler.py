@@ -105,7 +105,7 @@ def schedule_simulate(
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     folder = folder or settings.path(settings.paths.var) / "simulations" / stamp
     clock = VirtualClock(start)
-    sched, _ = build_simulation(settings, folder, clock)
+    sched, _, app = build_simulation(settings, folder, clock)
     try:
         for plan in plans:
             slug, sep, at = plan.partition("=")
@@ -116,7 +116,7 @@ def schedule_simulate(
             )
         result = simulate(sched, clock, start, end)
     finally:
-        sched.ctx.close()
+        app.close()
     outbox = folder / "outbox"
     if as_json:
         emit_json({**result.as_dict(), "outbox": str(outbox)})
@@ -213,7 +213,7 @@ def scheduler_run(state: State, holder: str | None) -> None:
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    process, ctx = scheduler_process(state.settings, holder=holder)
+    process, app = scheduler_process(state.settings, holder=holder)
 
     # `kill -USR1 <pid>` prints every thread's stack to stderr: how to see what a scheduler
     # that does not stop is waiting for, without stopping it.
@@ -224,7 +224,7 @@ def scheduler_run(state: State, holder: str | None) -> None:
     try:
         process.run()
     finally:
-        ctx.close()
+        app.close()
 
 
 @scheduler.command("status")
@@ -235,7 +235,7 @@ def scheduler_status(state: State, as_json: bool) -> None:
     """Who leads, until when, and what is due next."""
     from newsletter.bootstrap import scheduler_process
 
-    process, ctx = scheduler_process(state.settings, holder="status")
+    process, app = scheduler_process(state.settings, holder="status")
     held = process.lease.current()
     sched = scheduling(state)
     states: dict[str, int] = {}
@@ -247,7 +247,7 @@ def scheduler_status(state: State, as_json: bool) -> None:
         "next_due": sched.store.next_attempt(),
         "schedules": states,
     }
-    ctx.close()
+    app.close()
     if as_json:
         emit_json(data)
         return

@@ -31,8 +31,8 @@ from newsletter.cli.common import State, err, handle_errors, out, pass_state
 from newsletter.errors import ConfigError
 
 if TYPE_CHECKING:
+    from newsletter.bootstrap import App
     from newsletter.config import Settings
-    from newsletter.context import Context
     from newsletter.scheduling.leader import SchedulerProcess
 
 #: Seconds the scheduler gets to finish the step in progress at shutdown.
@@ -190,7 +190,7 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _start_scheduler(state: State) -> tuple[SchedulerProcess, Context]:
+def _start_scheduler(state: State) -> tuple[SchedulerProcess, App]:
     from newsletter.bootstrap import scheduler_process
 
     # One line per fired step on stderr, as `scheduler run` logs; only our loggers, so the
@@ -200,17 +200,17 @@ def _start_scheduler(state: State) -> tuple[SchedulerProcess, Context]:
     ours = logging.getLogger("newsletter")
     ours.addHandler(handler)
     ours.setLevel(logging.INFO)
-    process, ctx = scheduler_process(state.settings)
+    process, app = scheduler_process(state.settings)
     process.start_background()
     out.print(
         "scheduler: running in this process (it sends once it holds the scheduler lease; "
         "--no-scheduler to leave that to `newsletter scheduler run`)",
         highlight=False,
     )
-    return process, ctx
+    return process, app
 
 
-def _stop_scheduler(process: SchedulerProcess, ctx: Context) -> None:
+def _stop_scheduler(process: SchedulerProcess, app: App) -> None:
     err.print("stopping the scheduler: the step in progress finishes first", highlight=False)
     process.stop(timeout=STOP_TIMEOUT)
     thread = process.thread
@@ -221,4 +221,4 @@ def _stop_scheduler(process: SchedulerProcess, ctx: Context) -> None:
             highlight=False,
         )
         return  # its connections go with the process
-    ctx.close()
+    app.close()

@@ -46,7 +46,7 @@ def staff_add(state: State, email: str, role: str, password_stdin: bool) -> None
     else:
         # Never an argument: command lines end up in shell history and process lists.
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    new = add_user(state.ctx, email, password, Role(role))
+    new = add_user(state.app.staff, email, password, Role(role))
     verb = "added" if new else "updated (its open sessions were ended)"
     out.print(f"staff account {email} {verb}, role {role}", highlight=False)
 
@@ -60,7 +60,7 @@ def staff_remove(state: State, email: str) -> None:
     from newsletter.errors import InputError
     from newsletter.staff.accounts import remove_user
 
-    if not remove_user(state.ctx, email):
+    if not remove_user(state.app.staff, email):
         raise InputError(f"no staff account {email}")
     out.print(f"staff account {email} removed; its sessions were ended", highlight=False)
 
@@ -72,7 +72,7 @@ def staff_list(state: State) -> None:
     """Staff accounts and their roles."""
     from newsletter.staff.accounts import store
 
-    for user in store(state.ctx).users():
+    for user in store(state.app.staff).users():
         click.echo(f"{user.email}\t{user.role.value}")  # tab-separated, for scripts
 
 

@@ -61,7 +61,7 @@ def worker(state: State, poll: float, retry: float, until_idle: bool, as_json: b
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
     )
-    ctx = state.ctx
+    ctx = state.app.delivery
     stopping = threading.Event()
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1`: where it waits
     stop = stop_handler(stopping)

@@ -17,8 +17,8 @@ from newsletter.audiences.domain.deliveries import Recipient
 from newsletter.content.composing import compose_step
 from newsletter.content.domain.campaigns import MAIN_STEP, CampaignDefinition
 from newsletter.content.library import campaign_refs
+from newsletter.content.ports.services import ContentServices
 from newsletter.content.rendering.compose import personalize, render_message
-from newsletter.context import Context
 from newsletter.errors import CampaignError, NewsletterError, RenderError
 
 #: Who the greeting addresses in the archive, after each language's ``greeting`` UI string.
@@ -74,7 +74,7 @@ def _entry(campaign: CampaignDefinition, sent_at: dt.datetime) -> ArchivedCampai
     )
 
 
-def archived(ctx: Context) -> list[ArchivedCampaign]:
+def archived(ctx: ContentServices) -> list[ArchivedCampaign]:
     """Every archived announcement that went out, newest first: campaign files and campaigns
     written in the browser alike. One that does not load is left out (staff see it in their
     list; the public sees nothing broken)."""
@@ -90,7 +90,9 @@ def archived(ctx: Context) -> list[ArchivedCampaign]:
     return sorted(found, key=lambda c: (c.sent_at, c.slug), reverse=True)
 
 
-def archived_campaign(ctx: Context, slug: str) -> tuple[CampaignDefinition, ArchivedCampaign]:
+def archived_campaign(
+    ctx: ContentServices, slug: str
+) -> tuple[CampaignDefinition, ArchivedCampaign]:
     """One archived announcement; CampaignError when there is none by that slug."""
     if not _SLUG.fullmatch(slug):  # never a path: the catalog would read a file by path
         raise CampaignError("not in the archive", location=slug[:80])
@@ -104,7 +106,7 @@ def archived_campaign(ctx: Context, slug: str) -> tuple[CampaignDefinition, Arch
     return campaign, _entry(campaign, sent[slug])
 
 
-def archived_email(ctx: Context, slug: str, language: str | None = None) -> ArchivedEmail:
+def archived_email(ctx: ContentServices, slug: str, language: str | None = None) -> ArchivedEmail:
     """The announcement as the archive shows it, in ``language`` (or the nearest written)."""
     campaign, entry = archived_campaign(ctx, slug)
     lang = campaign.variant_for(language or campaign.default_language)

@@ -13,6 +13,7 @@ from newsletter.content.domain.campaigns import MAIN_STEP, CampaignDefinition
 from newsletter.content.domain.coverage import VersionCoverage, coverage, fallback_warnings
 from newsletter.content.domain.images import foreign_images, host_of
 from newsletter.content.ports.catalog import Screenshots, Shot
+from newsletter.content.ports.services import ContentServices
 from newsletter.content.rendering import ics as calendar
 from newsletter.content.rendering import merge
 from newsletter.content.rendering.compose import (
@@ -25,7 +26,6 @@ from newsletter.content.rendering.compose import (
     render_message,
 )
 from newsletter.content.rendering.environment import build_environment
-from newsletter.context import Context
 from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
 from newsletter.errors import CampaignError, NewsletterError
 
@@ -35,7 +35,10 @@ SAMPLE_ZONE = "Europe/Belgrade"
 
 
 def compose_step(
-    ctx: Context, campaign: CampaignDefinition, step: str, languages: list[str] | None = None
+    ctx: ContentServices,
+    campaign: CampaignDefinition,
+    step: str,
+    languages: list[str] | None = None,
 ) -> dict[str, ComposedVariant]:
     """Compose every language variant of one step, or raise for the first that fails: a
     campaign that cannot be composed in one language is sent in none."""
@@ -58,12 +61,12 @@ def compose_step(
     }
 
 
-def image_hosts(ctx: Context) -> frozenset[str]:
+def image_hosts(ctx: ContentServices) -> frozenset[str]:
     """Where an email may load images from: our own host and ``content.image_hosts``."""
     return frozenset((*ctx.image_hosts, host_of(ctx.links.base_url)))
 
 
-def check_images(ctx: Context, campaign: CampaignDefinition) -> frozenset[str]:
+def check_images(ctx: ContentServices, campaign: CampaignDefinition) -> frozenset[str]:
     """Refuse a campaign whose content loads an image from a host not allowed, naming each
     field; return the allowed hosts (the template's own images are checked after MJML)."""
     hosts = image_hosts(ctx)
@@ -74,7 +77,7 @@ def check_images(ctx: Context, campaign: CampaignDefinition) -> frozenset[str]:
 
 
 def calendar_revisions(
-    ctx: Context, campaign: CampaignDefinition
+    ctx: ContentServices, campaign: CampaignDefinition
 ) -> Mapping[str, calendar.Revision] | None:
     """SEQUENCE and DTSTAMP of each calendar entry: recorded on first compose, raised when the
     event or deadline changed since (so preview, validate and send agree on the bytes)."""
@@ -87,13 +90,13 @@ def calendar_revisions(
     }
 
 
-def list_id(ctx: Context, campaign: CampaignDefinition) -> str:
+def list_id(ctx: ContentServices, campaign: CampaignDefinition) -> str:
     """RFC 2919 List-Id: a phrase and a dotted identifier under a domain we control."""
     return f'"{ctx.organisation.name} - {campaign.topic}" <{campaign.topic}.{ctx.list_domain}>'
 
 
 def personalization_for(
-    ctx: Context,
+    ctx: ContentServices,
     campaign: CampaignDefinition,
     recipient: Recipient,
     issued_at: int,
@@ -110,7 +113,7 @@ def personalization_for(
 
 
 def personalizations_for(
-    ctx: Context,
+    ctx: ContentServices,
     campaign: CampaignDefinition,
     recipients: Sequence[Recipient],
     issued_at: int,
@@ -161,7 +164,7 @@ class Validation:
         return not self.problems
 
 
-def validate_campaign(ctx: Context, ref: str) -> Validation:
+def validate_campaign(ctx: ContentServices, ref: str) -> Validation:
     """Everything that can be checked without sending: file, segment, texts, every variant."""
     campaign, path = ctx.catalog.campaign(ref)
     result = Validation(campaign.slug)
@@ -207,7 +210,7 @@ def missing_ui_strings(
 
 
 def preview(
-    ctx: Context,
+    ctx: ContentServices,
     ref: str,
     *,
     email: str | None = None,
@@ -242,7 +245,7 @@ def preview(
     return render_message(variant, ctx.sender, person)
 
 
-def sample_recipient(ctx: Context, email: str | None, language: str) -> Recipient:
+def sample_recipient(ctx: ContentServices, email: str | None, language: str) -> Recipient:
     if email is None:
         return Recipient(
             0,

@@ -28,10 +28,15 @@ from newsletter.audiences.domain.deliveries import FailureKind, Recipient
 from newsletter.content.composing import compose_step, personalizations_for
 from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.content.rendering.compose import Batch, ComposedVariant
-from newsletter.context import Context
 from newsletter.delivery.domain.breaker import BreakerState, CircuitBreaker
 from newsletter.delivery.domain.unknowns import UnknownPolicy
-from newsletter.delivery.ports import Mailer, PreparingMailer, ReconcilingMailer, SendResult
+from newsletter.delivery.ports import (
+    DeliveryServices,
+    Mailer,
+    PreparingMailer,
+    ReconcilingMailer,
+    SendResult,
+)
 from newsletter.errors import (
     AccountError,
     DeliveryError,
@@ -115,7 +120,7 @@ class BatchSender:
 
     def __init__(
         self,
-        ctx: Context,
+        ctx: DeliveryServices,
         campaign: CampaignDefinition,
         campaign_id: int,
         step: str,

@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from newsletter.audiences.domain.privacy import suppression_hash
-from newsletter.context import Context
 from newsletter.core.addresses import AddressError, email_key, normalize_address
 from newsletter.delivery.domain.events import (
     Action,
@@ -22,6 +21,7 @@ from newsletter.delivery.domain.events import (
     ProviderEvent,
     effects,
 )
+from newsletter.delivery.ports import DeliveryServices
 from newsletter.errors import InputError, NewsletterError
 
 #: Reported problems are capped; the count is always complete.
@@ -58,7 +58,7 @@ def parse_batch(body: bytes | str, *, source: str = "request") -> list[Any]:
     return data
 
 
-def ingest_events(ctx: Context, raw: list[Any]) -> IngestReport:
+def ingest_events(ctx: DeliveryServices, raw: list[Any]) -> IngestReport:
     if ctx.parse_event is None:
         raise NewsletterError("this installation reads no provider events")
     parse = ctx.parse_event

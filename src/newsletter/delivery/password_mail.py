@@ -8,14 +8,14 @@ import time
 from collections.abc import Callable
 
 from newsletter.content.rendering.renewal import password_reset
-from newsletter.context import Context
+from newsletter.delivery.ports import DeliveryServices
 from newsletter.delivery.renewals import send_one
 from newsletter.staff import passwords
 from newsletter.staff.domain.users import RESET_MINUTES
 
 
 def mail_reset_link(
-    ctx: Context, email: str, client: str, *, sleep: Callable[[float], None] = time.sleep
+    ctx: DeliveryServices, email: str, client: str, *, sleep: Callable[[float], None] = time.sleep
 ) -> None:
     """Email a reset link if ``email`` is an enabled staff account within its limit;
     otherwise nothing (the caller answers the same either way). RateLimitError per client."""

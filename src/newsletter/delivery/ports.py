@@ -1,12 +1,14 @@
-"""The interfaces of delivery: the ledger, the transports, the rate limit and the store of
-provider events. Adapters implement them (delivery/sql/ledger.py, delivery/transports/*,
-delivery/sql/ratelimit.py, delivery/sql/event_store.py); tests may fake them."""
+"""The interfaces of delivery: the ledger, the transports, the rate limit, the store of
+provider events and the approval gate; and the delivery use cases' bundle. Adapters implement
+them (delivery/sql/ledger.py, delivery/transports/*, delivery/sql/ratelimit.py,
+delivery/sql/event_store.py, authoring/approvals.py); tests may fake them."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from newsletter.audiences.domain.deliveries import (
@@ -16,7 +18,9 @@ from newsletter.audiences.domain.deliveries import (
     Recipient,
 )
 from newsletter.audiences.domain.segments import Rule, Segment
+from newsletter.audiences.ports.services import UnsubscribeTarget
 from newsletter.content.domain.campaigns import CampaignDefinition, CampaignState
+from newsletter.content.ports.services import ContentServices
 from newsletter.content.rendering.compose import Batch
 from newsletter.delivery.domain.breakdown import LanguageOutcome
 from newsletter.delivery.domain.claims import Recovery
@@ -256,13 +260,6 @@ class RecordOutcome:
     unsubscribed: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class UnsubscribeTarget:
-    member_id: int
-    language: str
-    subscribed: bool
-
-
 class EventStore(Protocol):
     """Provider events, one-click unsubscribes and the outcome counts built from them."""
 
@@ -325,3 +322,53 @@ class LinkRenewals(Protocol):
         """Count and record one request in one serialised step: (the client is within its
         limit, a link may be mailed to the member). Rows before ``since`` are deleted."""
         ...
+
+
+class ApprovalGate(Protocol):
+    """Nothing reaches members that an approver did not see. Declared here, where the sends
+    are; implemented by the authoring capability (``authoring/approvals.py``,
+    :class:`~newsletter.authoring.approvals.StaffApprovals`) and wired by ``bootstrap.py``.
+    Both methods judge the very campaign object that is about to be composed."""
+
+    def hold_reason(self, campaign: CampaignDefinition, where: Path) -> str | None:
+        """Why a send of this version must wait, or None when it may go out."""
+        ...
+
+    def check_send(self, campaign: CampaignDefinition, where: Path) -> None:
+        """Refuse (NotApprovedError) unless ``campaign`` may go out as it is."""
+        ...
+
+    def require_approved(self, ref: str) -> None:
+        """Refuse (NotApprovedError) unless the campaign as it is now has an approval of its
+        own, whether or not it needs one: the staff app schedules nothing else."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliveryServices(ContentServices):
+    """What the delivery use cases get (built by ``bootstrap.py``): the content bundle's ports,
+    the ledger, the transport and its limits, provider events and the approval gate."""
+
+    ledger: Ledger
+    #: Builds the configured transport; called only when something is really sent.
+    mailer: Callable[[], Mailer]
+    transport: str
+    batch_size: int
+    max_in_flight: int
+    #: Provider events, one-click unsubscribes and campaign outcome counts.
+    events: EventStore
+    #: The configured transport's per-second / per-hour limit (shared through the database).
+    limiter: RateLimiter
+    #: Required, no default: a delivery bundle cannot be made without a gate.
+    approvals: ApprovalGate
+    #: Seconds a ``sending`` row stays claimed without renewal before it counts as crashed.
+    lease_seconds: float = 60.0
+    #: Seconds an ``unknown`` reminder row waits for provider events before it is resent.
+    resend_unknown_after: float = 1800.0
+    #: SendGrid unsubscribe group id per topic (events map groups back to topics).
+    unsubscribe_groups: Mapping[str, int] = field(default_factory=dict)
+    #: One raw provider event -> ours (None for a test send's); raises EventProblem. The
+    #: provider's vocabulary stays in its transport (delivery/transports/sendgrid/events.py).
+    parse_event: EventParser | None = None
+    #: "Email me a fresh link" requests from expired links' pages; None: not offered.
+    renewals: LinkRenewals | None = None

@@ -21,9 +21,9 @@ from newsletter.audiences.domain.deliveries import Recipient
 from newsletter.content.composing import compose_step, personalization_for, sample_recipient
 from newsletter.content.domain.campaigns import MAIN_STEP
 from newsletter.content.rendering.compose import Batch
-from newsletter.context import Context
 from newsletter.core.addresses import AddressError, normalize_address
 from newsletter.delivery.batch_sender import Sleep
+from newsletter.delivery.ports import DeliveryServices
 from newsletter.delivery.sending import check_step
 from newsletter.errors import CampaignError, InputError
 
@@ -48,7 +48,7 @@ class TestSendReport:
 
 
 def send_test(
-    ctx: Context,
+    ctx: DeliveryServices,
     ref: str,
     to: Sequence[str],
     *,
@@ -99,7 +99,7 @@ def send_test(
 
 
 def send_tests(
-    ctx: Context,
+    ctx: DeliveryServices,
     ref: str,
     to: Sequence[str],
     *,
@@ -142,7 +142,7 @@ def _test_addresses(to: Sequence[str]) -> list[str]:
     return list(found.values())
 
 
-def _test_recipient(ctx: Context, address: str, language: str) -> Recipient:
+def _test_recipient(ctx: DeliveryServices, address: str, language: str) -> Recipient:
     try:
         member = sample_recipient(ctx, address, language)
     except CampaignError:  # not a member: a staff address gets the sample reader's fields

@@ -19,9 +19,9 @@ from newsletter.audiences.domain.signup import client_hash
 from newsletter.content.rendering.compose import Batch, ComposedVariant, Personalization
 from newsletter.content.rendering.confirmation import HEADERS
 from newsletter.content.rendering.renewal import renewal
-from newsletter.context import Context
 from newsletter.core import tokens
 from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
+from newsletter.delivery.ports import DeliveryServices
 from newsletter.errors import (
     PermanentDeliveryError,
     RateLimitError,
@@ -40,7 +40,7 @@ LIFETIME_DAYS = tokens.DEFAULT_MAX_AGE // 86_400
 _MEMBER_LABEL = "link-renewal-member:"
 
 
-def expired_claims(ctx: Context, token: str, purpose: str) -> TokenExpired | None:
+def expired_claims(ctx: DeliveryServices, token: str, purpose: str) -> TokenExpired | None:
     """What an expired but genuine ``token`` was for; None for any other token."""
     try:
         ctx.links.verify(token, purpose=purpose, now=int(ctx.clock.now().timestamp()))
@@ -52,7 +52,7 @@ def expired_claims(ctx: Context, token: str, purpose: str) -> TokenExpired | Non
 
 
 def renew(
-    ctx: Context,
+    ctx: DeliveryServices,
     token: str,
     purpose: str,
     client: str,
@@ -98,7 +98,7 @@ def renew(
 
 
 def send_one(
-    ctx: Context, variant: ComposedVariant, to: str, sleep: Callable[[float], None]
+    ctx: DeliveryServices, variant: ComposedVariant, to: str, sleep: Callable[[float], None]
 ) -> None:
     """One transactional email through the configured transport, under its rate limit."""
     person = Personalization(None, to, "", {}, HEADERS)

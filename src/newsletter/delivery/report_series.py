@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from newsletter.context import Context
 from newsletter.delivery.domain.events import EventKind
+from newsletter.delivery.ports import DeliveryServices
 
 #: Chart series in drawing order, each with the stored names it sums.
 SERIES: dict[str, tuple[str, ...]] = {
@@ -45,7 +45,7 @@ class DailySeries:
         return [(day, [self.values[s][i] for s in SERIES]) for i, day in enumerate(self.days)]
 
 
-def daily_series(ctx: Context, slug: str) -> DailySeries:
+def daily_series(ctx: DeliveryServices, slug: str) -> DailySeries:
     cid = ctx.ledger.campaign_id(slug)
     if cid is None or ctx.history is None:
         return DailySeries()

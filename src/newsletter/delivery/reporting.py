@@ -19,7 +19,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from newsletter.context import Context
 from newsletter.delivery.domain.breakdown import LanguageOutcome, LinkClicks, count_links
 from newsletter.delivery.domain.events import (
     COMPLAINT_BLOCK,
@@ -27,6 +26,7 @@ from newsletter.delivery.domain.events import (
     CampaignStats,
     ComplaintLevel,
 )
+from newsletter.delivery.ports import DeliveryServices
 from newsletter.errors import StateError
 
 COMPLAINT_WINDOW_DAYS = 30
@@ -89,7 +89,7 @@ class CampaignReport:
         }
 
 
-def campaign_report(ctx: Context, ref: str) -> CampaignReport:
+def campaign_report(ctx: DeliveryServices, ref: str) -> CampaignReport:
     campaign, _ = ctx.catalog.campaign(ref)
     cid = ctx.ledger.campaign_id(campaign.slug)
     stats = ctx.events.stats(cid) if cid is not None else CampaignStats()
@@ -104,7 +104,7 @@ class Breakdown:
     languages: list[LanguageOutcome]
 
 
-def campaign_breakdown(ctx: Context, slug: str) -> Breakdown:
+def campaign_breakdown(ctx: DeliveryServices, slug: str) -> Breakdown:
     cid = ctx.ledger.campaign_id(slug)
     if cid is None:
         return Breakdown([], [])
@@ -133,12 +133,12 @@ def _warnings(slug: str, stats: CampaignStats) -> list[str]:
     return []
 
 
-def blocking_campaigns(ctx: Context) -> list[tuple[str, CampaignStats]]:
+def blocking_campaigns(ctx: DeliveryServices) -> list[tuple[str, CampaignStats]]:
     since = ctx.clock.now() - dt.timedelta(days=COMPLAINT_WINDOW_DAYS)
     return [(slug, stats) for slug, stats in ctx.events.recent_stats(since) if stats.blocks]
 
 
-def ensure_not_blocked(ctx: Context, starting: str) -> None:
+def ensure_not_blocked(ctx: DeliveryServices, starting: str) -> None:
     """Raise StateError naming the campaigns whose complaint rate blocks a new send."""
     blocking = blocking_campaigns(ctx)
     if not blocking:
@@ -153,7 +153,7 @@ def ensure_not_blocked(ctx: Context, starting: str) -> None:
     )
 
 
-def acknowledge_complaints(ctx: Context, ref: str) -> CampaignReport:
+def acknowledge_complaints(ctx: DeliveryServices, ref: str) -> CampaignReport:
     """Staff have seen the complaints: lift the block until more arrive."""
     campaign, _ = ctx.catalog.campaign(ref)
     cid = ctx.ledger.campaign_id(campaign.slug)

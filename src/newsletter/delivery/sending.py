@@ -28,14 +28,12 @@ from dataclasses import dataclass
 
 from newsletter.audiences.domain.deliveries import DeliveryStatus
 from newsletter.audiences.domain.segments import Rule
-from newsletter.authoring.approvals import check_send
 from newsletter.content.composing import compose_step
 from newsletter.content.domain.campaigns import MAIN_STEP, CampaignDefinition, CampaignState
-from newsletter.context import Context
 from newsletter.delivery.batch_sender import MAX_ATTEMPTS, BatchSender, Progress, SendReport, Sleep
 from newsletter.delivery.domain.claims import Recovery
 from newsletter.delivery.domain.unknowns import UnknownPolicy, unknown_policy
-from newsletter.delivery.ports import ReconcilingMailer
+from newsletter.delivery.ports import DeliveryServices, ReconcilingMailer
 from newsletter.delivery.reporting import ensure_not_blocked
 from newsletter.errors import CampaignError
 
@@ -47,7 +45,7 @@ __all__ = ["SendReport", "check_step", "resolve_unknown", "retry_failed", "send_
 
 
 def send_campaign(
-    ctx: Context,
+    ctx: DeliveryServices,
     ref: str,
     *,
     step: str = MAIN_STEP,
@@ -67,7 +65,7 @@ def send_campaign(
     if not dry_run:
         # The gate, against the very object composed below: what goes out is what was
         # approved, even if the campaign is edited while this runs.
-        check_send(ctx, campaign, where)
+        ctx.approvals.check_send(campaign, where)
     segment = ctx.catalog.segment(campaign.audience)
     variants = compose_step(ctx, campaign, step)  # raises before anything is written
     report = SendReport(campaign.slug, step, ctx.transport, dry_run=dry_run)
@@ -125,7 +123,7 @@ def send_campaign(
     return report
 
 
-def _recover(ctx: Context, report: SendReport, campaign_id: int, step: str) -> Recovery:
+def _recover(ctx: DeliveryServices, report: SendReport, campaign_id: int, step: str) -> Recovery:
     found = ctx.ledger.recover_claims(
         campaign_id, step, now=ctx.clock.now(), lease_seconds=ctx.lease_seconds
     )
@@ -138,7 +136,7 @@ def _recover(ctx: Context, report: SendReport, campaign_id: int, step: str) -> R
     return found
 
 
-def _reconcile(ctx: Context, slug: str, campaign_id: int, step: str) -> int:
+def _reconcile(ctx: DeliveryServices, slug: str, campaign_id: int, step: str) -> int:
     """Where the transport knows for certain (the outbox), ``unknown`` rows are settled from
     what it holds: the outbox never keeps a message its row does not call sent, and a row
     whose message was never written is sent again. Returns how many rows were settled."""
@@ -182,7 +180,9 @@ class Resolution:
     rows: int
 
 
-def resolve_unknown(ctx: Context, ref: str, *, resend: bool, step: str | None = None) -> Resolution:
+def resolve_unknown(
+    ctx: DeliveryServices, ref: str, *, resend: bool, step: str | None = None
+) -> Resolution:
     """Staff decide about rows whose fate is unknown: send them again, or count them as sent."""
     campaign, _ = ctx.catalog.campaign(ref)
     if step is not None:
@@ -193,7 +193,7 @@ def resolve_unknown(ctx: Context, ref: str, *, resend: bool, step: str | None = 
     return Resolution(campaign.slug, step, "resend" if resend else "mark-sent", rows)
 
 
-def retry_failed(ctx: Context, ref: str, *, step: str | None = None) -> Resolution:
+def retry_failed(ctx: DeliveryServices, ref: str, *, step: str | None = None) -> Resolution:
     """Re-queue rows that failed for transient reasons; permanent failures stay failed."""
     campaign, _ = ctx.catalog.campaign(ref)
     if step is not None:

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from newsletter.context import Context
+from newsletter.delivery.ports import DeliveryServices
 from newsletter.delivery.sending import SendReport, send_campaign
 from newsletter.errors import NewsletterError
 
@@ -48,7 +48,7 @@ class WorkerSummary:
     stopped_by_signal: bool = False
 
 
-def pending_steps(ctx: Context) -> list[StepRef]:
+def pending_steps(ctx: DeliveryServices) -> list[StepRef]:
     """Steps of campaigns in the ``sending`` state that have ``pending`` rows, in the order
     the campaigns started and the steps stand in the campaign file."""
     found: list[StepRef] = []
@@ -63,7 +63,7 @@ def pending_steps(ctx: Context) -> list[StepRef]:
 
 
 def run_worker(
-    ctx: Context,
+    ctx: DeliveryServices,
     stopping: threading.Event,
     *,
     poll_seconds: float = 5.0,
@@ -95,7 +95,7 @@ def run_worker(
 
 
 def _send_one(
-    ctx: Context,
+    ctx: DeliveryServices,
     ref: StepRef,
     stopping: threading.Event,
     send: Callable[..., SendReport],

@@ -7,7 +7,6 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from newsletter.authoring.approvals import standing_of
 from newsletter.content.composing import validate_campaign
 from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.errors import CampaignError, InputError, StateError
@@ -119,7 +118,7 @@ def schedule_campaign(
             f"{local_time} has already passed in {', '.join(passed)}: those members get it as "
             "soon as the scheduler runs, or not at all once it is too late (see timeline)"
         )
-    hold = standing_of(ctx, campaign, where).hold_reason
+    hold = ctx.approvals.hold_reason(campaign, where)
     if hold is not None:  # scheduled from the CLI before an approval: say so from the start
         waiting = S.SCHEDULED
         entries = [

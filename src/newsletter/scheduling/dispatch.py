@@ -17,9 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from newsletter.audiences.domain.segments import Rule
-from newsletter.authoring.approvals import standing_of
 from newsletter.content.domain.campaigns import CampaignDefinition, ReminderStep
-from newsletter.context import Context
+from newsletter.delivery.ports import DeliveryServices
 from newsletter.delivery.sending import SendReport, send_campaign
 from newsletter.errors import NewsletterError, NotApprovedError
 from newsletter.scheduling.domain.recurrence import Recurrence
@@ -39,10 +38,10 @@ from newsletter.scheduling.domain.rules import (
 from newsletter.scheduling.ports import Scheduling
 
 S = ScheduleState
-SendStep = Callable[[Context, str, str, Rule | None], SendReport]
+SendStep = Callable[[DeliveryServices, str, str, Rule | None], SendReport]
 
 
-def send_step(ctx: Context, campaign: str, step: str, only: Rule | None) -> SendReport:
+def send_step(ctx: DeliveryServices, campaign: str, step: str, only: Rule | None) -> SendReport:
     return send_campaign(ctx, campaign, step=step, only=only)
 
 
@@ -143,7 +142,7 @@ def _run(
         why = "the step is no longer in the campaign file"
         return _done(entry, S.CANCELLED, why, now), _fired(entry, now, "cancelled", why)
     window_end = _window_end(entry, rows)
-    held = standing_of(sched.ctx, campaign, where).hold_reason
+    held = sched.ctx.approvals.hold_reason(campaign, where)
     if held is not None:
         return _hold(sched, entry, now, held, catch_up, window_end)
     if catch_up and any(r.state is S.PAUSED for r in rows):

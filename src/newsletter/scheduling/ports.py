@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from newsletter.audiences.domain.segments import Segment
-from newsletter.context import Context
+from newsletter.delivery.ports import DeliveryServices
 from newsletter.scheduling.domain.calendar_rules import SendingRules
 from newsletter.scheduling.domain.recurrence import Recurrence
 from newsletter.scheduling.domain.reminders import MilestonePoint
@@ -127,7 +127,7 @@ class ScheduleStore(Protocol):
 class Scheduling:
     """Everything the scheduling use cases get, built by bootstrap."""
 
-    ctx: Context
+    ctx: DeliveryServices
     store: ScheduleStore
     rules: SendingRules
     policy: SchedulePolicy

@@ -9,7 +9,6 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from newsletter.authoring.approvals import standing
 from newsletter.errors import NewsletterError
 from newsletter.scheduling.dispatch import Fired, dispatch_due, plan_recurring
 from newsletter.scheduling.domain.rules import (
@@ -95,7 +94,8 @@ def timeline(
 
 def _hold_reason(sched: Scheduling, slug: str) -> str | None:
     try:
-        return standing(sched.ctx, slug).hold_reason
+        campaign, where = sched.ctx.catalog.campaign(slug)
+        return sched.ctx.approvals.hold_reason(campaign, where)
     except NewsletterError:
         return None  # an unreadable campaign: the dispatcher reports it when it is due
 

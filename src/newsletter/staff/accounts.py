@@ -14,12 +14,11 @@ import math
 import secrets
 from dataclasses import dataclass
 
-from newsletter.context import Context
 from newsletter.core.addresses import AddressError, normalize_address
 from newsletter.errors import InputError, NewsletterError
 from newsletter.staff.domain import users as rules
 from newsletter.staff.domain.users import Role
-from newsletter.staff.ports import Session, StaffStore
+from newsletter.staff.ports import Session, StaffServices, StaffStore
 
 SESSION_HOURS = 12
 
@@ -32,7 +31,7 @@ class SignInRefused(NewsletterError):
         self.throttled = throttled
 
 
-def store(ctx: Context) -> StaffStore:
+def store(ctx: StaffServices) -> StaffStore:
     if ctx.staff is None:
         raise NewsletterError("this installation has no staff store")
     return ctx.staff
@@ -45,7 +44,7 @@ def canonical_email(raw: str) -> str:
         raise InputError(f"not an email address: {exc}", location=raw) from exc
 
 
-def add_user(ctx: Context, email: str, password: str, role: Role) -> bool:
+def add_user(ctx: StaffServices, email: str, password: str, role: Role) -> bool:
     """Create or update a staff account (``newsletter staff add``); True if new."""
     key = canonical_email(email)
     rules.check_password_rules(password)
@@ -53,13 +52,13 @@ def add_user(ctx: Context, email: str, password: str, role: Role) -> bool:
     return store(ctx).add_user(key, hashed, role, now=ctx.clock.now())
 
 
-def remove_user(ctx: Context, email: str) -> bool:
+def remove_user(ctx: StaffServices, email: str) -> bool:
     """Remove a staff account (``newsletter staff remove``): it can no longer sign in and its
     open sessions end at once. Approvals it gave keep its address. True if it existed."""
     return store(ctx).remove_user(canonical_email(email))
 
 
-def ensure_user(ctx: Context, email: str, password: str, role: Role) -> str:
+def ensure_user(ctx: StaffServices, email: str, password: str, role: Role) -> str:
     """Make sure the account exists with this password and role, touching nothing (not even
     its sessions) when it already does: ``added``, ``updated`` or ``unchanged``. For the
     sample accounts ``scripts/demo`` creates on every run."""
@@ -76,7 +75,7 @@ class SignedIn:
     session: Session
 
 
-def sign_in(ctx: Context, email: str, password: str, ip: str) -> SignedIn:
+def sign_in(ctx: StaffServices, email: str, password: str, ip: str) -> SignedIn:
     """Check the password, within the rate limits, and open a session."""
     db = store(ctx)
     now = ctx.clock.now()
@@ -112,11 +111,11 @@ def sign_in(ctx: Context, email: str, password: str, ip: str) -> SignedIn:
     return SignedIn(token, Session(found[0], csrf, expires))
 
 
-def current(ctx: Context, token: str | None) -> Session | None:
+def current(ctx: StaffServices, token: str | None) -> Session | None:
     if not token or len(token) > 200:
         return None
     return store(ctx).session(rules.session_key(token), now=ctx.clock.now())
 
 
-def sign_out(ctx: Context, token: str) -> None:
+def sign_out(ctx: StaffServices, token: str) -> None:
     store(ctx).close_session(rules.session_key(token))

@@ -15,11 +15,11 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from newsletter.context import Context
 from newsletter.errors import InputError, RateLimitError, StateError, TokenError
 from newsletter.staff.accounts import canonical_email, store
 from newsletter.staff.domain import users as rules
 from newsletter.staff.domain.users import StaffUser
+from newsletter.staff.ports import StaffServices
 
 RESET_PATH = "/staff/reset/"
 #: "Forgot my password" emails per address, and requests per client address, per hour.
@@ -28,12 +28,12 @@ MAX_PER_CLIENT = 10
 WINDOW = dt.timedelta(hours=1)
 
 
-def _hash(ctx: Context, password: str) -> str:
+def _hash(ctx: StaffServices, password: str) -> str:
     rules.check_password_rules(password)
     return rules.hash_password(password, secrets.token_bytes(16))
 
 
-def change_password(ctx: Context, user: StaffUser, current: str, new: str) -> None:
+def change_password(ctx: StaffServices, user: StaffUser, current: str, new: str) -> None:
     """The signed-in user's own password, given the current one. Every session ends (the
     caller signs the browser in again if it wants)."""
     db = store(ctx)
@@ -43,7 +43,7 @@ def change_password(ctx: Context, user: StaffUser, current: str, new: str) -> No
     db.set_password(user.id, _hash(ctx, new))
 
 
-def set_enabled(ctx: Context, actor: StaffUser, user_id: int, *, enabled: bool) -> StaffUser:
+def set_enabled(ctx: StaffServices, actor: StaffUser, user_id: int, *, enabled: bool) -> StaffUser:
     """An approver disables (ending its sessions at once) or enables an account."""
     if not actor.can_approve:
         raise StateError("only an approver may disable or enable accounts")
@@ -57,7 +57,7 @@ def set_enabled(ctx: Context, actor: StaffUser, user_id: int, *, enabled: bool) 
     return found[0]
 
 
-def reset_link(ctx: Context, user_id: int) -> str:
+def reset_link(ctx: StaffServices, user_id: int) -> str:
     """A one-time link that sets a new password for the account."""
     found = store(ctx).account(user_id)
     if found is None or found[0].disabled:
@@ -68,7 +68,7 @@ def reset_link(ctx: Context, user_id: int) -> str:
     return f"{ctx.links.base_url}{RESET_PATH}{token}"
 
 
-def issue_reset_link(ctx: Context, actor: StaffUser, user_id: int) -> tuple[StaffUser, str]:
+def issue_reset_link(ctx: StaffServices, actor: StaffUser, user_id: int) -> tuple[StaffUser, str]:
     """An approver makes a reset link for someone to pass on (in person, by phone)."""
     if not actor.can_approve:
         raise StateError("only an approver may make reset links")
@@ -84,7 +84,7 @@ class ResetMail:
     link: str
 
 
-def forgot(ctx: Context, email: str, client: str) -> ResetMail | None:
+def forgot(ctx: StaffServices, email: str, client: str) -> ResetMail | None:
     """What to mail for a "forgot my password" request: None when nothing goes out (no such
     account, disabled, or this address had its emails this hour). RateLimitError when the
     client asked too often (the only answer that differs, and it concerns the asker)."""
@@ -110,7 +110,7 @@ def forgot(ctx: Context, email: str, client: str) -> ResetMail | None:
     return ResetMail(found[0].email, reset_link(ctx, found[0].id))
 
 
-def reset_target(ctx: Context, token: str) -> StaffUser:
+def reset_target(ctx: StaffServices, token: str) -> StaffUser:
     """The account a reset link is for, while the link is fresh and unused (TokenError)."""
     now = int(ctx.clock.now().timestamp())
     claims = ctx.links.verify(
@@ -122,7 +122,7 @@ def reset_target(ctx: Context, token: str) -> StaffUser:
     return found[0]
 
 
-def reset_password(ctx: Context, token: str, new: str) -> StaffUser:
+def reset_password(ctx: StaffServices, token: str, new: str) -> StaffUser:
     """Set the password through a reset link; the link is spent and every session ends."""
     user = reset_target(ctx, token)
     store(ctx).set_password(user.id, _hash(ctx, new))

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from newsletter.core.clock import Clock
+from newsletter.core.links import Links
 from newsletter.staff.domain.users import Role, StaffUser
 
 
@@ -106,3 +108,15 @@ class StaffStore(Protocol):
     def approval(self, slug: str) -> Approval | None:
         """The campaign's latest approval, whichever version it approved."""
         ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class StaffServices:
+    """What the staff use cases get (built by ``bootstrap.py``): the account store, the clock
+    and the signed links (a password reset link is one). The lowest bundle: every other
+    capability's extends it (audiences/ports/services.py)."""
+
+    clock: Clock
+    links: Links
+    #: None where no web app runs (the use cases then refuse with a clear error).
+    staff: StaffStore | None = None

@@ -16,9 +16,9 @@ from newsletter.audiences.files.member_files import read_member_file
 from newsletter.audiences.imports import import_members
 from newsletter.audiences.sql.import_session import SqlImport
 from newsletter.config import Settings
-from newsletter.context import Context
 from newsletter.db.engine import make_engine
 from newsletter.db.tables import consent_events, members, subscriptions
+from tests.services import Services
 
 ROWS = "email,first_name,topics,consent_source,consent_date\n" + "".join(
     f"p{i}@klaster.example,P{i},events;calls,form,2015-0{1 + i}-01\n" for i in range(5)
@@ -26,7 +26,7 @@ ROWS = "email,first_name,topics,consent_source,consent_date\n" + "".join(
 
 
 @pytest.fixture
-def engine(settings: Settings, ctx: Context) -> Iterator[Engine]:
+def engine(settings: Settings, ctx: Services) -> Iterator[Engine]:
     built = make_engine(settings.database_url)
     yield built
     built.dispose()
@@ -51,7 +51,7 @@ def topics_by_member(engine: Engine) -> dict[str, list[tuple[str, str]]]:
 
 
 def test_new_members_are_found_when_ids_do_not_simply_grow(
-    ctx: Context,
+    ctx: Services,
     engine: Engine,
     settings: Settings,
     tmp_path: Path,
@@ -90,7 +90,7 @@ def test_new_members_are_found_when_ids_do_not_simply_grow(
 
 
 def test_an_import_is_one_transaction(
-    ctx: Context, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ctx: Services, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(member_rows, "CHUNK", 2)  # two chunks written before the failure
     path = tmp_path / "m.csv"

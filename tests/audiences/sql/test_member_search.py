@@ -17,10 +17,10 @@ from newsletter.audiences.data_rights import erase_person
 from newsletter.audiences.directory import Filters, search_members
 from newsletter.audiences.imports import import_members
 from newsletter.audiences.member_edits import edit_profile
-from newsletter.context import Context
 from newsletter.db.engine import _alembic_config, upgrade
 from newsletter.db.tables import member_search_terms, members
 from tests.delivery.test_sending import load_samples
+from tests.services import Services
 
 HEAD = "email,first_name,last_name,organization,country,language,tier,topics,consent_source"
 PEOPLE = f"""{HEAD}
@@ -33,28 +33,28 @@ ana@ruse.example,Ana,Ristova,Ruse Cluster,BG,en,friend,news,form
 """
 
 
-def engine_of(ctx: Context) -> Engine:
+def engine_of(ctx: Services) -> Engine:
     return ctx.ledger.engine  # type: ignore[attr-defined,no-any-return]
 
 
-def load(ctx: Context, data: str = PEOPLE, source: str = "people.csv") -> None:
+def load(ctx: Services, data: str = PEOPLE, source: str = "people.csv") -> None:
     rows = [(n, r) for n, r in enumerate(csv.DictReader(io.StringIO(data)), start=2)]
     assert not import_members(ctx, rows, source=source).rejected
 
 
-def found(ctx: Context, query: str = "", **filters: str) -> set[str]:
+def found(ctx: Services, query: str = "", **filters: str) -> set[str]:
     page = search_members(ctx, Filters(query, **filters))
     assert page.total == len(page.rows)  # small lists: one page
     return {m.email for m in page.rows}
 
 
 @pytest.mark.parametrize("query", ["Djordje", "Đorđe", "Ђорђе", "Dordje", "DJORDJE", "đorđe"])
-def test_every_spelling_finds_both_scripts(ctx: Context, query: str) -> None:
+def test_every_spelling_finds_both_scripts(ctx: Services, query: str) -> None:
     load(ctx)
     assert found(ctx, query) == {"djordje@vino.example", "dj.lat@vino.example"}
 
 
-def test_latin_finds_cyrillic_and_every_word_must_match(ctx: Context) -> None:
+def test_latin_finds_cyrillic_and_every_word_must_match(ctx: Services) -> None:
     load(ctx)
     assert found(ctx, "Ristić") == {"b.ristic@klaster-nis.example"}
     assert found(ctx, "ristic") == {"b.ristic@klaster-nis.example"}
@@ -70,7 +70,7 @@ def test_latin_finds_cyrillic_and_every_word_must_match(ctx: Context) -> None:
     assert found(ctx, "%_") == set()  # no word at all: nobody, not everyone
 
 
-def test_filters_combine_with_the_query_and_a_segment_lists_its_audience(ctx: Context) -> None:
+def test_filters_combine_with_the_query_and_a_segment_lists_its_audience(ctx: Services) -> None:
     load(ctx)
     assert found(ctx, country="BG") == {"zhechev@sofia.example", "ana@ruse.example"}
     assert found(ctx, "rist", country="BG") == {"ana@ruse.example"}
@@ -87,7 +87,7 @@ def test_filters_combine_with_the_query_and_a_segment_lists_its_audience(ctx: Co
     assert ctx.members.count(ctx.catalog.segment("bg-rs-calls"), None) == 2
 
 
-def test_terms_follow_reimports_edits_and_erasure(ctx: Context) -> None:
+def test_terms_follow_reimports_edits_and_erasure(ctx: Services) -> None:
     load(ctx)
     engine = engine_of(ctx)
     with engine.connect() as conn:
@@ -120,7 +120,7 @@ def test_terms_follow_reimports_edits_and_erasure(ctx: Context) -> None:
     assert orphans == 0
 
 
-def test_each_query_word_is_an_index_range(ctx: Context) -> None:
+def test_each_query_word_is_an_index_range(ctx: Services) -> None:
     load(ctx)
     engine = engine_of(ctx)
     sql = "SELECT member_id FROM member_search_terms WHERE term >= 'rist' AND term < 'risu'"
@@ -139,7 +139,7 @@ def test_each_query_word_is_an_index_range(ctx: Context) -> None:
         }
 
 
-def test_pages_of_a_filtered_list(ctx: Context, project: Path) -> None:
+def test_pages_of_a_filtered_list(ctx: Services, project: Path) -> None:
     load_samples(ctx, project)
     everyone = search_members(ctx, Filters(status="active"))
     assert everyone.total > 50 and len(everyone.rows) == 50 and everyone.pages > 1
@@ -149,7 +149,7 @@ def test_pages_of_a_filtered_list(ctx: Context, project: Path) -> None:
     assert last.page == everyone.pages
 
 
-def test_the_migration_backfills_members_held_before_it(ctx: Context) -> None:
+def test_the_migration_backfills_members_held_before_it(ctx: Services) -> None:
     engine = engine_of(ctx)
     cfg = _alembic_config()
     with engine.begin() as conn:
@@ -173,7 +173,7 @@ def test_the_migration_backfills_members_held_before_it(ctx: Context) -> None:
     assert found(ctx, "Ristic3") == {"p3@x.example"}
 
 
-def test_a_search_counts_exactly_up_to_a_thousand_then_says_more(ctx: Context) -> None:
+def test_a_search_counts_exactly_up_to_a_thousand_then_says_more(ctx: Services) -> None:
     rows = "".join(
         f"m{i}@marko.example,Марко,Марковић{i},,RS,sr-Cyrl,member,,\n" for i in range(1005)
     )

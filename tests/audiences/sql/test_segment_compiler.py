@@ -15,10 +15,10 @@ from newsletter.audiences.domain.segments import Segment, explain_member
 from newsletter.audiences.files.member_files import read_member_file
 from newsletter.audiences.imports import import_members
 from newsletter.config import Settings
-from newsletter.context import Context
 from newsletter.db.engine import make_engine
 from newsletter.db.tables import members
 from tests.deliveries_helper import record_sent
+from tests.services import Services
 
 SAMPLES = ("members.csv", "friends.csv")
 
@@ -31,19 +31,19 @@ def sample_rows(project: Path) -> list[dict[str, str]]:
     return rows
 
 
-def load(ctx: Context, path: Path, tag: str | None = None) -> None:
+def load(ctx: Services, path: Path, tag: str | None = None) -> None:
     report = import_members(ctx, read_member_file(path).rows, source=str(path), tag=tag)
     assert not report.rejected, report.rejected
 
 
 @pytest.fixture
-def engine(settings: Settings, ctx: Context) -> Iterator[Engine]:
+def engine(settings: Settings, ctx: Services) -> Iterator[Engine]:
     built = make_engine(settings.database_url)
     yield built
     built.dispose()
 
 
-def test_sample_segment_counts_match_the_csvs(ctx: Context, project: Path) -> None:
+def test_sample_segment_counts_match_the_csvs(ctx: Services, project: Path) -> None:
     for name in SAMPLES:
         load(ctx, project / "audiences" / name)
     rows = sample_rows(project)
@@ -132,7 +132,7 @@ EXTRA_SEGMENTS: list[dict[str, Any]] = [
 
 
 def test_sql_and_pure_evaluator_agree_on_every_member_and_segment(
-    ctx: Context, project: Path, engine: Engine, tmp_path: Path
+    ctx: Services, project: Path, engine: Engine, tmp_path: Path
 ) -> None:
     for name in SAMPLES:
         load(ctx, project / "audiences" / name)

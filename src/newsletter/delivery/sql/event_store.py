@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 from newsletter.audiences.domain.deliveries import DeliveryStatus, FailureKind
 from newsletter.audiences.domain.members import MemberStatus
 from newsletter.audiences.domain.privacy import SuppressionReason
+from newsletter.audiences.ports.services import UnsubscribeTarget
 from newsletter.audiences.sql.members import lookup_key
 from newsletter.audiences.sql.standing import resubscribed_since, set_topic, suppress
 from newsletter.db.tables import (
@@ -44,7 +45,7 @@ from newsletter.delivery.domain.events import (
     ProviderEvent,
     dedupe_key,
 )
-from newsletter.delivery.ports import RecordOutcome, UnsubscribeTarget
+from newsletter.delivery.ports import RecordOutcome
 from newsletter.delivery.sql.campaign_breakdown import click_urls, language_outcomes
 from newsletter.delivery.sql.campaign_stats import campaign_stats, recent_campaign_stats
 
