@@ -128,7 +128,7 @@ def serve_fake(conn: Connection, latency: float, validate_every: int) -> None:
 
 
 def _ctx(project: Path, api_host: str) -> Any:
-    from newsletter.bootstrap import build
+    from newsletter.bootstrap import build_app
     from newsletter.config import load_settings
 
     os.environ.update(
@@ -141,18 +141,18 @@ def _ctx(project: Path, api_host: str) -> Any:
             "NEWSLETTER_WEB__BASE_URL": "https://news.clusterhouse.example",
         }
     )
-    return build(load_settings(project / "config.yaml"))
+    return build_app(load_settings(project / "config.yaml"))
 
 
 def phase_batched(project: Path, api_host: str) -> dict[str, Any]:
     from newsletter.delivery.sending import send_campaign
 
-    ctx = _ctx(project, api_host)
+    app = _ctx(project, api_host)
     start, cpu = time.perf_counter(), cpu_seconds()
-    report = send_campaign(ctx, DOC)
+    report = send_campaign(app.delivery, DOC)
     seconds = time.perf_counter() - start
     cpu = cpu_seconds() - cpu
-    ctx.close()
+    app.close()
     return {
         "seconds": seconds,
         "cpu_seconds": cpu,
@@ -174,7 +174,8 @@ def phase_naive(project: Path, api_host: str, sample: int) -> dict[str, Any]:
     from newsletter.content.rendering import merge
     from newsletter.db.tables import members
 
-    ctx = _ctx(project, api_host)
+    app = _ctx(project, api_host)
+    ctx = app.delivery
     campaign, _ = ctx.catalog.campaign(DOC)
     variant = compose_step(ctx, campaign, "main", ["en"])["en"]
     with ctx.ledger.engine.connect() as conn:
@@ -209,7 +210,7 @@ def phase_naive(project: Path, api_host: str, sample: int) -> dict[str, Any]:
         mail.add_custom_arg(CustomArg("nl_delivery_id", str(n)))
         client.send(mail)
     seconds = time.perf_counter() - start
-    ctx.close()
+    app.close()
     return {"seconds": seconds, "sent": len(people), "requests": len(people), "peak_mb": peak_mb()}
 
 

@@ -46,12 +46,12 @@ from apscheduler.schedulers.background import BackgroundScheduler  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from newsletter.audiences.domain.segments import Segment  # noqa: E402
-from newsletter.bootstrap import build, build_scheduling  # noqa: E402
+from newsletter.bootstrap import build_app, build_scheduling  # noqa: E402
 from newsletter.config import load_settings  # noqa: E402
 from newsletter.content.domain.campaigns import CampaignDefinition  # noqa: E402
-from newsletter.context import Context  # noqa: E402
 from newsletter.core.clock import SystemClock  # noqa: E402
 from newsletter.db.tables import schedules  # noqa: E402
+from newsletter.delivery.ports import DeliveryServices  # noqa: E402
 from newsletter.delivery.sending import SendReport  # noqa: E402
 from newsletter.scheduling.domain.rules import ScheduleState  # noqa: E402
 from newsletter.scheduling.leader import SchedulerRuntime  # noqa: E402
@@ -124,7 +124,7 @@ class MemoryCatalog:
         return iter(())
 
 
-def null_send(ctx: Context, campaign: str, step: str, only: object) -> SendReport:
+def null_send(ctx: DeliveryServices, campaign: str, step: str, only: object) -> SendReport:
     FIRED[f"{campaign}/{step}"] = time.time()
     return SendReport(campaign, step, "null")
 
@@ -138,10 +138,11 @@ def setup(
         database={"url": f"sqlite:///{folder / 'bench.db'}"},
         paths={"var": str(folder)},
     )
-    ctx = build(settings, clock=SystemClock())
+    app = build_app(settings, clock=SystemClock())
+    _STORE["app"] = app  # closed by the run
     memory = MemoryCatalog(args.campaigns, args.steps)
-    store = SqlScheduleStore(ctx.catalog.store.engine)  # type: ignore[attr-defined]
-    ctx = dataclasses.replace(ctx, catalog=ScheduledCatalog(memory, store))
+    store = SqlScheduleStore(app.delivery.catalog.store.engine)  # type: ignore[attr-defined]
+    ctx = dataclasses.replace(app.delivery, catalog=ScheduledCatalog(memory, store))
     sched = build_scheduling(settings, ctx)
     rng = random.Random(2015)
     keys = [(slug, f"r{i:02d}") for slug in memory.by_slug for i in range(args.steps)]
@@ -207,7 +208,7 @@ def run_ours(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     restart = time.perf_counter() - restart_began
     runtime.stop()
     sent = [e for e in sched.store.entries() if e.state is ScheduleState.SENT]
-    sched.ctx.close()
+    _STORE["app"].close()
     return {"startup_s": startup, "restart_s": restart, "rows_sent": len(sent), **lateness(due)}
 
 
@@ -258,7 +259,7 @@ def run_obvious(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     scheduler.shutdown()
     scheduler, restart = start()  # every restart re-derives (replaces) every job
     scheduler.shutdown()
-    sched.ctx.close()
+    _STORE["app"].close()
     return {"startup_s": startup, "restart_s": restart, **lateness(due)}
 
 

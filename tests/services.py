@@ -3,31 +3,35 @@ as one object.
 
 A test often drives use cases of several capabilities (send, then read the ledger, then the
 staff pages); the widest bundle, authoring's, extends every lower one, so it can be handed to
-any of them. ``Services`` is that bundle plus the App it came from (``.app``, what the web app
-and the CLI carry) and ``close()``.
+any of them. ``Services`` is that bundle plus ``close()``, and ``.app`` gives the App over the
+same ports (what the web app and the CLI carry), so a test that swaps a port with
+``dataclasses.replace`` gets an App with the swapped port too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 from newsletter.authoring.ports import AuthoringServices
-from newsletter.bootstrap import App, build_app
+from newsletter.bootstrap import App, assemble, build_app
 from newsletter.config import Settings
 from newsletter.core.clock import Clock
 
 
 @dataclass(frozen=True, kw_only=True)
 class Services(AuthoringServices):
-    app: App
+    #: Releases pooled connections; call when done.
+    close: Callable[[], None] = lambda: None
 
-    def close(self) -> None:
-        self.app.close()
+    @property
+    def app(self) -> App:
+        return assemble(self, self.close)
 
 
 def of_app(app: App) -> Services:
     ports = {f.name: getattr(app.authoring, f.name) for f in fields(AuthoringServices)}
-    return Services(**ports, app=app)
+    return Services(**ports, close=app.close)
 
 
 def services(settings: Settings, *, clock: Clock | None = None, migrate: bool = True) -> Services:

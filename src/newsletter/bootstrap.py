@@ -171,12 +171,17 @@ def build_app(settings: Settings, *, clock: Clock | None = None, migrate: bool =
         approve_files=settings.approval.files,
         office_zone=settings.scheduling.timezone,
     )
+    return assemble(widest, close)
+
+
+def assemble(widest: AuthoringServices, close: Callable[[], None]) -> App:
+    """The App whose bundles are ``widest``'s ports, each narrowed to its capability's fields."""
     return App(
         staff=narrowed(StaffServices, widest),
         audiences=narrowed(AudienceServices, widest),
         content=narrowed(ContentServices, widest),
         delivery=narrowed(DeliveryServices, widest),
-        authoring=widest,
+        authoring=narrowed(AuthoringServices, widest),
         close=close,
     )
 
