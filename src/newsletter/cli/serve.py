@@ -86,12 +86,12 @@ def serve(state: State, host: str | None, port: int | None, scheduler: bool | No
     webhook) and, on the embedded SQLite default, the scheduler, until SIGTERM or Ctrl-C."""
     import uvicorn
 
-    from newsletter.bootstrap import build, webhook_verifier
+    from newsletter.bootstrap import build_app, webhook_verifier
     from newsletter.config import config_path
 
     settings = state.settings  # fail here, with a clear message, rather than inside uvicorn
     webhook_verifier(settings)
-    build(settings).close()  # create / migrate the database before serving
+    build_app(settings).close()  # create / migrate the database before serving
     # The web layer is loaded by uvicorn from its factory, not imported by the CLI: the two
     # are separate top layers. The factory reads the same config file.
     # Set for this call only: run in-process (tests, an embedding script), a leaked value
