@@ -114,7 +114,7 @@ def old_claim_statement(dialect: str, topic: str, *, packed: bool = False) -> An
 
 
 def _ctx() -> Any:
-    from newsletter.bootstrap import build
+    from newsletter.bootstrap import build_app
     from newsletter.config import load_settings
     from newsletter.content.rendering import compose, sandbox
 
@@ -122,13 +122,14 @@ def _ctx() -> Any:
     # test suites sharing two cores a render was seen to pass it. Not what is measured here.
     compose.Limits = functools.partial(sandbox.Limits, seconds=60.0)  # type: ignore[misc]
 
-    return build(load_settings(Path(os.environ["BENCH_PROJECT"]) / "config.yaml"))
+    return build_app(load_settings(Path(os.environ["BENCH_PROJECT"]) / "config.yaml"))
 
 
 def phase_plan() -> dict[str, Any]:
     from newsletter.delivery.sending import send_campaign
 
-    ctx = _ctx()
+    app = _ctx()
+    ctx = app.delivery
     start, cpu = time.perf_counter(), cpu_seconds()
     report = send_campaign(ctx, DOC, should_stop=lambda: True)
     result = {
@@ -137,7 +138,7 @@ def phase_plan() -> dict[str, Any]:
         "planned": report.planned,
         "peak_mb": peak_mb(),
     }
-    ctx.close()
+    app.close()
     return result
 
 
@@ -147,7 +148,8 @@ def phase_send(claim: str) -> dict[str, Any]:
 
     if claim == "old":
         ledger_module.claim_statement = old_claim_statement  # type: ignore[assignment]
-    ctx = _ctx()
+    app = _ctx()
+    ctx = app.delivery
     timings: list[tuple[float, int]] = []
     claim_rows = ctx.ledger.claim
 
@@ -162,7 +164,7 @@ def phase_send(claim: str) -> dict[str, Any]:
     report = send_campaign(ctx, DOC, plan_rows=False)
     seconds = time.perf_counter() - start
     cpu = cpu_seconds() - cpu
-    ctx.close()
+    app.close()
     full = [t for t, n in timings if n > 0]
     return {
         "seconds": seconds,
