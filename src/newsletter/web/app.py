@@ -9,7 +9,6 @@ import re
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -17,15 +16,19 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from newsletter.audiences.files.uploads import UploadShelf
 from newsletter.context import Context
 from newsletter.scheduling.ports import Scheduling
 from newsletter.web import archive, preferences, public, renewal, staff, subscribe, webhooks
+from newsletter.web.deps import Verifier, WebDeps, deps
 from newsletter.web.faults import FaultBoundary
 from newsletter.web.limits import BodyLimit
+from newsletter.web.staff import times
+from newsletter.web.staff.form_view import PreviewStore
 from newsletter.web.strings import page_strings
 from newsletter.web.subscribe_strings import negotiate
 
@@ -120,49 +123,64 @@ def redact_access_log(logger: logging.Logger | None = None) -> None:
 
 
 def templates() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    times.install(env)
+    return env
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+async def favicon(request: Request) -> Response:
+    return FileResponse(FAVICON, headers=CACHED)
+
+
+async def not_found(request: Request, _exc: Exception) -> Response:
+    """Any unknown address: the one "not valid" page, in the visitor's language."""
+    wanted = request.headers.get("accept-language", "")
+    lang = negotiate(request.query_params.get("lang"), wanted)
+    template = deps(request).env.get_template("not_found.html")
+    return HTMLResponse(template.render(t=page_strings(lang), lang=lang), 404)
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/healthz", healthz, methods=["GET"]),
+    # Browsers ask for it on every page (the archived email has no <link rel=icon>).
+    Route("/favicon.ico", favicon, methods=["GET", "HEAD"]),
+    *public.ROUTES,
+    *renewal.ROUTES,
+    *webhooks.ROUTES,
+    # Sign-in and the staff pages (all behind login), the preference centre.
+    *staff.ROUTES,
+    *preferences.ROUTES,
+    # The public subscription form (double opt-in) and the campaign archive.
+    *subscribe.ROUTES,
+    *archive.ROUTES,
+]
 
 
 def create_app(
     ctx: Context,
     *,
-    webhook: webhooks.Verifier | None = None,
+    webhook: Verifier | None = None,
     now: Callable[[], float] = time.time,
-    extra_routes: list[Any] | None = None,
+    extra_routes: list[BaseRoute] | None = None,
     close: Callable[[], None] | None = None,
     scheduling: Callable[[], Scheduling] | None = None,
 ) -> ASGIApp:
     """The app for one installation. ``webhook`` checks SendGrid's signatures (None: the
     endpoint refuses everything); ``now`` is the clock for signature freshness; ``close`` runs
     at shutdown; ``scheduling`` builds the scheduling use cases for the staff pages (None:
-    staff cannot schedule from the browser)."""
+    staff cannot schedule from the browser). Every endpoint reads these through
+    :func:`newsletter.web.deps.deps`."""
     env = templates()
     redact_access_log()
-    routes: list[Any] = [
-        Route("/healthz", lambda _request: PlainTextResponse("ok"), methods=["GET"]),
-        # Browsers ask for it on every page (the archived email has no <link rel=icon>).
-        Route(
-            "/favicon.ico",
-            lambda _request: FileResponse(FAVICON, headers=CACHED),
-            methods=["GET", "HEAD"],
-        ),
-        *public.routes(ctx, env),
-        *renewal.routes(ctx, env),
-        *webhooks.routes(ctx, webhook, now),
-        # Sign-in and the staff pages (all behind login), the preference centre.
-        *staff.routes(ctx, env, scheduling),
-        *preferences.routes(ctx, env),
-        # The public subscription form (double opt-in) and the campaign archive.
-        *subscribe.routes(ctx, env),
-        *archive.routes(ctx, env),
-        *(extra_routes or []),
-        Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
-    ]
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -170,16 +188,13 @@ def create_app(
         if close is not None:
             close()
 
-    async def not_found(request: Request, _exc: Exception) -> Response:
-        """Any unknown address: the one "not valid" page, in the visitor's language."""
-        wanted = request.headers.get("accept-language", "")
-        lang = negotiate(request.query_params.get("lang"), wanted)
-        body = env.get_template("not_found.html").render(t=page_strings(lang), lang=lang)
-        return HTMLResponse(body, 404)
-
     # Bodies are capped per route before any handler parses one.
     app = Starlette(
-        routes=routes,
+        routes=[
+            *ROUTES,
+            *(extra_routes or []),
+            Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
+        ],
         lifespan=lifespan,
         exception_handlers={404: not_found},
         # Database and file-system faults: a 503 and one log line (web/faults.py).
@@ -187,6 +202,15 @@ def create_app(
             Middleware(FaultBoundary, env=env, redact=redact_tokens),
             Middleware(BodyLimit),
         ],
+    )
+    app.state.deps = WebDeps(
+        ctx,
+        env,
+        uploads=UploadShelf(),
+        previews=PreviewStore(),
+        scheduling=scheduling,
+        webhook=webhook,
+        now=now,
     )
     return SecurityHeaders(app, ctx.links.base_url)
 

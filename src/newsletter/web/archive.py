@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -27,8 +26,8 @@ from starlette.routing import Route
 
 from newsletter.content.archive import archived, archived_campaign, archived_email
 from newsletter.content.rendering.dates import date
-from newsletter.context import Context
 from newsletter.errors import NewsletterError
+from newsletter.web.deps import deps
 from newsletter.web.preference_strings import LANGUAGE_NAMES
 from newsletter.web.strings import page_strings
 from newsletter.web.subscribe_strings import negotiate, subscribe_strings
@@ -67,79 +66,89 @@ def with_chrome(html: str, top: str, bottom: str) -> str:
     return html[:end] + bottom + html[end:] if end >= 0 else html + bottom
 
 
-def routes(ctx: Context, env: Environment) -> list[Route]:
-    def render(name: str, lang: str, status: int = 200, **values: Any) -> HTMLResponse:
-        body = env.get_template(name).render(
-            lang=lang,
-            s=subscribe_strings(lang),
-            organisation=ctx.organisation.in_language(lang).name,
-            names=LANGUAGE_NAMES,
-            day=lambda value: date(value, lang),
-            **values,
+def render(request: Request, name: str, lang: str, **values: Any) -> HTMLResponse:
+    d = deps(request)
+    ctx = d.ctx
+    body = d.env.get_template(name).render(
+        lang=lang,
+        s=subscribe_strings(lang),
+        organisation=ctx.organisation.in_language(lang).name,
+        names=LANGUAGE_NAMES,
+        day=lambda value: date(value, lang),
+        **values,
+    )
+    return HTMLResponse(body, headers={**PUBLIC, "Content-Security-Policy": PAGE_CSP})
+
+
+def not_found(request: Request) -> HTMLResponse:
+    lang = language(request)
+    page = deps(request).env.get_template("not_found.html").render(t=page_strings(lang), lang=lang)
+    return HTMLResponse(page, 404)
+
+
+def language(request: Request) -> str:
+    return negotiate(request.query_params.get("lang"), request.headers.get("accept-language", ""))
+
+
+async def home(request: Request) -> Response:
+    ctx = deps(request).ctx
+    lang = language(request)
+    found = await run_in_threadpool(archived, ctx)
+    return render(request, "home.html", lang, campaigns=found[:3])
+
+
+async def index(request: Request) -> Response:
+    ctx = deps(request).ctx
+    lang = language(request)
+    found = await run_in_threadpool(archived, ctx)
+    return render(request, "archive.html", lang, campaigns=found)
+
+
+async def one(request: Request) -> Response:
+    d = deps(request)
+    ctx = d.ctx
+    lang = language(request)
+    try:
+        campaign, entry = await run_in_threadpool(
+            archived_campaign, ctx, request.path_params["slug"]
         )
-        return HTMLResponse(body, status, headers={**PUBLIC, "Content-Security-Policy": PAGE_CSP})
+    except NewsletterError:
+        return not_found(request)
+    variant = campaign.variant_for(lang)
+    try:
+        found = await run_in_threadpool(archived_email, ctx, entry.slug, variant)
+    except NewsletterError:
+        return not_found(request)
+    chrome = d.env.get_template("archive_campaign.html").render(
+        lang=lang,
+        s=subscribe_strings(lang),
+        organisation=ctx.organisation.in_language(lang).name,
+        names=LANGUAGE_NAMES,
+        sent=date(entry.sent_at, lang),
+        c=entry,
+        variant=variant,
+    )
+    top, _, bottom = chrome.partition("<!--email-->")
+    headers = {**PUBLIC, "Content-Security-Policy": SHOWN_CSP}
+    return HTMLResponse(with_chrome(found.html, top, bottom), headers=headers)
 
-    def not_found(request: Request) -> HTMLResponse:
-        lang = language(request)
-        return HTMLResponse(
-            env.get_template("not_found.html").render(t=page_strings(lang), lang=lang), 404
-        )
 
-    def language(request: Request) -> str:
-        return negotiate(
-            request.query_params.get("lang"), request.headers.get("accept-language", "")
-        )
+async def email(request: Request) -> Response:
+    ctx = deps(request).ctx
+    slug, lang = request.path_params["slug"], request.path_params["lang"]
+    if lang not in LANGUAGE_NAMES:
+        return not_found(request)
+    try:
+        found = await run_in_threadpool(archived_email, ctx, slug, lang)
+    except NewsletterError:
+        return not_found(request)
+    headers = {**PUBLIC, "Content-Security-Policy": EMAIL_CSP, "X-Frame-Options": "SAMEORIGIN"}
+    return HTMLResponse(found.html, headers=headers)
 
-    async def home(request: Request) -> Response:
-        lang = language(request)
-        found = await run_in_threadpool(archived, ctx)
-        return render("home.html", lang, campaigns=found[:3])
 
-    async def index(request: Request) -> Response:
-        lang = language(request)
-        found = await run_in_threadpool(archived, ctx)
-        return render("archive.html", lang, campaigns=found)
-
-    async def one(request: Request) -> Response:
-        lang = language(request)
-        try:
-            campaign, entry = await run_in_threadpool(
-                archived_campaign, ctx, request.path_params["slug"]
-            )
-        except NewsletterError:
-            return not_found(request)
-        variant = campaign.variant_for(lang)
-        try:
-            found = await run_in_threadpool(archived_email, ctx, entry.slug, variant)
-        except NewsletterError:
-            return not_found(request)
-        chrome = env.get_template("archive_campaign.html").render(
-            lang=lang,
-            s=subscribe_strings(lang),
-            organisation=ctx.organisation.in_language(lang).name,
-            names=LANGUAGE_NAMES,
-            sent=date(entry.sent_at, lang),
-            c=entry,
-            variant=variant,
-        )
-        top, _, bottom = chrome.partition("<!--email-->")
-        headers = {**PUBLIC, "Content-Security-Policy": SHOWN_CSP}
-        return HTMLResponse(with_chrome(found.html, top, bottom), headers=headers)
-
-    async def email(request: Request) -> Response:
-        slug, lang = request.path_params["slug"], request.path_params["lang"]
-        if lang not in LANGUAGE_NAMES:
-            return not_found(request)
-        try:
-            found = await run_in_threadpool(archived_email, ctx, slug, lang)
-        except NewsletterError:
-            return not_found(request)
-        headers = {**PUBLIC, "Content-Security-Policy": EMAIL_CSP, "X-Frame-Options": "SAMEORIGIN"}
-        return HTMLResponse(found.html, headers=headers)
-
-    return [
-        Route("/", home, methods=["GET", "HEAD"]),
-        Route("/archive", index, methods=["GET", "HEAD"]),
-        Route("/archive/{slug}", one, methods=["GET", "HEAD"]),
-        Route("/archive/{slug}/email/{lang}", email, methods=["GET", "HEAD"]),
-    ]
+ROUTES = [
+    Route("/", home, methods=["GET", "HEAD"]),
+    Route("/archive", index, methods=["GET", "HEAD"]),
+    Route("/archive/{slug}", one, methods=["GET", "HEAD"]),
+    Route("/archive/{slug}/email/{lang}", email, methods=["GET", "HEAD"]),
+]

@@ -25,6 +25,7 @@ from starlette.routing import Route
 from newsletter.context import Context
 from newsletter.staff import accounts as staff
 from newsletter.staff.ports import Session
+from newsletter.web.deps import deps
 
 SESSION_COOKIE = "nl_staff"
 LOGIN_COOKIE = "nl_login"
@@ -56,9 +57,9 @@ def same_token(given: object, expected: str) -> bool:
 
 
 def guard(
-    ctx: Context, *, approver: bool = False, files: int = 0, fields: int = 50
+    *, approver: bool = False, files: int = 0, fields: int = 50
 ) -> Callable[[Handler], Handler]:
-    """Wrap a staff handler: a live session is required, and for POSTs a matching CSRF token
+    """Wrap a staff endpoint: a live session is required, and for POSTs a matching CSRF token
     (and, with ``approver``, the approver role). ``files``: how many uploaded files the form
     may carry (none unless a page asks; the parsed form is cached for the handler);
     ``fields``: how many fields (an import's mapping step has one per column)."""
@@ -66,6 +67,7 @@ def guard(
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def guarded(request: Request) -> Response:
+            ctx = deps(request).ctx
             token = request.cookies.get(SESSION_COOKIE)
             session = await run_in_threadpool(staff.current, ctx, token)
             if session is None:
@@ -87,63 +89,72 @@ def guard(
     return wrap
 
 
-def routes(ctx: Context, env: Environment) -> list[Route]:
-    secure = secure_cookies(ctx)
+def login_page(request: Request, error: str = "", status: int = 200) -> Response:
+    """The sign-in form with a fresh double-submit CSRF token (cookie and hidden field)."""
+    d = deps(request)
+    ctx = d.ctx
+    csrf = secrets.token_urlsafe(32)
+    body = d.env.get_template("staff/login.html").render(
+        lang="en", csrf=csrf, error=error, organisation=ctx.organisation.name
+    )
+    response = HTMLResponse(body, status, headers=PRIVATE)
+    response.set_cookie(
+        LOGIN_COOKIE,
+        csrf,
+        path=LOGIN_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(ctx),
+    )
+    return response
 
-    def login_page(error: str = "", status: int = 200) -> Response:
-        csrf = secrets.token_urlsafe(32)
-        body = env.get_template("staff/login.html").render(
-            lang="en", csrf=csrf, error=error, organisation=ctx.organisation.name
-        )
-        response = HTMLResponse(body, status, headers=PRIVATE)
-        response.set_cookie(
-            LOGIN_COOKIE, csrf, path=LOGIN_PATH, httponly=True, samesite="lax", secure=secure
-        )
-        return response
 
-    async def show(request: Request) -> Response:
-        return login_page()
+async def show(request: Request) -> Response:
+    return login_page(request)
 
-    async def submit(request: Request) -> Response:
-        form = await request.form(max_files=0, max_fields=10)
-        expected = request.cookies.get(LOGIN_COOKIE, "")
-        if not expected or not same_token(form.get(CSRF_FIELD), expected):
-            return login_page("The form expired; please try again.", 403)
-        email, password = form.get("email"), form.get("password")
-        if not isinstance(email, str) or not isinstance(password, str):
-            return login_page("Enter your email address and password.", 400)
-        try:
-            signed = await run_in_threadpool(
-                staff.sign_in, ctx, email, password, client_ip(request)
-            )
-        except staff.SignInRefused as exc:
-            return login_page(str(exc), 429 if exc.throttled else 401)
-        response = RedirectResponse(HOME_PATH, 303, headers=PRIVATE)
-        response.set_cookie(
-            SESSION_COOKIE,
-            signed.token,
-            max_age=staff.SESSION_HOURS * 3600,
-            path="/staff",
-            httponly=True,
-            samesite="lax",
-            secure=secure,
-        )
-        response.delete_cookie(LOGIN_COOKIE, path=LOGIN_PATH)
-        return response
 
-    @guard(ctx)
-    async def logout(request: Request) -> Response:
-        token = request.cookies.get(SESSION_COOKIE, "")
-        await run_in_threadpool(staff.sign_out, ctx, token)
-        response = RedirectResponse(LOGIN_PATH, 303, headers=PRIVATE)
-        response.delete_cookie(SESSION_COOKIE, path="/staff")
-        return response
+async def submit(request: Request) -> Response:
+    ctx = deps(request).ctx
+    form = await request.form(max_files=0, max_fields=10)
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    if not expected or not same_token(form.get(CSRF_FIELD), expected):
+        return login_page(request, "The form expired; please try again.", 403)
+    email, password = form.get("email"), form.get("password")
+    if not isinstance(email, str) or not isinstance(password, str):
+        return login_page(request, "Enter your email address and password.", 400)
+    try:
+        signed = await run_in_threadpool(staff.sign_in, ctx, email, password, client_ip(request))
+    except staff.SignInRefused as exc:
+        return login_page(request, str(exc), 429 if exc.throttled else 401)
+    response = RedirectResponse(HOME_PATH, 303, headers=PRIVATE)
+    response.set_cookie(
+        SESSION_COOKIE,
+        signed.token,
+        max_age=staff.SESSION_HOURS * 3600,
+        path="/staff",
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(ctx),
+    )
+    response.delete_cookie(LOGIN_COOKIE, path=LOGIN_PATH)
+    return response
 
-    return [
-        Route(LOGIN_PATH, show, methods=["GET", "HEAD"]),
-        Route(LOGIN_PATH, submit, methods=["POST"]),
-        Route("/staff/logout", logout, methods=["POST"]),
-    ]
+
+@guard()
+async def logout(request: Request) -> Response:
+    ctx = deps(request).ctx
+    token = request.cookies.get(SESSION_COOKIE, "")
+    await run_in_threadpool(staff.sign_out, ctx, token)
+    response = RedirectResponse(LOGIN_PATH, 303, headers=PRIVATE)
+    response.delete_cookie(SESSION_COOKIE, path="/staff")
+    return response
+
+
+ROUTES = [
+    Route(LOGIN_PATH, show, methods=["GET", "HEAD"]),
+    Route(LOGIN_PATH, submit, methods=["POST"]),
+    Route("/staff/logout", logout, methods=["POST"]),
+]
 
 
 #: Routes under /staff that are reachable without a session (the route-table test checks

@@ -20,8 +20,9 @@ from starlette.routing import Route
 
 from newsletter.audiences import preferences, test_links
 from newsletter.audiences.ports.preference_store import Preferences
-from newsletter.context import PREFERENCES, Context
+from newsletter.context import PREFERENCES
 from newsletter.errors import InputError, TokenError, TokenExpired
+from newsletter.web.deps import deps
 from newsletter.web.preference_strings import LANGUAGE_NAMES, preference_strings
 from newsletter.web.renewal import expired_page
 from newsletter.web.strings import page_strings, topic_name
@@ -31,78 +32,93 @@ from newsletter.web.test_pages import test_link_page
 NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
-def routes(ctx: Context, env: Environment) -> list[Route]:
-    def render(name: str, status: int = 200, **values: Any) -> HTMLResponse:
-        return HTMLResponse(env.get_template(name).render(**values), status, headers=NO_STORE)
+def render(env: Environment, name: str, status: int = 200, **values: Any) -> HTMLResponse:
+    return HTMLResponse(env.get_template(name).render(**values), status, headers=NO_STORE)
 
-    def not_found(request: Request) -> HTMLResponse:
-        lang = negotiate(None, request.headers.get("accept-language", ""))
-        return render("not_found.html", 404, t=page_strings(lang), lang=lang)
 
-    def page(found: Preferences, *, note: str = "", status: int = 200) -> HTMLResponse:
-        ui = ctx.catalog.ui_strings()
-        lang = found.language
-        return render(
-            "preferences.html",
-            status,
-            t=preference_strings(lang),
-            lang=lang,
-            organisation=ctx.organisation.in_language(lang).name,
-            topics=[(t, topic_name(ui, lang, t), on) for t, on in sorted(found.topics.items())],
-            languages=list(LANGUAGE_NAMES.items()),
-            note=note,
-        )
+def not_found(env: Environment, request: Request) -> HTMLResponse:
+    lang = negotiate(None, request.headers.get("accept-language", ""))
+    return render(env, "not_found.html", 404, t=page_strings(lang), lang=lang)
 
-    def invalid(request: Request) -> HTMLResponse:
-        """A test send's or a preview's link gets a page saying so; anything else 404."""
-        found = test_links.look_up(ctx, request.path_params["token"], PREFERENCES)
-        if found is None:
-            return not_found(request)
-        return HTMLResponse(test_link_page(ctx, env, request, found), headers=NO_STORE)
 
-    async def show(request: Request) -> Response:
-        token = request.path_params["token"]
-        try:
-            found = await run_in_threadpool(preferences.look_up, ctx, token)
-        except TokenExpired:
-            return expired_page(env, request, "p", token)
-        except TokenError:
-            return invalid(request)
-        return page(found)
+def page(
+    request: Request, found: Preferences, *, note: str = "", status: int = 200
+) -> HTMLResponse:
+    d = deps(request)
+    ctx = d.ctx
+    ui = ctx.catalog.ui_strings()
+    lang = found.language
+    return render(
+        d.env,
+        "preferences.html",
+        status,
+        t=preference_strings(lang),
+        lang=lang,
+        organisation=ctx.organisation.in_language(lang).name,
+        topics=[(t, topic_name(ui, lang, t), on) for t, on in sorted(found.topics.items())],
+        languages=list(LANGUAGE_NAMES.items()),
+        note=note,
+    )
 
-    async def submit(request: Request) -> Response:
-        token = request.path_params["token"]
-        try:
-            current = await run_in_threadpool(preferences.look_up, ctx, token)
-        except TokenExpired:
-            return expired_page(env, request, "p", token)
-        except TokenError:
-            return invalid(request)
-        try:
-            form = await request.form(max_files=0, max_fields=50)
-        except (HTTPException, MultiPartException):
-            return Response("bad request", 400, headers=NO_STORE)
-        language = form.get("language")
-        chosen = {t for t in form.getlist("topic") if isinstance(t, str)}
-        leave = form.get("action") == "leave"
-        try:
-            saved = await run_in_threadpool(
-                lambda: preferences.save(
-                    ctx,
-                    token,
-                    language=language if isinstance(language, str) else "",
-                    subscribed=chosen,
-                    leave_all=leave,
-                )
+
+def invalid(request: Request) -> HTMLResponse:
+    """A test send's or a preview's link gets a page saying so; anything else 404."""
+    d = deps(request)
+    ctx = d.ctx
+    found = test_links.look_up(ctx, request.path_params["token"], PREFERENCES)
+    if found is None:
+        return not_found(d.env, request)
+    return HTMLResponse(test_link_page(ctx, d.env, request, found), headers=NO_STORE)
+
+
+async def show(request: Request) -> Response:
+    ctx = deps(request).ctx
+    token = request.path_params["token"]
+    try:
+        found = await run_in_threadpool(preferences.look_up, ctx, token)
+    except TokenExpired:
+        return expired_page(deps(request).env, request, "p", token)
+    except TokenError:
+        return invalid(request)
+    return page(request, found)
+
+
+async def submit(request: Request) -> Response:
+    ctx = deps(request).ctx
+    token = request.path_params["token"]
+    try:
+        current = await run_in_threadpool(preferences.look_up, ctx, token)
+    except TokenExpired:
+        return expired_page(deps(request).env, request, "p", token)
+    except TokenError:
+        return invalid(request)
+    try:
+        form = await request.form(max_files=0, max_fields=50)
+    except (HTTPException, MultiPartException):
+        return Response("bad request", 400, headers=NO_STORE)
+    language = form.get("language")
+    chosen = {t for t in form.getlist("topic") if isinstance(t, str)}
+    leave = form.get("action") == "leave"
+    try:
+        saved = await run_in_threadpool(
+            lambda: preferences.save(
+                ctx,
+                token,
+                language=language if isinstance(language, str) else "",
+                subscribed=chosen,
+                leave_all=leave,
             )
-        except TokenError:
-            return not_found(request)
-        except InputError:
-            return page(current, note=preference_strings(current.language)["invalid"], status=400)
-        t = preference_strings(saved.language)
-        return page(saved, note=t["left"] if leave else t["saved"])
+        )
+    except TokenError:
+        return not_found(deps(request).env, request)
+    except InputError:
+        note = preference_strings(current.language)["invalid"]
+        return page(request, current, note=note, status=400)
+    t = preference_strings(saved.language)
+    return page(request, saved, note=t["left"] if leave else t["saved"])
 
-    return [
-        Route("/p/{token}", show, methods=["GET", "HEAD"]),
-        Route("/p/{token}", submit, methods=["POST"]),
-    ]
+
+ROUTES = [
+    Route("/p/{token}", show, methods=["GET", "HEAD"]),
+    Route("/p/{token}", submit, methods=["POST"]),
+]

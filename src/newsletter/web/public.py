@@ -24,6 +24,7 @@ from starlette.routing import Route
 from newsletter.audiences import test_links, unsubscribe
 from newsletter.context import PREFERENCES, UNSUBSCRIBE, Context
 from newsletter.errors import TokenError, TokenExpired
+from newsletter.web.deps import deps
 from newsletter.web.renewal import expired_page
 from newsletter.web.strings import page_strings, topic_name
 from newsletter.web.subscribe_strings import negotiate
@@ -35,77 +36,90 @@ ONE_CLICK_VALUE = "One-Click"
 NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
-def routes(ctx: Context, env: Environment) -> list[Route]:
-    def render(name: str, status: int = 200, **values: Any) -> HTMLResponse:
-        return HTMLResponse(env.get_template(name).render(**values), status, headers=NO_STORE)
+def render(env: Environment, name: str, status: int = 200, **values: Any) -> HTMLResponse:
+    return HTMLResponse(env.get_template(name).render(**values), status, headers=NO_STORE)
 
-    def not_found(request: Request) -> HTMLResponse:
-        lang = negotiate(None, request.headers.get("accept-language", ""))
-        return render("not_found.html", 404, t=page_strings(lang), lang=lang)
 
-    def preferences_url(result: unsubscribe.Unsubscription) -> str:
-        """A fresh preference link for the same member ("changed your mind?"): whoever holds
-        the unsubscribe link holds the email, which carries the preference link too."""
-        if ctx.preferences is None:
-            return ""
-        issued = int(ctx.clock.now().timestamp())
-        return "/p/" + ctx.links.token(PREFERENCES, result.member_id, result.topic, issued)
+def not_found(env: Environment, request: Request) -> HTMLResponse:
+    lang = negotiate(None, request.headers.get("accept-language", ""))
+    return render(env, "not_found.html", 404, t=page_strings(lang), lang=lang)
 
-    def page(result: unsubscribe.Unsubscription, *, done: bool) -> HTMLResponse:
-        t = page_strings(result.language)
-        topic = topic_name(ctx.catalog.ui_strings(), result.language, result.topic)
-        return render(
-            "unsubscribe.html",
-            t=t,
-            lang=result.language,
-            topic=topic,
-            organisation=ctx.organisation.in_language(result.language).name,
-            done=done,
-            preferences_url=preferences_url(result),
-            subscribed=result.subscribed,
-            field=ONE_CLICK_FIELD,
-            value=ONE_CLICK_VALUE,
-        )
 
-    def invalid(request: Request) -> HTMLResponse:
-        """A test send's or a preview's link gets a page saying so; anything else 404."""
-        found = test_links.look_up(ctx, request.path_params["token"], UNSUBSCRIBE)
-        if found is None:
-            return not_found(request)
-        return HTMLResponse(test_link_page(ctx, env, request, found), headers=NO_STORE)
+def preferences_url(ctx: Context, result: unsubscribe.Unsubscription) -> str:
+    """A fresh preference link for the same member ("changed your mind?"): whoever holds
+    the unsubscribe link holds the email, which carries the preference link too."""
+    if ctx.preferences is None:
+        return ""
+    issued = int(ctx.clock.now().timestamp())
+    return "/p/" + ctx.links.token(PREFERENCES, result.member_id, result.topic, issued)
 
-    async def show(request: Request) -> Response:
-        token = request.path_params["token"]
-        try:
-            result = await run_in_threadpool(unsubscribe.look_up, ctx, token)
-        except TokenExpired:
-            return expired_page(env, request, "u", token)
-        except TokenError:
-            return invalid(request)
-        return page(result, done=False)
 
-    async def one_click(request: Request) -> Response:
-        token = request.path_params["token"]
-        try:
-            await run_in_threadpool(unsubscribe.look_up, ctx, token)
-        except TokenExpired:
-            return expired_page(env, request, "u", token)
-        except TokenError:
-            # A mailbox provider's one-click POST on a test message: 200, nothing changed.
-            return invalid(request)
-        try:
-            form = await request.form(max_files=0, max_fields=10)
-        except (HTTPException, MultiPartException):  # a malformed body
-            return Response("bad request", 400, headers=NO_STORE)
-        if form.get(ONE_CLICK_FIELD) != ONE_CLICK_VALUE:
-            return Response(f"expected {ONE_CLICK_FIELD}={ONE_CLICK_VALUE}", 400, headers=NO_STORE)
-        try:
-            result = await run_in_threadpool(unsubscribe.one_click, ctx, token)
-        except TokenError:
-            return not_found(request)
-        return page(result, done=True)
+def page(request: Request, result: unsubscribe.Unsubscription, *, done: bool) -> HTMLResponse:
+    d = deps(request)
+    ctx = d.ctx
+    t = page_strings(result.language)
+    topic = topic_name(ctx.catalog.ui_strings(), result.language, result.topic)
+    return render(
+        d.env,
+        "unsubscribe.html",
+        t=t,
+        lang=result.language,
+        topic=topic,
+        organisation=ctx.organisation.in_language(result.language).name,
+        done=done,
+        preferences_url=preferences_url(ctx, result),
+        subscribed=result.subscribed,
+        field=ONE_CLICK_FIELD,
+        value=ONE_CLICK_VALUE,
+    )
 
-    return [
-        Route("/u/{token}", show, methods=["GET", "HEAD"]),
-        Route("/u/{token}", one_click, methods=["POST"]),
-    ]
+
+def invalid(request: Request) -> HTMLResponse:
+    """A test send's or a preview's link gets a page saying so; anything else 404."""
+    d = deps(request)
+    ctx = d.ctx
+    found = test_links.look_up(ctx, request.path_params["token"], UNSUBSCRIBE)
+    if found is None:
+        return not_found(d.env, request)
+    return HTMLResponse(test_link_page(ctx, d.env, request, found), headers=NO_STORE)
+
+
+async def show(request: Request) -> Response:
+    ctx = deps(request).ctx
+    token = request.path_params["token"]
+    try:
+        result = await run_in_threadpool(unsubscribe.look_up, ctx, token)
+    except TokenExpired:
+        return expired_page(deps(request).env, request, "u", token)
+    except TokenError:
+        return invalid(request)
+    return page(request, result, done=False)
+
+
+async def one_click(request: Request) -> Response:
+    ctx = deps(request).ctx
+    token = request.path_params["token"]
+    try:
+        await run_in_threadpool(unsubscribe.look_up, ctx, token)
+    except TokenExpired:
+        return expired_page(deps(request).env, request, "u", token)
+    except TokenError:
+        # A mailbox provider's one-click POST on a test message: 200, nothing changed.
+        return invalid(request)
+    try:
+        form = await request.form(max_files=0, max_fields=10)
+    except (HTTPException, MultiPartException):  # a malformed body
+        return Response("bad request", 400, headers=NO_STORE)
+    if form.get(ONE_CLICK_FIELD) != ONE_CLICK_VALUE:
+        return Response(f"expected {ONE_CLICK_FIELD}={ONE_CLICK_VALUE}", 400, headers=NO_STORE)
+    try:
+        result = await run_in_threadpool(unsubscribe.one_click, ctx, token)
+    except TokenError:
+        return not_found(deps(request).env, request)
+    return page(request, result, done=True)
+
+
+ROUTES = [
+    Route("/u/{token}", show, methods=["GET", "HEAD"]),
+    Route("/u/{token}", one_click, methods=["POST"]),
+]

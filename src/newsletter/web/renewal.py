@@ -17,9 +17,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from newsletter.context import PREFERENCES, UNSUBSCRIBE, Context
+from newsletter.context import PREFERENCES, UNSUBSCRIBE
 from newsletter.delivery.renewals import LIFETIME_DAYS, renew
 from newsletter.errors import DeliveryError, RateLimitError
+from newsletter.web.deps import deps
 from newsletter.web.strings import page_strings
 from newsletter.web.subscribe_strings import negotiate
 
@@ -45,24 +46,26 @@ def expired_page(
     return HTMLResponse(env.get_template("expired.html").render(**values), status, NO_STORE)
 
 
-def routes(ctx: Context, env: Environment) -> list[Route]:
-    async def request_fresh(request: Request) -> Response:
-        kind, token = request.path_params["kind"], request.path_params["token"]
-        purpose = PURPOSES.get(kind)
-        if purpose is None or ctx.renewals is None:
-            return _not_found(env, request)
-        client = request.client.host if request.client else "unknown"
-        try:
-            known = await run_in_threadpool(renew, ctx, token, purpose, client)
-        except RateLimitError:
-            return expired_page(env, request, kind, token, state="too_many")
-        except DeliveryError:
-            return expired_page(env, request, kind, token, state="failed")
-        if not known:
-            return _not_found(env, request)
-        return expired_page(env, request, kind, token, state="renewed")
+async def request_fresh(request: Request) -> Response:
+    d = deps(request)
+    ctx, env = d.ctx, d.env
+    kind, token = request.path_params["kind"], request.path_params["token"]
+    purpose = PURPOSES.get(kind)
+    if purpose is None or ctx.renewals is None:
+        return _not_found(env, request)
+    client = request.client.host if request.client else "unknown"
+    try:
+        known = await run_in_threadpool(renew, ctx, token, purpose, client)
+    except RateLimitError:
+        return expired_page(env, request, kind, token, state="too_many")
+    except DeliveryError:
+        return expired_page(env, request, kind, token, state="failed")
+    if not known:
+        return _not_found(env, request)
+    return expired_page(env, request, kind, token, state="renewed")
 
-    return [Route("/renew/{kind}/{token}", request_fresh, methods=["POST"])]
+
+ROUTES = [Route("/renew/{kind}/{token}", request_fresh, methods=["POST"])]
 
 
 def _not_found(env: Environment, request: Request) -> HTMLResponse:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -34,6 +33,7 @@ from newsletter.audiences.preferences import offered_topics
 from newsletter.context import Context
 from newsletter.errors import DeliveryError, RateLimitError, TokenError
 from newsletter.web.auth import client_ip, same_token
+from newsletter.web.deps import deps
 from newsletter.web.preference_strings import LANGUAGE_NAMES
 from newsletter.web.strings import page_strings, topic_name
 from newsletter.web.subscribe_strings import WORDING_VERSION, negotiate, subscribe_strings
@@ -59,132 +59,153 @@ def _text(form: FormData, name: str, limit: int = 400) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
-def routes(ctx: Context, env: Environment) -> list[Route]:
+def render(
+    request: Request, name: str, lang: str, status: int = 200, **values: Any
+) -> HTMLResponse:
+    d = deps(request)
+    ctx = d.ctx
+    body = d.env.get_template(name).render(
+        lang=lang,
+        s=subscribe_strings(lang),
+        organisation=ctx.organisation.in_language(lang).name,
+        **values,
+    )
+    return HTMLResponse(body, status, headers=NO_STORE)
+
+
+def lists(ctx: Context, lang: str, topics: tuple[str, ...] | list[str]) -> list[str]:
+    ui = ctx.catalog.ui_strings()
+    return [topic_name(ui, lang, t) for t in topics]
+
+
+def form_page(
+    request: Request,
+    lang: str,
+    status: int = 200,
+    *,
+    values: dict[str, str] | None = None,
+    chosen: set[str] | None = None,
+    errors: dict[str, str] | None = None,
+    note: str = "",
+) -> Response:
+    """The form with a fresh double-submit token, in its cookie and in the form."""
+    ctx = deps(request).ctx
+    token = secrets.token_urlsafe(32)
+    ui = ctx.catalog.ui_strings()
+    s = subscribe_strings(lang)
+    response = render(
+        request,
+        "subscribe.html",
+        lang,
+        status,
+        csrf=token,
+        csrf_field=CSRF_FIELD,
+        honeypot=HONEYPOT,
+        consent=s["consent"].format(org=ctx.organisation.name),
+        topics=[(t, topic_name(ui, lang, t)) for t in offered_topics(ctx)],
+        languages=list(LANGUAGE_NAMES.items()),
+        values={"language": lang, **(values or {})},
+        chosen=chosen or set(),
+        errors=errors or {},
+        note=note,
+    )
     secure = ctx.links.base_url.startswith("https://")
+    response.set_cookie(COOKIE, token, path=PATH, httponly=True, samesite="lax", secure=secure)
+    return response
 
-    def render(name: str, lang: str, status: int = 200, **values: Any) -> HTMLResponse:
-        body = env.get_template(name).render(
-            lang=lang,
-            s=subscribe_strings(lang),
-            organisation=ctx.organisation.in_language(lang).name,
-            **values,
-        )
-        return HTMLResponse(body, status, headers=NO_STORE)
 
-    def lists(lang: str, topics: tuple[str, ...] | list[str]) -> list[str]:
-        ui = ctx.catalog.ui_strings()
-        return [topic_name(ui, lang, t) for t in topics]
+def not_found(request: Request) -> HTMLResponse:
+    lang = negotiate(None, request.headers.get("accept-language", ""))
+    return HTMLResponse(
+        deps(request).env.get_template("not_found.html").render(t=page_strings(lang), lang=lang),
+        404,
+        headers=NO_STORE,
+    )
 
-    def form_page(
-        lang: str,
-        status: int = 200,
-        *,
-        values: dict[str, str] | None = None,
-        chosen: set[str] | None = None,
-        errors: dict[str, str] | None = None,
-        note: str = "",
-    ) -> Response:
-        token = secrets.token_urlsafe(32)
-        ui = ctx.catalog.ui_strings()
+
+async def show(request: Request) -> Response:
+    lang = negotiate(request.query_params.get("lang"), request.headers.get("accept-language", ""))
+    return form_page(request, lang)
+
+
+def _token_matches(request: Request, form: FormData) -> bool:
+    cookie = request.cookies.get(COOKIE, "")
+    return bool(cookie) and same_token(form.get(CSRF_FIELD), cookie)
+
+
+async def submit(request: Request) -> Response:
+    ctx = deps(request).ctx
+    try:
+        form = await request.form(max_files=0, max_fields=30)
+    except (HTTPException, MultiPartException):
+        return Response("bad request", 400, headers=NO_STORE)
+    lang = negotiate(_text(form, "page_lang", 16), "")
+    values = {name: _text(form, name) for name in _FIELDS}
+    chosen = {t for t in form.getlist("topic") if isinstance(t, str)}
+    if not _token_matches(request, form):
         s = subscribe_strings(lang)
-        response = render(
-            "subscribe.html",
-            lang,
-            status,
-            csrf=token,
-            csrf_field=CSRF_FIELD,
-            honeypot=HONEYPOT,
-            consent=s["consent"].format(org=ctx.organisation.name),
-            topics=[(t, topic_name(ui, lang, t)) for t in offered_topics(ctx)],
-            languages=list(LANGUAGE_NAMES.items()),
-            values={"language": lang, **(values or {})},
-            chosen=chosen or set(),
-            errors=errors or {},
-            note=note,
-        )
-        response.set_cookie(COOKIE, token, path=PATH, httponly=True, samesite="lax", secure=secure)
-        return response
-
-    def not_found(request: Request) -> HTMLResponse:
-        lang = negotiate(None, request.headers.get("accept-language", ""))
-        return HTMLResponse(
-            env.get_template("not_found.html").render(t=page_strings(lang), lang=lang),
-            404,
-            headers=NO_STORE,
-        )
-
-    async def show(request: Request) -> Response:
-        lang = negotiate(
-            request.query_params.get("lang"), request.headers.get("accept-language", "")
-        )
-        return form_page(lang)
-
-    async def submit(request: Request) -> Response:
-        try:
-            form = await request.form(max_files=0, max_fields=30)
-        except (HTTPException, MultiPartException):
-            return Response("bad request", 400, headers=NO_STORE)
-        lang = negotiate(_text(form, "page_lang", 16), "")
-        values = {name: _text(form, name) for name in _FIELDS}
-        chosen = {t for t in form.getlist("topic") if isinstance(t, str)}
-        if not same_token(form.get(CSRF_FIELD), request.cookies.get(COOKIE, "")) or not (
-            request.cookies.get(COOKIE)
-        ):
-            s = subscribe_strings(lang)
-            return form_page(lang, 403, values=values, chosen=chosen, note=s["expired"])
-        if _text(form, HONEYPOT):
-            return render("subscribe_check.html", lang)
-        try:
-            result = await run_in_threadpool(
-                lambda: signup.request_signup(
-                    ctx,
-                    values,
-                    chosen,
-                    client=client_ip(request),
-                    wording_version=WORDING_VERSION,
-                )
+        return form_page(request, lang, 403, values=values, chosen=chosen, note=s["expired"])
+    if _text(form, HONEYPOT):
+        return render(request, "subscribe_check.html", lang)
+    try:
+        result = await run_in_threadpool(
+            lambda: signup.request_signup(
+                ctx,
+                values,
+                chosen,
+                client=client_ip(request),
+                wording_version=WORDING_VERSION,
             )
-        except RateLimitError:
-            return render("subscribe_check.html", lang, 429, problem="too_many")
-        except DeliveryError:
-            return render("subscribe_check.html", lang, 503, problem="failed")
-        if isinstance(result, list):
-            s = subscribe_strings(lang)
-            errors = {p.field: s[_ERRORS.get(p.field, "err_name")] for p in result}
-            return form_page(
-                lang, 400, values=values, chosen=chosen, errors=errors, note=s["invalid"]
-            )
-        response = render("subscribe_check.html", lang)
-        response.delete_cookie(COOKIE, path=PATH)
-        return response
-
-    def confirm_page(found: PendingSignup | Confirmed, *, done: bool) -> Response:
-        already = isinstance(found, PendingSignup) and found.state is RequestState.CONFIRMED
-        return render(
-            "subscribe_confirm.html",
-            found.language,
-            lists=lists(found.language, found.topics),
-            done=done,
-            already=already,
         )
+    except RateLimitError:
+        return render(request, "subscribe_check.html", lang, 429, problem="too_many")
+    except DeliveryError:
+        return render(request, "subscribe_check.html", lang, 503, problem="failed")
+    if isinstance(result, list):
+        s = subscribe_strings(lang)
+        errors = {p.field: s[_ERRORS.get(p.field, "err_name")] for p in result}
+        return form_page(
+            request, lang, 400, values=values, chosen=chosen, errors=errors, note=s["invalid"]
+        )
+    response = render(request, "subscribe_check.html", lang)
+    response.delete_cookie(COOKIE, path=PATH)
+    return response
 
-    async def confirm_show(request: Request) -> Response:
-        try:
-            found = await run_in_threadpool(signup.look_up, ctx, request.path_params["token"])
-        except TokenError:
-            return not_found(request)
-        return confirm_page(found, done=False)
 
-    async def confirm(request: Request) -> Response:
-        try:
-            done = await run_in_threadpool(signup.confirm, ctx, request.path_params["token"])
-        except TokenError:
-            return not_found(request)
-        return confirm_page(done, done=isinstance(done, Confirmed))
+def confirm_page(request: Request, found: PendingSignup | Confirmed, *, done: bool) -> Response:
+    ctx = deps(request).ctx
+    already = isinstance(found, PendingSignup) and found.state is RequestState.CONFIRMED
+    return render(
+        request,
+        "subscribe_confirm.html",
+        found.language,
+        lists=lists(ctx, found.language, found.topics),
+        done=done,
+        already=already,
+    )
 
-    return [
-        Route(PATH, show, methods=["GET", "HEAD"]),
-        Route(PATH, submit, methods=["POST"]),
-        Route(f"{PATH}/confirm/{{token}}", confirm_show, methods=["GET", "HEAD"]),
-        Route(f"{PATH}/confirm/{{token}}", confirm, methods=["POST"]),
-    ]
+
+async def confirm_show(request: Request) -> Response:
+    ctx = deps(request).ctx
+    try:
+        found = await run_in_threadpool(signup.look_up, ctx, request.path_params["token"])
+    except TokenError:
+        return not_found(request)
+    return confirm_page(request, found, done=False)
+
+
+async def confirm(request: Request) -> Response:
+    ctx = deps(request).ctx
+    try:
+        done = await run_in_threadpool(signup.confirm, ctx, request.path_params["token"])
+    except TokenError:
+        return not_found(request)
+    return confirm_page(request, done, done=isinstance(done, Confirmed))
+
+
+ROUTES = [
+    Route(PATH, show, methods=["GET", "HEAD"]),
+    Route(PATH, submit, methods=["POST"]),
+    Route(f"{PATH}/confirm/{{token}}", confirm_show, methods=["GET", "HEAD"]),
+    Route(f"{PATH}/confirm/{{token}}", confirm, methods=["POST"]),
+]

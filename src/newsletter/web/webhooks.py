@@ -10,29 +10,21 @@ failure answers 500, which SendGrid retries for up to 24 hours.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Protocol
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from newsletter.context import Context
 from newsletter.delivery.ingest import ingest_events, parse_batch
 from newsletter.delivery.transports.sendgrid.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from newsletter.errors import InputError, WebhookVerificationError
+from newsletter.web.deps import deps
 
 #: SendGrid batches are far smaller; anything bigger is not from SendGrid.
 MAX_BODY = 5 * 1024 * 1024
 
 log = logging.getLogger("newsletter.web.webhooks")
-
-
-class Verifier(Protocol):
-    def verify(
-        self, body: bytes, signature: str | None, timestamp: str | None, *, now: float
-    ) -> None: ...
 
 
 class _TooLarge(Exception):
@@ -53,39 +45,39 @@ async def _body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def routes(ctx: Context, verifier: Verifier | None, now: Callable[[], float]) -> list[Route]:
-    async def sendgrid(request: Request) -> Response:
-        if verifier is None:
-            log.warning("SendGrid webhook called but sendgrid.webhook_public_key is not set")
-            return PlainTextResponse("forbidden", 403)
-        kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if kind != "application/json":
-            return PlainTextResponse("expected application/json", 415)
-        try:
-            body = await _body(request)
-        except _TooLarge:
-            return PlainTextResponse("too large", 413)
-        try:
-            verifier.verify(
-                body,
-                request.headers.get(SIGNATURE_HEADER),
-                request.headers.get(TIMESTAMP_HEADER),
-                now=now(),
-            )
-        except WebhookVerificationError:
-            log.warning("SendGrid webhook: signature missing, wrong or stale; refused")
-            return PlainTextResponse("forbidden", 403)
-        try:
-            raw = parse_batch(body)
-        except InputError:
-            return PlainTextResponse("expected a JSON array of events", 400)
-        report = await run_in_threadpool(ingest_events, ctx, raw)
-        if report.problems:
-            log.warning(
-                "SendGrid webhook: %d events skipped: %s", report.skipped, report.problems[:3]
-            )
-        return JSONResponse(
-            {"received": report.received, "new": report.new, "duplicates": report.duplicates}
+async def sendgrid(request: Request) -> Response:
+    d = deps(request)
+    ctx, verifier = d.ctx, d.webhook
+    if verifier is None:
+        log.warning("SendGrid webhook called but sendgrid.webhook_public_key is not set")
+        return PlainTextResponse("forbidden", 403)
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if kind != "application/json":
+        return PlainTextResponse("expected application/json", 415)
+    try:
+        body = await _body(request)
+    except _TooLarge:
+        return PlainTextResponse("too large", 413)
+    try:
+        verifier.verify(
+            body,
+            request.headers.get(SIGNATURE_HEADER),
+            request.headers.get(TIMESTAMP_HEADER),
+            now=d.now(),
         )
+    except WebhookVerificationError:
+        log.warning("SendGrid webhook: signature missing, wrong or stale; refused")
+        return PlainTextResponse("forbidden", 403)
+    try:
+        raw = parse_batch(body)
+    except InputError:
+        return PlainTextResponse("expected a JSON array of events", 400)
+    report = await run_in_threadpool(ingest_events, ctx, raw)
+    if report.problems:
+        log.warning("SendGrid webhook: %d events skipped: %s", report.skipped, report.problems[:3])
+    return JSONResponse(
+        {"received": report.received, "new": report.new, "duplicates": report.duplicates}
+    )
 
-    return [Route("/webhooks/sendgrid", sendgrid, methods=["POST"])]
+
+ROUTES = [Route("/webhooks/sendgrid", sendgrid, methods=["POST"])]

@@ -14,7 +14,6 @@ slug of its own in the database until "Create" is pressed, and an autosave must 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -26,8 +25,8 @@ from newsletter.authoring import documents as authoring
 from newsletter.authoring.form.parse import parse_form
 from newsletter.context import Context
 from newsletter.errors import NewsletterError, StateError
-from newsletter.scheduling.ports import Scheduling
 from newsletter.web.auth import PRIVATE, guard, session_of
+from newsletter.web.deps import deps
 from newsletter.web.staff.times import in_zone
 
 
@@ -70,24 +69,24 @@ def autosave_now(
     }
 
 
-def routes(ctx: Context, scheduling: Callable[[], Scheduling] | None = None) -> list[Route]:
-    """The "Saved at" time shows in the installation's default zone (``scheduling``'s)."""
+@guard()
+async def autosave(request: Request) -> Response:
+    """The "Saved at" time shows in the installation's default zone (the scheduling's)."""
+    d = deps(request)
+    ctx = d.ctx
+    zone = d.scheduling().default_zone if d.scheduling else "UTC"
+    values: dict[str, list[str]] = {}
+    for key, value in (await request.form()).multi_items():
+        if isinstance(value, str):
+            values.setdefault(key, []).append(value)
+    who = session_of(request).user.email
+    try:
+        status, body = await run_in_threadpool(
+            autosave_now, ctx, request.path_params["slug"], values, who, zone
+        )
+    except NewsletterError as exc:  # e.g. the slug clashes with a file now
+        status, body = 400, {"saved": False, "error": str(exc)}
+    return JSONResponse(body, status, headers=PRIVATE)
 
-    async def autosave(request: Request) -> Response:
-        zone = scheduling().default_zone if scheduling else "UTC"
-        values: dict[str, list[str]] = {}
-        for key, value in (await request.form()).multi_items():
-            if isinstance(value, str):
-                values.setdefault(key, []).append(value)
-        who = session_of(request).user.email
-        try:
-            status, body = await run_in_threadpool(
-                autosave_now, ctx, request.path_params["slug"], values, who, zone
-            )
-        except NewsletterError as exc:  # e.g. the slug clashes with a file now
-            status, body = 400, {"saved": False, "error": str(exc)}
-        return JSONResponse(body, status, headers=PRIVATE)
 
-    return [
-        Route("/staff/campaigns/{slug}/autosave", guard(ctx)(autosave), methods=["POST"]),
-    ]
+ROUTES = [Route("/staff/campaigns/{slug}/autosave", autosave, methods=["POST"])]

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -48,6 +49,7 @@ from newsletter.scheduling.ports import Scheduling
 from newsletter.staff import accounts as staff
 from newsletter.web import flash
 from newsletter.web.auth import PRIVATE, guard, render, secure_cookies, session_of
+from newsletter.web.deps import deps
 from newsletter.web.staff.zones import zone_choices
 
 #: The detail page frames its own previews and runs one served script (static/progress.js,
@@ -97,277 +99,303 @@ def step_rows(planned: list[ScheduleEntry]) -> list[tuple[str, list[ScheduleEntr
     ]
 
 
-def routes(
-    ctx: Context, env: Environment, scheduling: Callable[[], Scheduling] | None = None
-) -> list[Route]:
-    """``scheduling`` builds the scheduling use cases (None: no schedule form)."""
-    secure = secure_cookies(ctx)
+def back(request: Request, *, message: str = "", error: str = "") -> Response:
+    """To the campaign's page (in the language shown), with the notice."""
+    ctx = deps(request).ctx
+    slug = request.path_params["slug"]
+    lang = request.query_params.get("lang", "")
+    url = f"/staff/campaigns/{slug}" + (f"?lang={lang}" if lang.isascii() and lang else "")
+    return flash.redirect(url, message=message, error=error, secure=secure_cookies(ctx))
 
-    def back(request: Request, *, message: str = "", error: str = "") -> Response:
-        slug = request.path_params["slug"]
-        lang = request.query_params.get("lang", "")
-        url = f"/staff/campaigns/{slug}" + (f"?lang={lang}" if lang.isascii() and lang else "")
-        return flash.redirect(url, message=message, error=error, secure=secure)
 
-    async def home(request: Request) -> Response:
-        return RedirectResponse("/staff/campaigns", 303, headers=PRIVATE)
+def no_scheduling() -> Response:
+    return PlainTextResponse("scheduling is not available here", 404, headers=PRIVATE)
 
-    async def index(request: Request) -> Response:
-        sched = scheduling() if scheduling else None
-        store, zone = (sched.store, sched.default_zone) if sched else (None, "UTC")
-        rows = await run_in_threadpool(list_campaigns, ctx, store, zone)
-        query = ListQuery.of(request.query_params)
-        message, error = flash.take(request)
-        response = render(
-            env,
-            "staff/campaigns.html",
-            request,
-            rows=select_rows(rows, query),
-            total=len(rows),
-            query=query,
-            states=STATES,
-            kinds=list(KIND_LABELS.items()),
-            sorts=SORTS,
-            message=message,
-            error=error,
-        )
-        return flash.clear(request, response)
 
-    def detail_page(
-        request: Request,
-        *,
-        message: str = "",
-        error: str = "",
-        confirm_milestones: bool = False,
-        changed_since_shown: list[Change] | None = None,
-        schedule_at: str = "",
-        schedule_zone: str = "",
-    ) -> Response:
-        slug = request.path_params["slug"]
-        # The reminder chain as the schedule holds it (step, when, state), oldest first.
-        planned: list[ScheduleEntry] = []
-        zone = "UTC"
-        if scheduling:
-            sched = scheduling()
-            slug_of = ctx.catalog.campaign(slug)[0].slug
-            planned = sorted(sched.store.entries(campaign=slug_of), key=lambda e: e.due_at)
-            # Times show in the campaign's zone: its announcement's, else the installation's.
-            main = [e for e in planned if e.step == "main"]
-            zone = (main or planned)[0].zone if planned else sched.default_zone
-        detail = campaign_detail(ctx, slug, planned)
-        lang = request.query_params.get("lang", "")
-        lang = lang if lang in detail.languages else detail.languages[0]
-        text, subject, explained, problem = "", "", None, error
-        loads_from: list[str] = []
-        links_to: list[str] = []
+@guard()
+async def home(request: Request) -> Response:
+    return RedirectResponse("/staff/campaigns", 303, headers=PRIVATE)
+
+
+@guard()
+async def index(request: Request) -> Response:
+    d = deps(request)
+    ctx = d.ctx
+    sched = d.scheduling() if d.scheduling else None
+    store, zone = (sched.store, sched.default_zone) if sched else (None, "UTC")
+    rows = await run_in_threadpool(list_campaigns, ctx, store, zone)
+    query = ListQuery.of(request.query_params)
+    message, error = flash.take(request)
+    response = render(
+        d.env,
+        "staff/campaigns.html",
+        request,
+        rows=select_rows(rows, query),
+        total=len(rows),
+        query=query,
+        states=STATES,
+        kinds=list(KIND_LABELS.items()),
+        sorts=SORTS,
+        message=message,
+        error=error,
+    )
+    return flash.clear(request, response)
+
+
+def timeline(
+    ctx: Context, scheduling: Callable[[], Scheduling] | None, slug: str
+) -> tuple[list[ScheduleEntry], str]:
+    """The reminder chain as the schedule holds it (step, when, state), oldest first, and
+    the zone its times show in: the announcement's, else the installation's."""
+    if scheduling is None:
+        return [], "UTC"
+    sched = scheduling()
+    slug_of = ctx.catalog.campaign(slug)[0].slug
+    planned = sorted(sched.store.entries(campaign=slug_of), key=lambda e: e.due_at)
+    main = [e for e in planned if e.step == "main"]
+    return planned, (main or planned)[0].zone if planned else sched.default_zone
+
+
+@dataclass
+class Shown:
+    """The composed email as the detail page shows it beside the frames."""
+
+    text: str = ""
+    #: What the inbox shows first: staff check it beside the frames.
+    subject: str = ""
+    #: Every outside host the email loads from or links to, for the approver.
+    loads_from: list[str] = field(default_factory=list)
+    links_to: list[str] = field(default_factory=list)
+    problem: str = ""
+
+
+def shown_email(ctx: Context, slug: str, lang: str) -> Shown:
+    try:
+        composed = composing.preview(ctx, slug, language=lang)
+        loads_from, links_to = external_hosts(composed.html, ctx.links.base_url)
+    except NewsletterError as exc:
+        return Shown(problem=str(exc))
+    return Shown(composed.text, composed.subject, loads_from, links_to)
+
+
+def detail_page(
+    request: Request,
+    *,
+    message: str = "",
+    error: str = "",
+    confirm_milestones: bool = False,
+    changed_since_shown: list[Change] | None = None,
+    schedule_at: str = "",
+    schedule_zone: str = "",
+) -> Response:
+    d = deps(request)
+    ctx = d.ctx
+    slug = request.path_params["slug"]
+    planned, zone = timeline(ctx, d.scheduling, slug)
+    detail = campaign_detail(ctx, slug, planned)
+    lang = request.query_params.get("lang", "")
+    lang = lang if lang in detail.languages else detail.languages[0]
+    shown = shown_email(ctx, slug, lang)
+    explained = None
+    email = request.query_params.get("explain", "").strip()
+    if email:
         try:
-            # The subject is what the inbox shows first: staff check it beside the frames.
-            composed = composing.preview(ctx, slug, language=lang)
-            text, subject = composed.text, composed.subject
-            # Every outside host the email loads from or links to, for the approver.
-            loads_from, links_to = external_hosts(composed.html, ctx.links.base_url)
+            explained = explain_membership(ctx, detail.audience, email, detail.topic)
         except NewsletterError as exc:
-            problem = problem or str(exc)
-        email = request.query_params.get("explain", "").strip()
-        if email:
-            try:
-                explained = explain_membership(ctx, detail.audience, email, detail.topic)
-            except NewsletterError as exc:
-                explained = (False, [str(exc)])
-        users = staff.store(ctx).users()
-        response = render(
-            env,
-            "staff/campaign.html",
-            request,
-            c=detail,
-            st=detail.standing,
-            variant=lang,
-            widths=WIDTHS,
-            text=text,
-            subject=subject,
-            loads_from=loads_from,
-            links_to=links_to,
-            explain=email,
-            explained=explained,
-            staff_users=users,
-            message=message,
-            error=problem,
-            can_schedule=scheduling is not None,
-            planned=planned,
-            zone=zone,
-            zones=zone_choices(),
-            steps=step_rows(planned),
-            cancellable=[e for e in planned if e.state in PENDING],
-            confirm_milestones=confirm_milestones,
-            changed_since_shown=changed_since_shown or [],
-            schedule_at=schedule_at,
-            schedule_zone=schedule_zone,
-            is_file=not str(detail.where).startswith("database:"),
-            deletable=str(detail.where).startswith("database:") and detail.state in DELETABLE,
-            shown_copy=canonical(detail.standing.version),
-        )
-        response.headers["Content-Security-Policy"] = DETAIL_CSP
-        return response
+            explained = (False, [str(exc)])
+    in_database = str(detail.where).startswith("database:")
+    response = render(
+        d.env,
+        "staff/campaign.html",
+        request,
+        c=detail,
+        st=detail.standing,
+        variant=lang,
+        widths=WIDTHS,
+        text=shown.text,
+        subject=shown.subject,
+        loads_from=shown.loads_from,
+        links_to=shown.links_to,
+        explain=email,
+        explained=explained,
+        staff_users=staff.store(ctx).users(),
+        message=message,
+        error=error or shown.problem,
+        can_schedule=d.scheduling is not None,
+        planned=planned,
+        zone=zone,
+        zones=zone_choices(),
+        steps=step_rows(planned),
+        cancellable=[e for e in planned if e.state in PENDING],
+        confirm_milestones=confirm_milestones,
+        changed_since_shown=changed_since_shown or [],
+        schedule_at=schedule_at,
+        schedule_zone=schedule_zone,
+        is_file=not in_database,
+        deletable=in_database and detail.state in DELETABLE,
+        shown_copy=canonical(detail.standing.version),
+    )
+    response.headers["Content-Security-Policy"] = DETAIL_CSP
+    return response
 
-    async def detail(request: Request) -> Response:
-        message, error = flash.take(request)
-        try:
-            response = await run_in_threadpool(detail_page, request, message=message, error=error)
-        except NewsletterError:
-            return PlainTextResponse("no such campaign", 404, headers=PRIVATE)
-        return flash.clear(request, response)
 
-    async def preview(request: Request) -> Response:
-        slug, lang = request.path_params["slug"], request.path_params["lang"]
-        try:
-            message = await run_in_threadpool(composing.preview, ctx, slug, language=lang)
-        except NewsletterError as exc:
-            return PlainTextResponse(str(exc), 404, headers=PRIVATE)
-        headers = {
-            **PRIVATE,
-            "Content-Security-Policy": PREVIEW_CSP,
-            "X-Frame-Options": "SAMEORIGIN",
-        }
-        return HTMLResponse(message.html, headers=headers)
+@guard()
+async def detail(request: Request) -> Response:
+    message, error = flash.take(request)
+    try:
+        response = await run_in_threadpool(detail_page, request, message=message, error=error)
+    except NewsletterError:
+        return PlainTextResponse("no such campaign", 404, headers=PRIVATE)
+    return flash.clear(request, response)
 
-    async def approve(request: Request) -> Response:
-        user = session_of(request).user
-        form = await request.form()
-        shown = form.get("version")
-        store = scheduling().store if scheduling else None
-        try:
-            await run_in_threadpool(
-                lambda: approvals.approve(
-                    ctx,
-                    request.path_params["slug"],
-                    user,
-                    shown=shown if isinstance(shown, str) else None,
-                    schedule=store,
-                )
-            )
-        except StateError as exc:
-            # A stale page: shown again (not redirected) with what changed since it was shown.
-            copy = form.get("shown")
-            changed = await run_in_threadpool(
-                approvals.changed_since_shown,
+
+@guard()
+async def preview(request: Request) -> Response:
+    ctx = deps(request).ctx
+    slug, lang = request.path_params["slug"], request.path_params["lang"]
+    try:
+        message = await run_in_threadpool(composing.preview, ctx, slug, language=lang)
+    except NewsletterError as exc:
+        return PlainTextResponse(str(exc), 404, headers=PRIVATE)
+    headers = {
+        **PRIVATE,
+        "Content-Security-Policy": PREVIEW_CSP,
+        "X-Frame-Options": "SAMEORIGIN",
+    }
+    return HTMLResponse(message.html, headers=headers)
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+@guard(approver=True)
+async def approve(request: Request) -> Response:
+    d = deps(request)
+    ctx = d.ctx
+    user = session_of(request).user
+    slug = request.path_params["slug"]
+    form = await request.form()
+    shown = form.get("version")
+    store = d.scheduling().store if d.scheduling else None
+    try:
+        await run_in_threadpool(
+            lambda: approvals.approve(
                 ctx,
-                request.path_params["slug"],
-                shown if isinstance(shown, str) else "",
-                copy if isinstance(copy, str) else "",
+                slug,
+                user,
+                shown=shown if isinstance(shown, str) else None,
+                schedule=store,
             )
-            return await run_in_threadpool(
-                detail_page, request, error=str(exc), changed_since_shown=changed
-            )
-        except NewsletterError as exc:
-            return back(request, error=str(exc))
-        return back(request, message="Approved this version.")
-
-    def schedule_now(request: Request, when: str, zone: str, confirmed: bool) -> str:
-        assert scheduling is not None
-        sched = scheduling()
-        try:
-            at = dt.datetime.fromisoformat(when)
-        except ValueError as exc:
-            raise InputError(f"not a date and time: {when!r}") from exc
-        planned = schedule_approved(
-            sched,
-            request.path_params["slug"],
-            at,
-            zone or sched.default_zone,
-            after_milestones=confirmed,
         )
-        return planned_steps(planned)
+    except StateError as exc:
+        # A stale page: shown again (not redirected) with what changed since it was shown.
+        changed = await run_in_threadpool(
+            approvals.changed_since_shown, ctx, slug, _text(form, "version"), _text(form, "shown")
+        )
+        return await run_in_threadpool(
+            detail_page, request, error=str(exc), changed_since_shown=changed
+        )
+    except NewsletterError as exc:
+        return back(request, error=str(exc))
+    return back(request, message="Approved this version.")
 
-    async def schedule(request: Request) -> Response:
-        if scheduling is None:
-            return PlainTextResponse("scheduling is not available here", 404, headers=PRIVATE)
-        form = await request.form()
-        when, zone = form.get("at"), form.get("zone")
-        try:
-            note = await run_in_threadpool(
-                schedule_now,
+
+def schedule_now(
+    scheduling: Callable[[], Scheduling], slug: str, when: str, zone: str, confirmed: bool
+) -> str:
+    sched = scheduling()
+    try:
+        at = dt.datetime.fromisoformat(when)
+    except ValueError as exc:
+        raise InputError(f"not a date and time: {when!r}") from exc
+    planned = schedule_approved(
+        sched, slug, at, zone or sched.default_zone, after_milestones=confirmed
+    )
+    return planned_steps(planned)
+
+
+@guard(approver=True)
+async def schedule(request: Request) -> Response:
+    scheduling = deps(request).scheduling
+    if scheduling is None:
+        return no_scheduling()
+    form = await request.form()
+    when, zone = _text(form, "at"), _text(form, "zone")
+    confirmed = form.get("after_milestones") == "yes"
+    slug = request.path_params["slug"]
+    try:
+        note = await run_in_threadpool(schedule_now, scheduling, slug, when, zone, confirmed)
+    except MilestonePassedError as exc:
+        # Not a redirect: the page shows the warning beside the form, with the box to tick.
+        warning = str(exc)
+        return await run_in_threadpool(
+            lambda: detail_page(
                 request,
-                when if isinstance(when, str) else "",
-                zone if isinstance(zone, str) else "",
-                form.get("after_milestones") == "yes",
+                error=warning,
+                confirm_milestones=True,
+                schedule_at=when,
+                schedule_zone=zone,
             )
-        except MilestonePassedError as exc:
-            # Not a redirect: the page shows the warning beside the form, with the box to tick.
-            warning = str(exc)
-            return await run_in_threadpool(
-                lambda: detail_page(
-                    request,
-                    error=warning,
-                    confirm_milestones=True,
-                    schedule_at=when if isinstance(when, str) else "",
-                    schedule_zone=zone if isinstance(zone, str) else "",
-                )
-            )
-        except NewsletterError as exc:
-            return back(request, error=str(exc))
-        return back(request, message=note)
-
-    async def duplicate(request: Request) -> Response:
-        who = session_of(request).user.email
-        try:
-            copy = await run_in_threadpool(
-                lambda: documents.duplicate(ctx, request.path_params["slug"], by=who)
-            )
-        except NewsletterError as exc:
-            return back(request, error=str(exc))
-        return flash.redirect(
-            f"/staff/campaigns/{copy.slug}",
-            message=f"Copied to {copy.slug}: a new draft, not approved or scheduled; "
-            "use Edit to change it.",
-            secure=secure,
         )
+    except NewsletterError as exc:
+        return back(request, error=str(exc))
+    return back(request, message=note)
 
-    async def cancel(request: Request) -> Response:
-        if scheduling is None:
-            return PlainTextResponse("scheduling is not available here", 404, headers=PRIVATE)
-        form = await request.form()
-        if form.get("confirm") != "yes":
-            return back(request, error="Tick the box to confirm which steps to cancel.")
-        slug = request.path_params["slug"]
 
-        def run() -> str:
-            assert scheduling is not None
-            sched = scheduling()
-            real = ctx.catalog.campaign(slug)[0].slug
-            rows = sorted(sched.store.entries(campaign=real), key=lambda e: e.due_at)
-            steps = list(dict.fromkeys(e.step for e in rows if e.state in PENDING))
-            n = cancel_scheduled(sched, slug)
-            return f"Cancelled {n} step(s): {', '.join(steps) or 'none was waiting'}."
+@guard()
+async def duplicate(request: Request) -> Response:
+    ctx = deps(request).ctx
+    who = session_of(request).user.email
+    try:
+        copy = await run_in_threadpool(
+            lambda: documents.duplicate(ctx, request.path_params["slug"], by=who)
+        )
+    except NewsletterError as exc:
+        return back(request, error=str(exc))
+    return flash.redirect(
+        f"/staff/campaigns/{copy.slug}",
+        message=f"Copied to {copy.slug}: a new draft, not approved or scheduled; "
+        "use Edit to change it.",
+        secure=secure_cookies(ctx),
+    )
 
-        try:
-            note = await run_in_threadpool(run)
-        except NewsletterError as exc:
-            return back(request, error=str(exc))
-        return back(request, message=note)
 
-    return [
-        Route("/staff", guard(ctx)(home), methods=["GET", "HEAD"]),
-        Route("/staff/campaigns", guard(ctx)(index), methods=["GET", "HEAD"]),
-        Route("/staff/campaigns/{slug}", guard(ctx)(detail), methods=["GET", "HEAD"]),
-        Route(
-            "/staff/campaigns/{slug}/preview/{lang}",
-            guard(ctx)(preview),
-            methods=["GET", "HEAD"],
-        ),
-        Route("/staff/campaigns/{slug}/duplicate", guard(ctx)(duplicate), methods=["POST"]),
-        Route(
-            "/staff/campaigns/{slug}/approve",
-            guard(ctx, approver=True)(approve),
-            methods=["POST"],
-        ),
-        Route(
-            "/staff/campaigns/{slug}/schedule",
-            guard(ctx, approver=True)(schedule),
-            methods=["POST"],
-        ),
-        Route(
-            "/staff/campaigns/{slug}/cancel",
-            guard(ctx, approver=True)(cancel),
-            methods=["POST"],
-        ),
-    ]
+def cancel_waiting(ctx: Context, scheduling: Callable[[], Scheduling], slug: str) -> str:
+    """Cancel every step still waiting; the notice names them."""
+    sched = scheduling()
+    real = ctx.catalog.campaign(slug)[0].slug
+    rows = sorted(sched.store.entries(campaign=real), key=lambda e: e.due_at)
+    steps = list(dict.fromkeys(e.step for e in rows if e.state in PENDING))
+    n = cancel_scheduled(sched, slug)
+    return f"Cancelled {n} step(s): {', '.join(steps) or 'none was waiting'}."
+
+
+@guard(approver=True)
+async def cancel(request: Request) -> Response:
+    d = deps(request)
+    ctx = d.ctx
+    if d.scheduling is None:
+        return no_scheduling()
+    form = await request.form()
+    if form.get("confirm") != "yes":
+        return back(request, error="Tick the box to confirm which steps to cancel.")
+    slug = request.path_params["slug"]
+    try:
+        note = await run_in_threadpool(cancel_waiting, ctx, d.scheduling, slug)
+    except NewsletterError as exc:
+        return back(request, error=str(exc))
+    return back(request, message=note)
+
+
+ROUTES = [
+    Route("/staff", home, methods=["GET", "HEAD"]),
+    Route("/staff/campaigns", index, methods=["GET", "HEAD"]),
+    Route("/staff/campaigns/{slug}", detail, methods=["GET", "HEAD"]),
+    Route("/staff/campaigns/{slug}/preview/{lang}", preview, methods=["GET", "HEAD"]),
+    Route("/staff/campaigns/{slug}/duplicate", duplicate, methods=["POST"]),
+    Route("/staff/campaigns/{slug}/approve", approve, methods=["POST"]),
+    Route("/staff/campaigns/{slug}/schedule", schedule, methods=["POST"]),
+    Route("/staff/campaigns/{slug}/cancel", cancel, methods=["POST"]),
+]

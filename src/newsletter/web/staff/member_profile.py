@@ -19,7 +19,6 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -40,95 +39,122 @@ from newsletter.context import Context
 from newsletter.errors import NewsletterError
 from newsletter.web import flash
 from newsletter.web.auth import PRIVATE, guard, render, secure_cookies, session_of
+from newsletter.web.deps import deps
 
 #: Profile rows shown read-only (the editable ones are the form).
 _SHOWN = ("email", "status", "consent_source", "consent_date", "consent_wording")
 _STAMPS = ("created_at", "updated_at")
 
 
-def routes(ctx: Context, env: Environment) -> list[Route]:
-    secure = secure_cookies(ctx)
+def page(request: Request, member_id: int, message: str, error: str) -> Response | None:
+    """The member's page (None: no such member), every time in the office's zone."""
+    d = deps(request)
+    ctx = d.ctx
     zone = ZoneInfo(ctx.office_zone)
 
     def when(value: Any) -> str:
         return local_time(value, zone)
 
-    def page(request: Request, member_id: int, message: str, error: str) -> Response | None:
-        view = person_view(ctx, member_id)
-        if view is None:
-            return None
-        doc = view.data.as_json()
-        profile = view.data.profile
-        facts = [(label(k), _shown(k, profile.get(k))) for k in _SHOWN]
-        facts += [(label(k), when(profile.get(k))) for k in _STAMPS]
-        return render(
-            env,
-            "staff/member.html",
-            request,
-            p=view,
-            doc=doc,
-            profile=profile,
-            facts=facts,
-            editable=[(f, label(f)) for f in EDITABLE],
-            languages=[(code, LANGUAGE_LABELS.get(code, code)) for code in LANGUAGES],
-            tiers=[(t, TIER_LABELS[t]) for t in TIERS],
-            topics=member_edits.topic_choices(ctx, member_id),
-            when=when,
-            zone=ctx.office_zone,
-            message=message,
-            error=error,
-        )
+    view = person_view(ctx, member_id)
+    if view is None:
+        return None
+    doc = view.data.as_json()
+    profile = view.data.profile
+    facts = [(label(k), _shown(k, profile.get(k))) for k in _SHOWN]
+    facts += [(label(k), when(profile.get(k))) for k in _STAMPS]
+    return render(
+        d.env,
+        "staff/member.html",
+        request,
+        p=view,
+        doc=doc,
+        profile=profile,
+        facts=facts,
+        editable=[(f, label(f)) for f in EDITABLE],
+        languages=[(code, LANGUAGE_LABELS.get(code, code)) for code in LANGUAGES],
+        tiers=[(t, TIER_LABELS[t]) for t in TIERS],
+        topics=member_edits.topic_choices(ctx, member_id),
+        when=when,
+        zone=ctx.office_zone,
+        message=message,
+        error=error,
+    )
 
-    async def show(request: Request) -> Response:
-        message, error = flash.take(request)
-        member_id = request.path_params["member_id"]
-        response = await run_in_threadpool(page, request, member_id, message, error)
-        if response is None:
-            return PlainTextResponse("no such member", 404, headers=PRIVATE)
-        return flash.clear(request, response)
 
-    def action(
-        done: Callable[[Context, int, dict[str, str], str], tuple[str, str]],
-    ) -> Callable[[Request], Any]:
-        """A POST handler: run ``done`` with the form's text fields and the staff address; it
-        says where to go next ("" = the member's page) and what to tell. Errors go back to
-        the member's page."""
+@guard()
+async def show(request: Request) -> Response:
+    message, error = flash.take(request)
+    member_id = request.path_params["member_id"]
+    response = await run_in_threadpool(page, request, member_id, message, error)
+    if response is None:
+        return PlainTextResponse("no such member", 404, headers=PRIVATE)
+    return flash.clear(request, response)
 
-        async def handler(request: Request) -> Response:
-            member_id = request.path_params["member_id"]
-            form = await request.form()
-            fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
-            fields["topic"] = "\n".join(v for v in form.getlist("topic") if isinstance(v, str))
-            who = session_of(request).user.email
-            url = f"/staff/members/{member_id}"
-            try:
-                where, message = await run_in_threadpool(done, ctx, member_id, fields, who)
-            except NewsletterError as exc:
-                return flash.redirect(url, error=str(exc), secure=secure)
-            return flash.redirect(where or url, message=message, secure=secure)
 
-        return handler
+Change = Callable[[Context, int, dict[str, str], str], tuple[str, str]]
 
-    async def data(request: Request) -> Response:
-        member_id = request.path_params["member_id"]
-        doc = await run_in_threadpool(member_edits.export_person, ctx, member_id)
-        if doc is None:
-            return PlainTextResponse("no such member", 404, headers=PRIVATE)
-        body = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
-        # By number, not address: a file name ends up in download lists and logs.
-        name = f"member-{member_id}.json"
-        headers = {**PRIVATE, "Content-Disposition": f'attachment; filename="{name}"'}
-        return Response(body, media_type="application/json; charset=utf-8", headers=headers)
 
-    base = "/staff/members/{member_id:int}"
-    return [
-        Route(base, guard(ctx)(show), methods=["GET", "HEAD"]),
-        Route(f"{base}/data.json", guard(ctx)(data), methods=["GET", "HEAD"]),
-        Route(f"{base}/profile", guard(ctx)(action(_profile)), methods=["POST"]),
-        Route(f"{base}/topics", guard(ctx)(action(_topics)), methods=["POST"]),
-        Route(f"{base}/unsubscribe", guard(ctx)(action(_unsubscribe)), methods=["POST"]),
-        Route(f"{base}/erase", guard(ctx, approver=True)(action(_erase)), methods=["POST"]),
-    ]
+async def act(request: Request, change: Change) -> Response:
+    """Run ``change`` with the form's text fields and the staff address; it says where to go
+    next ("" = the member's page) and what to tell. Errors go back to the member's page."""
+    ctx = deps(request).ctx
+    secure = secure_cookies(ctx)
+    member_id = request.path_params["member_id"]
+    form = await request.form()
+    fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    fields["topic"] = "\n".join(v for v in form.getlist("topic") if isinstance(v, str))
+    who = session_of(request).user.email
+    url = f"/staff/members/{member_id}"
+    try:
+        where, message = await run_in_threadpool(change, ctx, member_id, fields, who)
+    except NewsletterError as exc:
+        return flash.redirect(url, error=str(exc), secure=secure)
+    return flash.redirect(where or url, message=message, secure=secure)
+
+
+@guard()
+async def profile(request: Request) -> Response:
+    return await act(request, _profile)
+
+
+@guard()
+async def topics(request: Request) -> Response:
+    return await act(request, _topics)
+
+
+@guard()
+async def unsubscribe(request: Request) -> Response:
+    return await act(request, _unsubscribe)
+
+
+@guard(approver=True)
+async def erase(request: Request) -> Response:
+    return await act(request, _erase)
+
+
+@guard()
+async def data(request: Request) -> Response:
+    ctx = deps(request).ctx
+    member_id = request.path_params["member_id"]
+    doc = await run_in_threadpool(member_edits.export_person, ctx, member_id)
+    if doc is None:
+        return PlainTextResponse("no such member", 404, headers=PRIVATE)
+    body = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    # By number, not address: a file name ends up in download lists and logs.
+    name = f"member-{member_id}.json"
+    headers = {**PRIVATE, "Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(body, media_type="application/json; charset=utf-8", headers=headers)
+
+
+BASE = "/staff/members/{member_id:int}"
+ROUTES = [
+    Route(BASE, show, methods=["GET", "HEAD"]),
+    Route(f"{BASE}/data.json", data, methods=["GET", "HEAD"]),
+    Route(f"{BASE}/profile", profile, methods=["POST"]),
+    Route(f"{BASE}/topics", topics, methods=["POST"]),
+    Route(f"{BASE}/unsubscribe", unsubscribe, methods=["POST"]),
+    Route(f"{BASE}/erase", erase, methods=["POST"]),
+]
 
 
 def _profile(ctx: Context, member_id: int, form: dict[str, str], who: str) -> tuple[str, str]:

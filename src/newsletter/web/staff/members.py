@@ -18,7 +18,6 @@ import tempfile
 from collections.abc import Iterator
 from typing import IO
 
-from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
@@ -29,11 +28,11 @@ from newsletter.audiences.directory import Filters, MemberPage, directory, searc
 from newsletter.audiences.domain.labels import LANGUAGE_LABELS, STATUS_LABELS, TIER_LABELS
 from newsletter.audiences.domain.members import COLUMNS
 from newsletter.audiences.files.spreadsheets import write_csv
-from newsletter.audiences.files.uploads import UploadShelf
 from newsletter.context import Context
 from newsletter.errors import NewsletterError
 from newsletter.web import flash
 from newsletter.web.auth import PRIVATE, guard, render
+from newsletter.web.deps import deps
 from newsletter.web.staff import member_imports
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
@@ -43,63 +42,62 @@ def _page_number(text: str) -> int:
     return int(text) if text.isdigit() and len(text) < 7 else 1
 
 
-def routes(ctx: Context, env: Environment, shelf: UploadShelf | None = None) -> list[Route]:
-    uploads = shelf or UploadShelf()
+@guard()
+async def index(request: Request) -> Response:
+    d = deps(request)
+    ctx = d.ctx
+    params = request.query_params
+    filters = Filters(
+        params.get("q", ""),
+        *(params.get(n, "") for n in ("segment", "language", "country", "tier", "status")),
+    )
+    page = _page_number(params.get("page", "1"))
+    message, error = flash.take(request)
+    try:
+        found = await run_in_threadpool(search_members, ctx, filters, page)
+    except NewsletterError as exc:
+        found, error = MemberPage(filters, 1, 0), str(exc)
+    segments = await run_in_threadpool(lambda: sorted(ctx.catalog.segments()))
+    facets = await run_in_threadpool(directory(ctx).facets)
+    response = render(
+        d.env,
+        "staff/members.html",
+        request,
+        found=found,
+        filters=found.filters,
+        segments=segments,
+        facets=facets,
+        labels={
+            "language": LANGUAGE_LABELS,
+            "tier": TIER_LABELS,
+            "status": STATUS_LABELS,
+        },
+        message=message,
+        error=error,
+    )
+    if error and not message:
+        response.status_code = 400
+    return flash.clear(request, response)
 
-    def segment_names() -> list[str]:
-        return sorted(ctx.catalog.segments())
 
-    async def index(request: Request) -> Response:
-        params = request.query_params
-        filters = Filters(
-            params.get("q", ""),
-            *(params.get(n, "") for n in ("segment", "language", "country", "tier", "status")),
-        )
-        page = _page_number(params.get("page", "1"))
-        message, error = flash.take(request)
-        try:
-            found = await run_in_threadpool(search_members, ctx, filters, page)
-        except NewsletterError as exc:
-            found, error = MemberPage(filters, 1, 0), str(exc)
-        segments = await run_in_threadpool(segment_names)
-        facets = await run_in_threadpool(directory(ctx).facets)
-        response = render(
-            env,
-            "staff/members.html",
-            request,
-            found=found,
-            filters=found.filters,
-            segments=segments,
-            facets=facets,
-            labels={
-                "language": LANGUAGE_LABELS,
-                "tier": TIER_LABELS,
-                "status": STATUS_LABELS,
-            },
-            message=message,
-            error=error,
-        )
-        if error and not message:
-            response.status_code = 400
-        return flash.clear(request, response)
+@guard()
+async def export(request: Request) -> Response:
+    ctx = deps(request).ctx
+    segment = request.query_params.get("segment", "").strip() or None
+    try:
+        spool = await run_in_threadpool(_export, ctx, segment)
+    except NewsletterError as exc:
+        return PlainTextResponse(str(exc), 400, headers=PRIVATE)
+    name = f"members-{_UNSAFE.sub('-', segment or 'all')}-{ctx.clock.now():%Y-%m-%d}.csv"
+    headers = {**PRIVATE, "Content-Disposition": f'attachment; filename="{name}"'}
+    return StreamingResponse(_chunks(spool), media_type="text/csv; charset=utf-8", headers=headers)
 
-    async def export(request: Request) -> Response:
-        segment = request.query_params.get("segment", "").strip() or None
-        try:
-            spool = await run_in_threadpool(_export, ctx, segment)
-        except NewsletterError as exc:
-            return PlainTextResponse(str(exc), 400, headers=PRIVATE)
-        name = f"members-{_UNSAFE.sub('-', segment or 'all')}-{ctx.clock.now():%Y-%m-%d}.csv"
-        headers = {**PRIVATE, "Content-Disposition": f'attachment; filename="{name}"'}
-        return StreamingResponse(
-            _chunks(spool), media_type="text/csv; charset=utf-8", headers=headers
-        )
 
-    return [
-        Route("/staff/members", guard(ctx)(index), methods=["GET", "HEAD"]),
-        *member_imports.routes(ctx, env, uploads),
-        Route("/staff/members/export", guard(ctx)(export), methods=["GET", "HEAD"]),
-    ]
+ROUTES = [
+    Route("/staff/members", index, methods=["GET", "HEAD"]),
+    *member_imports.ROUTES,
+    Route("/staff/members/export", export, methods=["GET", "HEAD"]),
+]
 
 
 def _export(ctx: Context, segment: str | None) -> IO[bytes]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -27,6 +26,7 @@ from newsletter.delivery.reporting import (
 )
 from newsletter.errors import NewsletterError
 from newsletter.web.auth import PRIVATE, guard, render
+from newsletter.web.deps import deps
 from newsletter.web.staff.charts import daily_lines
 
 #: The rows of the counts table: (label, count key, rate key or None).
@@ -58,56 +58,62 @@ def _index(ctx: Context) -> list[IndexRow]:
     return found
 
 
-def routes(ctx: Context, env: Environment) -> list[Route]:
-    async def index(request: Request) -> Response:
-        rows = await run_in_threadpool(_index, ctx)
-        return render(env, "staff/reports.html", request, rows=rows, warn=COMPLAINT_WARN)
+@guard()
+async def index(request: Request) -> Response:
+    d = deps(request)
+    ctx = d.ctx
+    rows = await run_in_threadpool(_index, ctx)
+    return render(d.env, "staff/reports.html", request, rows=rows, warn=COMPLAINT_WARN)
 
-    async def report(request: Request) -> Response:
-        slug = request.path_params["slug"]
-        try:
-            found = await run_in_threadpool(campaign_report, ctx, slug)
-            series = await run_in_threadpool(daily_series, ctx, found.campaign)
-            breakdown = await run_in_threadpool(campaign_breakdown, ctx, found.campaign)
-        except NewsletterError:
-            return PlainTextResponse("no such campaign", 404, headers=PRIVATE)
-        chart = None
-        if not series.empty:
-            chart = daily_lines(
-                series.days, series.values, title=f"{found.campaign}: outcomes per day (UTC)"
-            )
-        return render(
-            env,
-            "staff/report.html",
-            request,
-            r=found,
-            counts={
-                **found.counts,
-                "bounced_or_blocked": found.stats.bounced + found.stats.blocked,
-            },
-            rows=ROWS,
-            series=series,
-            series_names=list(SERIES),
-            chart=chart,
-            breakdown=breakdown,
-            warn=COMPLAINT_WARN,
-            block=COMPLAINT_BLOCK,
+
+@guard()
+async def report(request: Request) -> Response:
+    d = deps(request)
+    ctx = d.ctx
+    slug = request.path_params["slug"]
+    try:
+        found = await run_in_threadpool(campaign_report, ctx, slug)
+        series = await run_in_threadpool(daily_series, ctx, found.campaign)
+        breakdown = await run_in_threadpool(campaign_breakdown, ctx, found.campaign)
+    except NewsletterError:
+        return PlainTextResponse("no such campaign", 404, headers=PRIVATE)
+    chart = None
+    if not series.empty:
+        chart = daily_lines(
+            series.days, series.values, title=f"{found.campaign}: outcomes per day (UTC)"
         )
+    return render(
+        d.env,
+        "staff/report.html",
+        request,
+        r=found,
+        counts={
+            **found.counts,
+            "bounced_or_blocked": found.stats.bounced + found.stats.blocked,
+        },
+        rows=ROWS,
+        series=series,
+        series_names=list(SERIES),
+        chart=chart,
+        breakdown=breakdown,
+        warn=COMPLAINT_WARN,
+        block=COMPLAINT_BLOCK,
+    )
 
-    async def acknowledge(request: Request) -> Response:
-        slug = request.path_params["slug"]
-        try:
-            done = await run_in_threadpool(acknowledge_complaints, ctx, slug)
-        except NewsletterError as exc:
-            return PlainTextResponse(str(exc), 409, headers=PRIVATE)
-        return RedirectResponse(f"/staff/campaigns/{done.campaign}/report", 303, headers=PRIVATE)
 
-    return [
-        Route("/staff/reports", guard(ctx)(index), methods=["GET", "HEAD"]),
-        Route("/staff/campaigns/{slug}/report", guard(ctx)(report), methods=["GET", "HEAD"]),
-        Route(
-            "/staff/campaigns/{slug}/acknowledge-complaints",
-            guard(ctx, approver=True)(acknowledge),
-            methods=["POST"],
-        ),
-    ]
+@guard(approver=True)
+async def acknowledge(request: Request) -> Response:
+    ctx = deps(request).ctx
+    slug = request.path_params["slug"]
+    try:
+        done = await run_in_threadpool(acknowledge_complaints, ctx, slug)
+    except NewsletterError as exc:
+        return PlainTextResponse(str(exc), 409, headers=PRIVATE)
+    return RedirectResponse(f"/staff/campaigns/{done.campaign}/report", 303, headers=PRIVATE)
+
+
+ROUTES = [
+    Route("/staff/reports", index, methods=["GET", "HEAD"]),
+    Route("/staff/campaigns/{slug}/report", report, methods=["GET", "HEAD"]),
+    Route("/staff/campaigns/{slug}/acknowledge-complaints", acknowledge, methods=["POST"]),
+]

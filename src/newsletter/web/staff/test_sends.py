@@ -18,13 +18,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from newsletter.content.domain.campaigns import MAIN_STEP
-from newsletter.context import Context
 from newsletter.core.addresses import AddressError, normalize_address
 from newsletter.delivery import proofs
 from newsletter.errors import NewsletterError
 from newsletter.staff import accounts as staff
 from newsletter.web import flash
 from newsletter.web.auth import guard, secure_cookies, session_of
+from newsletter.web.deps import deps
 
 ALL = "all"
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -43,57 +43,65 @@ def outside(addresses: list[str], staff_emails: set[str]) -> list[str]:
     return [a for a in addresses if _key(a) not in known]
 
 
-def routes(ctx: Context) -> list[Route]:
-    secure = secure_cookies(ctx)
+def back(request: Request, *, message: str = "", error: str = "") -> Response:
+    """To the campaign's page (in the language shown), with the notice."""
+    ctx = deps(request).ctx
+    slug = request.path_params["slug"]
+    lang = request.query_params.get("lang", "")
+    url = f"/staff/campaigns/{slug}" + (f"?lang={lang}" if lang.isascii() and lang else "")
+    return flash.redirect(url, message=message, error=error, secure=secure_cookies(ctx))
 
-    def back(request: Request, *, message: str = "", error: str = "") -> Response:
-        slug = request.path_params["slug"]
-        lang = request.query_params.get("lang", "")
-        url = f"/staff/campaigns/{slug}" + (f"?lang={lang}" if lang.isascii() and lang else "")
-        return flash.redirect(url, message=message, error=error, secure=secure)
 
-    async def test_send(request: Request) -> Response:
-        form = await request.form(max_files=0, max_fields=200)
-        known = {u.email for u in staff.store(ctx).users()}
-        ticked = [a for a in form.getlist("to") if isinstance(a, str) and a in known]
-        typed = form.get("to_other")
-        others = [a for a in _SEPARATORS.split(typed if isinstance(typed, str) else "") if a]
-        chosen = list(dict.fromkeys([*ticked, *others]))
-        if not chosen:
-            chosen = [session_of(request).user.email]
-        strangers = outside(chosen, known)
-        if strangers and form.get("confirm_outside") != "yes":
-            return back(
-                request,
-                error=f"Not sent: {', '.join(strangers)} "
-                f"{'is not a staff account' if len(strangers) == 1 else 'are not staff accounts'}"
-                ". Tick “Yes, send the test to addresses outside the staff” to confirm.",
+def _sent(reports: list[proofs.TestSendReport]) -> str:
+    """The notice after a test send: to whom, which step in which languages, refusals."""
+    first = reports[0]
+    refused = {a: why for r in reports for a, why in r.refused.items()}
+    to = ", ".join(first.recipients)
+    if len(reports) == 1 and first.step == MAIN_STEP:
+        lines = [f"Test sent to {to} ({first.transport})."]
+    else:
+        what = "the announcement" if first.step == MAIN_STEP else f"reminder {first.step}"
+        langs = ", ".join(r.language for r in reports)
+        lines = [f"Test of {what} sent to {to} in {langs} ({first.transport})."]
+    lines += [f"{address}: refused ({why})" for address, why in refused.items()]
+    return "\n".join(lines)
+
+
+@guard()
+async def test_send(request: Request) -> Response:
+    ctx = deps(request).ctx
+    form = await request.form(max_files=0, max_fields=200)
+    known = {u.email for u in staff.store(ctx).users()}
+    ticked = [a for a in form.getlist("to") if isinstance(a, str) and a in known]
+    typed = form.get("to_other")
+    others = [a for a in _SEPARATORS.split(typed if isinstance(typed, str) else "") if a]
+    chosen = list(dict.fromkeys([*ticked, *others]))
+    if not chosen:
+        chosen = [session_of(request).user.email]
+    strangers = outside(chosen, known)
+    if strangers and form.get("confirm_outside") != "yes":
+        return back(
+            request,
+            error=f"Not sent: {', '.join(strangers)} "
+            f"{'is not a staff account' if len(strangers) == 1 else 'are not staff accounts'}"
+            ". Tick “Yes, send the test to addresses outside the staff” to confirm.",
+        )
+    step = form.get("step")
+    lang = form.get("lang")
+    languages = None if lang == ALL or not isinstance(lang, str) or not lang else [lang]
+    try:
+        reports = await run_in_threadpool(
+            lambda: proofs.send_tests(
+                ctx,
+                request.path_params["slug"],
+                chosen,
+                step=step if isinstance(step, str) and step else MAIN_STEP,
+                languages=languages,
             )
-        step = form.get("step")
-        lang = form.get("lang")
-        languages = None if lang == ALL or not isinstance(lang, str) or not lang else [lang]
-        try:
-            reports = await run_in_threadpool(
-                lambda: proofs.send_tests(
-                    ctx,
-                    request.path_params["slug"],
-                    chosen,
-                    step=step if isinstance(step, str) and step else MAIN_STEP,
-                    languages=languages,
-                )
-            )
-        except NewsletterError as exc:
-            return back(request, error=str(exc))
-        first = reports[0]
-        refused = {a: why for r in reports for a, why in r.refused.items()}
-        to = ", ".join(first.recipients)
-        if len(reports) == 1 and first.step == MAIN_STEP:
-            lines = [f"Test sent to {to} ({first.transport})."]
-        else:
-            what = "the announcement" if first.step == MAIN_STEP else f"reminder {first.step}"
-            langs = ", ".join(r.language for r in reports)
-            lines = [f"Test of {what} sent to {to} in {langs} ({first.transport})."]
-        lines += [f"{address}: refused ({why})" for address, why in refused.items()]
-        return back(request, message="\n".join(lines))
+        )
+    except NewsletterError as exc:
+        return back(request, error=str(exc))
+    return back(request, message=_sent(reports))
 
-    return [Route("/staff/campaigns/{slug}/test-send", guard(ctx)(test_send), methods=["POST"])]
+
+ROUTES = [Route("/staff/campaigns/{slug}/test-send", test_send, methods=["POST"])]
