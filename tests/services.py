@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from functools import cached_property
 
 from newsletter.authoring.ports import AuthoringServices
 from newsletter.bootstrap import App, assemble, build_app
@@ -24,7 +25,7 @@ class Services(AuthoringServices):
     #: Releases pooled connections; call when done.
     close: Callable[[], None] = lambda: None
 
-    @property
+    @cached_property
     def app(self) -> App:
         return assemble(self, self.close)
 
