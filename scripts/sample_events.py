@@ -38,10 +38,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
-from newsletter.bootstrap import build
+from newsletter.bootstrap import App, build_app
 from newsletter.config import Settings, load_settings
-from newsletter.context import Context
 from newsletter.db.tables import campaigns, deliveries, members
+from newsletter.delivery.ports import DeliveryServices
 from newsletter.delivery.transports.sendgrid.signature import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -152,7 +152,9 @@ def events_for(
         yield event("click", opened + 900, url=unsubscribe, useragent=agent, ip="192.0.2.10")
 
 
-def build_events(ctx: Context, settings: Settings, slugs: Sequence[str]) -> list[dict[str, Any]]:
+def build_events(
+    ctx: DeliveryServices, settings: Settings, slugs: Sequence[str]
+) -> list[dict[str, Any]]:
     engine = ctx.ledger.engine  # type: ignore[attr-defined]
     outbox = settings.path(settings.delivery.outbox_dir)
     out: list[dict[str, Any]] = []
@@ -220,7 +222,7 @@ async def _post(app: Any, body: bytes, headers: dict[str, str], host: str) -> tu
     return status[0], b"".join(chunks)
 
 
-def feed(ctx: Context, settings: Settings, slugs: Sequence[str] = ()) -> dict[str, int]:
+def feed(app: App, settings: Settings, slugs: Sequence[str] = ()) -> dict[str, int]:
     """Post the events in signed batches through the webhook; the webhook's own counts."""
     key = ec.generate_private_key(ec.SECP256R1())
     public = base64.b64encode(
@@ -228,9 +230,9 @@ def feed(ctx: Context, settings: Settings, slugs: Sequence[str] = ()) -> dict[st
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     ).decode()
-    app = create_app(ctx, webhook=SignedEventWebhook(public))
-    host = urlsplit(ctx.links.base_url).netloc or "localhost"
-    found = build_events(ctx, settings, slugs)
+    web = create_app(app, webhook=SignedEventWebhook(public))
+    host = urlsplit(app.delivery.links.base_url).netloc or "localhost"
+    found = build_events(app.delivery, settings, slugs)
     totals = {"events": len(found), "received": 0, "new": 0, "duplicates": 0}
     for start in range(0, len(found), BATCH):
         body = json.dumps(found[start : start + BATCH], ensure_ascii=False).encode()
@@ -241,7 +243,7 @@ def feed(ctx: Context, settings: Settings, slugs: Sequence[str] = ()) -> dict[st
             SIGNATURE_HEADER: base64.b64encode(signature).decode(),
             TIMESTAMP_HEADER: stamp,
         }
-        status, answer = asyncio.run(_post(app, body, headers, host))
+        status, answer = asyncio.run(_post(web, body, headers, host))
         if status != 200:
             raise SystemExit(f"webhook answered {status}: {answer.decode(errors='replace')}")
         counts = json.loads(answer)
@@ -255,11 +257,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--campaign", action="append", default=[], help="only this campaign")
     args = parser.parse_args(argv)
     settings = load_settings()
-    ctx = build(settings)
+    app = build_app(settings)
     try:
-        totals = feed(ctx, settings, args.campaign)
+        totals = feed(app, settings, args.campaign)
     finally:
-        ctx.close()
+        app.close()
     print(
         f"SendGrid sample events: {totals['events']} posted to /webhooks/sendgrid, "
         f"{totals['new']} new, {totals['duplicates']} already there"

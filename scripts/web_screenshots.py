@@ -53,7 +53,7 @@ from newsletter.audiences.files.member_files import read_csv
 from newsletter.audiences.imports import import_members
 from newsletter.authoring import approvals
 from newsletter.authoring.overview import schedule_approved
-from newsletter.bootstrap import build, build_scheduling
+from newsletter.bootstrap import build_app, build_scheduling
 from newsletter.config import load_settings
 from newsletter.content.files.screenshots import CHROMIUM_ARGS, find_chromium
 from newsletter.core.clock import VirtualClock
@@ -80,22 +80,23 @@ KNOWN = {"/staff", "/staff/login", "/staff/logout", "/staff/campaigns", "/staff/
 
 
 def prepare(work: Path, base: str) -> tuple[Any, Any, str]:
-    """The project copy with its sample data; returns (settings, ctx, approver password)."""
+    """The project copy with its sample data; returns (settings, the App, approver password)."""
     for name in ("templates", "audiences", "campaigns"):
         shutil.copytree(REPO / name, work / name)
     shutil.copy(REPO / "config.yaml", work / "config.yaml")
     settings = load_settings(work / "config.yaml", web={"base_url": base})
-    ctx = build(settings, clock=VirtualClock(SAMPLE_DAY))
+    app = build_app(settings, clock=VirtualClock(SAMPLE_DAY))
     for path in sorted((work / "audiences").glob("*.csv")):
         _, rows = read_csv(path)
-        import_members(ctx, rows, source=path.name)
+        import_members(app.audiences, rows, source=path.name)
     for slug in SENT:
-        send_campaign(ctx, slug)
-    sample_events().feed(ctx, settings, SENT)
+        send_campaign(app.delivery, slug)
+    sample_events().feed(app, settings, SENT)
     password = secrets.token_urlsafe(12)
-    staff.ensure_user(ctx, APPROVER, password, Role.APPROVER)
-    found = staff.store(ctx).credentials(APPROVER)
+    staff.ensure_user(app.staff, APPROVER, password, Role.APPROVER)
+    found = staff.store(app.staff).credentials(APPROVER)
     assert found is not None
+    ctx = app.authoring
     approvals.approve(ctx, DOC, found[0], shown=approvals.standing(ctx, DOC).fingerprint)
     zone = "Europe/Bucharest"
     day = SAMPLE_DAY.astimezone(ZoneInfo(zone)).date() + dt.timedelta(days=7)
@@ -103,8 +104,10 @@ def prepare(work: Path, base: str) -> tuple[Any, Any, str]:
         day += dt.timedelta(days=1)
     at = dt.datetime.combine(day, dt.time(10, 0))
     # The sample milestones (2015) have passed: scheduled anyway, as an approver may confirm.
-    schedule_approved(build_scheduling(settings, ctx), DOC, at, zone, after_milestones=True)
-    return settings, ctx, password
+    schedule_approved(
+        build_scheduling(settings, app.delivery), DOC, at, zone, after_milestones=True
+    )
+    return settings, app, password
 
 
 def sample_events() -> Any:
@@ -227,10 +230,10 @@ def main() -> None:
         sock.bind(("127.0.0.1", 0))
         base = f"http://127.0.0.1:{sock.getsockname()[1]}"
         print("preparing the sample data in a throw-away copy...")
-        settings, ctx, password = prepare(Path(tmp), base)
-        app = create_app(ctx, scheduling=lambda: build_scheduling(settings, ctx))
+        settings, built, password = prepare(Path(tmp), base)
+        app = create_app(built, scheduling=lambda: build_scheduling(settings, built.delivery))
         server, thread = serve(app, sock)
-        engine = ctx.ledger.engine
+        engine = built.delivery.ledger.engine
         with engine.connect() as conn:
             member_id = conn.execute(
                 select(members.c.id).where(members.c.language == "sr-Cyrl").limit(1)
@@ -328,7 +331,7 @@ def main() -> None:
             server.should_exit = True
             thread.join(10)
             sock.close()
-            ctx.close()
+            built.close()
     for stale in sorted(set(out.glob("web-*.png")) - set(WRITTEN)):
         stale.unlink()  # a page the app no longer has
         print(f"  removed {stale}")

@@ -128,7 +128,7 @@ def test_a_link_sent_before_the_rotation_unsubscribes_through_the_app(
     rotate(project)
     after: Services = services(settings, clock=clock)
     try:
-        with TestClient(create_app(after), follow_redirects=False) as client:
+        with TestClient(create_app(after.app), follow_redirects=False) as client:
             page = client.post(f"/u/{old}", data={"List-Unsubscribe": "One-Click"})
             assert page.status_code == 200
             forged = tokens.sign(

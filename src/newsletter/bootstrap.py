@@ -1,5 +1,5 @@
-"""The composition root: Settings -> adapters -> a services Context. The only place that
-chooses concrete adapters; everything above it sees ports."""
+"""The composition root: Settings -> adapters -> one bundle per capability, carried by an
+:class:`App`. The only place that chooses concrete adapters; everything above it sees ports."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from newsletter.content.library import CampaignLibrary
 from newsletter.content.ports.services import ContentServices
 from newsletter.content.rendering.compose import Organisation, Sender
 from newsletter.content.sql.ics_revisions import SqlCalendarRevisions
-from newsletter.context import Context
 from newsletter.core.clock import Clock, SystemClock
 from newsletter.core.links import Links
 from newsletter.db.engine import make_engine, upgrade
@@ -186,13 +185,6 @@ def assemble(widest: AuthoringServices, close: Callable[[], None]) -> App:
     )
 
 
-def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = True) -> Context:
-    """Every bundle in one object, for the web app until its endpoints take the bundles."""
-    app = build_app(settings, clock=clock, migrate=migrate)
-    ports = {f.name: getattr(app.authoring, f.name) for f in fields(AuthoringServices)}
-    return Context(**ports, close=app.close)
-
-
 def webhook_verifier(settings: Settings) -> SignedEventWebhook | None:
     """The SendGrid Event Webhook signature check, or None when no key is configured (the
     endpoint then refuses every request)."""
@@ -255,7 +247,7 @@ def outbox_dir(settings: Settings) -> Path:
 
 
 def build_scheduling(settings: Settings, ctx: DeliveryServices) -> Scheduling:
-    """The scheduling use cases" bundle over a delivery bundle built by :func:`build_app`."""
+    """The scheduling use cases' bundle over a delivery bundle built by :func:`build_app`."""
     from datetime import timedelta
 
     from newsletter.scheduling.domain.calendar_rules import rules_for
@@ -263,7 +255,9 @@ def build_scheduling(settings: Settings, ctx: DeliveryServices) -> Scheduling:
     from newsletter.scheduling.domain.rules import SchedulePolicy
 
     if not isinstance(ctx.catalog, ScheduledCatalog):
-        raise ConfigError("scheduling needs a Context built by newsletter.bootstrap.build")
+        raise ConfigError(
+            "scheduling needs a delivery bundle built by newsletter.bootstrap.build_app"
+        )
     sc = settings.scheduling
     rules = rules_for(
         sc.holidays, quiet=sc.quiet_hours, skip_weekends=sc.skip_weekends, extra=sc.extra_holidays

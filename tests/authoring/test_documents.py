@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
-from newsletter.audiences import why as audience_why
 from newsletter.authoring import approvals
 from newsletter.authoring import documents as authoring
 from newsletter.authoring.overview import list_campaigns
 from newsletter.content import composing
+from newsletter.content import why as audience_why
 from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.content.files.campaign_yaml import dump_campaign, load_campaign
 from newsletter.content.library import campaign_refs

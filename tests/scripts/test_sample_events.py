@@ -44,7 +44,7 @@ def test_demo_events_reach_the_reports_through_the_signed_webhook(
     # Every event is one SendGrid's parser (ours) reads as SendGrid's, with our delivery id.
     assert all(parse(json.loads(json.dumps(e))) is not None for e in built)
     assert {e["event"] for e in built} >= {"processed", "delivered", "open", "click"}
-    totals = events.feed(ctx, settings, [CALL])
+    totals = events.feed(ctx.app, settings, [CALL])
     assert totals["events"] == len(built) == totals["received"] == totals["new"]
 
     report = campaign_report(ctx, CALL)
@@ -67,5 +67,5 @@ def test_demo_events_reach_the_reports_through_the_signed_webhook(
     assert {lang.language for lang in breakdown.languages} <= {"en", "bg", "sr-Cyrl", "sr-Latn"}
 
     # A second run posts the same events; the webhook stores none of them again.
-    again = events.feed(ctx, settings, [CALL])
+    again = events.feed(ctx.app, settings, [CALL])
     assert again["new"] == 0 and again["duplicates"] == len(built)

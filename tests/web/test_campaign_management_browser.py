@@ -64,7 +64,7 @@ def site(project: Path, browser: Browser) -> Iterator[Site]:  # noqa: F811
     ctx = services(settings, clock=clock)
     add_accounts(ctx)
     sched = build_scheduling(settings, ctx)
-    app = create_app(ctx, scheduling=lambda: sched)
+    app = create_app(ctx.app, scheduling=lambda: sched)
     approver = StaffUser(2, APPROVER, Role.APPROVER)
     try:
         with serving(app, sock):

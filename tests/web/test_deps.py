@@ -13,10 +13,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from newsletter.context import Context
 from newsletter.scheduling.ports import Scheduling
 from newsletter.web.app import create_app
 from newsletter.web.deps import deps
+from tests.services import Services
 
 
 def _starlette(app: object) -> Starlette:
@@ -25,8 +25,8 @@ def _starlette(app: object) -> Starlette:
     return inner
 
 
-def test_every_endpoint_is_a_module_level_function(ctx: Context) -> None:
-    routes = [r for r in _starlette(create_app(ctx)).routes if isinstance(r, Route)]
+def test_every_endpoint_is_a_module_level_function(ctx: Services) -> None:
+    routes = [r for r in _starlette(create_app(ctx.app)).routes if isinstance(r, Route)]
     assert len(routes) > 60
     for route in routes:
         endpoint = inspect.unwrap(route.endpoint)  # past auth.guard's functools.wraps
@@ -43,7 +43,7 @@ async def _what_it_sees(request: Request) -> Response:
     zone = d.scheduling().default_zone if d.scheduling else None
     return JSONResponse(
         {
-            "ctx": id(d.ctx),
+            "app": id(d.app),
             "now": d.now(),
             "zone": zone,
             "webhook": d.webhook is not None,
@@ -57,18 +57,18 @@ class _Scheduling:
     default_zone = "Europe/Belgrade"
 
 
-def test_an_endpoint_reads_what_create_app_was_given(ctx: Context) -> None:
+def test_an_endpoint_reads_what_create_app_was_given(ctx: Services) -> None:
     extra = [Route("/_sees", _what_it_sees)]
     sched = _Scheduling()
 
     def scheduling() -> Scheduling:
         return sched  # type: ignore[return-value]  # only default_zone is read
 
-    first = create_app(ctx, now=lambda: 42.0, scheduling=scheduling, extra_routes=extra)
-    second = create_app(ctx, extra_routes=extra)
+    first = create_app(ctx.app, now=lambda: 42.0, scheduling=scheduling, extra_routes=extra)
+    second = create_app(ctx.app, extra_routes=extra)
     with TestClient(first) as a, TestClient(second) as b:
         one, other = a.get("/_sees").json(), b.get("/_sees").json()
-    assert one["ctx"] == other["ctx"] == id(ctx)
+    assert one["app"] == other["app"] == id(ctx.app)
     assert one["now"] == 42.0 and other["now"] > 1_700_000_000
     assert one["zone"] == "Europe/Belgrade" and other["zone"] is None
     assert one["webhook"] is False

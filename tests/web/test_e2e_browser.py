@@ -253,7 +253,7 @@ def site(project: Path, browser: Browser) -> Iterator[Site]:
     ctx = services(settings, clock=FrozenClock())
     load_samples(ctx, project)
     add_accounts(ctx)
-    app = create_app(ctx, scheduling=lambda: build_scheduling(settings, ctx))
+    app = create_app(ctx.app, scheduling=lambda: build_scheduling(settings, ctx))
     try:
         with serving(app, sock):
             yield Site(base, ctx, project)

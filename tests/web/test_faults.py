@@ -77,7 +77,7 @@ def _site(folder: Path, project: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     add_accounts(ctx)
     token = ctx.links.token(UNSUBSCRIBE, mids[0], "events", int(ctx.clock.now().timestamp()))
     signer = Signer.generate()
-    app = create_app(ctx, webhook=SignedEventWebhook(signer.public_key))
+    app = create_app(ctx.app, webhook=SignedEventWebhook(signer.public_key))
     with TestClient(app, follow_redirects=False) as client:
         yield Site(ctx, db, token, client, signer)
     ctx.close()
@@ -161,7 +161,7 @@ def test_a_read_only_database_is_a_503(
     monkeypatch.setattr(db_engine, "_sqlite_pragmas", read_only)
     # A second web process on the same database, started while it refuses writes.
     ctx = services(make_settings(project), migrate=False)
-    app = create_app(ctx, webhook=SignedEventWebhook(site.signer.public_key))
+    app = create_app(ctx.app, webhook=SignedEventWebhook(site.signer.public_key))
     with TestClient(app) as client:
         site.client = client
         caplog.set_level(logging.INFO)

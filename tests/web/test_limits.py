@@ -71,7 +71,7 @@ def test_limits_per_route() -> None:
 
 @pytest.mark.parametrize("path", ["/staff/login", "/subscribe", "/u/abc", "/p/abc"])
 def test_a_huge_declared_body_is_refused_before_it_is_sent(ctx: Services, path: str) -> None:
-    with serving(create_app(ctx)) as port:
+    with serving(create_app(ctx.app)) as port:
         started = time.monotonic()
         head = (
             f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -89,7 +89,7 @@ def test_a_chunked_body_is_cut_off_at_the_cap(ctx: Services) -> None:
         for _ in range(100):
             yield b"x" * 1024
 
-    with TestClient(create_app(ctx)) as client:
+    with TestClient(create_app(ctx.app)) as client:
         response = client.post(
             "/subscribe",
             content=chunks(),
@@ -148,7 +148,7 @@ def test_tokens_stay_out_of_the_access_log(
 ) -> None:
     """One-click and preference URLs are valid for long; the log keeps no token."""
     token = "WyJ1bnN1YnNjcmliZSIsMSwiZXZlbnRzIiwxXQ.secretmacsecretmacsecretmac"
-    with serving(create_app(ctx), log_level="info") as port:
+    with serving(create_app(ctx.app), log_level="info") as port:
         for path in (f"/u/{token}", f"/p/{token}?x=1", f"/subscribe/confirm/{token}"):
             head = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
             assert exchange(port, head.encode()).startswith(b"HTTP/1.1 ")
@@ -161,7 +161,7 @@ def test_tokens_stay_out_of_the_access_log(
 
 def test_a_forged_host_is_not_reflected_in_redirects(ctx: Services) -> None:
     """Starlette's trailing-slash redirect is built from the Host header."""
-    with serving(create_app(ctx)) as port:
+    with serving(create_app(ctx.app)) as port:
         head = b"GET /staff/login/ HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n"
         answer = exchange(port, head).decode("latin-1")
     assert answer.startswith("HTTP/1.1 30"), answer[:200]
@@ -177,12 +177,12 @@ def test_a_forged_host_is_not_reflected_in_redirects(ctx: Services) -> None:
 def test_hsts_only_on_an_https_installation(ctx: Services) -> None:
     import dataclasses
 
-    with TestClient(create_app(ctx)) as plain:
+    with TestClient(create_app(ctx.app)) as plain:
         assert "strict-transport-security" not in plain.get("/healthz").headers
     secure = dataclasses.replace(
         ctx, links=dataclasses.replace(ctx.links, base_url="https://news.example.org")
     )
-    with TestClient(create_app(secure)) as client:
+    with TestClient(create_app(secure.app)) as client:
         hsts = client.get("/healthz").headers["strict-transport-security"]
     assert hsts.startswith("max-age=") and int(hsts.split("=")[1]) >= 31536000
 

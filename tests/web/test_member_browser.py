@@ -76,7 +76,9 @@ def site(project: Path) -> Iterator[Site]:
     assert not import_members(ctx, rows, source="browser.csv").rejected
     report = send_campaign(ctx, DOC)
     assert report.sent == 2  # Jelena and Ion follow events; Maria does not
-    server = uvicorn.Server(uvicorn.Config(create_app(ctx), log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(ctx.app), log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

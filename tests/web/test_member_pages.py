@@ -29,7 +29,7 @@ def engine_of(ctx: Services) -> Engine:
 
 @pytest.fixture
 def client(ctx: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(ctx), follow_redirects=False) as c:
+    with TestClient(create_app(ctx.app), follow_redirects=False) as c:
         yield c
 
 

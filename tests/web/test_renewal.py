@@ -30,7 +30,7 @@ DAYS = 24 * 3600
 
 @pytest.fixture
 def client(ctx: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(ctx), follow_redirects=False) as c:
+    with TestClient(create_app(ctx.app), follow_redirects=False) as c:
         yield c
 
 

@@ -27,7 +27,7 @@ NEW = "a much better passphrase"
 @pytest.fixture
 def client(ctx: Services) -> Iterator[TestClient]:
     add_accounts(ctx)
-    with TestClient(create_app(ctx), follow_redirects=False) as c:
+    with TestClient(create_app(ctx.app), follow_redirects=False) as c:
         yield c
 
 
@@ -53,7 +53,7 @@ def mails(settings: Settings) -> list[EmailMessage]:
 
 
 def test_an_approver_disables_and_enables_an_account(ctx: Services, client: TestClient) -> None:
-    editor = TestClient(create_app(ctx), follow_redirects=False)
+    editor = TestClient(create_app(ctx.app), follow_redirects=False)
     sign_in(editor, EDITOR)
     csrf = sign_in(client, APPROVER)
     page = client.get("/staff/accounts")
@@ -94,7 +94,7 @@ def test_a_reset_link_works_once(ctx: Services, client: TestClient, clock: Froze
     found = re.search(r"<code>https?://[^/]+(/staff/reset/[^<]+)</code>", page.text)
     assert found, page.text
     link = found.group(1)
-    other = TestClient(create_app(ctx), follow_redirects=False)
+    other = TestClient(create_app(ctx.app), follow_redirects=False)
     form = other.get(link)
     assert form.status_code == 200 and EDITOR in form.text
     differ = other.post(link, data={"new": NEW, "again": NEW + "x"})

@@ -19,7 +19,7 @@ from tests.web.staff_helpers import APPROVER, EDITOR, PASSWORD, add_accounts, fo
 @pytest.fixture
 def client(ctx: Services) -> Iterator[TestClient]:
     add_accounts(ctx)
-    with TestClient(create_app(ctx), follow_redirects=False) as c:
+    with TestClient(create_app(ctx.app), follow_redirects=False) as c:
         yield c
 
 

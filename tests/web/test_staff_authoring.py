@@ -27,7 +27,7 @@ NEW = "/staff/campaigns/new?kind=call_for_proposals"
 @pytest.fixture
 def client(ctx: Services) -> Iterator[TestClient]:
     add_accounts(ctx)
-    with TestClient(create_app(ctx), follow_redirects=False) as c:
+    with TestClient(create_app(ctx.app), follow_redirects=False) as c:
         yield c
 
 
@@ -363,7 +363,7 @@ def test_live_preview_lists_problems_by_field_and_for_a_member(
 def test_a_preview_frame_is_only_for_its_author(client: TestClient, ctx: Services) -> None:
     csrf = sign_in(client, EDITOR)
     url = frame_url(client.post("/staff/campaigns/preview", data=call_form(csrf)).text)
-    with TestClient(create_app(ctx), follow_redirects=False) as other:
+    with TestClient(create_app(ctx.app), follow_redirects=False) as other:
         sign_in(other, APPROVER)
         assert other.get(url).status_code == 404
     assert client.get("/staff/campaigns/preview/not-a-preview").status_code == 404

@@ -35,7 +35,7 @@ def sched(ctx: Services, settings: Settings, project: Path) -> Scheduling:
 @pytest.fixture
 def client(ctx: Services, settings: Settings) -> Iterator[TestClient]:
     add_accounts(ctx)
-    app = create_app(ctx, scheduling=lambda: build_scheduling(settings, ctx))
+    app = create_app(ctx.app, scheduling=lambda: build_scheduling(settings, ctx))
     with TestClient(app, follow_redirects=False) as c:
         sign_in(c, EDITOR)
         yield c
@@ -99,7 +99,7 @@ def test_default_month_and_zone_and_bad_input(client: TestClient, sched: Schedul
 
 def test_without_scheduling_the_page_says_so(ctx: Services) -> None:
     add_accounts(ctx)
-    with TestClient(create_app(ctx), follow_redirects=False) as c:
+    with TestClient(create_app(ctx.app), follow_redirects=False) as c:
         sign_in(c, EDITOR)
         page = c.get("/staff/calendar")
     assert page.status_code == 200 and "Scheduling is not available" in page.text

@@ -20,7 +20,7 @@ LETTER = "chairmans-letter"  # en, sr-Cyrl, sr-Latn; audience all-news
 @pytest.fixture
 def client(ctx: Services) -> Iterator[TestClient]:
     add_accounts(ctx)
-    with TestClient(create_app(ctx), follow_redirects=False) as c:
+    with TestClient(create_app(ctx.app), follow_redirects=False) as c:
         yield c
 
 

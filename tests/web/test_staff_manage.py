@@ -30,7 +30,7 @@ FILE = "chairmans-letter"
 @pytest.fixture
 def client(ctx: Services, settings: Settings) -> Iterator[TestClient]:
     add_accounts(ctx)
-    app = create_app(ctx, scheduling=lambda: build_scheduling(settings, ctx))
+    app = create_app(ctx.app, scheduling=lambda: build_scheduling(settings, ctx))
     with TestClient(app, follow_redirects=False) as c:
         yield c
 

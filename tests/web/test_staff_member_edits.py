@@ -31,7 +31,7 @@ DJORDJE = "djordje.ciric@wine-cluster-vranje.example"
 def client(ctx: Services, project: Path) -> Iterator[TestClient]:
     load_samples(ctx, project)
     add_accounts(ctx)
-    with TestClient(create_app(ctx), follow_redirects=False) as c:
+    with TestClient(create_app(ctx.app), follow_redirects=False) as c:
         yield c
 
 

@@ -38,7 +38,7 @@ def client(
     )
     load_samples(ctx, project)
     add_accounts(ctx)
-    with TestClient(create_app(ctx), follow_redirects=False) as c:
+    with TestClient(create_app(ctx.app), follow_redirects=False) as c:
         yield c
 
 

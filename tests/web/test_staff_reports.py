@@ -29,7 +29,7 @@ T0 = int(dt.datetime(2015, 9, 1, 9, 0, tzinfo=dt.UTC).timestamp())
 @pytest.fixture
 def client(ctx: Services) -> Iterator[TestClient]:
     add_accounts(ctx)
-    with TestClient(create_app(ctx), follow_redirects=False) as c:
+    with TestClient(create_app(ctx.app), follow_redirects=False) as c:
         yield c
 
 

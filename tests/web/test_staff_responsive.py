@@ -102,7 +102,7 @@ def test_every_get_staff_route_is_checked(project: Path) -> None:
     settings = make_settings(project, database={"url": f"sqlite:///{project / 'var/r.db'}"})
     ctx = services(settings, clock=FrozenClock())
     try:
-        app = create_app(ctx, scheduling=lambda: build_scheduling(settings, ctx))
+        app = create_app(ctx.app, scheduling=lambda: build_scheduling(settings, ctx))
         found = staff_get_routes(app)
     finally:
         ctx.close()
@@ -139,7 +139,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     )
     ctx = services(settings, clock=FrozenClock())
     values = prepare(ctx, settings, project)
-    app = create_app(ctx, scheduling=lambda: build_scheduling(settings, ctx))
+    app = create_app(ctx.app, scheduling=lambda: build_scheduling(settings, ctx))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -18,7 +18,7 @@ from tests.web.test_staff_authoring import NEW, call_form, frame_url
 @pytest.fixture
 def client(ctx: Services) -> Iterator[TestClient]:
     add_accounts(ctx)
-    with TestClient(create_app(ctx), follow_redirects=False) as c:
+    with TestClient(create_app(ctx.app), follow_redirects=False) as c:
         yield c
 
 

@@ -46,7 +46,7 @@ def engine_of(ctx: Services) -> Engine:
 
 @pytest.fixture
 def client(ctx: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(ctx), follow_redirects=False) as c:
+    with TestClient(create_app(ctx.app), follow_redirects=False) as c:
         yield c
 
 
@@ -236,11 +236,11 @@ def test_list_bombing_is_limited_per_address_silently(
 def test_per_client_limit_holds_across_a_restart(
     ctx: Services, settings: Settings, clock: FrozenClock
 ) -> None:
-    with TestClient(create_app(ctx), follow_redirects=False) as first:
+    with TestClient(create_app(ctx.app), follow_redirects=False) as first:
         for n in range(MAX_PER_CLIENT):
             assert submit(first, f"friend{n}@clusters.example")[0] == 200
     # A new app (a restart, or another worker) reads the same window from the database.
-    with TestClient(create_app(ctx), follow_redirects=False) as second:
+    with TestClient(create_app(ctx.app), follow_redirects=False) as second:
         status, text = submit(second, "one-more@clusters.example")
         assert status == 429 and "Too many subscription requests" in text
         clock.advance(minutes=61)
@@ -318,7 +318,7 @@ def test_the_confirmation_goes_through_sendgrid_when_configured(
     ctx = services(settings, clock=clock)
     try:
         # https: the form's cookie is Secure, as on a real deployment.
-        app = create_app(ctx)
+        app = create_app(ctx.app)
         with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
             assert submit(client)[0] == 200
             [request] = fake_sendgrid.requests

@@ -31,7 +31,7 @@ def signer() -> Signer:
 
 @pytest.fixture
 def client(ctx: Services, signer: Signer) -> Iterator[TestClient]:
-    app = create_app(ctx, webhook=SignedEventWebhook(signer.public_key), now=lambda: NOW)
+    app = create_app(ctx.app, webhook=SignedEventWebhook(signer.public_key), now=lambda: NOW)
     with TestClient(app) as c:
         yield c
 
@@ -127,7 +127,7 @@ def test_forged_or_stale_requests_get_a_vague_403(
 
 
 def test_no_key_configured_refuses_everything(ctx: Services, signer: Signer, batch: bytes) -> None:
-    with TestClient(create_app(ctx, webhook=None, now=lambda: NOW)) as client:
+    with TestClient(create_app(ctx.app, webhook=None, now=lambda: NOW)) as client:
         response = client.post(
             "/webhooks/sendgrid", content=batch, headers=signer.headers(batch, NOW)
         )

@@ -21,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsletter.audiences.files.uploads import UploadShelf
-from newsletter.context import Context
+from newsletter.bootstrap import App
 from newsletter.scheduling.ports import Scheduling
 from newsletter.web import archive, preferences, public, renewal, staff, subscribe, webhooks
 from newsletter.web.deps import Verifier, WebDeps, deps
@@ -166,7 +166,7 @@ ROUTES: list[BaseRoute] = [
 
 
 def create_app(
-    ctx: Context,
+    app: App,
     *,
     webhook: Verifier | None = None,
     now: Callable[[], float] = time.time,
@@ -189,7 +189,7 @@ def create_app(
             close()
 
     # Bodies are capped per route before any handler parses one.
-    app = Starlette(
+    web = Starlette(
         routes=[
             *ROUTES,
             *(extra_routes or []),
@@ -203,8 +203,8 @@ def create_app(
             Middleware(BodyLimit),
         ],
     )
-    app.state.deps = WebDeps(
-        ctx,
+    web.state.deps = WebDeps(
+        app,
         env,
         uploads=UploadShelf(),
         previews=PreviewStore(),
@@ -212,21 +212,21 @@ def create_app(
         webhook=webhook,
         now=now,
     )
-    return SecurityHeaders(app, ctx.links.base_url)
+    return SecurityHeaders(web, app.staff.links.base_url)
 
 
 def from_environment() -> ASGIApp:
     """Factory for uvicorn (``newsletter serve``, or ``uvicorn --factory
     newsletter.web.app:from_environment``): settings from ``NEWSLETTER_CONFIG`` / config.yaml
     and the environment, adapters from the composition root."""
-    from newsletter.bootstrap import build, build_scheduling, webhook_verifier
+    from newsletter.bootstrap import build_app, build_scheduling, webhook_verifier
     from newsletter.config import load_settings
 
     settings = load_settings()
-    ctx = build(settings)
+    app = build_app(settings)
     return create_app(
-        ctx,
+        app,
         webhook=webhook_verifier(settings),
-        close=ctx.close,
-        scheduling=lambda: build_scheduling(settings, ctx),
+        close=app.close,
+        scheduling=lambda: build_scheduling(settings, app.delivery),
     )

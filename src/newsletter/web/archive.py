@@ -68,11 +68,11 @@ def with_chrome(html: str, top: str, bottom: str) -> str:
 
 def render(request: Request, name: str, lang: str, **values: Any) -> HTMLResponse:
     d = deps(request)
-    ctx = d.ctx
+    app = d.app
     body = d.env.get_template(name).render(
         lang=lang,
         s=subscribe_strings(lang),
-        organisation=ctx.organisation.in_language(lang).name,
+        organisation=app.content.organisation.in_language(lang).name,
         names=LANGUAGE_NAMES,
         day=lambda value: date(value, lang),
         **values,
@@ -91,38 +91,38 @@ def language(request: Request) -> str:
 
 
 async def home(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     lang = language(request)
-    found = await run_in_threadpool(archived, ctx)
+    found = await run_in_threadpool(archived, app.content)
     return render(request, "home.html", lang, campaigns=found[:3])
 
 
 async def index(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     lang = language(request)
-    found = await run_in_threadpool(archived, ctx)
+    found = await run_in_threadpool(archived, app.content)
     return render(request, "archive.html", lang, campaigns=found)
 
 
 async def one(request: Request) -> Response:
     d = deps(request)
-    ctx = d.ctx
+    app = d.app
     lang = language(request)
     try:
         campaign, entry = await run_in_threadpool(
-            archived_campaign, ctx, request.path_params["slug"]
+            archived_campaign, app.content, request.path_params["slug"]
         )
     except NewsletterError:
         return not_found(request)
     variant = campaign.variant_for(lang)
     try:
-        found = await run_in_threadpool(archived_email, ctx, entry.slug, variant)
+        found = await run_in_threadpool(archived_email, app.content, entry.slug, variant)
     except NewsletterError:
         return not_found(request)
     chrome = d.env.get_template("archive_campaign.html").render(
         lang=lang,
         s=subscribe_strings(lang),
-        organisation=ctx.organisation.in_language(lang).name,
+        organisation=app.content.organisation.in_language(lang).name,
         names=LANGUAGE_NAMES,
         sent=date(entry.sent_at, lang),
         c=entry,
@@ -134,12 +134,12 @@ async def one(request: Request) -> Response:
 
 
 async def email(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     slug, lang = request.path_params["slug"], request.path_params["lang"]
     if lang not in LANGUAGE_NAMES:
         return not_found(request)
     try:
-        found = await run_in_threadpool(archived_email, ctx, slug, lang)
+        found = await run_in_threadpool(archived_email, app.content, slug, lang)
     except NewsletterError:
         return not_found(request)
     headers = {**PUBLIC, "Content-Security-Policy": EMAIL_CSP, "X-Frame-Options": "SAMEORIGIN"}

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from newsletter.context import Context
+from newsletter.bootstrap import App
 from newsletter.staff import accounts as staff
 from newsletter.staff.ports import Session
 from newsletter.web.deps import deps
@@ -38,8 +38,8 @@ PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def secure_cookies(ctx: Context) -> bool:
-    return ctx.links.base_url.startswith("https://")
+def secure_cookies(app: App) -> bool:
+    return app.staff.links.base_url.startswith("https://")
 
 
 def session_of(request: Request) -> Session:
@@ -67,9 +67,9 @@ def guard(
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def guarded(request: Request) -> Response:
-            ctx = deps(request).ctx
+            app = deps(request).app
             token = request.cookies.get(SESSION_COOKIE)
-            session = await run_in_threadpool(staff.current, ctx, token)
+            session = await run_in_threadpool(staff.current, app.staff, token)
             if session is None:
                 if request.method in ("GET", "HEAD"):
                     return RedirectResponse(LOGIN_PATH, 303, headers=PRIVATE)
@@ -92,10 +92,10 @@ def guard(
 def login_page(request: Request, error: str = "", status: int = 200) -> Response:
     """The sign-in form with a fresh double-submit CSRF token (cookie and hidden field)."""
     d = deps(request)
-    ctx = d.ctx
+    app = d.app
     csrf = secrets.token_urlsafe(32)
     body = d.env.get_template("staff/login.html").render(
-        lang="en", csrf=csrf, error=error, organisation=ctx.organisation.name
+        lang="en", csrf=csrf, error=error, organisation=app.content.organisation.name
     )
     response = HTMLResponse(body, status, headers=PRIVATE)
     response.set_cookie(
@@ -104,7 +104,7 @@ def login_page(request: Request, error: str = "", status: int = 200) -> Response
         path=LOGIN_PATH,
         httponly=True,
         samesite="lax",
-        secure=secure_cookies(ctx),
+        secure=secure_cookies(app),
     )
     return response
 
@@ -114,7 +114,7 @@ async def show(request: Request) -> Response:
 
 
 async def submit(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     form = await request.form(max_files=0, max_fields=10)
     expected = request.cookies.get(LOGIN_COOKIE, "")
     if not expected or not same_token(form.get(CSRF_FIELD), expected):
@@ -123,7 +123,9 @@ async def submit(request: Request) -> Response:
     if not isinstance(email, str) or not isinstance(password, str):
         return login_page(request, "Enter your email address and password.", 400)
     try:
-        signed = await run_in_threadpool(staff.sign_in, ctx, email, password, client_ip(request))
+        signed = await run_in_threadpool(
+            staff.sign_in, app.staff, email, password, client_ip(request)
+        )
     except staff.SignInRefused as exc:
         return login_page(request, str(exc), 429 if exc.throttled else 401)
     response = RedirectResponse(HOME_PATH, 303, headers=PRIVATE)
@@ -134,7 +136,7 @@ async def submit(request: Request) -> Response:
         path="/staff",
         httponly=True,
         samesite="lax",
-        secure=secure_cookies(ctx),
+        secure=secure_cookies(app),
     )
     response.delete_cookie(LOGIN_COOKIE, path=LOGIN_PATH)
     return response
@@ -142,9 +144,9 @@ async def submit(request: Request) -> Response:
 
 @guard()
 async def logout(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     token = request.cookies.get(SESSION_COOKIE, "")
-    await run_in_threadpool(staff.sign_out, ctx, token)
+    await run_in_threadpool(staff.sign_out, app.staff, token)
     response = RedirectResponse(LOGIN_PATH, 303, headers=PRIVATE)
     response.delete_cookie(SESSION_COOKIE, path="/staff")
     return response

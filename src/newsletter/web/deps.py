@@ -3,7 +3,7 @@
 :func:`deps`, the one typed way an endpoint reads it.
 
 Endpoints are plain module-level ``async def name(request) -> Response`` functions: the route
-lists name them, and each reads what it needs at request time (``ctx = deps(request).ctx``),
+lists name them, and each reads what it needs at request time (``app = deps(request).app``),
 so no endpoint is a closure over a factory's arguments. Starlette puts the application on
 every request's scope (``request.app``) and offers ``app.state`` for exactly this kind of
 shared object (https://www.starlette.io/applications/#storing-state-on-the-app-instance).
@@ -20,7 +20,7 @@ from jinja2 import Environment
 from starlette.requests import HTTPConnection
 
 from newsletter.audiences.files.uploads import UploadShelf
-from newsletter.context import Context
+from newsletter.bootstrap import App
 from newsletter.scheduling.ports import Scheduling
 
 if TYPE_CHECKING:  # web.staff imports this module; the store is made in app.py
@@ -45,7 +45,7 @@ class WebDeps:
     files between the steps of an import and ``previews`` the live previews of the campaign
     form, both for this process only."""
 
-    ctx: Context
+    app: App
     env: Environment
     uploads: UploadShelf
     previews: PreviewStore

@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from newsletter.audiences import preferences, test_links
 from newsletter.audiences.ports.preference_store import Preferences
-from newsletter.context import PREFERENCES
+from newsletter.core.links import PREFERENCES
 from newsletter.errors import InputError, TokenError, TokenExpired
 from newsletter.web.deps import deps
 from newsletter.web.preference_strings import LANGUAGE_NAMES, preference_strings
@@ -45,8 +45,8 @@ def page(
     request: Request, found: Preferences, *, note: str = "", status: int = 200
 ) -> HTMLResponse:
     d = deps(request)
-    ctx = d.ctx
-    ui = ctx.catalog.ui_strings()
+    app = d.app
+    ui = app.content.catalog.ui_strings()
     lang = found.language
     return render(
         d.env,
@@ -54,7 +54,7 @@ def page(
         status,
         t=preference_strings(lang),
         lang=lang,
-        organisation=ctx.organisation.in_language(lang).name,
+        organisation=app.content.organisation.in_language(lang).name,
         topics=[(t, topic_name(ui, lang, t), on) for t, on in sorted(found.topics.items())],
         languages=list(LANGUAGE_NAMES.items()),
         note=note,
@@ -64,18 +64,18 @@ def page(
 def invalid(request: Request) -> HTMLResponse:
     """A test send's or a preview's link gets a page saying so; anything else 404."""
     d = deps(request)
-    ctx = d.ctx
-    found = test_links.look_up(ctx, request.path_params["token"], PREFERENCES)
+    app = d.app
+    found = test_links.look_up(app.audiences, request.path_params["token"], PREFERENCES)
     if found is None:
         return not_found(d.env, request)
-    return HTMLResponse(test_link_page(ctx, d.env, request, found), headers=NO_STORE)
+    return HTMLResponse(test_link_page(app, d.env, request, found), headers=NO_STORE)
 
 
 async def show(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     token = request.path_params["token"]
     try:
-        found = await run_in_threadpool(preferences.look_up, ctx, token)
+        found = await run_in_threadpool(preferences.look_up, app.audiences, token)
     except TokenExpired:
         return expired_page(deps(request).env, request, "p", token)
     except TokenError:
@@ -84,10 +84,10 @@ async def show(request: Request) -> Response:
 
 
 async def submit(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     token = request.path_params["token"]
     try:
-        current = await run_in_threadpool(preferences.look_up, ctx, token)
+        current = await run_in_threadpool(preferences.look_up, app.audiences, token)
     except TokenExpired:
         return expired_page(deps(request).env, request, "p", token)
     except TokenError:
@@ -102,7 +102,7 @@ async def submit(request: Request) -> Response:
     try:
         saved = await run_in_threadpool(
             lambda: preferences.save(
-                ctx,
+                app.audiences,
                 token,
                 language=language if isinstance(language, str) else "",
                 subscribed=chosen,

@@ -22,7 +22,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from newsletter.audiences import test_links, unsubscribe
-from newsletter.context import PREFERENCES, UNSUBSCRIBE, Context
+from newsletter.bootstrap import App
+from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
 from newsletter.errors import TokenError, TokenExpired
 from newsletter.web.deps import deps
 from newsletter.web.renewal import expired_page
@@ -45,29 +46,29 @@ def not_found(env: Environment, request: Request) -> HTMLResponse:
     return render(env, "not_found.html", 404, t=page_strings(lang), lang=lang)
 
 
-def preferences_url(ctx: Context, result: unsubscribe.Unsubscription) -> str:
+def preferences_url(app: App, result: unsubscribe.Unsubscription) -> str:
     """A fresh preference link for the same member ("changed your mind?"): whoever holds
     the unsubscribe link holds the email, which carries the preference link too."""
-    if ctx.preferences is None:
+    if app.audiences.preferences is None:
         return ""
-    issued = int(ctx.clock.now().timestamp())
-    return "/p/" + ctx.links.token(PREFERENCES, result.member_id, result.topic, issued)
+    issued = int(app.staff.clock.now().timestamp())
+    return "/p/" + app.staff.links.token(PREFERENCES, result.member_id, result.topic, issued)
 
 
 def page(request: Request, result: unsubscribe.Unsubscription, *, done: bool) -> HTMLResponse:
     d = deps(request)
-    ctx = d.ctx
+    app = d.app
     t = page_strings(result.language)
-    topic = topic_name(ctx.catalog.ui_strings(), result.language, result.topic)
+    topic = topic_name(app.content.catalog.ui_strings(), result.language, result.topic)
     return render(
         d.env,
         "unsubscribe.html",
         t=t,
         lang=result.language,
         topic=topic,
-        organisation=ctx.organisation.in_language(result.language).name,
+        organisation=app.content.organisation.in_language(result.language).name,
         done=done,
-        preferences_url=preferences_url(ctx, result),
+        preferences_url=preferences_url(app, result),
         subscribed=result.subscribed,
         field=ONE_CLICK_FIELD,
         value=ONE_CLICK_VALUE,
@@ -77,18 +78,18 @@ def page(request: Request, result: unsubscribe.Unsubscription, *, done: bool) ->
 def invalid(request: Request) -> HTMLResponse:
     """A test send's or a preview's link gets a page saying so; anything else 404."""
     d = deps(request)
-    ctx = d.ctx
-    found = test_links.look_up(ctx, request.path_params["token"], UNSUBSCRIBE)
+    app = d.app
+    found = test_links.look_up(app.audiences, request.path_params["token"], UNSUBSCRIBE)
     if found is None:
         return not_found(d.env, request)
-    return HTMLResponse(test_link_page(ctx, d.env, request, found), headers=NO_STORE)
+    return HTMLResponse(test_link_page(app, d.env, request, found), headers=NO_STORE)
 
 
 async def show(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     token = request.path_params["token"]
     try:
-        result = await run_in_threadpool(unsubscribe.look_up, ctx, token)
+        result = await run_in_threadpool(unsubscribe.look_up, app.audiences, token)
     except TokenExpired:
         return expired_page(deps(request).env, request, "u", token)
     except TokenError:
@@ -97,10 +98,10 @@ async def show(request: Request) -> Response:
 
 
 async def one_click(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     token = request.path_params["token"]
     try:
-        await run_in_threadpool(unsubscribe.look_up, ctx, token)
+        await run_in_threadpool(unsubscribe.look_up, app.audiences, token)
     except TokenExpired:
         return expired_page(deps(request).env, request, "u", token)
     except TokenError:
@@ -113,7 +114,7 @@ async def one_click(request: Request) -> Response:
     if form.get(ONE_CLICK_FIELD) != ONE_CLICK_VALUE:
         return Response(f"expected {ONE_CLICK_FIELD}={ONE_CLICK_VALUE}", 400, headers=NO_STORE)
     try:
-        result = await run_in_threadpool(unsubscribe.one_click, ctx, token)
+        result = await run_in_threadpool(unsubscribe.one_click, app.audiences, token)
     except TokenError:
         return not_found(deps(request).env, request)
     return page(request, result, done=True)

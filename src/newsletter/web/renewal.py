@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from newsletter.context import PREFERENCES, UNSUBSCRIBE
+from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
 from newsletter.delivery.renewals import LIFETIME_DAYS, renew
 from newsletter.errors import DeliveryError, RateLimitError
 from newsletter.web.deps import deps
@@ -48,14 +48,14 @@ def expired_page(
 
 async def request_fresh(request: Request) -> Response:
     d = deps(request)
-    ctx, env = d.ctx, d.env
+    app, env = d.app, d.env
     kind, token = request.path_params["kind"], request.path_params["token"]
     purpose = PURPOSES.get(kind)
-    if purpose is None or ctx.renewals is None:
+    if purpose is None or app.delivery.renewals is None:
         return _not_found(env, request)
     client = request.client.host if request.client else "unknown"
     try:
-        known = await run_in_threadpool(renew, ctx, token, purpose, client)
+        known = await run_in_threadpool(renew, app.delivery, token, purpose, client)
     except RateLimitError:
         return expired_page(env, request, kind, token, state="too_many")
     except DeliveryError:

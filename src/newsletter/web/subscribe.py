@@ -30,7 +30,7 @@ from newsletter.audiences import signup
 from newsletter.audiences.domain.signup import RequestState
 from newsletter.audiences.ports.signup_store import Confirmed, PendingSignup
 from newsletter.audiences.preferences import offered_topics
-from newsletter.context import Context
+from newsletter.bootstrap import App
 from newsletter.errors import DeliveryError, RateLimitError, TokenError
 from newsletter.web.auth import client_ip, same_token
 from newsletter.web.deps import deps
@@ -63,18 +63,18 @@ def render(
     request: Request, name: str, lang: str, status: int = 200, **values: Any
 ) -> HTMLResponse:
     d = deps(request)
-    ctx = d.ctx
+    app = d.app
     body = d.env.get_template(name).render(
         lang=lang,
         s=subscribe_strings(lang),
-        organisation=ctx.organisation.in_language(lang).name,
+        organisation=app.content.organisation.in_language(lang).name,
         **values,
     )
     return HTMLResponse(body, status, headers=NO_STORE)
 
 
-def lists(ctx: Context, lang: str, topics: tuple[str, ...] | list[str]) -> list[str]:
-    ui = ctx.catalog.ui_strings()
+def lists(app: App, lang: str, topics: tuple[str, ...] | list[str]) -> list[str]:
+    ui = app.content.catalog.ui_strings()
     return [topic_name(ui, lang, t) for t in topics]
 
 
@@ -89,9 +89,9 @@ def form_page(
     note: str = "",
 ) -> Response:
     """The form with a fresh double-submit token, in its cookie and in the form."""
-    ctx = deps(request).ctx
+    app = deps(request).app
     token = secrets.token_urlsafe(32)
-    ui = ctx.catalog.ui_strings()
+    ui = app.content.catalog.ui_strings()
     s = subscribe_strings(lang)
     response = render(
         request,
@@ -101,15 +101,15 @@ def form_page(
         csrf=token,
         csrf_field=CSRF_FIELD,
         honeypot=HONEYPOT,
-        consent=s["consent"].format(org=ctx.organisation.name),
-        topics=[(t, topic_name(ui, lang, t)) for t in offered_topics(ctx)],
+        consent=s["consent"].format(org=app.content.organisation.name),
+        topics=[(t, topic_name(ui, lang, t)) for t in offered_topics(app.audiences)],
         languages=list(LANGUAGE_NAMES.items()),
         values={"language": lang, **(values or {})},
         chosen=chosen or set(),
         errors=errors or {},
         note=note,
     )
-    secure = ctx.links.base_url.startswith("https://")
+    secure = app.staff.links.base_url.startswith("https://")
     response.set_cookie(COOKIE, token, path=PATH, httponly=True, samesite="lax", secure=secure)
     return response
 
@@ -134,7 +134,7 @@ def _token_matches(request: Request, form: FormData) -> bool:
 
 
 async def submit(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     try:
         form = await request.form(max_files=0, max_fields=30)
     except (HTTPException, MultiPartException):
@@ -150,7 +150,7 @@ async def submit(request: Request) -> Response:
     try:
         result = await run_in_threadpool(
             lambda: signup.request_signup(
-                ctx,
+                app.audiences,
                 values,
                 chosen,
                 client=client_ip(request),
@@ -173,31 +173,31 @@ async def submit(request: Request) -> Response:
 
 
 def confirm_page(request: Request, found: PendingSignup | Confirmed, *, done: bool) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     already = isinstance(found, PendingSignup) and found.state is RequestState.CONFIRMED
     return render(
         request,
         "subscribe_confirm.html",
         found.language,
-        lists=lists(ctx, found.language, found.topics),
+        lists=lists(app, found.language, found.topics),
         done=done,
         already=already,
     )
 
 
 async def confirm_show(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     try:
-        found = await run_in_threadpool(signup.look_up, ctx, request.path_params["token"])
+        found = await run_in_threadpool(signup.look_up, app.audiences, request.path_params["token"])
     except TokenError:
         return not_found(request)
     return confirm_page(request, found, done=False)
 
 
 async def confirm(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     try:
-        done = await run_in_threadpool(signup.confirm, ctx, request.path_params["token"])
+        done = await run_in_threadpool(signup.confirm, app.audiences, request.path_params["token"])
     except TokenError:
         return not_found(request)
     return confirm_page(request, done, done=isinstance(done, Confirmed))

@@ -47,7 +47,7 @@ async def _body(request: Request) -> bytes:
 
 async def sendgrid(request: Request) -> Response:
     d = deps(request)
-    ctx, verifier = d.ctx, d.webhook
+    app, verifier = d.app, d.webhook
     if verifier is None:
         log.warning("SendGrid webhook called but sendgrid.webhook_public_key is not set")
         return PlainTextResponse("forbidden", 403)
@@ -72,7 +72,7 @@ async def sendgrid(request: Request) -> Response:
         raw = parse_batch(body)
     except InputError:
         return PlainTextResponse("expected a JSON array of events", 400)
-    report = await run_in_threadpool(ingest_events, ctx, raw)
+    report = await run_in_threadpool(ingest_events, app.delivery, raw)
     if report.problems:
         log.warning("SendGrid webhook: %d events skipped: %s", report.skipped, report.problems[:3])
     return JSONResponse(

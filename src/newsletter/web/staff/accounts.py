@@ -37,8 +37,8 @@ def public(request: Request, name: str, status: int = 200, **values: Any) -> HTM
 
 def accounts_page(request: Request, status: int = 200, **values: Any) -> Response:
     d = deps(request)
-    ctx = d.ctx
-    users = store(ctx).users()
+    app = d.app
+    users = store(app.staff).users()
     response = render(d.env, "staff/accounts.html", request, users=users, **values)
     response.status_code = status
     return response
@@ -60,17 +60,19 @@ async def accounts(request: Request) -> Response:
 
 @guard(approver=True)
 async def account_action(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     actor = session_of(request).user
     user_id, action = int(request.path_params["user_id"]), request.path_params["action"]
     try:
         if action == "reset-link":
-            user, link = await run_in_threadpool(passwords.issue_reset_link, ctx, actor, user_id)
+            user, link = await run_in_threadpool(
+                passwords.issue_reset_link, app.staff, actor, user_id
+            )
             return accounts_page(request, reset_for=user.email, reset_link=link)
         if action not in ("disable", "enable"):
             return accounts_page(request, 404, error="no such action")
         user = await run_in_threadpool(
-            lambda: passwords.set_enabled(ctx, actor, user_id, enabled=action == "enable")
+            lambda: passwords.set_enabled(app.staff, actor, user_id, enabled=action == "enable")
         )
     except NewsletterError as exc:
         return accounts_page(request, 400, error=str(exc))
@@ -85,14 +87,14 @@ async def own_account(request: Request) -> Response:
 
 @guard()
 async def change_password(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     form = await request.form()  # parsed (and the CSRF token checked) by the guard
     current, new, again = form.get("current"), form.get("new"), form.get("again")
     if not all(isinstance(v, str) for v in (current, new, again)) or new != again:
         return own_page(request, "The new passwords differ.")
     user = session_of(request).user
     try:
-        await run_in_threadpool(passwords.change_password, ctx, user, str(current), str(new))
+        await run_in_threadpool(passwords.change_password, app.staff, user, str(current), str(new))
     except InputError as exc:
         return own_page(request, str(exc))
     # Every session ended with the old password, this one too: sign in with the new one.
@@ -104,13 +106,13 @@ async def forgot_form(request: Request) -> Response:
 
 
 async def forgot(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     form = await request.form(max_files=0, max_fields=5)
     email = form.get("email")
     if not isinstance(email, str) or not email.strip():
         return public(request, "staff/forgot.html", 400, error="Enter your email address.")
     try:
-        await run_in_threadpool(mail_reset_link, ctx, email, client_ip(request))
+        await run_in_threadpool(mail_reset_link, app.delivery, email, client_ip(request))
     except RateLimitError as exc:
         return public(request, "staff/forgot.html", 429, error=f"{exc}; try again in an hour.")
     except DeliveryError:
@@ -119,28 +121,30 @@ async def forgot(request: Request) -> Response:
 
 
 async def reset_form(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     try:
-        user = await run_in_threadpool(passwords.reset_target, ctx, request.path_params["token"])
+        user = await run_in_threadpool(
+            passwords.reset_target, app.staff, request.path_params["token"]
+        )
     except TokenError:
         return public(request, "staff/reset.html", 404, invalid=True)
     return public(request, "staff/reset.html", email=user.email)
 
 
 async def reset(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     token = request.path_params["token"]
     form = await request.form(max_files=0, max_fields=5)
     new, again = form.get("new"), form.get("again")
     try:
-        user = await run_in_threadpool(passwords.reset_target, ctx, token)
+        user = await run_in_threadpool(passwords.reset_target, app.staff, token)
     except TokenError:
         return public(request, "staff/reset.html", 404, invalid=True)
     if not isinstance(new, str) or new != again:
         error = "The passwords differ."
         return public(request, "staff/reset.html", 400, email=user.email, error=error)
     try:
-        await run_in_threadpool(passwords.reset_password, ctx, token, new)
+        await run_in_threadpool(passwords.reset_password, app.staff, token, new)
     except InputError as exc:
         return public(request, "staff/reset.html", 400, email=user.email, error=str(exc))
     except TokenError:

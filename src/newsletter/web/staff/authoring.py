@@ -20,14 +20,14 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from newsletter.audiences.preferences import offered_topics
-from newsletter.audiences.why import why
 from newsletter.authoring import documents as authoring
 from newsletter.authoring.form.parse import ParsedForm, parse_form
 from newsletter.authoring.form.values import values_of
+from newsletter.bootstrap import App
 from newsletter.content.domain.announcements import CONTENT_MODELS
 from newsletter.content.domain.campaigns import MAIN_STEP
 from newsletter.content.ports.documents import Saved
-from newsletter.context import Context
+from newsletter.content.why import why
 from newsletter.errors import NewsletterError
 from newsletter.web import flash
 from newsletter.web.auth import PRIVATE, guard, render, secure_cookies, session_of
@@ -77,7 +77,7 @@ def page(
     status: int = 200,
 ) -> Response:
     d = deps(request)
-    ctx = d.ctx
+    app = d.app
     response = render(
         d.env,
         "staff/campaign_form.html",
@@ -87,8 +87,8 @@ def page(
         mode=mode,
         base=base,
         version=version,
-        segments=sorted(ctx.catalog.segments()),
-        topics=offered_topics(ctx),
+        segments=sorted(app.content.catalog.segments()),
+        topics=offered_topics(app.audiences),
         zones=zone_choices(),
         autosave_ms=AUTOSAVE_MS,
     )
@@ -118,14 +118,14 @@ def save(
 ) -> Response:
     """Validate and store; back to the form with every problem beside its field.
     ``edited``: the document being edited (None for a new campaign)."""
-    ctx = deps(request).ctx
+    app = deps(request).app
     parsed = parse_form(values, edited)
     if parsed.campaign is None:
         return failed(request, parsed, values, **kw)
     create = kw["mode"] != "edit"
     try:
         saved = authoring.save(
-            ctx,
+            app.authoring,
             parsed.campaign,
             by=session_of(request).user.email,
             create=create,
@@ -137,7 +137,7 @@ def save(
         return failed(request, parsed, values, **kw)
     slug = parsed.campaign.slug  # validated: lowercase letters, digits and dashes
     note = saved_note(slug, None if create else saved)
-    return flash.redirect(f"/staff/campaigns/{slug}", message=note, secure=secure_cookies(ctx))
+    return flash.redirect(f"/staff/campaigns/{slug}", message=note, secure=secure_cookies(app))
 
 
 @guard()
@@ -154,22 +154,22 @@ async def new(request: Request) -> Response:
     return await run_in_threadpool(save, request, values, None, action=action, mode="new")
 
 
-def source(ctx: Context, slug: str) -> tuple[dict[str, Any], str] | None:
+def source(app: App, slug: str) -> tuple[dict[str, Any], str] | None:
     """The campaign as written, and its version (empty for a file campaign)."""
-    stored = authoring.stored(ctx, slug)
+    stored = authoring.stored(app.authoring, slug)
     if stored is not None:
         return dict(stored.document), stored.version
     try:
-        return authoring.export_campaign(ctx, slug), ""
+        return authoring.export_campaign(app.authoring, slug), ""
     except NewsletterError:
         return None
 
 
 @guard()
 async def edit(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     slug = request.path_params["slug"]
-    found = await run_in_threadpool(source, ctx, slug)
+    found = await run_in_threadpool(source, app, slug)
     if found is None:
         return PlainTextResponse("no such campaign", 404, headers=PRIVATE)
     document, version = found
@@ -197,14 +197,14 @@ async def edit(request: Request) -> Response:
 
 def live_fragment(request: Request, values: dict[str, list[str]]) -> str:
     d = deps(request)
-    ctx = d.ctx
+    app = d.app
     base_ref = values.get("base", [""])[0]
-    found = source(ctx, base_ref) if base_ref else None
+    found = source(app, base_ref) if base_ref else None
     parsed = parse_form(values, found[0] if found else None)
     result, frame = None, ""
     if parsed.campaign is not None:
         result = authoring.preview_draft(
-            ctx,
+            app.authoring,
             parsed.campaign,
             language=values.get("preview_language", [""])[0] or None,
             email=values.get("preview_member", [""])[0].strip() or None,
@@ -249,17 +249,17 @@ async def frame(request: Request) -> Response:
 @guard()
 async def why_page(request: Request) -> Response:
     d = deps(request)
-    ctx = d.ctx
+    app = d.app
     slug = request.path_params["slug"]
     email = request.query_params.get("email", "").strip()[:320]
     try:
-        await run_in_threadpool(ctx.catalog.campaign, slug)
+        await run_in_threadpool(app.content.catalog.campaign, slug)
     except NewsletterError:
         return PlainTextResponse("no such campaign", 404, headers=PRIVATE)
     answer, error = None, ""
     if email:
         try:
-            answer = await run_in_threadpool(why, ctx, slug, email)
+            answer = await run_in_threadpool(why, app.content, slug, email)
         except NewsletterError as exc:  # e.g. the campaign's segment does not exist
             error = str(exc)
     return render(d.env, "staff/why.html", request, slug=slug, email=email, why=answer, error=error)

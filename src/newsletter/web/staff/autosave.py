@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from newsletter.authoring import documents as authoring
 from newsletter.authoring.form.parse import parse_form
-from newsletter.context import Context
+from newsletter.bootstrap import App
 from newsletter.errors import NewsletterError, StateError
 from newsletter.web.auth import PRIVATE, guard, session_of
 from newsletter.web.deps import deps
@@ -31,10 +31,10 @@ from newsletter.web.staff.times import in_zone
 
 
 def autosave_now(
-    ctx: Context, slug: str, values: dict[str, list[str]], by: str, zone: str
+    app: App, slug: str, values: dict[str, list[str]], by: str, zone: str
 ) -> tuple[int, dict[str, Any]]:
     """(HTTP status, answer) for one autosave of ``slug`` with the form's ``values``."""
-    stored = authoring.stored(ctx, slug)
+    stored = authoring.stored(app.authoring, slug)
     if stored is None:
         return 404, {"saved": False, "error": f"no campaign {slug!r} in the database"}
     values = {**values, "slug": [slug], "kind": [str(stored.document.get("kind", "letter"))]}
@@ -48,10 +48,12 @@ def autosave_now(
         }
     given = values.get("version", [""])[0]
     try:
-        saved = authoring.save(ctx, parsed.campaign, by=by, create=False, expected_version=given)
+        saved = authoring.save(
+            app.authoring, parsed.campaign, by=by, create=False, expected_version=given
+        )
     except StateError as exc:  # someone saved in between: theirs is not overwritten
         return 409, {"saved": False, "error": str(exc)}
-    now = authoring.stored(ctx, slug)
+    now = authoring.stored(app.authoring, slug)
     assert now is not None  # just saved
     when = in_zone(now.updated_at, zone, "%H:%M:%S")
     if not saved.changed:
@@ -73,7 +75,7 @@ def autosave_now(
 async def autosave(request: Request) -> Response:
     """The "Saved at" time shows in the installation's default zone (the scheduling's)."""
     d = deps(request)
-    ctx = d.ctx
+    app = d.app
     zone = d.scheduling().default_zone if d.scheduling else "UTC"
     values: dict[str, list[str]] = {}
     for key, value in (await request.form()).multi_items():
@@ -82,7 +84,7 @@ async def autosave(request: Request) -> Response:
     who = session_of(request).user.email
     try:
         status, body = await run_in_threadpool(
-            autosave_now, ctx, request.path_params["slug"], values, who, zone
+            autosave_now, app, request.path_params["slug"], values, who, zone
         )
     except NewsletterError as exc:  # e.g. the slug clashes with a file now
         status, body = 400, {"saved": False, "error": str(exc)}

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from newsletter.context import Context
+from newsletter.bootstrap import App
 from newsletter.errors import InputError
 from newsletter.scheduling.calendar_view import MonthView, check_zone, month_view, parse_month
 from newsletter.scheduling.ports import Scheduling
@@ -21,10 +21,10 @@ from newsletter.web.deps import deps
 from newsletter.web.staff.zones import zone_choices
 
 
-def build(ctx: Context, scheduling: Callable[[], Scheduling], month: str, zone: str) -> MonthView:
+def build(app: App, scheduling: Callable[[], Scheduling], month: str, zone: str) -> MonthView:
     sched = scheduling()
     zone = check_zone(zone or sched.default_zone)
-    today = ctx.clock.now().astimezone(ZoneInfo(zone)).date()
+    today = app.staff.clock.now().astimezone(ZoneInfo(zone)).date()
     year, number = parse_month(month, today)
     return month_view(sched, year, number, zone)
 
@@ -32,7 +32,7 @@ def build(ctx: Context, scheduling: Callable[[], Scheduling], month: str, zone: 
 @guard()
 async def page(request: Request) -> Response:
     d = deps(request)
-    ctx, env = d.ctx, d.env
+    app, env = d.app, d.env
     if d.scheduling is None:
         return render(
             env, "staff/calendar.html", request, view=None, zones=zone_choices(), error=""
@@ -40,7 +40,7 @@ async def page(request: Request) -> Response:
     month = request.query_params.get("month", "").strip()[:7]
     zone = request.query_params.get("tz", "").strip()[:64]
     try:
-        view = await run_in_threadpool(build, ctx, d.scheduling, month, zone)
+        view = await run_in_threadpool(build, app, d.scheduling, month, zone)
     except InputError as exc:
         response = render(
             env, "staff/calendar.html", request, view=None, zones=zone_choices(), error=str(exc)

@@ -39,9 +39,9 @@ from newsletter.authoring.overview import (
     list_campaigns,
     schedule_approved,
 )
+from newsletter.bootstrap import App
 from newsletter.content import composing
 from newsletter.content.rendering.linkcheck import external_hosts
-from newsletter.context import Context
 from newsletter.errors import InputError, NewsletterError, StateError
 from newsletter.scheduling.actions import MilestonePassedError, Planned
 from newsletter.scheduling.domain.rules import PENDING, ScheduleEntry
@@ -101,11 +101,11 @@ def step_rows(planned: list[ScheduleEntry]) -> list[tuple[str, list[ScheduleEntr
 
 def back(request: Request, *, message: str = "", error: str = "") -> Response:
     """To the campaign's page (in the language shown), with the notice."""
-    ctx = deps(request).ctx
+    app = deps(request).app
     slug = request.path_params["slug"]
     lang = request.query_params.get("lang", "")
     url = f"/staff/campaigns/{slug}" + (f"?lang={lang}" if lang.isascii() and lang else "")
-    return flash.redirect(url, message=message, error=error, secure=secure_cookies(ctx))
+    return flash.redirect(url, message=message, error=error, secure=secure_cookies(app))
 
 
 def no_scheduling() -> Response:
@@ -120,10 +120,10 @@ async def home(request: Request) -> Response:
 @guard()
 async def index(request: Request) -> Response:
     d = deps(request)
-    ctx = d.ctx
+    app = d.app
     sched = d.scheduling() if d.scheduling else None
     store, zone = (sched.store, sched.default_zone) if sched else (None, "UTC")
-    rows = await run_in_threadpool(list_campaigns, ctx, store, zone)
+    rows = await run_in_threadpool(list_campaigns, app.authoring, store, zone)
     query = ListQuery.of(request.query_params)
     message, error = flash.take(request)
     response = render(
@@ -143,14 +143,14 @@ async def index(request: Request) -> Response:
 
 
 def timeline(
-    ctx: Context, scheduling: Callable[[], Scheduling] | None, slug: str
+    app: App, scheduling: Callable[[], Scheduling] | None, slug: str
 ) -> tuple[list[ScheduleEntry], str]:
     """The reminder chain as the schedule holds it (step, when, state), oldest first, and
     the zone its times show in: the announcement's, else the installation's."""
     if scheduling is None:
         return [], "UTC"
     sched = scheduling()
-    slug_of = ctx.catalog.campaign(slug)[0].slug
+    slug_of = app.content.catalog.campaign(slug)[0].slug
     planned = sorted(sched.store.entries(campaign=slug_of), key=lambda e: e.due_at)
     main = [e for e in planned if e.step == "main"]
     return planned, (main or planned)[0].zone if planned else sched.default_zone
@@ -169,10 +169,10 @@ class Shown:
     problem: str = ""
 
 
-def shown_email(ctx: Context, slug: str, lang: str) -> Shown:
+def shown_email(app: App, slug: str, lang: str) -> Shown:
     try:
-        composed = composing.preview(ctx, slug, language=lang)
-        loads_from, links_to = external_hosts(composed.html, ctx.links.base_url)
+        composed = composing.preview(app.content, slug, language=lang)
+        loads_from, links_to = external_hosts(composed.html, app.staff.links.base_url)
     except NewsletterError as exc:
         return Shown(problem=str(exc))
     return Shown(composed.text, composed.subject, loads_from, links_to)
@@ -189,18 +189,18 @@ def detail_page(
     schedule_zone: str = "",
 ) -> Response:
     d = deps(request)
-    ctx = d.ctx
+    app = d.app
     slug = request.path_params["slug"]
-    planned, zone = timeline(ctx, d.scheduling, slug)
-    detail = campaign_detail(ctx, slug, planned)
+    planned, zone = timeline(app, d.scheduling, slug)
+    detail = campaign_detail(app.authoring, slug, planned)
     lang = request.query_params.get("lang", "")
     lang = lang if lang in detail.languages else detail.languages[0]
-    shown = shown_email(ctx, slug, lang)
+    shown = shown_email(app, slug, lang)
     explained = None
     email = request.query_params.get("explain", "").strip()
     if email:
         try:
-            explained = explain_membership(ctx, detail.audience, email, detail.topic)
+            explained = explain_membership(app.audiences, detail.audience, email, detail.topic)
         except NewsletterError as exc:
             explained = (False, [str(exc)])
     in_database = str(detail.where).startswith("database:")
@@ -218,7 +218,7 @@ def detail_page(
         links_to=shown.links_to,
         explain=email,
         explained=explained,
-        staff_users=staff.store(ctx).users(),
+        staff_users=staff.store(app.staff).users(),
         message=message,
         error=error or shown.problem,
         can_schedule=d.scheduling is not None,
@@ -251,10 +251,10 @@ async def detail(request: Request) -> Response:
 
 @guard()
 async def preview(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     slug, lang = request.path_params["slug"], request.path_params["lang"]
     try:
-        message = await run_in_threadpool(composing.preview, ctx, slug, language=lang)
+        message = await run_in_threadpool(composing.preview, app.content, slug, language=lang)
     except NewsletterError as exc:
         return PlainTextResponse(str(exc), 404, headers=PRIVATE)
     headers = {
@@ -273,7 +273,7 @@ def _text(form: FormData, name: str) -> str:
 @guard(approver=True)
 async def approve(request: Request) -> Response:
     d = deps(request)
-    ctx = d.ctx
+    app = d.app
     user = session_of(request).user
     slug = request.path_params["slug"]
     form = await request.form()
@@ -282,7 +282,7 @@ async def approve(request: Request) -> Response:
     try:
         await run_in_threadpool(
             lambda: approvals.approve(
-                ctx,
+                app.authoring,
                 slug,
                 user,
                 shown=shown if isinstance(shown, str) else None,
@@ -292,7 +292,11 @@ async def approve(request: Request) -> Response:
     except StateError as exc:
         # A stale page: shown again (not redirected) with what changed since it was shown.
         changed = await run_in_threadpool(
-            approvals.changed_since_shown, ctx, slug, _text(form, "version"), _text(form, "shown")
+            approvals.changed_since_shown,
+            app.authoring,
+            slug,
+            _text(form, "version"),
+            _text(form, "shown"),
         )
         return await run_in_threadpool(
             detail_page, request, error=str(exc), changed_since_shown=changed
@@ -346,11 +350,11 @@ async def schedule(request: Request) -> Response:
 
 @guard()
 async def duplicate(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     who = session_of(request).user.email
     try:
         copy = await run_in_threadpool(
-            lambda: documents.duplicate(ctx, request.path_params["slug"], by=who)
+            lambda: documents.duplicate(app.authoring, request.path_params["slug"], by=who)
         )
     except NewsletterError as exc:
         return back(request, error=str(exc))
@@ -358,14 +362,14 @@ async def duplicate(request: Request) -> Response:
         f"/staff/campaigns/{copy.slug}",
         message=f"Copied to {copy.slug}: a new draft, not approved or scheduled; "
         "use Edit to change it.",
-        secure=secure_cookies(ctx),
+        secure=secure_cookies(app),
     )
 
 
-def cancel_waiting(ctx: Context, scheduling: Callable[[], Scheduling], slug: str) -> str:
+def cancel_waiting(app: App, scheduling: Callable[[], Scheduling], slug: str) -> str:
     """Cancel every step still waiting; the notice names them."""
     sched = scheduling()
-    real = ctx.catalog.campaign(slug)[0].slug
+    real = app.content.catalog.campaign(slug)[0].slug
     rows = sorted(sched.store.entries(campaign=real), key=lambda e: e.due_at)
     steps = list(dict.fromkeys(e.step for e in rows if e.state in PENDING))
     n = cancel_scheduled(sched, slug)
@@ -375,7 +379,7 @@ def cancel_waiting(ctx: Context, scheduling: Callable[[], Scheduling], slug: str
 @guard(approver=True)
 async def cancel(request: Request) -> Response:
     d = deps(request)
-    ctx = d.ctx
+    app = d.app
     if d.scheduling is None:
         return no_scheduling()
     form = await request.form()
@@ -383,7 +387,7 @@ async def cancel(request: Request) -> Response:
         return back(request, error="Tick the box to confirm which steps to cancel.")
     slug = request.path_params["slug"]
     try:
-        note = await run_in_threadpool(cancel_waiting, ctx, d.scheduling, slug)
+        note = await run_in_threadpool(cancel_waiting, app, d.scheduling, slug)
     except NewsletterError as exc:
         return back(request, error=str(exc))
     return back(request, message=note)

@@ -27,7 +27,7 @@ from newsletter.audiences.files.spreadsheets import write_rejects
 from newsletter.audiences.files.uploads import Upload
 from newsletter.audiences.imports import FileConsent, ImportChoices, ImportReport, import_members
 from newsletter.audiences.preferences import offered_topics
-from newsletter.context import Context
+from newsletter.bootstrap import App
 from newsletter.errors import InputError
 
 #: Encodings offered besides "detect": what the region's Excel writes
@@ -140,7 +140,7 @@ def read_choices(form: FormData, offered: list[str]) -> Choices:
     )
 
 
-def _consent(ctx: Context, choices: Choices, staff: str) -> FileConsent | None:
+def _consent(app: App, choices: Choices, staff: str) -> FileConsent | None:
     if not (choices.consent_source or choices.confirmed or choices.consent_date):
         return None
     if not choices.consent_source:
@@ -151,7 +151,7 @@ def _consent(ctx: Context, choices: Choices, staff: str) -> FileConsent | None:
         day = (
             dt.date.fromisoformat(choices.consent_date)
             if choices.consent_date
-            else ctx.clock.now().date()
+            else app.staff.clock.now().date()
         )
     except ValueError:
         raise InputError(f"not a date: {choices.consent_date!r}") from None
@@ -159,14 +159,14 @@ def _consent(ctx: Context, choices: Choices, staff: str) -> FileConsent | None:
 
 
 def run_import(
-    ctx: Context, upload: Upload, filename: str, choices: Choices, staff: str, *, dry_run: bool
+    app: App, upload: Upload, filename: str, choices: Choices, staff: str, *, dry_run: bool
 ) -> ImportRun:
     """The mapping step for the file and, when its columns can be read, the import."""
     encoding = choices.encoding or None
     try:
         header, samples = peek_member_file(upload.path, encoding)
         system = recognise(header)
-        remembered = ctx.members.import_preset(system)
+        remembered = app.audiences.members.import_preset(system)
         mapped = {}
         if choices.columns is not None:
             mapped = {n: choices.columns.get(i, "") for i, n in enumerate(header)}
@@ -174,12 +174,12 @@ def run_import(
         plan = plan_columns(header, system=system, remembered=remembered, mapped=mapped)
         run = ImportRun(upload, filename, choices, header, samples, plan)
         run.remembered = bool(remembered)
-        strings = ctx.catalog.ui_strings().get("en", {})
-        run.topics = [(t, strings.get(f"topic_{t}", t)) for t in offered_topics(ctx)]
+        strings = app.content.catalog.ui_strings().get("en", {})
+        run.topics = [(t, strings.get(f"topic_{t}", t)) for t in offered_topics(app.audiences)]
         if plan.problem:
             run.problem = plan.problem
             return run
-        consent = _consent(ctx, choices, staff)
+        consent = _consent(app, choices, staff)
         # In a child process with its own memory and time limits: a file built to exhaust
         # the reader stops that child, not the web app (audiences/files/isolated.py).
         source = read_isolated(upload.path, encoding, how)
@@ -187,7 +187,7 @@ def run_import(
             consent, frozenset(choices.topics), choices.policy, plan.ignored, run.system
         )
         report = import_members(
-            ctx,
+            app.audiences,
             source.rows,
             source=filename,
             tag=choices.tag or None,
@@ -202,7 +202,9 @@ def run_import(
         # Name the file as staff know it, not by where the upload waits on our disk.
         raise InputError(str(exc).replace(str(upload.path), filename)) from exc
     if not dry_run:
-        ctx.members.save_import_preset(system, plan.mapping, by=staff, now=ctx.clock.now())
+        app.audiences.members.save_import_preset(
+            system, plan.mapping, by=staff, now=app.staff.clock.now()
+        )
         if report.rejected:
             rejected = [
                 (r.row, f"{r.field}: {r.reason}", report.rejected_cells[r.row])

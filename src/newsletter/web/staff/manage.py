@@ -18,7 +18,7 @@ from starlette.routing import Route
 from newsletter.authoring import documents
 from newsletter.authoring.domain.campaign_list import CampaignRow
 from newsletter.authoring.overview import act_on_step, campaign_row
-from newsletter.context import Context
+from newsletter.bootstrap import App
 from newsletter.errors import NewsletterError
 from newsletter.scheduling.domain.rules import ScheduleEntry
 from newsletter.scheduling.ports import Scheduling
@@ -30,25 +30,25 @@ from newsletter.web.deps import deps
 DONE = {"pause": "Paused", "resume": "Resumed", "cancel": "Cancelled"}
 
 
-def row_of(ctx: Context, scheduling: Callable[[], Scheduling] | None, slug: str) -> CampaignRow:
+def row_of(app: App, scheduling: Callable[[], Scheduling] | None, slug: str) -> CampaignRow:
     planned: dict[str, list[ScheduleEntry]] = {}
     zone = "UTC"
     if scheduling is not None:
         sched = scheduling()
-        real = ctx.catalog.campaign(slug)[0].slug
+        real = app.content.catalog.campaign(slug)[0].slug
         planned[real] = sched.store.entries(campaign=real)
         zone = sched.default_zone
-    return campaign_row(ctx, slug, planned, zone)
+    return campaign_row(app.authoring, slug, planned, zone)
 
 
 @guard()
 async def delete(request: Request) -> Response:
     d = deps(request)
-    ctx = d.ctx
-    secure = secure_cookies(ctx)
+    app = d.app
+    secure = secure_cookies(app)
     slug = request.path_params["slug"]
     try:
-        row = await run_in_threadpool(row_of, ctx, d.scheduling, slug)
+        row = await run_in_threadpool(row_of, app, d.scheduling, slug)
     except NewsletterError:
         return PlainTextResponse("no such campaign", 404, headers=PRIVATE)
     if request.method in ("GET", "HEAD"):
@@ -64,7 +64,7 @@ async def delete(request: Request) -> Response:
             secure=secure,
         )
     try:
-        await run_in_threadpool(documents.delete_draft, ctx, row.slug)
+        await run_in_threadpool(documents.delete_draft, app.authoring, row.slug)
     except NewsletterError as exc:
         return flash.redirect(back, error=str(exc), secure=secure)
     return flash.redirect(
@@ -75,8 +75,8 @@ async def delete(request: Request) -> Response:
 @guard(approver=True)
 async def step_action(request: Request) -> Response:
     d = deps(request)
-    ctx = d.ctx
-    secure = secure_cookies(ctx)
+    app = d.app
+    secure = secure_cookies(app)
     slug, step = request.path_params["slug"], request.path_params["step"]
     action = request.path_params["action"]
     back = f"/staff/campaigns/{slug}"
@@ -98,9 +98,9 @@ async def step_action(request: Request) -> Response:
 @guard()
 async def progress(request: Request) -> Response:
     d = deps(request)
-    ctx = d.ctx
+    app = d.app
     try:
-        row = await run_in_threadpool(row_of, ctx, d.scheduling, request.path_params["slug"])
+        row = await run_in_threadpool(row_of, app, d.scheduling, request.path_params["slug"])
     except NewsletterError:
         return JSONResponse({"error": "no such campaign"}, 404, headers=PRIVATE)
     counts = row.counts.as_dict() if row.counts else {"total": 0}

@@ -78,12 +78,12 @@ async def attempt(
 ) -> Response:
     """One dry run or import of a kept upload with the form's choices, and its page."""
     d = deps(request)
-    ctx = d.ctx
-    choices = read_choices(form, offered_topics(ctx))
+    app = d.app
+    choices = read_choices(form, offered_topics(app.audiences))
     staff = session_of(request).user.email
     try:
         run = await run_in_threadpool(
-            lambda: run_import(ctx, upload, filename, choices, staff, dry_run=dry_run)
+            lambda: run_import(app, upload, filename, choices, staff, dry_run=dry_run)
         )
     except NewsletterError as exc:
         if dry_run and choices.columns is not None:
@@ -99,13 +99,13 @@ async def _mapping_again(
     request: Request, upload: Upload, filename: str, choices: Choices, error: str
 ) -> Response:
     """Keep the mapping step on screen with what was wrong, the choices as given."""
-    ctx = deps(request).ctx
+    app = deps(request).app
     staff = session_of(request).user.email
     plain = Choices(choices.tag, choices.encoding, choices.policy)
     plain.columns = choices.columns
     try:
         run = await run_in_threadpool(
-            lambda: run_import(ctx, upload, filename, plain, staff, dry_run=True)
+            lambda: run_import(app, upload, filename, plain, staff, dry_run=True)
         )
     except NewsletterError:
         return page(request, 400, error=error)  # the file itself is unreadable

@@ -35,7 +35,7 @@ from newsletter.audiences.domain.labels import (
 )
 from newsletter.audiences.domain.members import LANGUAGES, TIERS
 from newsletter.audiences.ports.member_directory import EDITABLE
-from newsletter.context import Context
+from newsletter.bootstrap import App
 from newsletter.errors import NewsletterError
 from newsletter.web import flash
 from newsletter.web.auth import PRIVATE, guard, render, secure_cookies, session_of
@@ -49,13 +49,13 @@ _STAMPS = ("created_at", "updated_at")
 def page(request: Request, member_id: int, message: str, error: str) -> Response | None:
     """The member's page (None: no such member), every time in the office's zone."""
     d = deps(request)
-    ctx = d.ctx
-    zone = ZoneInfo(ctx.office_zone)
+    app = d.app
+    zone = ZoneInfo(app.authoring.office_zone)
 
     def when(value: Any) -> str:
         return local_time(value, zone)
 
-    view = person_view(ctx, member_id)
+    view = person_view(app.audiences, member_id)
     if view is None:
         return None
     doc = view.data.as_json()
@@ -73,9 +73,9 @@ def page(request: Request, member_id: int, message: str, error: str) -> Response
         editable=[(f, label(f)) for f in EDITABLE],
         languages=[(code, LANGUAGE_LABELS.get(code, code)) for code in LANGUAGES],
         tiers=[(t, TIER_LABELS[t]) for t in TIERS],
-        topics=member_edits.topic_choices(ctx, member_id),
+        topics=member_edits.topic_choices(app.audiences, member_id),
         when=when,
-        zone=ctx.office_zone,
+        zone=app.authoring.office_zone,
         message=message,
         error=error,
     )
@@ -91,14 +91,14 @@ async def show(request: Request) -> Response:
     return flash.clear(request, response)
 
 
-Change = Callable[[Context, int, dict[str, str], str], tuple[str, str]]
+Change = Callable[[App, int, dict[str, str], str], tuple[str, str]]
 
 
 async def act(request: Request, change: Change) -> Response:
     """Run ``change`` with the form's text fields and the staff address; it says where to go
     next ("" = the member's page) and what to tell. Errors go back to the member's page."""
-    ctx = deps(request).ctx
-    secure = secure_cookies(ctx)
+    app = deps(request).app
+    secure = secure_cookies(app)
     member_id = request.path_params["member_id"]
     form = await request.form()
     fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
@@ -106,7 +106,7 @@ async def act(request: Request, change: Change) -> Response:
     who = session_of(request).user.email
     url = f"/staff/members/{member_id}"
     try:
-        where, message = await run_in_threadpool(change, ctx, member_id, fields, who)
+        where, message = await run_in_threadpool(change, app, member_id, fields, who)
     except NewsletterError as exc:
         return flash.redirect(url, error=str(exc), secure=secure)
     return flash.redirect(where or url, message=message, secure=secure)
@@ -134,9 +134,9 @@ async def erase(request: Request) -> Response:
 
 @guard()
 async def data(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     member_id = request.path_params["member_id"]
-    doc = await run_in_threadpool(member_edits.export_person, ctx, member_id)
+    doc = await run_in_threadpool(member_edits.export_person, app.audiences, member_id)
     if doc is None:
         return PlainTextResponse("no such member", 404, headers=PRIVATE)
     body = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
@@ -157,32 +157,32 @@ ROUTES = [
 ]
 
 
-def _profile(ctx: Context, member_id: int, form: dict[str, str], who: str) -> tuple[str, str]:
-    changed = member_edits.edit_profile(ctx, member_id, form)
+def _profile(app: App, member_id: int, form: dict[str, str], who: str) -> tuple[str, str]:
+    changed = member_edits.edit_profile(app.audiences, member_id, form)
     return "", f"Saved: {', '.join(changed)}." if changed else "Nothing changed."
 
 
-def _topics(ctx: Context, member_id: int, form: dict[str, str], who: str) -> tuple[str, str]:
+def _topics(app: App, member_id: int, form: dict[str, str], who: str) -> tuple[str, str]:
     wanted = {t for t in form.get("topic", "").split("\n") if t}
     changed = member_edits.set_topics(
-        ctx, member_id, wanted, staff_email=who, why=form.get("why", "")
+        app.audiences, member_id, wanted, staff_email=who, why=form.get("why", "")
     )
     if not changed:
         return "", "Nothing changed."
     return "", f"{changed} topic(s) changed; each is in the consent history."
 
 
-def _unsubscribe(ctx: Context, member_id: int, form: dict[str, str], who: str) -> tuple[str, str]:
+def _unsubscribe(app: App, member_id: int, form: dict[str, str], who: str) -> tuple[str, str]:
     ended = member_edits.unsubscribe_everything(
-        ctx, member_id, staff_email=who, why=form.get("why", "")
+        app.audiences, member_id, staff_email=who, why=form.get("why", "")
     )
     if not ended:
         return "", "Was not subscribed to anything."
     return "", f"Unsubscribed from {ended} topic(s); each is in the consent history."
 
 
-def _erase(ctx: Context, member_id: int, form: dict[str, str], who: str) -> tuple[str, str]:
-    done = member_edits.erase_member(ctx, member_id, form.get("confirm", ""))
+def _erase(app: App, member_id: int, form: dict[str, str], who: str) -> tuple[str, str]:
+    done = member_edits.erase_member(app.audiences, member_id, form.get("confirm", ""))
     # The member's page is gone: back to the list.
     return "/staff/members", (
         f"{done.address} was erased; only a keyed hash of the address is kept, "

@@ -28,7 +28,7 @@ from newsletter.audiences.directory import Filters, MemberPage, directory, searc
 from newsletter.audiences.domain.labels import LANGUAGE_LABELS, STATUS_LABELS, TIER_LABELS
 from newsletter.audiences.domain.members import COLUMNS
 from newsletter.audiences.files.spreadsheets import write_csv
-from newsletter.context import Context
+from newsletter.bootstrap import App
 from newsletter.errors import NewsletterError
 from newsletter.web import flash
 from newsletter.web.auth import PRIVATE, guard, render
@@ -45,7 +45,7 @@ def _page_number(text: str) -> int:
 @guard()
 async def index(request: Request) -> Response:
     d = deps(request)
-    ctx = d.ctx
+    app = d.app
     params = request.query_params
     filters = Filters(
         params.get("q", ""),
@@ -54,11 +54,11 @@ async def index(request: Request) -> Response:
     page = _page_number(params.get("page", "1"))
     message, error = flash.take(request)
     try:
-        found = await run_in_threadpool(search_members, ctx, filters, page)
+        found = await run_in_threadpool(search_members, app.audiences, filters, page)
     except NewsletterError as exc:
         found, error = MemberPage(filters, 1, 0), str(exc)
-    segments = await run_in_threadpool(lambda: sorted(ctx.catalog.segments()))
-    facets = await run_in_threadpool(directory(ctx).facets)
+    segments = await run_in_threadpool(lambda: sorted(app.content.catalog.segments()))
+    facets = await run_in_threadpool(directory(app.audiences).facets)
     response = render(
         d.env,
         "staff/members.html",
@@ -82,13 +82,13 @@ async def index(request: Request) -> Response:
 
 @guard()
 async def export(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     segment = request.query_params.get("segment", "").strip() or None
     try:
-        spool = await run_in_threadpool(_export, ctx, segment)
+        spool = await run_in_threadpool(_export, app, segment)
     except NewsletterError as exc:
         return PlainTextResponse(str(exc), 400, headers=PRIVATE)
-    name = f"members-{_UNSAFE.sub('-', segment or 'all')}-{ctx.clock.now():%Y-%m-%d}.csv"
+    name = f"members-{_UNSAFE.sub('-', segment or 'all')}-{app.staff.clock.now():%Y-%m-%d}.csv"
     headers = {**PRIVATE, "Content-Disposition": f'attachment; filename="{name}"'}
     return StreamingResponse(_chunks(spool), media_type="text/csv; charset=utf-8", headers=headers)
 
@@ -100,14 +100,16 @@ ROUTES = [
 ]
 
 
-def _export(ctx: Context, segment: str | None) -> IO[bytes]:
+def _export(app: App, segment: str | None) -> IO[bytes]:
     """``members export`` into a spooled file (memory up to 8 MB, then disk): the same bytes
     the CLI writes, streamed to the browser afterwards."""
     spool = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115 - closed by _chunks
     text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
     header = [*COLUMNS, "status"]
     try:
-        write_csv(text, header, ([r[c] for c in header] for r in export_members(ctx, segment)))
+        write_csv(
+            text, header, ([r[c] for c in header] for r in export_members(app.audiences, segment))
+        )
         text.flush()
     except BaseException:
         spool.close()

@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from newsletter.authoring.domain.campaign_list import CampaignRow
 from newsletter.authoring.overview import list_campaigns
-from newsletter.context import Context
+from newsletter.bootstrap import App
 from newsletter.delivery.domain.events import COMPLAINT_BLOCK, COMPLAINT_WARN
 from newsletter.delivery.report_series import SERIES, daily_series
 from newsletter.delivery.reporting import (
@@ -50,31 +50,31 @@ class IndexRow:
     report: CampaignReport | None
 
 
-def _index(ctx: Context) -> list[IndexRow]:
+def _index(app: App) -> list[IndexRow]:
     found = []
-    for row in list_campaigns(ctx):
+    for row in list_campaigns(app.authoring):
         sent = row.counts is not None and row.counts.total > 0
-        found.append(IndexRow(row, campaign_report(ctx, row.slug) if sent else None))
+        found.append(IndexRow(row, campaign_report(app.delivery, row.slug) if sent else None))
     return found
 
 
 @guard()
 async def index(request: Request) -> Response:
     d = deps(request)
-    ctx = d.ctx
-    rows = await run_in_threadpool(_index, ctx)
+    app = d.app
+    rows = await run_in_threadpool(_index, app)
     return render(d.env, "staff/reports.html", request, rows=rows, warn=COMPLAINT_WARN)
 
 
 @guard()
 async def report(request: Request) -> Response:
     d = deps(request)
-    ctx = d.ctx
+    app = d.app
     slug = request.path_params["slug"]
     try:
-        found = await run_in_threadpool(campaign_report, ctx, slug)
-        series = await run_in_threadpool(daily_series, ctx, found.campaign)
-        breakdown = await run_in_threadpool(campaign_breakdown, ctx, found.campaign)
+        found = await run_in_threadpool(campaign_report, app.delivery, slug)
+        series = await run_in_threadpool(daily_series, app.delivery, found.campaign)
+        breakdown = await run_in_threadpool(campaign_breakdown, app.delivery, found.campaign)
     except NewsletterError:
         return PlainTextResponse("no such campaign", 404, headers=PRIVATE)
     chart = None
@@ -103,10 +103,10 @@ async def report(request: Request) -> Response:
 
 @guard(approver=True)
 async def acknowledge(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     slug = request.path_params["slug"]
     try:
-        done = await run_in_threadpool(acknowledge_complaints, ctx, slug)
+        done = await run_in_threadpool(acknowledge_complaints, app.delivery, slug)
     except NewsletterError as exc:
         return PlainTextResponse(str(exc), 409, headers=PRIVATE)
     return RedirectResponse(f"/staff/campaigns/{done.campaign}/report", 303, headers=PRIVATE)

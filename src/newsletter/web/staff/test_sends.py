@@ -45,11 +45,11 @@ def outside(addresses: list[str], staff_emails: set[str]) -> list[str]:
 
 def back(request: Request, *, message: str = "", error: str = "") -> Response:
     """To the campaign's page (in the language shown), with the notice."""
-    ctx = deps(request).ctx
+    app = deps(request).app
     slug = request.path_params["slug"]
     lang = request.query_params.get("lang", "")
     url = f"/staff/campaigns/{slug}" + (f"?lang={lang}" if lang.isascii() and lang else "")
-    return flash.redirect(url, message=message, error=error, secure=secure_cookies(ctx))
+    return flash.redirect(url, message=message, error=error, secure=secure_cookies(app))
 
 
 def _sent(reports: list[proofs.TestSendReport]) -> str:
@@ -69,9 +69,9 @@ def _sent(reports: list[proofs.TestSendReport]) -> str:
 
 @guard()
 async def test_send(request: Request) -> Response:
-    ctx = deps(request).ctx
+    app = deps(request).app
     form = await request.form(max_files=0, max_fields=200)
-    known = {u.email for u in staff.store(ctx).users()}
+    known = {u.email for u in staff.store(app.staff).users()}
     ticked = [a for a in form.getlist("to") if isinstance(a, str) and a in known]
     typed = form.get("to_other")
     others = [a for a in _SEPARATORS.split(typed if isinstance(typed, str) else "") if a]
@@ -92,7 +92,7 @@ async def test_send(request: Request) -> Response:
     try:
         reports = await run_in_threadpool(
             lambda: proofs.send_tests(
-                ctx,
+                app.delivery,
                 request.path_params["slug"],
                 chosen,
                 step=step if isinstance(step, str) and step else MAIN_STEP,
