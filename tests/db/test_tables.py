@@ -10,6 +10,7 @@ import pkgutil
 from sqlalchemy import Table
 
 import newsletter.db.tables as tables
+from newsletter.audiences.domain.members import PROFILE_FIELDS
 from newsletter.db.tables import metadata
 
 
@@ -48,3 +49,8 @@ def test_foreign_keys_across_modules_resolve() -> None:
     assert ("events", "deliveries") in referred
     assert ("staff_sessions", "staff_users") in referred
     assert len(metadata.sorted_tables) == len(metadata.tables)
+
+
+def test_the_member_profile_is_columns_of_members() -> None:
+    # Staff edits and import updates write these by name (audiences/domain/members.py).
+    assert set(PROFILE_FIELDS) <= set(tables.members.c.keys())

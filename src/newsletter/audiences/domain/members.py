@@ -24,6 +24,7 @@ from newsletter.core.texts import fix_letters, framed_if_tidy, letters_language,
 __all__ = [
     "COLUMNS",
     "LANGUAGES",
+    "PROFILE_FIELDS",
     "TIERS",
     "AddressError",
     "MemberRecord",
@@ -55,6 +56,22 @@ COLUMNS: tuple[str, ...] = (
     "consent_source",
     "consent_date",
     "consent_wording",
+)
+
+#: A member's profile: the fields staff may edit (audiences/member_edits.py), an import may
+#: change on a member already held (audiences/sql/import_session.py) and, with the address and
+#: consent source, a segment rule may test (domain/segments.py). ``status`` is deliberately
+#: absent, and so are the consent columns: the member row keeps how we first got consent;
+#: later consents are rows of ``consent_events``.
+PROFILE_FIELDS: tuple[str, ...] = (
+    "first_name",
+    "last_name",
+    "organization",
+    "role",
+    "country",
+    "language",
+    "tier",
+    "timezone",
 )
 
 #: BCP 47 tags the network writes in. Serbian is the only language with two scripts.

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import ARRAY, Column, Select, Table, any_, bindparam, func, select, update
 from sqlalchemy.engine import Connection, Row
 
-from newsletter.audiences.domain.members import MemberRecord, MemberStatus
+from newsletter.audiences.domain.members import PROFILE_FIELDS, MemberRecord, MemberStatus
 from newsletter.audiences.domain.sources import UpdatePolicy
 from newsletter.audiences.sql.search_terms import TERM_COLUMNS, replace_terms, term_rows
 from newsletter.audiences.sql.standing import suppress
@@ -42,19 +42,8 @@ from newsletter.db.tables import (
     suppressions,
 )
 
-# Fields an import may change on an existing member. ``status`` is deliberately absent, and so
-# are the consent columns: the member row keeps how we first got consent; later consents are
-# rows of ``consent_events``.
-UPDATABLE = (
-    "first_name",
-    "last_name",
-    "organization",
-    "role",
-    "country",
-    "language",
-    "tier",
-    "timezone",
-)
+# Fields an import may change on an existing member: the profile (no status, no consent).
+UPDATABLE = PROFILE_FIELDS
 _updatable = attrgetter(*UPDATABLE)
 #: The updatable fields a member is searched by (their search terms are rewritten).
 _SEARCHED = frozenset({"first_name", "last_name", "organization"})
@@ -70,14 +59,7 @@ _HELD = select(
 _MEMBER_COLUMNS = (
     "email",
     "email_key",
-    "first_name",
-    "last_name",
-    "organization",
-    "role",
-    "country",
-    "language",
-    "tier",
-    "timezone",
+    *PROFILE_FIELDS,
     "consent_source",
     "consent_date",
     "consent_wording",
