@@ -58,20 +58,13 @@ COLUMNS: tuple[str, ...] = (
     "consent_wording",
 )
 
-#: A member's profile: the fields staff may edit (audiences/member_edits.py), an import may
-#: change on a member already held (audiences/sql/import_session.py) and, with the address and
-#: consent source, a segment rule may test (domain/segments.py). ``status`` is deliberately
-#: absent, and so are the consent columns: the member row keeps how we first got consent;
-#: later consents are rows of ``consent_events``.
-PROFILE_FIELDS: tuple[str, ...] = (
-    "first_name",
-    "last_name",
-    "organization",
-    "role",
-    "country",
-    "language",
-    "tier",
-    "timezone",
+#: A member's profile, in the file's order: the fields staff may edit (audiences/member_edits.py),
+#: an import may change on a member already held (audiences/sql/import_session.py) and, with the
+#: address and consent source, a segment rule may test (domain/segments.py). Not the address
+#: (the member's key), not the topics (subscriptions), not the consent columns: the member row
+#: keeps how we first got consent; later consents are rows of ``consent_events``.
+PROFILE_FIELDS: tuple[str, ...] = tuple(
+    c for c in COLUMNS if c not in ("email", "topics") and not c.startswith("consent_")
 )
 
 #: BCP 47 tags the network writes in. Serbian is the only language with two scripts.
