@@ -1,5 +1,5 @@
-"""The web tests' shared fixtures: the app in Starlette's TestClient, and a member who was just
-sent an email.
+"""The web tests' shared fixtures: the app in Starlette's TestClient, a member who was just
+sent an email, and the staff app served on loopback for the browser tests.
 
 Starlette's TestClient is imported once here with anyio's alias warning silenced:
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +25,7 @@ with warnings.catch_warnings():
 
 from newsletter.context import Context
 from newsletter.web.app import create_app
+from tests.web.browser_helpers import staff_app
 from tests.web.member_helpers import sent_members
 
 
@@ -38,3 +40,11 @@ def client(ctx: Context) -> Iterator[TestClient]:
 def member(ctx: Context) -> int:
     """A Serbian Cyrillic member (one of two) who was sent an events email just now."""
     return sent_members(ctx, "sr-Cyrl")[0]
+
+
+@pytest.fixture
+def served(project: Path) -> Iterator[tuple[str, Context]]:
+    """The staff app on a loopback port with the editor's and the approver's sign-ins; its
+    address and context (skipped without Chromium)."""
+    with staff_app(project) as live:
+        yield live
