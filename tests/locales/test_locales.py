@@ -98,7 +98,9 @@ def test_an_installed_wheel_renders_a_page_in_every_language(tmp_path: Path) -> 
         shutil.copy(ROOT / name, source / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
     built = tmp_path / "dist"
-    subprocess.run([*pip, "wheel", "-q", "--no-deps", "-w", built, source], check=True)
+    subprocess.run(
+        [*pip, "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", built, source], check=True
+    )
     wheel = next(built.glob("newsletter-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {f"newsletter/locales/{n}.yaml" for n in locales.NAMES} <= names
