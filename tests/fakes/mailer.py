@@ -3,8 +3,10 @@ every batch it accepted in memory instead of building MIME and writing files as 
 does (delivery/transports/outbox.py; a send of 1000 recipients through it costs about as much
 as the rest of a fast test).
 
-Like the outbox it is a ``ReconcilingMailer``: it knows for certain which messages it holds, so
-rows a crash left ``unknown`` can be settled from it. A test scripts what goes wrong: an error
+:class:`RecordingMailer` stands for a provider (SendGrid, SMTP): what happened to a request that
+may have gone out cannot be known. :class:`RecordingOutbox` is, like the outbox, a
+``ReconcilingMailer``: it knows for certain which messages it holds, so rows a crash left
+``unknown`` are settled from it. A test scripts what goes wrong: an error
 for the next requests (``fail``), addresses refused one by one (``reject``), and a crash after
 the request went out (``crash_after``).
 """
@@ -66,14 +68,6 @@ class RecordingMailer:
     def close(self) -> None:
         self.closed += 1
 
-    def delivered(self, campaign: str, step: str, ids: Sequence[int]) -> set[int]:
-        with self.lock:
-            return self.held.get((campaign, step), set()) & set(ids)
-
-    def withdraw(self, campaign: str, step: str, ids: Sequence[int]) -> None:
-        with self.lock:
-            self.held.get((campaign, step), set()).difference_update(ids)
-
     # -- what a test reads --------------------------------------------------------------------
     def messages(self) -> list[OutboundMessage]:
         """Every message accepted, merge fields filled in, in the order handed over."""
@@ -86,3 +80,18 @@ class RecordingMailer:
             if step is None or b.variant.step == step
             for p in b.personalizations
         ]
+
+
+@dataclass
+class RecordingOutbox(RecordingMailer):
+    """A recording transport that can tell which messages it holds (``ReconcilingMailer``)."""
+
+    name: str = "memory-outbox"
+
+    def delivered(self, campaign: str, step: str, ids: Sequence[int]) -> set[int]:
+        with self.lock:
+            return self.held.get((campaign, step), set()) & set(ids)
+
+    def withdraw(self, campaign: str, step: str, ids: Sequence[int]) -> None:
+        with self.lock:
+            self.held.get((campaign, step), set()).difference_update(ids)
