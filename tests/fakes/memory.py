@@ -1,6 +1,8 @@
-"""In-memory fakes of the ports the scheduling and approval use cases declare, for the fast
-test tier: the rules of the SQL stores (claims, states, what a new plan may overwrite) on plain
-dicts, so a service test runs in milliseconds. The SQL stores stay the integration tier
+"""In-memory fakes of the ports the scheduling, approval and staff use cases declare, for the
+fast test tier: the rules of the SQL stores (claims, states, what a new plan may overwrite) on
+plain dicts, so a service test runs in milliseconds. The ledger, member, event and transport
+fakes are beside this module; every fast test gets them all from tests/fakes/context.py. The
+SQL stores stay the integration tier
 (tests/scheduling/test_store.py and the rest run on SQLite and PostgreSQL).
 
 What a fake keeps that the SQL store keeps elsewhere (who got which step) lives in
@@ -16,7 +18,6 @@ from typing import Any
 
 from newsletter.audiences.domain.segments import Segment
 from newsletter.authoring.domain.approvals import HELD_CHANGED
-from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.content.ports.documents import Saved, StoredCampaign
 from newsletter.errors import StateError
 from newsletter.scheduling.domain.recurrence import Recurrence
@@ -237,19 +238,6 @@ class MemoryScheduleStore:
         new = got - planned - self.deliveries.sent.get((campaign_id, step), set())
         planned |= new
         return len(new)
-
-
-class MemoryLedger:
-    """The two questions the dispatcher asks the ledger: a campaign's id, made on first use."""
-
-    def __init__(self) -> None:
-        self.ids: dict[str, int] = {}
-
-    def campaign_id(self, slug: str) -> int | None:
-        return self.ids.get(slug)
-
-    def ensure_campaign(self, campaign: CampaignDefinition, *, now: dt.datetime) -> int:
-        return self.ids.setdefault(campaign.slug, len(self.ids) + 1)
 
 
 class MemoryCampaignDocuments:

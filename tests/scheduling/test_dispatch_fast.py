@@ -1,4 +1,4 @@
-"""Fast tier: the dispatcher and the approval gate on in-memory stores (tests/fakes/memory.py).
+"""Fast tier: the dispatcher and the approval gate on in-memory stores (tests/fakes/context.py).
 
 No database and no mail: the send step is a recording function that marks the audience as sent,
 so these run in milliseconds. The same behaviour on SQLite and PostgreSQL, with the real send
@@ -19,8 +19,7 @@ from newsletter.authoring.domain.approvals import CHANGED, NEVER_APPROVED
 from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.content.files.project_files import ProjectFiles
 from newsletter.content.library import CampaignLibrary
-from newsletter.content.rendering.messages import Sender
-from newsletter.context import Context, Links
+from newsletter.context import Context
 from newsletter.core.clock import VirtualClock
 from newsletter.delivery.batch_sender import SendReport
 from newsletter.scheduling.dispatch import dispatch_due
@@ -30,13 +29,8 @@ from newsletter.scheduling.domain.rules import SchedulePolicy, ScheduleState
 from newsletter.scheduling.ports import Scheduling
 from newsletter.staff.domain.users import Role, StaffUser
 from tests.conftest import REPO
-from tests.fakes.memory import (
-    MemoryCampaignDocuments,
-    MemoryDeliveries,
-    MemoryLedger,
-    MemoryScheduleStore,
-    MemoryStaffStore,
-)
+from tests.fakes.context import fake_context
+from tests.fakes.memory import MemoryDeliveries
 
 UTC = dt.UTC
 T0 = dt.datetime(2015, 9, 1, 6, 0, tzinfo=UTC)
@@ -87,32 +81,12 @@ class World:
 
 @pytest.fixture
 def world() -> World:
-    files = ProjectFiles(REPO / "templates", REPO / "audiences", REPO / "campaigns")
-    staff = MemoryStaffStore()
     deliveries = MemoryDeliveries(audience=set(AUDIENCE))
-    store = MemoryScheduleStore(deliveries)
-    library = CampaignLibrary(files, MemoryCampaignDocuments(staff, store))
-    clock = VirtualClock(T0)
-    # Only the ports the dispatch and approval path uses; None elsewhere makes a test fail
-    # loudly if that path starts to need another one.
-    ctx = Context(
-        catalog=library,
-        members=None,  # type: ignore[arg-type]
-        ledger=MemoryLedger(),  # type: ignore[arg-type]
-        clock=clock,
-        links=Links("https://news.x.example", b"k" * 32),  # approving checks image hosts
-        sender=Sender("news@x.example", "Cluster House"),
-        organisation=None,  # type: ignore[arg-type]
-        mailer=None,  # type: ignore[arg-type]
-        transport="memory",
-        batch_size=1000,
-        max_in_flight=1,
-        list_domain="x.example",
-        events=None,  # type: ignore[arg-type]
-        limiter=None,  # type: ignore[arg-type]
-        staff=staff,
-        campaign_documents=library,
-    )
+    fakes = fake_context(now=T0, deliveries=deliveries)
+    # The dispatcher sends through World.send (the audience of the schedule store's
+    # deliveries), not through the ledger's rows: the fake sender stands in for send_campaign.
+    ctx, store, library, clock = fakes.ctx, fakes.schedule, fakes.library, fakes.clock
+    files = ProjectFiles(REPO / "templates", REPO / "audiences", REPO / "campaigns")
     policy = SchedulePolicy(reminder_cap=None)
     sched = Scheduling(ctx, store, SendingRules.none(), policy, "Europe/Belgrade")
     w = World(sched, clock, deliveries, library)
