@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from newsletter.audiences.ports.preference_store import PreferenceStore
+from newsletter.audiences.ports.signup_store import SignupStore
 from newsletter.content.files.project_files import ProjectFiles
 from newsletter.content.library import CampaignLibrary
 from newsletter.content.ports.catalog import Catalog, Clock, MemberStore
@@ -30,6 +32,7 @@ from tests.fakes.memory import (
     MemoryScheduleStore,
     MemoryStaffStore,
 )
+from tests.fakes.subscriptions import MemoryPreferenceStore, MemorySignupStore
 
 #: 2015-09-01 08:00 UTC, before the sample campaigns' deadlines (as tests/conftest.py's clock).
 T0 = dt.datetime(2015, 9, 1, 8, 0, tzinfo=dt.UTC)
@@ -50,6 +53,8 @@ class Fakes:
     staff: MemoryStaffStore
     schedule: MemoryScheduleStore
     library: CampaignLibrary
+    signups: MemorySignupStore
+    preferences: MemoryPreferenceStore
     #: The transports handed out (one per ``ctx.mailer()`` call; all the same recorder).
     mailers_built: list[RecordingMailer] = field(default_factory=list)
 
@@ -76,6 +81,8 @@ def fake_context(
     files = ProjectFiles(REPO / "templates", REPO / "audiences", REPO / "campaigns")
     library = CampaignLibrary(files, MemoryCampaignDocuments(staff, schedule))
     built: list[RecordingMailer] = []
+    signups, preferences = MemorySignupStore(members), MemoryPreferenceStore(members)
+    stores: tuple[SignupStore, PreferenceStore] = (signups, preferences)
 
     def make_mailer() -> Mailer:
         built.append(recorder)
@@ -109,7 +116,21 @@ def fake_context(
         staff=ports[6],
         approve_files=approve_files,
         campaign_documents=ports[7],
+        signups=stores[0],
+        preferences=stores[1],
     )
     return Fakes(
-        ctx, clock, members, ledger, events, recorder, limiter, staff, schedule, library, built
+        ctx,
+        clock,
+        members,
+        ledger,
+        events,
+        recorder,
+        limiter,
+        staff,
+        schedule,
+        library,
+        signups,
+        preferences,
+        built,
     )
