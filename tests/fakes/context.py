@@ -82,22 +82,28 @@ def fake_context(
     library = CampaignLibrary(files, MemoryCampaignDocuments(staff, schedule))
     built: list[RecordingMailer] = []
     signups, preferences = MemorySignupStore(members), MemoryPreferenceStore(members)
-    stores: tuple[SignupStore, PreferenceStore] = (signups, preferences)
 
     def make_mailer() -> Mailer:
         built.append(recorder)
         return recorder
 
-    # Annotated with the ports: were a fake to stop matching its Protocol, mypy would say so
-    # here (tests/fakes/test_protocols.py checks the same at run time).
-    ports: tuple[
-        Catalog, MemberStore, Ledger, Clock, EventStore, RateLimiter, StaffStore, CampaignDocuments
-    ] = (library, members, ledger, clock, events, limiter, staff, library)
+    # Each fake under the name of its port: were one to stop matching its Protocol, mypy (which
+    # checks tests/fakes/, pyproject.toml) fails here.
+    catalog: Catalog = library
+    member_store: MemberStore = members
+    the_ledger: Ledger = ledger
+    the_clock: Clock = clock
+    event_store: EventStore = events
+    rate_limiter: RateLimiter = limiter
+    staff_store: StaffStore = staff
+    documents: CampaignDocuments = library
+    signup_store: SignupStore = signups
+    preference_store: PreferenceStore = preferences
     ctx = Context(
-        catalog=ports[0],
-        members=ports[1],
-        ledger=ports[2],
-        clock=ports[3],
+        catalog=catalog,
+        members=member_store,
+        ledger=the_ledger,
+        clock=the_clock,
         links=Links("https://news.clusterhouse.example", SECRET),
         sender=Sender("news@clusterhouse.example", "Cluster House", "office@clusterhouse.example"),
         organisation=Organisation(
@@ -110,14 +116,14 @@ def fake_context(
         batch_size=batch_size,
         max_in_flight=max_in_flight,
         list_domain="clusterhouse.example",
-        events=ports[4],
-        limiter=ports[5],
+        events=event_store,
+        limiter=rate_limiter,
         lease_seconds=lease_seconds,
-        staff=ports[6],
+        staff=staff_store,
         approve_files=approve_files,
-        campaign_documents=ports[7],
-        signups=stores[0],
-        preferences=stores[1],
+        campaign_documents=documents,
+        signups=signup_store,
+        preferences=preference_store,
     )
     return Fakes(
         ctx,

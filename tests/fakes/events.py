@@ -119,14 +119,13 @@ class MemoryEventStore:
             for topic in [t for t in member.subscriptions if member.subscribed(t)]:
                 outcome.unsubscribed += _set_topic(member, topic, False, at, "sendgrid:unsubscribe")
         elif action in (Action.END_TOPIC, Action.RESUME_TOPIC) and member is not None:
-            topic = effect.topic or (
-                self.ledger.campaigns[delivery.campaign_id].topic if delivery else None
-            )
-            if topic is None:
+            of_delivery = self.ledger.campaigns[delivery.campaign_id].topic if delivery else None
+            chosen = effect.topic or of_delivery
+            if not chosen:
                 return
             on = action is Action.RESUME_TOPIC
             source = "sendgrid:group_resubscribe" if on else "sendgrid:group_unsubscribe"
-            changed = _set_topic(member, topic, on, at, source)
+            changed = _set_topic(member, chosen, on, at, source)
             outcome.unsubscribed += 0 if on else changed
 
     def unsubscribe_target(
@@ -163,8 +162,8 @@ class MemoryEventStore:
             rows = {r.id for r in self.ledger.rows.values() if r.campaign_id == campaign_id}
             by_kind: dict[str, set[int]] = {}
             for e in self.events:
-                if e.delivery_id in rows:
-                    by_kind.setdefault(e.kind, set()).add(e.delivery_id)  # type: ignore[arg-type]
+                if e.delivery_id is not None and e.delivery_id in rows:
+                    by_kind.setdefault(e.kind, set()).add(e.delivery_id)
 
             def n(*kinds: EventKind) -> int:
                 return len(set().union(*(by_kind.get(k.value, set()) for k in kinds)))
