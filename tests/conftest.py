@@ -17,7 +17,7 @@ from newsletter.bootstrap import build
 from newsletter.config import Settings, load_settings
 from newsletter.context import Context
 from newsletter.db.engine import make_engine, upgrade
-from tests.fakes.contract import stores  # noqa: F401 - the contract tests' fixture
+from tests.fakes.contract import migrated_sqlite, stores  # noqa: F401 - contract fixtures
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.pg import postgres_server
 
