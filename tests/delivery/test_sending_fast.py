@@ -156,8 +156,10 @@ def test_members_who_unsubscribe_or_bounce_after_planning_are_not_mailed() -> No
     assert report.sent == 232 and report.suppressed == 2
     assert first not in fakes.mailer.recipients() and second not in fakes.mailer.recipients()
     assert fakes.members.suppression("h-second") == "bounced"
-    assert email_key(second) not in {m.record.email_key for m in fakes.members.in_segment(
-        fakes.ctx.catalog.segment("events-audience"), "events")}  # fmt: skip
+    assert email_key(second) not in {
+        m.record.email_key
+        for m in fakes.members.in_segment(fakes.ctx.catalog.segment("events-audience"), "events")
+    }
 
 
 def test_a_database_campaign_without_approval_is_refused_before_anything_is_written() -> None:
@@ -185,13 +187,15 @@ def test_complaints_over_the_limit_block_new_campaigns_until_acknowledged() -> N
     fakes = _with_members()
     send_campaign(fakes.ctx, DAYS)
     complaints = [
-        (ProviderEvent(EventKind.COMPLAINED, row_email, fakes.clock.now(), f"c-{did}", did),
-         (Effect(Action.SUPPRESS_COMPLAINED),))
+        (
+            ProviderEvent(EventKind.COMPLAINED, row_email, fakes.clock.now(), f"c-{did}", did),
+            (Effect(Action.SUPPRESS_COMPLAINED),),
+        )
         for did, row_email in [
             (r.id, fakes.members.members[r.member_id].record.email)
             for r in list(fakes.ledger.rows.values())[:3]
         ]
-    ]  # fmt: skip
+    ]
     outcome = fakes.events.record(complaints, suppression_hashes={}, now=fakes.clock.now())
     assert (outcome.new, outcome.suppressed) == (3, 3)
     assert (

@@ -20,6 +20,7 @@ from newsletter.content.rendering.messages import Organisation, Sender
 from newsletter.context import Context, Links
 from newsletter.core.clock import VirtualClock
 from newsletter.delivery.ports import EventStore, Ledger, Mailer, RateLimiter
+from newsletter.scheduling.ports import ScheduleStore
 from newsletter.staff.ports import StaffStore
 from tests.conftest import REPO
 from tests.fakes.events import MemoryEventStore, MemoryRateLimiter
@@ -140,3 +141,9 @@ def fake_context(
         preferences,
         built,
     )
+
+
+def _as_port(schedule: MemoryScheduleStore) -> ScheduleStore:
+    """The schedule store reaches the use cases through ``Scheduling`` (scheduling/ports.py),
+    not the context: mypy checks its Protocol here."""
+    return schedule

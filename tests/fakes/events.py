@@ -72,7 +72,7 @@ class MemoryEventStore:
                         event.occurred_at,
                         event.dedupe_key,
                         event.provider_event_id,
-                        event.url,
+                        _url(event.payload),
                     )
                 ):
                     outcome.duplicates += 1
@@ -202,27 +202,26 @@ class MemoryEventStore:
         ]
 
     def language_outcomes(self, campaign_id: int) -> list[LanguageOutcome]:
-        rows = [r for r in self.ledger.rows.values() if r.campaign_id == campaign_id]
-        outcomes = []
-        for lang in sorted({r.language for r in rows if r.status is S.SENT}):
-            mine = {r.id for r in rows if r.language == lang}
-            sent = sum(1 for r in rows if r.language == lang and r.status is S.SENT)
-
-            def n(kind: EventKind, mine: set[int] = mine) -> int:
-                return len(
-                    {
-                        e.delivery_id
-                        for e in self.events
-                        if e.kind == kind.value and e.delivery_id in mine
-                    }
-                )
-
-            outcomes.append(
-                LanguageOutcome(
-                    lang, sent, n(EventKind.DELIVERED), n(EventKind.OPENED), n(EventKind.CLICKED)
-                )
+        rows = {r.id: r for r in self.ledger.rows.values() if r.campaign_id == campaign_id}
+        handed: dict[str, int] = {}
+        for r in rows.values():
+            if r.status is S.SENT:
+                handed[r.language] = handed.get(r.language, 0) + 1
+        kinds = (EventKind.DELIVERED.value, EventKind.OPENED.value, EventKind.CLICKED.value)
+        people: dict[tuple[str, str], set[int]] = {}
+        for e in self.events:
+            if e.kind in kinds and e.delivery_id in rows:
+                language = rows[e.delivery_id].language
+                people.setdefault((language, e.kind), set()).add(e.delivery_id)
+        languages = sorted(set(handed) | {lang for lang, _ in people})
+        return [
+            LanguageOutcome(
+                lang,
+                handed.get(lang, 0),
+                *(len(people.get((lang, kind), set())) for kind in kinds),
             )
-        return outcomes
+            for lang in languages
+        ]
 
     def acknowledge_complaints(self, campaign_id: int, count: int, *, now: dt.datetime) -> None:
         self.acknowledged[campaign_id] = count
@@ -240,6 +239,12 @@ class MemoryEventStore:
         if member_id is not None:
             return self.members.members.get(member_id)
         return self.members.by_key(lookup_key(email)) if email else None
+
+
+def _url(payload: Mapping[str, object]) -> str | None:
+    """The clicked link, from the raw event kept as the payload (as the SQL store reads it)."""
+    url = payload.get("url")
+    return url if isinstance(url, str) and url else None
 
 
 def _set_topic(
