@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from newsletter.audiences.domain.members import MemberRecord
 from newsletter.audiences.sql.members import SqlMemberStore
@@ -57,17 +59,29 @@ def stores(database_url: str, request: pytest.FixtureRequest) -> Iterator[Stores
         ledger = MemoryLedger()
         yield Stores("memory", ledger.members, ledger, MemoryEventStore(ledger))
         return
+    with sql_engine(database_url, request) as engine:
+        sql_ledger = SqlLedger(engine)
+        try:
+            yield Stores(
+                engine.dialect.name, SqlMemberStore(engine), sql_ledger, SqlEventStore(engine)
+            )
+        finally:
+            sql_ledger.close()
+
+
+@contextmanager
+def sql_engine(database_url: str, request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A migrated database for a contract test's SQL side: on SQLite a copy of
+    :func:`migrated_sqlite`, on PostgreSQL the fresh database migrated."""
     if database_url.startswith("sqlite:///"):
         target = Path(database_url.removeprefix("sqlite:///"))
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(request.getfixturevalue("migrated_sqlite"), target)
     engine = make_engine(database_url)
-    upgrade(engine)  # nothing left to apply on the copy; the whole chain on PostgreSQL
-    sql_ledger = SqlLedger(engine)
     try:
-        yield Stores(engine.dialect.name, SqlMemberStore(engine), sql_ledger, SqlEventStore(engine))
+        upgrade(engine)  # nothing left to apply on the copy; the whole chain on PostgreSQL
+        yield engine
     finally:
-        sql_ledger.close()
         engine.dispose()
 
 

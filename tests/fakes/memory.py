@@ -12,6 +12,7 @@ What a fake keeps that the SQL store keeps elsewhere (who got which step) lives 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -55,6 +56,7 @@ class MemoryScheduleStore:
         self.points: dict[str, dict[str, MilestonePoint]] = {}
         self.recurring: dict[str, Recurrence] = {}
         self.deliveries = deliveries or MemoryDeliveries()
+        self.lock = threading.Lock()
         self._next = 1
 
     # -- rows --------------------------------------------------------------------------------
@@ -115,16 +117,17 @@ class MemoryScheduleStore:
         self, ids: Sequence[int], holder: str, *, now: dt.datetime, until: dt.datetime
     ) -> set[int]:
         taken = set()
-        for i in ids:
-            row = self.rows.get(i)
-            if row is None or not _is_due(row, now):
-                continue
-            if row.entry.state is not S.SENDING:
-                row.claimed_from = row.entry.state
-            fired = row.entry.fired_at or now
-            row.entry = replace(row.entry, state=S.SENDING, fired_at=fired)
-            row.claimed_by, row.claimed_until = holder, until
-            taken.add(i)
+        with self.lock:  # atomic, as the SQL store's conditional UPDATE
+            for i in ids:
+                row = self.rows.get(i)
+                if row is None or not _is_due(row, now):
+                    continue
+                if row.entry.state is not S.SENDING:
+                    row.claimed_from = row.entry.state
+                fired = row.entry.fired_at or now
+                row.entry = replace(row.entry, state=S.SENDING, fired_at=fired)
+                row.claimed_by, row.claimed_until = holder, until
+                taken.add(i)
         return taken
 
     def finish(self, entry: ScheduleEntry, holder: str, *, now: dt.datetime) -> bool:
