@@ -28,6 +28,7 @@ from tests.fakes.ledger import MemoryLedger
 from tests.fakes.mailer import RecordingMailer
 from tests.fakes.members import MemoryMemberStore
 from tests.fakes.memory import (
+    LedgerScheduleStore,
     MemoryCampaignDocuments,
     MemoryDeliveries,
     MemoryScheduleStore,
@@ -78,7 +79,11 @@ def fake_context(
     recorder = mailer or RecordingMailer()
     limiter = MemoryRateLimiter(per_second)
     staff = MemoryStaffStore()
-    schedule = MemoryScheduleStore(deliveries)
+    # The schedule's audience questions go to the ledger and members above, unless a test
+    # keeps who got which step itself (``deliveries``, tests/scheduling/test_dispatch_fast.py).
+    schedule = (
+        MemoryScheduleStore(deliveries) if deliveries is not None else LedgerScheduleStore(ledger)
+    )
     files = ProjectFiles(REPO / "templates", REPO / "audiences", REPO / "campaigns")
     library = CampaignLibrary(files, MemoryCampaignDocuments(staff, schedule))
     built: list[RecordingMailer] = []

@@ -26,8 +26,11 @@ from newsletter.db.engine import make_engine, upgrade
 from newsletter.delivery.ports import EventStore, Ledger
 from newsletter.delivery.sql.event_store import SqlEventStore
 from newsletter.delivery.sql.ledger import SqlLedger
+from newsletter.scheduling.ports import ScheduleStore
+from newsletter.scheduling.sql.store import SqlScheduleStore
 from tests.fakes.events import MemoryEventStore
 from tests.fakes.ledger import MemoryLedger
+from tests.fakes.memory import LedgerScheduleStore
 
 NOW = dt.datetime(2015, 9, 1, 8, 0, tzinfo=dt.UTC)
 
@@ -38,6 +41,7 @@ class Stores:
     members: MemberStore
     ledger: Ledger
     events: EventStore
+    schedule: ScheduleStore
 
 
 @pytest.fixture(scope="session")
@@ -57,13 +61,18 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def stores(database_url: str, request: pytest.FixtureRequest) -> Iterator[Stores]:
     if database_url == "memory":
         ledger = MemoryLedger()
-        yield Stores("memory", ledger.members, ledger, MemoryEventStore(ledger))
+        schedule = LedgerScheduleStore(ledger)
+        yield Stores("memory", ledger.members, ledger, MemoryEventStore(ledger), schedule)
         return
     with sql_engine(database_url, request) as engine:
         sql_ledger = SqlLedger(engine)
         try:
             yield Stores(
-                engine.dialect.name, SqlMemberStore(engine), sql_ledger, SqlEventStore(engine)
+                engine.dialect.name,
+                SqlMemberStore(engine),
+                sql_ledger,
+                SqlEventStore(engine),
+                SqlScheduleStore(engine),
             )
         finally:
             sql_ledger.close()
@@ -94,6 +103,7 @@ def person(
     first_name: str = "",
     tier: str = "member",
     consent_source: str = "membership-agreement",
+    timezone: str = "",
 ) -> Incoming:
     """One validated row as an import hands it to the store, every column given."""
     stored, key = normalize_address(email)
@@ -106,8 +116,9 @@ def person(
         tier=tier,  # type: ignore[arg-type]
         topics=topics,
         consent_source=consent_source,
+        timezone=timezone,
     )
-    given = frozenset({"email", "first_name", "country", "language", "tier", "topics"})
+    given = frozenset({"email", "first_name", "country", "language", "tier", "topics", "timezone"})
     return Incoming(record, given)
 
 

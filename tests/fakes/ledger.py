@@ -429,6 +429,32 @@ class MemoryLedger:
         sent = [r.sent_at for r in self._of(campaign_id, None) if r.status is S.SENT and r.sent_at]
         return min(sent, default=None)
 
+    def has_row(self, campaign_id: int, step: str, member_id: int) -> bool:
+        return (campaign_id, step, member_id) in self._keys
+
+    @_locked
+    def add_row(
+        self,
+        campaign_id: int,
+        step: str,
+        member_id: int,
+        language: str,
+        status: DeliveryStatus,
+        now: dt.datetime,
+        last_error: str | None = None,
+    ) -> bool:
+        """One row unless the (campaign, step, member) key has one: what the schedule store's
+        exclusions and notices write (scheduling/sql/audience.py)."""
+        key = (campaign_id, step, member_id)
+        if key in self._keys:
+            return False
+        rid = len(self.rows) + 1
+        self.rows[rid] = Row(
+            rid, campaign_id, step, member_id, language, status, now, now, last_error=last_error
+        )
+        self._keys[key] = rid
+        return True
+
     # -- what the member store asks (tests/fakes/members.Received) ----------------------------
     def received(self, member_id: int) -> frozenset[str]:
         return frozenset(

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from newsletter.audiences.domain.segments import Rule
+from newsletter.audiences.files.member_files import read_member_file
+from newsletter.audiences.imports import import_members
 from newsletter.authoring import approvals
 from newsletter.authoring.documents import document_of
 from newsletter.authoring.domain.approvals import CHANGED, NEVER_APPROVED
@@ -164,3 +166,43 @@ def test_late_joiners_of_a_sent_reminder_wait_for_the_new_approval(world: World)
     assert "late@x.example" not in world.deliveries.sent[(1, "early-bird-3d")]
     [row] = [e for e in world.sched.store.entries(campaign=SLUG) if e.step == "early-bird-3d"]
     assert row.state is ScheduleState.SENT and row.reason.startswith(f"catch-up {CHANGED}")
+
+
+def test_a_scheduled_campaign_and_its_reminder_go_out_through_the_real_send_path() -> None:
+    """No fake sender: the dispatcher calls send_campaign on the in-memory ledger, members and
+    transport, and the schedule's audience questions are answered from the same ledger."""
+    fakes = fake_context(now=T0)
+    found = read_member_file(REPO / "audiences" / "members.csv")
+    import_members(fakes.ctx, found.rows, source="members.csv")
+    sched = Scheduling(
+        fakes.ctx,
+        fakes.schedule,
+        SendingRules.none(),
+        SchedulePolicy(reminder_cap=None),
+        "Europe/Belgrade",
+    )
+    campaign, _ = fakes.ctx.catalog.campaign("days-of-clusters-2015")
+    points = {n: MilestonePoint.of(n, m) for n, m in campaign.milestones.items()}
+    entries = plan_campaign(
+        campaign,
+        main_at=dt.datetime(2015, 9, 1, 10, 0),
+        zone="Europe/Belgrade",
+        per_member_zone=False,
+        member_zones=(),
+        milestones=points,
+        rules=SendingRules.none(),
+        now=T0,
+    )
+    fakes.schedule.save(entries, now=T0)
+    main_at = dt.datetime(2015, 9, 1, 8, 0, tzinfo=UTC)
+    fakes.clock.set(main_at)
+    fired = dispatch_due(sched, main_at).fired
+    assert [(f.step, f.outcome, f.sent) for f in fired] == [("main", "sent", 234)]
+    assert sorted(fakes.mailer.recipients("main")) == sorted(set(fakes.mailer.recipients()))
+    [reminder] = [e for e in fakes.schedule.entries() if e.step == "early-bird-3d"]
+    fakes.clock.set(reminder.due_at)
+    [sent] = dispatch_due(sched, reminder.due_at).fired
+    assert (sent.step, sent.outcome) == ("early-bird-3d", "sent")
+    reminded = fakes.mailer.recipients("early-bird-3d")
+    assert len(reminded) == sent.sent > 0 and len(set(reminded)) == len(reminded)
+    assert dispatch_due(sched, reminder.due_at + dt.timedelta(minutes=5)).fired == []

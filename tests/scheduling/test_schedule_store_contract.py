@@ -12,13 +12,15 @@ from dataclasses import replace
 
 import pytest
 
+from newsletter.audiences.domain.segments import FieldRule, Segment
+from newsletter.content.files.project_files import ProjectFiles
 from newsletter.scheduling.domain.recurrence import Recurrence
 from newsletter.scheduling.domain.reminders import MilestonePoint
 from newsletter.scheduling.domain.rules import ScheduleEntry, ScheduleKind, ScheduleState
 from newsletter.scheduling.ports import ScheduleStore
 from newsletter.scheduling.sql.store import SqlScheduleStore
-from tests.conftest import CONTRACT_BACKENDS
-from tests.fakes.contract import sql_engine
+from tests.conftest import CONTRACT_BACKENDS, REPO
+from tests.fakes.contract import NOW, Stores, add, person, sql_engine
 from tests.fakes.memory import MemoryScheduleStore
 
 pytestmark = pytest.mark.parametrize("database_url", CONTRACT_BACKENDS, indirect=True)
@@ -131,3 +133,96 @@ def test_milestones_and_recurrences_round_trip(store: ScheduleStore) -> None:
     store.save_recurrence(digest, now=T0)
     assert store.recurrences() == [digest]
     assert store.delete_recurrence("digest") and not store.delete_recurrence("digest")
+
+
+# -- the audience questions, answered from the same database as the ledger ----------------------
+
+EVENTS = Segment(name="events-audience", topic="events", rule=None)
+
+
+def _campaign(s: Stores) -> int:
+    add(
+        s.members,
+        person("ana@x.example", timezone="Europe/Belgrade"),
+        person("ion@x.example", language="bg", country="BG"),
+        person("eva@x.example", language="sr-Latn", timezone="Europe/Sofia"),
+    )
+    files = ProjectFiles(REPO / "templates", REPO / "audiences", REPO / "campaigns")
+    campaign, _ = files.campaign("days-of-clusters-2015")
+    return s.ledger.ensure_campaign(campaign, now=NOW)
+
+
+def _send(s: Stores, cid: int, step: str, variants: dict[str, str]) -> None:
+    s.ledger.plan(cid, step, EVENTS, "events", variants, "en", now=NOW)
+    for language in s.ledger.pending_languages(cid, step):
+        rows, _ = s.ledger.claim(cid, step, language, "events", 10, now=NOW)
+        s.ledger.mark_sent([r.delivery_id for r in rows], "msg", now=NOW)
+
+
+def test_notices_go_to_those_reminded_in_the_language_they_read(stores: Stores) -> None:
+    cid = _campaign(stores)
+    assert stores.schedule.member_zones() == {"Europe/Belgrade", "Europe/Sofia", ""}
+    assert stores.schedule.audience_left(cid, "r1", EVENTS, "events") == 3
+    assert stores.schedule.audience_left(None, "r1", EVENTS, "events") == 3
+    _send(stores, cid, "r1", {"bg": "bg"})
+    assert stores.schedule.audience_left(cid, "r1", EVENTS, "events") == 0
+    add(stores.members, person("late@x.example"))
+    assert stores.schedule.audience_left(cid, "r1", EVENTS, "events") == 1
+    assert stores.schedule.plan_from(cid, "notice", ["r1", "r0"], now=NOW) == 3
+    assert stores.schedule.plan_from(cid, "notice", ["r1"], now=NOW) == 0
+    assert stores.ledger.pending_languages(cid, "notice") == {"bg": 1, "en": 2}
+
+
+def test_exclusions_are_written_before_the_send_plans_the_step(stores: Stores) -> None:
+    cid = _campaign(stores)
+    bulgaria = Segment(name="bg", rule=FieldRule(field="country", op="eq", value="BG"))
+    skipped, capped = stores.schedule.suppress(
+        cid,
+        "r1",
+        EVENTS,
+        "events",
+        skip=bulgaria,
+        cap=None,
+        reason_skip="in the skip segment",
+        reason_cap="",
+        now=NOW,
+    )
+    assert (skipped, capped) == (1, 0)
+    assert stores.ledger.plan(cid, "r1", EVENTS, "events", {}, "en", now=NOW) == 2
+    counts = stores.ledger.counts(cid, "r1")
+    assert (counts.suppressed, counts.pending) == (1, 2)
+
+
+def test_the_reminder_cap_counts_reminders_handed_over_in_the_window(stores: Stores) -> None:
+    cid = _campaign(stores)
+    reminder = ScheduleEntry(
+        "days-of-clusters-2015", "r1", ScheduleKind.REMINDER, NOW, "Europe/Belgrade"
+    )
+    stores.schedule.save([reminder], now=NOW)
+    _send(stores, cid, "r1", {})
+    window = (1, NOW - dt.timedelta(hours=1), NOW + dt.timedelta(hours=1))
+    _, capped = stores.schedule.suppress(
+        cid,
+        "r2",
+        EVENTS,
+        "events",
+        skip=None,
+        cap=window,
+        reason_skip="",
+        reason_cap="daily reminder cap",
+        now=NOW,
+    )
+    assert capped == 3
+    later = (1, NOW + dt.timedelta(hours=1), NOW + dt.timedelta(hours=2))
+    _, none = stores.schedule.suppress(
+        cid,
+        "r3",
+        EVENTS,
+        "events",
+        skip=None,
+        cap=later,
+        reason_skip="",
+        reason_cap="daily reminder cap",
+        now=NOW,
+    )
+    assert none == 0
