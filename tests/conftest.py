@@ -15,6 +15,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from newsletter.config import Settings, load_settings
 from newsletter.db.engine import make_engine, upgrade
+from tests.fakes.contract import migrated_sqlite, stores  # noqa: F401 - contract fixtures
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.pg import postgres_server
 from tests.services import Services, services
@@ -56,10 +57,20 @@ def postgres_url() -> Iterator[str]:
         pytest.skip(f"PostgreSQL TESTS SKIPPED: {exc}")
 
 
+#: The backends a contract test runs on: the in-memory fake and the SQL store on both databases
+#: (``@pytest.mark.parametrize("database_url", CONTRACT_BACKENDS, indirect=True)``).
+CONTRACT_BACKENDS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Each store test runs on SQLite and on a fresh PostgreSQL database (marked ``postgres``,
-    so ``-m "not postgres"`` really leaves PostgreSQL out)."""
+    so ``-m "not postgres"`` really leaves PostgreSQL out). A contract test parametrises it
+    indirectly with ``"memory"`` too (:data:`CONTRACT_BACKENDS`): then it stands for the
+    in-memory fakes of tests/fakes/ and no database is made."""
+    if request.param == "memory":
+        yield "memory"
+        return
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'var' / 'test.db'}"
         return

@@ -94,33 +94,57 @@ def test_files_paused_and_sent_campaigns_are_never_deleted(
     assert authoring.stored(ctx, sent.slug) is not None
 
 
-def test_one_step_is_paused_resumed_and_cancelled(ctx: Services, settings: Settings) -> None:
+def states(sched: Scheduling) -> dict[str, ScheduleState]:
+    return {e.step: e.state for e in sched.store.entries(campaign=FILE)}
+
+
+@pytest.mark.parametrize(
+    ("actions", "expected"),
+    [
+        (
+            [("early-bird-3d", "pause")],
+            {"main": S.SCHEDULED, "early-bird-3d": S.PAUSED, "early-bird-1d": S.SCHEDULED},
+        ),
+        (
+            [("early-bird-3d", "pause"), ("early-bird-3d", "resume"), ("early-bird-1d", "cancel")],
+            {"main": S.SCHEDULED, "early-bird-3d": S.SCHEDULED, "early-bird-1d": S.CANCELLED},
+        ),
+    ],
+    ids=["paused", "resumed-and-cancelled"],
+)
+def test_one_step_is_paused_resumed_and_cancelled(
+    ctx: Services,
+    settings: Settings,
+    actions: list[tuple[str, str]],
+    expected: dict[str, ScheduleState],
+) -> None:
     sched = scheduled(ctx, settings, FILE)
+    for step, action in actions:
+        assert act_on_step(sched, FILE, step, action) == 1
+    assert states(sched) == expected
 
-    def states() -> dict[str, ScheduleState]:
-        return {e.step: e.state for e in sched.store.entries(campaign=FILE)}
 
+@pytest.mark.parametrize(
+    ("step", "action", "error", "message"),
+    [
+        ("early-bird-3d", "pause", StateError, "step early-bird-3d is paused: nothing to pause"),
+        ("main", "resume", StateError, "step main is scheduled: nothing to resume"),
+        ("early-bird-7d", "pause", InputError, "has no scheduled step 'early-bird-7d'"),
+        ("main", "delete", InputError, "unknown action 'delete'"),
+    ],
+)
+def test_a_step_action_that_does_not_apply_is_refused(
+    ctx: Services,
+    settings: Settings,
+    step: str,
+    action: str,
+    error: type[Exception],
+    message: str,
+) -> None:
+    sched = scheduled(ctx, settings, FILE)
     assert act_on_step(sched, FILE, "early-bird-3d", "pause") == 1
-    assert states() == {
-        "main": S.SCHEDULED,
-        "early-bird-3d": S.PAUSED,
-        "early-bird-1d": S.SCHEDULED,
-    }
-    with pytest.raises(StateError, match="step early-bird-3d is paused: nothing to pause"):
-        act_on_step(sched, FILE, "early-bird-3d", "pause")
-    with pytest.raises(StateError, match="step main is scheduled: nothing to resume"):
-        act_on_step(sched, FILE, "main", "resume")
-    assert act_on_step(sched, FILE, "early-bird-3d", "resume") == 1
-    assert act_on_step(sched, FILE, "early-bird-1d", "cancel") == 1
-    assert states() == {
-        "main": S.SCHEDULED,
-        "early-bird-3d": S.SCHEDULED,
-        "early-bird-1d": S.CANCELLED,
-    }
-    with pytest.raises(InputError, match="has no scheduled step 'early-bird-7d'"):
-        act_on_step(sched, FILE, "early-bird-7d", "pause")
-    with pytest.raises(InputError, match="unknown action 'delete'"):
-        act_on_step(sched, FILE, "main", "delete")
+    with pytest.raises(error, match=message):
+        act_on_step(sched, FILE, step, action)
 
 
 def test_the_list_has_each_campaigns_dates(

@@ -1,4 +1,4 @@
-"""Migrations build exactly the schema ``tables.py`` describes, and 0002 goes down and up again.
+"""Migrations build exactly the schema ``db/tables/`` describes, and 0002 goes down and up again.
 Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
-"""In-memory fakes of the ports the scheduling and approval use cases declare, for the fast
-test tier: the rules of the SQL stores (claims, states, what a new plan may overwrite) on plain
-dicts, so a service test runs in milliseconds. The SQL stores stay the integration tier
+"""In-memory fakes of the ports the scheduling, approval and staff use cases declare, for the
+fast test tier: the rules of the SQL stores (claims, states, what a new plan may overwrite) on
+plain dicts, so a service test runs in milliseconds. The ledger, member, event and transport
+fakes are beside this module; every fast test gets them all from tests/fakes/context.py. The
+SQL stores stay the integration tier
 (tests/scheduling/test_store.py and the rest run on SQLite and PostgreSQL).
 
 What a fake keeps that the SQL store keeps elsewhere (who got which step) lives in
@@ -10,20 +12,24 @@ What a fake keeps that the SQL store keeps elsewhere (who got which step) lives 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping, Sequence
+import threading
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from newsletter.audiences.domain.deliveries import DeliveryStatus as D
+from newsletter.audiences.domain.members import MemberStatus
 from newsletter.audiences.domain.segments import Segment
 from newsletter.authoring.domain.approvals import HELD_CHANGED
-from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.content.ports.documents import Saved, StoredCampaign
 from newsletter.errors import StateError
 from newsletter.scheduling.domain.recurrence import Recurrence
 from newsletter.scheduling.domain.reminders import MilestonePoint
-from newsletter.scheduling.domain.rules import ScheduleEntry, ScheduleState
+from newsletter.scheduling.domain.rules import ScheduleEntry, ScheduleKind, ScheduleState
 from newsletter.staff.domain.users import Role, StaffUser
 from newsletter.staff.ports import Approval, Session
+from tests.fakes.ledger import MemoryLedger
+from tests.fakes.members import StoredMember
 
 S = ScheduleState
 _ACTIVE = (S.SCHEDULED, S.SENT)  # what the dispatcher looks at, as in the SQL store
@@ -54,6 +60,7 @@ class MemoryScheduleStore:
         self.points: dict[str, dict[str, MilestonePoint]] = {}
         self.recurring: dict[str, Recurrence] = {}
         self.deliveries = deliveries or MemoryDeliveries()
+        self.lock = threading.Lock()
         self._next = 1
 
     # -- rows --------------------------------------------------------------------------------
@@ -114,16 +121,17 @@ class MemoryScheduleStore:
         self, ids: Sequence[int], holder: str, *, now: dt.datetime, until: dt.datetime
     ) -> set[int]:
         taken = set()
-        for i in ids:
-            row = self.rows.get(i)
-            if row is None or not _is_due(row, now):
-                continue
-            if row.entry.state is not S.SENDING:
-                row.claimed_from = row.entry.state
-            fired = row.entry.fired_at or now
-            row.entry = replace(row.entry, state=S.SENDING, fired_at=fired)
-            row.claimed_by, row.claimed_until = holder, until
-            taken.add(i)
+        with self.lock:  # atomic, as the SQL store's conditional UPDATE
+            for i in ids:
+                row = self.rows.get(i)
+                if row is None or not _is_due(row, now):
+                    continue
+                if row.entry.state is not S.SENDING:
+                    row.claimed_from = row.entry.state
+                fired = row.entry.fired_at or now
+                row.entry = replace(row.entry, state=S.SENDING, fired_at=fired)
+                row.claimed_by, row.claimed_until = holder, until
+                taken.add(i)
         return taken
 
     def finish(self, entry: ScheduleEntry, holder: str, *, now: dt.datetime) -> bool:
@@ -239,17 +247,97 @@ class MemoryScheduleStore:
         return len(new)
 
 
-class MemoryLedger:
-    """The two questions the dispatcher asks the ledger: a campaign's id, made on first use."""
+class LedgerScheduleStore(MemoryScheduleStore):
+    """The schedule store whose audience questions are answered from the in-memory ledger
+    and member store, with the rules of scheduling/sql/audience.py: exclusions are written as
+    ``suppressed`` rows before the send plans the step, notices are planned for exactly the
+    members sent the reminders, in the language they read them in."""
 
-    def __init__(self) -> None:
-        self.ids: dict[str, int] = {}
+    def __init__(self, ledger: MemoryLedger) -> None:
+        super().__init__()
+        self.ledger, self.members = ledger, ledger.members
 
-    def campaign_id(self, slug: str) -> int | None:
-        return self.ids.get(slug)
+    def member_zones(self) -> set[str]:
+        return {
+            m.record.timezone or ""
+            for m in self.members.members.values()
+            if m.status == MemberStatus.ACTIVE.value
+        }
 
-    def ensure_campaign(self, campaign: CampaignDefinition, *, now: dt.datetime) -> int:
-        return self.ids.setdefault(campaign.slug, len(self.ids) + 1)
+    def audience_left(
+        self, campaign_id: int | None, step: str, audience: Segment, topic: str
+    ) -> int:
+        return sum(
+            1
+            for m in self.members.in_segment(audience, topic)
+            if campaign_id is None or not self.ledger.has_row(campaign_id, step, m.id)
+        )
+
+    def suppress(
+        self,
+        campaign_id: int,
+        step: str,
+        audience: Segment,
+        topic: str,
+        *,
+        skip: Segment | None,
+        cap: tuple[int, dt.datetime, dt.datetime] | None,
+        reason_skip: str,
+        reason_cap: str,
+        now: dt.datetime,
+    ) -> tuple[int, int]:
+        base = self.members.in_segment(audience, topic)
+        skipped = capped = 0
+        if skip is not None:
+            left_out = {m.id for m in self.members.in_segment(skip, None)}
+            for m in base:
+                if m.id in left_out:
+                    skipped += self._suppressed(campaign_id, step, m, reason_skip, now)
+        if cap is not None:
+            over = self._over_cap(*cap)
+            for m in base:
+                if m.id in over:
+                    capped += self._suppressed(campaign_id, step, m, reason_cap, now)
+        return skipped, capped
+
+    def plan_from(
+        self, campaign_id: int, step: str, reminded: Collection[str], *, now: dt.datetime
+    ) -> int:
+        languages: dict[int, str] = {}
+        for r in self.ledger.rows.values():
+            if r.campaign_id == campaign_id and r.step in reminded and r.status is D.SENT:
+                languages[r.member_id] = min(languages.get(r.member_id, r.language), r.language)
+        return sum(
+            self.ledger.add_row(campaign_id, step, mid, language, D.PENDING, now)
+            for mid, language in sorted(languages.items())
+        )
+
+    def _suppressed(
+        self, campaign_id: int, step: str, m: StoredMember, reason: str, now: dt.datetime
+    ) -> int:
+        added = self.ledger.add_row(
+            campaign_id, step, m.id, m.record.language, D.SUPPRESSED, now, reason[:2000]
+        )
+        return int(added)
+
+    def _over_cap(self, limit: int, start: dt.datetime, end: dt.datetime) -> set[int]:
+        """Members already handed ``limit`` reminder steps (of any campaign) in [start, end)."""
+        reminders = {
+            (r.entry.campaign, r.entry.step)
+            for r in self.rows.values()
+            if r.entry.kind is ScheduleKind.REMINDER
+        }
+        counted: dict[int, int] = {}
+        for r in self.ledger.rows.values():
+            when = r.sent_at or r.updated_at
+            slug = self.ledger.campaigns[r.campaign_id].slug
+            if (
+                r.status in (D.SENT, D.SENDING, D.UNKNOWN)
+                and start <= when < end
+                and (slug, r.step) in reminders
+            ):
+                counted[r.member_id] = counted.get(r.member_id, 0) + 1
+        return {mid for mid, n in counted.items() if n >= limit}
 
 
 class MemoryCampaignDocuments:
@@ -312,43 +400,111 @@ class MemoryCampaignDocuments:
 
 
 class MemoryStaffStore:
+    """Staff accounts, sign-in attempts, sessions, reset requests and approvals (the rules of
+    staff/sql/store.py: a new password or a disabled account ends every session; attempts are
+    counted and recorded in one step; a refused reset client is not recorded)."""
+
     def __init__(self) -> None:
-        self.users_by_email: dict[str, tuple[StaffUser, str]] = {}
+        self.accounts: dict[str, tuple[StaffUser, str]] = {}
         self.approvals: dict[str, Approval] = {}
-        self.sessions: dict[str, tuple[Session, dt.datetime]] = {}
-        self.failures: list[tuple[str, str, dt.datetime]] = []
+        self.sessions: dict[str, tuple[int, str, dt.datetime]] = {}
+        self.attempts: list[tuple[str, str, dt.datetime]] = []
+        self.resets: list[tuple[str, str, bool, dt.datetime]] = []
+        self._next = 1
 
     def add_user(self, email: str, password_hash: str, role: Role, *, now: dt.datetime) -> bool:
-        new = email not in self.users_by_email
-        user_id = len(self.users_by_email) + 1 if new else self.users_by_email[email][0].id
-        self.users_by_email[email] = (StaffUser(user_id, email, role), password_hash)
-        return new
+        held = self.accounts.get(email)
+        if held is None:
+            self.accounts[email] = (StaffUser(self._next, email, role), password_hash)
+            self._next += 1
+            return True
+        self.accounts[email] = (replace(held[0], role=role), password_hash)
+        self._end_sessions(held[0].id)
+        return False
+
+    def remove_user(self, email: str) -> bool:
+        held = self.accounts.pop(email, None)
+        if held is not None:
+            self._end_sessions(held[0].id)
+        self.attempts = [a for a in self.attempts if a[0] != email]
+        return held is not None
 
     def credentials(self, email: str) -> tuple[StaffUser, str] | None:
-        return self.users_by_email.get(email)
+        return self.accounts.get(email)
+
+    def account(self, user_id: int) -> tuple[StaffUser, str] | None:
+        return next((a for a in self.accounts.values() if a[0].id == user_id), None)
 
     def users(self) -> list[StaffUser]:
-        return [u for u, _ in self.users_by_email.values()]
+        return [u for u, _ in sorted(self.accounts.values(), key=lambda a: a[0].email)]
 
-    def record_failure(self, email: str, ip: str, *, now: dt.datetime) -> None:
-        self.failures.append((email, ip, now))
+    def set_password(self, user_id: int, password_hash: str) -> None:
+        held = self.account(user_id)
+        if held is not None:
+            self.accounts[held[0].email] = (held[0], password_hash)
+            self._end_sessions(user_id)
 
-    def failures_since(self, email: str, ip: str, since: dt.datetime) -> tuple[int, int]:
-        recent = [f for f in self.failures if f[2] >= since]
-        return sum(f[0] == email for f in recent), sum(f[1] == ip for f in recent)
+    def set_disabled(self, user_id: int, *, disabled: bool, now: dt.datetime) -> bool:
+        held = self.account(user_id)
+        if held is None:
+            return False
+        self.accounts[held[0].email] = (replace(held[0], disabled=disabled), held[1])
+        if disabled:
+            self._end_sessions(user_id)
+        return True
+
+    def admit_reset(
+        self,
+        *,
+        address_hash: str,
+        client_hash: str,
+        now: dt.datetime,
+        since: dt.datetime,
+        max_per_address: int,
+        max_per_client: int,
+    ) -> tuple[bool, bool]:
+        self.resets = [r for r in self.resets if r[3] >= since]
+        if sum(r[1] == client_hash for r in self.resets) >= max_per_client:
+            return False, False
+        mail = sum(r[0] == address_hash and r[2] for r in self.resets) < max_per_address
+        self.resets.append((address_hash, client_hash, mail, now))
+        return True, mail
+
+    def claim_attempt(
+        self,
+        email: str,
+        ip: str,
+        *,
+        now: dt.datetime,
+        since: dt.datetime,
+        wait: Callable[[tuple[int, dt.datetime | None], tuple[int, dt.datetime | None]], float],
+    ) -> float:
+        email, ip = email[:320], ip[:64]
+        recent = [a for a in self.attempts if a[2] >= since]
+        by_email = [a[2] for a in recent if a[0] == email]
+        by_ip = [a[2] for a in recent if a[1] == ip]
+        answer = wait(
+            (len(by_email), max(by_email, default=None)), (len(by_ip), max(by_ip, default=None))
+        )
+        if answer <= 0:
+            self.attempts.append((email, ip, now))
+        return answer
 
     def clear_failures(self, email: str) -> None:
-        self.failures = [f for f in self.failures if f[0] != email]
+        self.attempts = [a for a in self.attempts if a[0] != email]
 
     def open_session(
         self, key: str, user_id: int, csrf: str, *, now: dt.datetime, expires_at: dt.datetime
     ) -> None:
-        user = next(u for u, _ in self.users_by_email.values() if u.id == user_id)
-        self.sessions[key] = (Session(user, csrf, expires_at), expires_at)
+        self.sessions = {k: s for k, s in self.sessions.items() if s[2] >= now}
+        self.sessions[key] = (user_id, csrf, expires_at)
 
     def session(self, key: str, *, now: dt.datetime) -> Session | None:
         found = self.sessions.get(key)
-        return found[0] if found and found[1] > now else None
+        held = self.account(found[0]) if found else None
+        if found is None or held is None or found[2] <= now or held[0].disabled:
+            return None
+        return Session(held[0], found[1], found[2])
 
     def close_session(self, key: str) -> None:
         self.sessions.pop(key, None)
@@ -358,6 +514,9 @@ class MemoryStaffStore:
 
     def approval(self, slug: str) -> Approval | None:
         return self.approvals.get(slug)
+
+    def _end_sessions(self, user_id: int) -> None:
+        self.sessions = {k: s for k, s in self.sessions.items() if s[0] != user_id}
 
 
 def _key(entry: ScheduleEntry) -> tuple[str, str, str]:

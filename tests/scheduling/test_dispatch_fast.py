@@ -1,4 +1,4 @@
-"""Fast tier: the dispatcher and the approval gate on in-memory stores (tests/fakes/memory.py).
+"""Fast tier: the dispatcher and the approval gate on in-memory stores (tests/fakes/context.py).
 
 No database and no mail: the send step is a recording function that marks the audience as sent,
 so these run in milliseconds. The same behaviour on SQLite and PostgreSQL, with the real send
@@ -13,17 +13,15 @@ from dataclasses import dataclass, field
 import pytest
 
 from newsletter.audiences.domain.segments import Rule
+from newsletter.audiences.files.member_files import read_member_file
+from newsletter.audiences.imports import import_members
 from newsletter.authoring import approvals
-from newsletter.authoring.approvals import StaffApprovals
 from newsletter.authoring.documents import document_of
 from newsletter.authoring.domain.approvals import CHANGED, NEVER_APPROVED
-from newsletter.authoring.ports import AuthoringServices
 from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.content.files.project_files import ProjectFiles
 from newsletter.content.library import CampaignLibrary
-from newsletter.content.rendering.messages import Sender
 from newsletter.core.clock import VirtualClock
-from newsletter.core.links import Links
 from newsletter.delivery.batch_sender import SendReport
 from newsletter.scheduling.dispatch import dispatch_due
 from newsletter.scheduling.domain.calendar_rules import SendingRules
@@ -32,13 +30,9 @@ from newsletter.scheduling.domain.rules import SchedulePolicy, ScheduleState
 from newsletter.scheduling.ports import Scheduling
 from newsletter.staff.domain.users import Role, StaffUser
 from tests.conftest import REPO
-from tests.fakes.memory import (
-    MemoryCampaignDocuments,
-    MemoryDeliveries,
-    MemoryLedger,
-    MemoryScheduleStore,
-    MemoryStaffStore,
-)
+from tests.fakes.context import fake_context
+from tests.fakes.memory import MemoryDeliveries
+from tests.services import Services
 
 UTC = dt.UTC
 T0 = dt.datetime(2015, 9, 1, 6, 0, tzinfo=UTC)
@@ -56,7 +50,7 @@ class World:
     #: (step, subject in English) of every send the dispatcher asked for.
     sends: list[tuple[str, str]] = field(default_factory=list)
 
-    def send(self, ctx: AuthoringServices, ref: str, step: str, only: Rule | None) -> SendReport:
+    def send(self, ctx: Services, ref: str, step: str, only: Rule | None) -> SendReport:
         campaign, where = ctx.catalog.campaign(ref)
         approvals.check_send(ctx, campaign, where)  # as send_campaign does, first thing
         cid = ctx.ledger.ensure_campaign(campaign, now=self.clock.now())
@@ -89,41 +83,12 @@ class World:
 
 @pytest.fixture
 def world() -> World:
-    files = ProjectFiles(REPO / "templates", REPO / "audiences", REPO / "campaigns")
-    staff = MemoryStaffStore()
     deliveries = MemoryDeliveries(audience=set(AUDIENCE))
-    store = MemoryScheduleStore(deliveries)
-    library = CampaignLibrary(files, MemoryCampaignDocuments(staff, store))
-    clock = VirtualClock(T0)
-    # Only the ports the dispatch and approval path uses; None elsewhere makes a test fail
-    # loudly if that path starts to need another one.
-    sender = Sender("news@x.example", "Cluster House")
-    gate = StaffApprovals(
-        catalog=library,
-        sender=sender,
-        organisation=None,  # type: ignore[arg-type]
-        staff=staff,
-        approve_files=False,
-    )
-    ctx = AuthoringServices(
-        catalog=library,
-        members=None,  # type: ignore[arg-type]
-        ledger=MemoryLedger(),  # type: ignore[arg-type]
-        clock=clock,
-        links=Links("https://news.x.example", b"k" * 32),  # approving checks image hosts
-        sender=sender,
-        organisation=None,  # type: ignore[arg-type]
-        mailer=None,  # type: ignore[arg-type]
-        transport="memory",
-        batch_size=1000,
-        max_in_flight=1,
-        list_domain="x.example",
-        events=None,  # type: ignore[arg-type]
-        limiter=None,  # type: ignore[arg-type]
-        approvals=gate,
-        staff=staff,
-        campaign_documents=library,
-    )
+    fakes = fake_context(now=T0, deliveries=deliveries)
+    # The dispatcher sends through World.send (the audience of the schedule store's
+    # deliveries), not through the ledger's rows: the fake sender stands in for send_campaign.
+    ctx, store, library, clock = fakes.ctx, fakes.schedule, fakes.library, fakes.clock
+    files = ProjectFiles(REPO / "templates", REPO / "audiences", REPO / "campaigns")
     policy = SchedulePolicy(reminder_cap=None)
     sched = Scheduling(ctx, store, SendingRules.none(), policy, "Europe/Belgrade")
     w = World(sched, clock, deliveries, library)
@@ -201,3 +166,43 @@ def test_late_joiners_of_a_sent_reminder_wait_for_the_new_approval(world: World)
     assert "late@x.example" not in world.deliveries.sent[(1, "early-bird-3d")]
     [row] = [e for e in world.sched.store.entries(campaign=SLUG) if e.step == "early-bird-3d"]
     assert row.state is ScheduleState.SENT and row.reason.startswith(f"catch-up {CHANGED}")
+
+
+def test_a_scheduled_campaign_and_its_reminder_go_out_through_the_real_send_path() -> None:
+    """No fake sender: the dispatcher calls send_campaign on the in-memory ledger, members and
+    transport, and the schedule's audience questions are answered from the same ledger."""
+    fakes = fake_context(now=T0)
+    found = read_member_file(REPO / "audiences" / "members.csv")
+    import_members(fakes.ctx, found.rows, source="members.csv")
+    sched = Scheduling(
+        fakes.ctx,
+        fakes.schedule,
+        SendingRules.none(),
+        SchedulePolicy(reminder_cap=None),
+        "Europe/Belgrade",
+    )
+    campaign, _ = fakes.ctx.catalog.campaign("days-of-clusters-2015")
+    points = {n: MilestonePoint.of(n, m) for n, m in campaign.milestones.items()}
+    entries = plan_campaign(
+        campaign,
+        main_at=dt.datetime(2015, 9, 1, 10, 0),
+        zone="Europe/Belgrade",
+        per_member_zone=False,
+        member_zones=(),
+        milestones=points,
+        rules=SendingRules.none(),
+        now=T0,
+    )
+    fakes.schedule.save(entries, now=T0)
+    main_at = dt.datetime(2015, 9, 1, 8, 0, tzinfo=UTC)
+    fakes.clock.set(main_at)
+    fired = dispatch_due(sched, main_at).fired
+    assert [(f.step, f.outcome, f.sent) for f in fired] == [("main", "sent", 234)]
+    assert sorted(fakes.mailer.recipients("main")) == sorted(set(fakes.mailer.recipients()))
+    [reminder] = [e for e in fakes.schedule.entries() if e.step == "early-bird-3d"]
+    fakes.clock.set(reminder.due_at)
+    [sent] = dispatch_due(sched, reminder.due_at).fired
+    assert (sent.step, sent.outcome) == ("early-bird-3d", "sent")
+    reminded = fakes.mailer.recipients("early-bird-3d")
+    assert len(reminded) == sent.sent > 0 and len(set(reminded)) == len(reminded)
+    assert dispatch_due(sched, reminder.due_at + dt.timedelta(minutes=5)).fired == []

@@ -4,35 +4,23 @@ in (``archive: true``) and went out, rendered with no member's data and no perso
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from newsletter.authoring.documents import as_written, import_campaign
 from newsletter.content.archive import archived_email
 from newsletter.db.tables import members
 from newsletter.delivery.sending import send_campaign
-from newsletter.web.app import create_app
 from tests.delivery.test_sending import load_samples
 from tests.services import Services
 from tests.synthetic import add_deliveries, add_members
+from tests.web.member_helpers import engine_of
 
 CALL = "interreg-ipa-bg-rs-first-call"  # archive: true
 INVITATION = "days-of-clusters-2015"  # archive: true
 LETTER = "chairmans-letter"  # archive: false
-
-
-def engine_of(ctx: Services) -> Engine:
-    return ctx.ledger.engine  # type: ignore[attr-defined,no-any-return]
-
-
-@pytest.fixture
-def client(ctx: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(ctx.app), follow_redirects=False) as c:
-        yield c
 
 
 def mark_sent(ctx: Services, *slugs: str) -> None:

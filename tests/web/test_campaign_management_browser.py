@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,12 +27,13 @@ from newsletter.scheduling.ports import Scheduling
 from newsletter.staff.domain.users import Role, StaffUser
 from newsletter.web.app import create_app
 from tests.approving import approve_now
-from tests.conftest import FrozenClock, make_settings
+from tests.conftest import FrozenClock
 from tests.deliveries_helper import record_sent
 from tests.services import Services, services
 from tests.synthetic import add_members
+from tests.web.browser_helpers import loopback_settings, serving
 from tests.web.staff_helpers import APPROVER, PASSWORD, add_accounts
-from tests.web.test_e2e_browser import WAIT_MS, Person, browser, click, serving  # noqa: F401
+from tests.web.test_e2e_browser import WAIT_MS, Person, browser, click  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -52,14 +52,7 @@ class Site:
 
 @pytest.fixture
 def site(project: Path, browser: Browser) -> Iterator[Site]:  # noqa: F811
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    settings = make_settings(
-        project,
-        database={"url": f"sqlite:///{project / 'var' / 'manage.db'}"},
-        web={"base_url": base},
-    )
+    sock, base, settings = loopback_settings(project, "manage.db")
     clock = FrozenClock()
     ctx = services(settings, clock=clock)
     add_accounts(ctx)

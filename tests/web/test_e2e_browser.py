@@ -21,7 +21,6 @@ the test: the pages carry no inline script or style. Never downloads a browser: 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import email
 import email.policy
@@ -32,7 +31,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -43,23 +41,21 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import uvicorn
 import yaml
 from click.testing import CliRunner
-from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import func, select
-from starlette.types import ASGIApp
 
 from newsletter.authoring import approvals
-from newsletter.bootstrap import build_scheduling
+from newsletter.bootstrap import build, build_scheduling
 from newsletter.cli import main
-from newsletter.content.files.screenshots import CHROMIUM_ARGS, DEBIAN_CHROMIUM
 from newsletter.db.tables import deliveries
 from newsletter.web.app import create_app
-from tests.conftest import FrozenClock, make_settings
+from tests.conftest import FrozenClock
 from tests.delivery.test_sending import load_samples
-from tests.services import Services, services
+from tests.services import Services
+from tests.web.browser_helpers import chromium, loopback_settings, require_chromium, serving
 from tests.web.staff_helpers import (
     APPROVER,
     EDITOR,
@@ -131,16 +127,13 @@ CYRILLIC_MEMBER = "biljana.ilic@dental-tourism-cluster-beograd.example"
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(DEBIAN_CHROMIUM).exists():
-        pytest.skip(f"BROWSER TESTS SKIPPED: no Chromium at {DEBIAN_CHROMIUM}")
+    require_chromium()
     expect.set_options(timeout=WAIT_MS)
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=DEBIAN_CHROMIUM, args=list(CHROMIUM_ARGS))
-        try:
+    try:
+        with chromium() as launched:
             yield launched
-        finally:
-            launched.close()
-            expect.set_options(timeout=PLAYWRIGHT_EXPECT_MS)
+    finally:
+        expect.set_options(timeout=PLAYWRIGHT_EXPECT_MS)
 
 
 class Person:
@@ -210,24 +203,6 @@ def click(target: Locator) -> None:
     target.click()
 
 
-@contextlib.contextmanager
-def serving(app: ASGIApp, sock: socket.socket) -> Iterator[None]:
-    """The app on ``sock`` in a uvicorn thread of this process."""
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)  # uvicorn has no "started" event to wait on
-    assert server.started, "the app did not start"
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-
 # -- 1. the staff scenario -------------------------------------------------------------------------
 
 
@@ -242,15 +217,8 @@ class Site:
 def site(project: Path, browser: Browser) -> Iterator[Site]:
     """The app (with scheduling, as ``newsletter serve`` builds it) on a loopback port, over
     the sample audiences, at 08:00 UTC on 1 September 2015."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    settings = make_settings(
-        project,
-        database={"url": f"sqlite:///{project / 'var' / 'e2e.db'}"},
-        web={"base_url": base},
-    )
-    ctx = services(settings, clock=FrozenClock())
+    sock, base, settings = loopback_settings(project, "e2e.db")
+    ctx = build(settings, clock=FrozenClock())
     load_samples(ctx, project)
     add_accounts(ctx)
     app = create_app(ctx.app, scheduling=lambda: build_scheduling(settings, ctx))

@@ -12,26 +12,23 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine, select
 
 from newsletter.audiences.files.member_files import read_csv
 from newsletter.audiences.imports import import_members
-from newsletter.content.files.screenshots import CHROMIUM_ARGS, DEBIAN_CHROMIUM
+from newsletter.bootstrap import build
 from newsletter.db.tables import consent_events, members, subscriptions
 from newsletter.delivery.sending import send_campaign
 from newsletter.web.app import create_app
-from tests.conftest import FrozenClock, make_settings
-from tests.services import Services, services
+from tests.conftest import FrozenClock
+from tests.services import Services
+from tests.web.browser_helpers import chromium, loopback_settings, require_chromium, serving
 
 pytestmark = pytest.mark.browser
 
@@ -60,36 +57,18 @@ class Site:
 @pytest.fixture
 def site(project: Path) -> Iterator[Site]:
     """The app on a loopback port, with ``web.base_url`` pointing at it, after the send."""
-    if not Path(DEBIAN_CHROMIUM).exists():
-        pytest.skip(f"BROWSER TESTS SKIPPED: no Chromium at {DEBIAN_CHROMIUM}")
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    settings = make_settings(
-        project,
-        database={"url": f"sqlite:///{project / 'var/members.db'}"},
-        web={"base_url": base},
-    )
-    ctx = services(settings, clock=FrozenClock())
+    require_chromium()
+    sock, base, settings = loopback_settings(project, "members.db")
+    ctx = build(settings, clock=FrozenClock())
     (project / "audiences" / "browser.csv").write_text(MEMBERS, encoding="utf-8")
     _, rows = read_csv(project / "audiences" / "browser.csv")
     assert not import_members(ctx, rows, source="browser.csv").rejected
     report = send_campaign(ctx, DOC)
     assert report.sent == 2  # Jelena and Ion follow events; Maria does not
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(ctx.app), log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
     try:
-        yield Site(base, ctx, project / "var" / "outbox" / DOC / "main")
+        with serving(create_app(ctx.app), sock):
+            yield Site(base, ctx, project / "var" / "outbox" / DOC / "main")
     finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
         ctx.close()
 
 
@@ -137,8 +116,6 @@ def changes_by(site: Site, member_id: int, source: str) -> list[tuple[str, str]]
 
 
 def test_member_opens_the_links_of_the_email_changes_script_and_leaves_events(site: Site) -> None:
-    from playwright.sync_api import sync_playwright
-
     address = "jelena@klaster.example"
     message = email_to(site, address)
     assert message["Content-Language"] in (None, "sr-Cyrl")
@@ -148,33 +125,29 @@ def test_member_opens_the_links_of_the_email_changes_script_and_leaves_events(si
     member_id = before[0]
     assert before[1:] == ("sr-Cyrl", {"events": "subscribed", "news": "subscribed"})
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=DEBIAN_CHROMIUM, args=list(CHROMIUM_ARGS))
-        try:
-            page = browser.new_page(viewport={"width": 375, "height": 800})
-            # The one-click page: a button to press, and opening it (a GET) changes nothing.
-            page.goto(one_click)
-            assert page.locator("h1").inner_text() == "Одјава"
-            button = page.locator("form[method=post] button[type=submit]")
-            assert button.is_visible() and button.inner_text() == "Одјавите се"
-            assert state(site, address) == before
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 375, "height": 800})
+        # The one-click page: a button to press, and opening it (a GET) changes nothing.
+        page.goto(one_click)
+        assert page.locator("h1").inner_text() == "Одјава"
+        button = page.locator("form[method=post] button[type=submit]")
+        assert button.is_visible() and button.inner_text() == "Одјавите се"
+        assert state(site, address) == before
 
-            # The preference centre from the footer: Latin script, and no more events.
-            page.goto(preferences)
-            assert page.locator("h1").inner_text() == "Подешавања порука"
-            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-            assert state(site, address) == before
-            page.check("input[name=language][value=sr-Latn]")
-            page.uncheck("input[name=topic][value=events]")
-            with page.expect_navigation():
-                page.click("button[value=save]")
-            assert page.locator("h1").inner_text() == "Podešavanja poruka"
-            assert page.locator("[role=status]").inner_text() == "Vaša podešavanja su sačuvana."
-            assert not page.is_checked("input[name=topic][value=events]")
-            assert page.is_checked("input[name=topic][value=news]")
-            assert page.is_checked("input[name=language][value=sr-Latn]")
-        finally:
-            browser.close()
+        # The preference centre from the footer: Latin script, and no more events.
+        page.goto(preferences)
+        assert page.locator("h1").inner_text() == "Подешавања порука"
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert state(site, address) == before
+        page.check("input[name=language][value=sr-Latn]")
+        page.uncheck("input[name=topic][value=events]")
+        with page.expect_navigation():
+            page.click("button[value=save]")
+        assert page.locator("h1").inner_text() == "Podešavanja poruka"
+        assert page.locator("[role=status]").inner_text() == "Vaša podešavanja su sačuvana."
+        assert not page.is_checked("input[name=topic][value=events]")
+        assert page.is_checked("input[name=topic][value=news]")
+        assert page.is_checked("input[name=language][value=sr-Latn]")
 
     _, language, topics = state(site, address)
     assert language == "sr-Latn"
@@ -183,20 +156,14 @@ def test_member_opens_the_links_of_the_email_changes_script_and_leaves_events(si
 
 
 def test_pressing_the_one_click_button_unsubscribes_that_list_only(site: Site) -> None:
-    from playwright.sync_api import sync_playwright
-
     address = "ion@cluster.example"
     one_click, _ = links(email_to(site, address))
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=DEBIAN_CHROMIUM, args=list(CHROMIUM_ARGS))
-        try:
-            page = browser.new_page()
-            page.goto(one_click)
-            assert state(site, address)[2] == {"events": "subscribed"}
-            with page.expect_navigation():
-                page.click("form[method=post] button[type=submit]")
-            assert page.url == one_click  # answered in place (RFC 8058: no redirect)
-            assert page.locator("form").count() == 0
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(one_click)
+        assert state(site, address)[2] == {"events": "subscribed"}
+        with page.expect_navigation():
+            page.click("form[method=post] button[type=submit]")
+        assert page.url == one_click  # answered in place (RFC 8058: no redirect)
+        assert page.locator("form").count() == 0
     assert state(site, address)[2] == {"events": "unsubscribed"}

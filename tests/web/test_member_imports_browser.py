@@ -13,10 +13,8 @@ from newsletter.audiences.data_rights import person_data, suppression_of
 from newsletter.audiences.imports import import_members
 from tests.audiences.source_exports import listmonk_export, mailchimp_export
 from tests.services import Services
-from tests.web.staff_helpers import EDITOR, PASSWORD
-from tests.web.test_staff_browser import ARGS, CHROMIUM, served
-
-__all__ = ["served"]  # the fixture, shared with the other staff browser tests
+from tests.web.browser_helpers import chromium, sign_in
+from tests.web.staff_helpers import EDITOR
 
 pytestmark = pytest.mark.browser
 CONFIRMED_BY = f"(confirmed by {EDITOR})"
@@ -77,8 +75,6 @@ def confirm(page: Any) -> str:
 def test_mailchimp_and_listmonk_through_the_mapping_step(
     served: tuple[str, Services], tmp_path: Path
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     base, ctx = served
     subscribed, unsubscribed, cleaned = mailchimp_export(tmp_path)
     held = latin_in_row(subscribed, 5)
@@ -86,60 +82,50 @@ def test_mailchimp_and_listmonk_through_the_mapping_step(
     listmonk = listmonk_export(tmp_path)
     listmonk_held = listmonk.read_text(encoding="utf-8").splitlines()[20].split(",")[1]
     hold_cyrillic(ctx, listmonk_held)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(f"{base}/staff/login")
-            page.fill("input[name=email]", EDITOR)
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url("**/staff/campaigns")
+    with chromium() as browser:
+        page = browser.new_page()
+        sign_in(page, base, EDITOR)
 
-            # Mailchimp: recognised; the merge field "Institution / Company" mapped by hand.
-            upload(page, base, subscribed)
-            assert page.locator(".source-system").inner_text() == "Mailchimp audience export"
-            assert page.input_value('select[aria-label="Email Address"]') == "email"
-            assert page.input_value('select[aria-label="MEMBER_RATING"]') == ""
-            page.select_option('select[aria-label="Institution / Company"]', "organization")
-            choose(page, "Mailchimp sign-up form", ("events", "news"))
-            report = page.locator("section.import-report").inner_text()
-            assert "would import 299, updated 0, unchanged 1, rejected 0" in report
-            assert "ignored 14 column(s): 'MEMBER_RATING'" in report
-            assert "first_name: kept 'Бранислав' (the file has 'Branislav')" in report
-            summary = confirm(page)
-            assert summary.endswith("imported 299, updated 0, unchanged 1, rejected 0")
+        # Mailchimp: recognised; the merge field "Institution / Company" mapped by hand.
+        upload(page, base, subscribed)
+        assert page.locator(".source-system").inner_text() == "Mailchimp audience export"
+        assert page.input_value('select[aria-label="Email Address"]') == "email"
+        assert page.input_value('select[aria-label="MEMBER_RATING"]') == ""
+        page.select_option('select[aria-label="Institution / Company"]', "organization")
+        choose(page, "Mailchimp sign-up form", ("events", "news"))
+        report = page.locator("section.import-report").inner_text()
+        assert "would import 299, updated 0, unchanged 1, rejected 0" in report
+        assert "ignored 14 column(s): 'MEMBER_RATING'" in report
+        assert "first_name: kept 'Бранислав' (the file has 'Branislav')" in report
+        summary = confirm(page)
+        assert summary.endswith("imported 299, updated 0, unchanged 1, rejected 0")
 
-            # The unsubscribed file: suppressions, never subscriptions.
-            upload(page, base, unsubscribed)
-            summary = confirm(page)
-            assert summary.endswith(
-                "imported 0, updated 0, unchanged 0, rejected 0; "
-                "25 unsubscribed or cleaned in the source, now suppressed"
-            )
+        # The unsubscribed file: suppressions, never subscriptions.
+        upload(page, base, unsubscribed)
+        summary = confirm(page)
+        assert summary.endswith(
+            "imported 0, updated 0, unchanged 0, rejected 0; "
+            "25 unsubscribed or cleaned in the source, now suppressed"
+        )
 
-            # The next Mailchimp file opens with the mapping saved at the first import.
-            upload(page, base, cleaned)
-            assert "with the column mapping saved" in page.content()
-            assert page.input_value('select[aria-label="Institution / Company"]') == (
-                "organization"
-            )
+        # The next Mailchimp file opens with the mapping saved at the first import.
+        upload(page, base, cleaned)
+        assert "with the column mapping saved" in page.content()
+        assert page.input_value('select[aria-label="Institution / Company"]') == "organization"
 
-            # listmonk: name split, attributes spread, blocklisted people suppressed.
-            upload(page, base, listmonk)
-            assert page.locator(".source-system").inner_text() == "listmonk subscriber export"
-            assert page.input_value('select[aria-label="attributes"]') == "attributes"
-            page.select_option('select[aria-label="created_at"]', "consent_date")
-            choose(page, "listmonk opt-in form", ("calls",))
-            report = page.locator("section.import-report").inner_text()
-            assert "'attributes.city' (attribute that is not a field we keep)" in report
-            summary = confirm(page)
-            assert summary.endswith(
-                "imported 239, updated 0, unchanged 1, rejected 0; "
-                "10 unsubscribed or cleaned in the source, now suppressed"
-            )
-        finally:
-            browser.close()
+        # listmonk: name split, attributes spread, blocklisted people suppressed.
+        upload(page, base, listmonk)
+        assert page.locator(".source-system").inner_text() == "listmonk subscriber export"
+        assert page.input_value('select[aria-label="attributes"]') == "attributes"
+        page.select_option('select[aria-label="created_at"]', "consent_date")
+        choose(page, "listmonk opt-in form", ("calls",))
+        report = page.locator("section.import-report").inner_text()
+        assert "'attributes.city' (attribute that is not a field we keep)" in report
+        summary = confirm(page)
+        assert summary.endswith(
+            "imported 239, updated 0, unchanged 1, rejected 0; "
+            "10 unsubscribed or cleaned in the source, now suppressed"
+        )
 
     # Names we held survive "never overwrite"; new people have the chosen topics, each
     # with a consent event that names the confirmation.

@@ -7,38 +7,24 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
-from newsletter.web.app import create_app
 from newsletter.web.subscribe_strings import SUBSCRIBE, subscribe_strings
 from tests.services import Services
-from tests.synthetic import add_deliveries, add_members
+from tests.synthetic import add_deliveries
+from tests.web.member_helpers import engine_of, sent_members
 
 CALL = "interreg-ipa-bg-rs-first-call"  # archive: true; en, bg, sr-Cyrl, sr-Latn
 SENT = dt.datetime(2015, 10, 2, 9, 30, tzinfo=dt.UTC)
 
 
-def engine_of(ctx: Services) -> Engine:
-    return ctx.ledger.engine  # type: ignore[attr-defined,no-any-return]
-
-
-@pytest.fixture
-def client(ctx: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(ctx.app), follow_redirects=False) as c:
-        yield c
-
-
 @pytest.fixture
 def member(ctx: Services) -> int:
-    engine = engine_of(ctx)
-    mids = add_members(engine, 2, topics=("events", "news"), languages=("tr",), consent=True)
-    add_deliveries(engine, mids, topic="events", at=ctx.clock.now())
-    add_deliveries(engine, mids, slug=CALL, at=SENT)
+    mids = sent_members(ctx, "tr")
+    add_deliveries(engine_of(ctx), mids, slug=CALL, at=SENT)
     return mids[0]
 
 

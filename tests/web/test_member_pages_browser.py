@@ -14,24 +14,21 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine
 
-from newsletter.content.files.screenshots import CHROMIUM_ARGS, DEBIAN_CHROMIUM
+from newsletter.bootstrap import build
 from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
 from newsletter.web.app import create_app
 from tests.conftest import FrozenClock, make_settings
-from tests.services import Services, services
+from tests.services import Services
 from tests.synthetic import add_deliveries, add_members
+from tests.web.browser_helpers import chromium, loopback, require_chromium, serving
 
 pytestmark = pytest.mark.browser
 
@@ -60,32 +57,20 @@ class Site:
 
 @pytest.fixture
 def site(project: Path) -> Iterator[Site]:
-    if not Path(DEBIAN_CHROMIUM).exists():
-        pytest.skip(f"BROWSER TESTS SKIPPED: no Chromium at {DEBIAN_CHROMIUM}")
+    require_chromium()
     settings = make_settings(project, database={"url": f"sqlite:///{project / 'var/pages.db'}"})
-    ctx = services(settings, clock=FrozenClock())
+    ctx = build(settings, clock=FrozenClock())
     engine: Engine = ctx.ledger.engine  # type: ignore[attr-defined]
     (member,) = add_members(engine, 1, topics=("events", "news"), languages=("sr-Cyrl",))
     readers = add_members(engine, 2, prefix="reader")
     sent = dt.datetime(2015, 10, 2, 9, 30, tzinfo=dt.UTC)
     add_deliveries(engine, readers, slug=ARCHIVED, at=sent)
     add_deliveries(engine, readers, slug=INVITATION, at=sent)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(ctx.app), log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
+    sock, base = loopback()
     try:
-        yield Site(f"http://127.0.0.1:{sock.getsockname()[1]}", ctx, member)
+        with serving(create_app(ctx.app), sock):
+            yield Site(base, ctx, member)
     finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
         ctx.close()
 
 
@@ -175,18 +160,12 @@ def shoot(page: Any, name: str) -> None:
 
 @pytest.fixture
 def browser_page(site: Site) -> Iterator[tuple[Any, list[str]]]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=DEBIAN_CHROMIUM, args=list(CHROMIUM_ARGS))
-        try:
-            page = browser.new_page()
-            errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            yield page, errors
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        yield page, errors
 
 
 @pytest.mark.parametrize("width", WIDTHS)

@@ -4,27 +4,15 @@ a GET changes nothing, topics, language and script change on POST with consent e
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
 from newsletter.db.tables import consent_events, members, subscriptions
-from newsletter.web.app import create_app
 from tests.services import Services
 from tests.synthetic import add_members
-
-
-def engine_of(ctx: Services) -> Engine:
-    return ctx.ledger.engine  # type: ignore[attr-defined,no-any-return]
-
-
-@pytest.fixture
-def client(ctx: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(ctx.app), follow_redirects=False) as c:
-        yield c
+from tests.web.member_helpers import engine_of
 
 
 @pytest.fixture

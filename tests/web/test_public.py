@@ -3,38 +3,18 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
 from newsletter.db.tables import consent_events, events, subscriptions
-from newsletter.web.app import create_app
 from tests.conftest import FrozenClock
 from tests.services import Services
-from tests.synthetic import add_deliveries, add_members
+from tests.web.member_helpers import engine_of
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
-
-
-def engine_of(ctx: Services) -> Engine:
-    return ctx.ledger.engine  # type: ignore[attr-defined,no-any-return]
-
-
-@pytest.fixture
-def client(ctx: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(ctx.app), follow_redirects=False) as c:
-        yield c
-
-
-@pytest.fixture
-def member(ctx: Services) -> int:
-    engine = engine_of(ctx)
-    mids = add_members(engine, 2, topics=("events", "news"), languages=("sr-Cyrl",), consent=True)
-    add_deliveries(engine, mids, topic="events", at=ctx.clock.now())
-    return mids[0]
 
 
 def token(ctx: Services, member_id: int, topic: str = "events", purpose: str = UNSUBSCRIBE) -> str:

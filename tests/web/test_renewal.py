@@ -6,11 +6,9 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
-import pytest
 from sqlalchemy import update
 from starlette.testclient import TestClient
 
@@ -19,27 +17,12 @@ from newsletter.core import tokens
 from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
 from newsletter.db.tables import members
 from newsletter.delivery.renewals import MAX_PER_CLIENT, MAX_PER_MEMBER
-from newsletter.web.app import create_app
 from tests.conftest import FrozenClock
 from tests.services import Services
-from tests.synthetic import add_deliveries, add_members
-from tests.web.test_public import engine_of
+from tests.synthetic import add_members
+from tests.web.member_helpers import engine_of
 
 DAYS = 24 * 3600
-
-
-@pytest.fixture
-def client(ctx: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(ctx.app), follow_redirects=False) as c:
-        yield c
-
-
-@pytest.fixture
-def member(ctx: Services) -> int:
-    engine = engine_of(ctx)
-    mids = add_members(engine, 2, topics=("events", "news"), languages=("sr-Cyrl",), consent=True)
-    add_deliveries(engine, mids, topic="events", at=ctx.clock.now())
-    return mids[0]
 
 
 def old_token(ctx: Services, member_id: int, purpose: str = UNSUBSCRIBE) -> str:

@@ -8,25 +8,18 @@ Never downloads a browser: without /usr/bin/chromium the test is skipped with a 
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from newsletter.audiences.data_rights import person_data, suppression_of
 from newsletter.db.tables import consent_events, members, subscriptions
-from newsletter.web.app import create_app
-from tests.conftest import FrozenClock, make_settings
-from tests.delivery.test_sending import load_samples
-from tests.services import Services, services
-from tests.web.staff_helpers import APPROVER, PASSWORD, add_accounts
-from tests.web.test_staff_browser import ARGS, CHROMIUM
+from tests.services import Services
+from tests.web.browser_helpers import chromium, sign_in, staff_app
+from tests.web.staff_helpers import APPROVER
 
 pytestmark = pytest.mark.browser
 
@@ -35,48 +28,18 @@ DJORDJE = "djordje.ciric@wine-cluster-vranje.example"
 
 @pytest.fixture
 def served(project: Path) -> Iterator[tuple[str, Services]]:
-    if not CHROMIUM.exists():
-        pytest.skip("BROWSER TESTS SKIPPED: no Chromium at /usr/bin/chromium")
-    settings = make_settings(project, database={"url": f"sqlite:///{project / 'var/web.db'}"})
-    ctx = services(settings, clock=FrozenClock())
-    load_samples(ctx, project)
-    add_accounts(ctx)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(ctx.app), log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}", ctx
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-        ctx.close()
+    """The staff app over the sample audiences."""
+    with staff_app(project, samples=True) as live:
+        yield live
 
 
 @pytest.fixture
 def page(served: tuple[str, Services]) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
     base, _ = served
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            tab = browser.new_page()
-            tab.goto(f"{base}/staff/login")
-            tab.fill("input[name=email]", APPROVER)
-            tab.fill("input[name=password]", PASSWORD)
-            tab.click("button[type=submit]")
-            tab.wait_for_url("**/staff/campaigns")
-            yield tab
-        finally:
-            browser.close()
+    with chromium() as browser:
+        tab = browser.new_page()
+        sign_in(tab, base, APPROVER)
+        yield tab
 
 
 def search(page: Any, base: str, text: str) -> list[str]:

@@ -18,24 +18,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from newsletter.authoring import approvals
 from newsletter.authoring.overview import schedule_approved
-from newsletter.bootstrap import build_scheduling
+from newsletter.bootstrap import build, build_scheduling
 from newsletter.config import Settings
-from newsletter.content.files.screenshots import CHROMIUM_ARGS, DEBIAN_CHROMIUM
 from newsletter.db.tables import members
 from newsletter.delivery.sending import send_campaign
 from newsletter.staff import accounts as staff
@@ -43,8 +38,15 @@ from newsletter.staff import passwords
 from newsletter.web.app import create_app
 from tests.conftest import REPO, FrozenClock, make_settings
 from tests.delivery.test_sending import load_samples
-from tests.services import Services, services
-from tests.web.staff_helpers import APPROVER, PASSWORD, add_accounts
+from tests.services import Services
+from tests.web.browser_helpers import (
+    chromium,
+    loopback_settings,
+    require_chromium,
+    serving,
+    sign_in,
+)
+from tests.web.staff_helpers import APPROVER, add_accounts
 
 PHONE = 375
 DESKTOP = 1280
@@ -100,7 +102,7 @@ def staff_get_routes(app: Any) -> set[str]:
 
 def test_every_get_staff_route_is_checked(project: Path) -> None:
     settings = make_settings(project, database={"url": f"sqlite:///{project / 'var/r.db'}"})
-    ctx = services(settings, clock=FrozenClock())
+    ctx = build(settings, clock=FrozenClock())
     try:
         app = create_app(ctx.app, scheduling=lambda: build_scheduling(settings, ctx))
         found = staff_get_routes(app)
@@ -123,49 +125,23 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    if not Path(DEBIAN_CHROMIUM).exists():
-        pytest.skip(f"BROWSER TESTS SKIPPED: no Chromium at {DEBIAN_CHROMIUM}")
+    require_chromium()
     project = tmp_path_factory.mktemp("responsive")
     for name in ("templates", "audiences", "campaigns"):
         shutil.copytree(REPO / name, project / name)
     shutil.copy(REPO / "config.yaml", project / "config.yaml")
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    settings = make_settings(
-        project,
-        database={"url": f"sqlite:///{project / 'var/web.db'}"},
-        web={"base_url": base},
-    )
-    ctx = services(settings, clock=FrozenClock())
+    sock, base, settings = loopback_settings(project, "web.db")
+    ctx = build(settings, clock=FrozenClock())
     values = prepare(ctx, settings, project)
     app = create_app(ctx.app, scheduling=lambda: build_scheduling(settings, ctx))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=DEBIAN_CHROMIUM, args=list(CHROMIUM_ARGS))
-            try:
-                context = browser.new_context()
-                page = context.new_page()
-                page.goto(f"{base}/staff/login")
-                page.fill("input[name=email]", APPROVER)
-                page.fill("input[name=password]", PASSWORD)
-                page.click("button[type=submit]")
-                page.wait_for_url("**/staff/campaigns")
-                state = context.storage_state()
-                context.close()
-                yield Site(base, browser, dict(state), values)
-            finally:
-                browser.close()
+        with serving(app, sock), chromium() as browser:
+            context = browser.new_context()
+            sign_in(context.new_page(), base, APPROVER)
+            state = context.storage_state()
+            context.close()
+            yield Site(base, browser, dict(state), values)
     finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
         ctx.close()
 
 

@@ -20,17 +20,11 @@ from newsletter.content.library import campaign_refs
 from newsletter.content.ports.services import ContentServices
 from newsletter.content.rendering.compose import personalize, render_message
 from newsletter.errors import CampaignError, NewsletterError, RenderError
+from newsletter.locales import load
 
-#: Who the greeting addresses in the archive, after each language's ``greeting`` UI string.
-READER: dict[str, str] = {
-    "en": "reader",
-    "sr-Cyrl": "читаоче",
-    "sr-Latn": "čitaoče",
-    "bg": "читателю",
-    "ro": "cititor/cititoare",
-    "mk": "читателу",
-    "tr": "okur",
-}
+#: Who the greeting addresses in the archive, after each language's ``greeting`` UI string
+#: (``newsletter/locales/archive.yaml``).
+READER: dict[str, str] = {lang: words["reader"] for lang, words in load("archive").items()}
 SUBSCRIBE_PATH = "/subscribe"
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 

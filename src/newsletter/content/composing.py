@@ -26,6 +26,7 @@ from newsletter.content.rendering.compose import (
     render_message,
 )
 from newsletter.content.rendering.environment import build_environment
+from newsletter.core.catalogs import missing_keys
 from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
 from newsletter.errors import CampaignError, NewsletterError
 
@@ -197,16 +198,8 @@ def missing_ui_strings(
 ) -> list[str]:
     """UI strings (footer, labels) that a targeted language would show in English instead:
     every key English has, plus the footer's phrase for this campaign's topic."""
-    reference = set(ui.get("en", {})) | {f"topic_{campaign.topic}"}
-    problems = []
-    for lang in campaign.languages:
-        own = set(ui.get(lang, {}))
-        if lang == "sr-Latn":
-            own |= set(ui.get("sr-Cyrl", {}))  # generated from Cyrillic when not written
-        missing = sorted(reference - own)
-        if missing:
-            problems.append(f"templates/strings.yaml: {lang}: no {', '.join(missing)}")
-    return problems
+    gaps = missing_keys(ui, campaign.languages, extra=[f"topic_{campaign.topic}"])
+    return [f"templates/strings.yaml: {lang}: no {', '.join(keys)}" for lang, keys in gaps.items()]
 
 
 def preview(

@@ -18,9 +18,10 @@ from collections.abc import Callable
 
 from jinja2 import Environment
 from sqlalchemy.exc import DBAPIError
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from newsletter.db.faults import database_fault, file_fault
+from newsletter.web.asgi import HttpMiddleware, WatchedSend
 from newsletter.web.strings import page_strings
 from newsletter.web.subscribe_strings import negotiate
 
@@ -56,36 +57,26 @@ def fault_line(exc: Exception) -> str:
     raise TypeError(f"not an operational fault: {type(exc).__name__}")
 
 
-class FaultBoundary:
+class FaultBoundary(HttpMiddleware):
     """Pure ASGI middleware inside Starlette's own error middleware, so these faults never
     reach it (which would answer a bare 500 and log the traceback)."""
 
     def __init__(
         self, app: ASGIApp, *, env: Environment, redact: Callable[[str], str] = str
     ) -> None:
-        self.app = app
+        super().__init__(app)
         self.env = env
         self.redact = redact
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        watch = WatchedSend(send)
         try:
             await self.app(scope, receive, watch)
         except (DBAPIError, OSError) as exc:
             where = f"{scope.get('method', '')} {self.redact(str(scope.get('path', '')))}"
             # ``from None`` in spirit: the chained vendor exception stays out of the log.
             log.error("%s: 503: %s", where, fault_line(exc))
-            if started:  # too late for a status line: the client sees a cut-off response
+            if watch.started:  # too late for a status line: the client sees a cut-off response
                 return
             await self._unavailable(scope, send)
 

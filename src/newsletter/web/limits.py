@@ -17,6 +17,7 @@ import asyncio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsletter.audiences.files.member_files import MAX_BYTES as IMPORT_MAX_BYTES
+from newsletter.web.asgi import HttpMiddleware, WatchedSend
 
 #: Sign-in, sign-up, one-click unsubscribe and the preference centre: a handful of fields.
 PUBLIC_FORM_BYTES = 8 * 1024
@@ -57,27 +58,23 @@ class _TooSlow(Exception):
     pass
 
 
-class BodyLimit:
+class BodyLimit(HttpMiddleware):
     """Pure ASGI middleware: 413 for a request body over its route's cap."""
 
     def __init__(
         self, app: ASGIApp, limit: int | None = None, idle: float = BODY_IDLE_SECONDS
     ) -> None:
-        self.app = app
+        super().__init__(app)
         self.limit = limit
         self.idle = idle
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         cap = self.limit if self.limit is not None else limit_for(scope["path"])
         declared = _content_length(scope)
         if declared is not None and declared > cap:
             await _refuse(send, 413, f"Request body too large: at most {cap:,} bytes here.")
             return
         received = 0
-        started = False
         body_done = False
 
         async def counted() -> Message:
@@ -95,19 +92,14 @@ class BodyLimit:
                 body_done = not message.get("more_body", False)
             return message
 
-        async def watch(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        watch = WatchedSend(send)
         try:
             await self.app(scope, counted, watch)
         except _TooLarge:
-            if not started:
+            if not watch.started:
                 await _refuse(send, 413, f"Request body too large: at most {cap:,} bytes here.")
         except _TooSlow:
-            if not started:
+            if not watch.started:
                 await _refuse(send, 408, "Request body not received in time.")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import unicodedata
 
@@ -10,6 +11,7 @@ import pytest
 from newsletter.audiences.domain.members import (
     COLUMNS,
     LANGUAGES,
+    PROFILE_FIELDS,
     AddressError,
     MemberRecord,
     RowProblem,
@@ -291,3 +293,16 @@ def test_parse_topics(raw: str, expected: set[str]) -> None:
 def test_parse_topics_refuses_non_slugs(raw: str) -> None:
     with pytest.raises(ValueError, match="not a topic name"):
         parse_topics(raw)
+
+
+def test_the_profile_is_what_a_member_file_and_a_record_carry_but_no_standing_or_consent() -> None:
+    # One list for staff edits, import updates and segment rules: each must be a field of a
+    # record and a column of a member file, and none may change whether we may mail someone.
+    assert set(PROFILE_FIELDS) <= {f.name for f in dataclasses.fields(MemberRecord)}
+    # In the staff form's order.
+    names = "first_name last_name organization role country language tier timezone"
+    assert names.split() == list(PROFILE_FIELDS)
+    assert set(PROFILE_FIELDS) <= set(COLUMNS)
+    assert len(set(PROFILE_FIELDS)) == len(PROFILE_FIELDS)
+    assert not [f for f in PROFILE_FIELDS if f in {"email", "status", "topics", "standing"}]
+    assert not [f for f in PROFILE_FIELDS if f.startswith("consent")]

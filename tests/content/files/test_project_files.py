@@ -1,4 +1,5 @@
-"""Segment files: every validation error names the file and the line of the offending key."""
+"""Project files: every validation error names the file (and, for segments, the line of the
+offending key); the emails' strings derive Serbian Latin from Cyrillic."""
 
 from __future__ import annotations
 
@@ -79,3 +80,29 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
 def test_received_rule_parses(tmp_path: Path) -> None:
     files, _ = catalog(tmp_path, HEAD + "      received: days-of-clusters-2015\n")
     assert files.segment("s").rule == ReceivedRule(received="days-of-clusters-2015")
+
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def test_the_email_strings_derive_serbian_latin_for_every_key() -> None:
+    raw = (REPO / "templates" / "strings.yaml").read_bytes().decode("utf-8")
+    assert "\nsr-Latn:" not in raw  # written once, in Cyrillic
+    ui = ProjectFiles(REPO / "templates", REPO / "audiences", REPO / "campaigns").ui_strings()
+    assert ui["sr-Latn"].keys() == ui["sr-Cyrl"].keys() == ui["en"].keys()
+    assert ui["sr-Latn"]["why_topic"] == (
+        "Ovu poruku dobijate zato što ste se pretplatili na {topic}."
+    )
+    assert ui["sr-Latn"]["google_calendar"] == "Gugl kalendar"
+
+
+def test_a_written_latin_phrase_wins_and_a_bad_section_is_named(tmp_path: Path) -> None:
+    strings = tmp_path / "strings.yaml"
+    strings.write_text(
+        "en:\n  a: A\n  b: B\nsr-Cyrl:\n  a: Ђак\n  b: Бег\nsr-Latn:\n  b: Beg!\n", encoding="utf-8"
+    )
+    files = ProjectFiles(tmp_path, tmp_path, tmp_path)
+    assert files.ui_strings()["sr-Latn"] == {"a": "Đak", "b": "Beg!"}
+    strings.write_text("en:\n  a: A\nbg: [a, b]\n", encoding="utf-8")
+    with pytest.raises(InputError, match=rf"^{strings}: bg: expected a mapping of key -> text"):
+        files.ui_strings()

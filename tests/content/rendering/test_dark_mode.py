@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from newsletter.content.files.screenshots import CHROMIUM_ARGS, DEBIAN_CHROMIUM
 from tests.content.rendering import samples
+from tests.web.browser_helpers import chromium, require_chromium
 
 pytestmark = pytest.mark.browser
 
@@ -72,16 +72,9 @@ CONTRASTS = """(invert) => {
 
 @pytest.fixture(scope="module")
 def browser() -> Any:
-    if not Path(DEBIAN_CHROMIUM).exists():
-        pytest.skip(f"BROWSER TESTS SKIPPED: no Chromium at {DEBIAN_CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=DEBIAN_CHROMIUM, args=list(CHROMIUM_ARGS))
-        try:
-            yield launched
-        finally:
-            launched.close()
+    require_chromium()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.mark.parametrize(("slug", "step", "lang"), VARIANTS)

@@ -24,6 +24,7 @@ from newsletter.core.texts import fix_letters, framed_if_tidy, letters_language,
 __all__ = [
     "COLUMNS",
     "LANGUAGES",
+    "PROFILE_FIELDS",
     "TIERS",
     "AddressError",
     "MemberRecord",
@@ -55,6 +56,15 @@ COLUMNS: tuple[str, ...] = (
     "consent_source",
     "consent_date",
     "consent_wording",
+)
+
+#: A member's profile, in the file's order: the fields staff may edit (audiences/member_edits.py),
+#: an import may change on a member already held (audiences/sql/import_session.py) and, with the
+#: address and consent source, a segment rule may test (domain/segments.py). Not the address
+#: (the member's key), not the topics (subscriptions), not the consent columns: the member row
+#: keeps how we first got consent; later consents are rows of ``consent_events``.
+PROFILE_FIELDS: tuple[str, ...] = tuple(
+    c for c in COLUMNS if c not in ("email", "topics") and not c.startswith("consent_")
 )
 
 #: BCP 47 tags the network writes in. Serbian is the only language with two scripts.

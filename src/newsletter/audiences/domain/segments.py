@@ -26,19 +26,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 from pydantic_core import PydanticCustomError
 
+from newsletter.audiences.domain.members import PROFILE_FIELDS
+
 #: Member fields a rule may test, all plain text columns in the store.
-FIELDS: tuple[str, ...] = (
-    "email",
-    "first_name",
-    "last_name",
-    "organization",
-    "role",
-    "country",
-    "language",
-    "tier",
-    "timezone",
-    "consent_source",
-)
+FIELDS: tuple[str, ...] = ("email", *PROFILE_FIELDS, "consent_source")
 Operator = Literal["eq", "ne", "in", "not_in", "contains", "startswith"]
 OPERATORS: tuple[str, ...] = ("eq", "ne", "in", "not_in", "contains", "startswith")
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from newsletter.audiences.domain.members import PROFILE_FIELDS
 from newsletter.audiences.domain.segments import Segment
 
 
@@ -46,16 +47,7 @@ class MemberFilter:
 TEXT_MATCHES_COUNTED = 1000
 
 #: Profile fields staff may change (audiences/member_edits.py), in the form's order.
-EDITABLE = (
-    "first_name",
-    "last_name",
-    "organization",
-    "role",
-    "country",
-    "language",
-    "tier",
-    "timezone",
-)
+EDITABLE = PROFILE_FIELDS
 
 
 @dataclass(frozen=True, slots=True)

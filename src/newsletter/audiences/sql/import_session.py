@@ -5,11 +5,9 @@ held, one for their subscriptions, one for their tags and one for the ids of the
 then ``executemany`` INSERTs and UPDATEs. No statement runs per row, so 100 000 rows are a few
 hundred round trips, not 300 000.
 
-The INSERTs go to the driver as plain tuples (:func:`_bulk_insert`): SQLAlchemy's per-row
-parameter handling alone cost ~6 µs a row, more than the rest of the insert. Values that need
-conversion for the backend (timestamps on SQLite) are converted once, not per row. On SQLite
-the keyed lookups go to the driver too (:data:`_SQLITE`): SQLAlchemy expands a 1000-value
-``IN`` afresh on every execution, which cost more than the lookup itself.
+This module is the session: what is held, what changes under the update policy, and the
+report of each row. The statements, and the driver-level paths that make them cheap per row,
+are in :mod:`newsletter.audiences.sql.import_rows`.
 
 Never changed by an import: a member's ``status`` (unsubscribed, bounced, complained), an
 existing subscription's status (an unsubscribe stays), and any field the row left empty. The
@@ -21,16 +19,28 @@ file's values. Every change is reported old -> new, every value kept out as well
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import ARRAY, Column, Select, Table, any_, bindparam, func, select, update
+from sqlalchemy import Column, Select, func, select
 from sqlalchemy.engine import Connection, Row
 
 from newsletter.audiences.domain.members import MemberRecord, MemberStatus
 from newsletter.audiences.domain.sources import UpdatePolicy
 from newsletter.audiences.ports.members import Incoming, UpsertOutcome
+from newsletter.audiences.sql.import_rows import (
+    CONSENT_COLUMNS,
+    HELD,
+    MEMBER_COLUMNS,
+    SUB_COLUMNS,
+    TAG_COLUMNS,
+    UPDATABLE,
+    UPDATE_MEMBER,
+    bulk_insert,
+    converter,
+    lookup,
+)
 from newsletter.audiences.sql.search_terms import TERM_COLUMNS, replace_terms, term_rows
 from newsletter.audiences.sql.standing import suppress
 from newsletter.db.tables import (
@@ -42,63 +52,10 @@ from newsletter.db.tables import (
     suppressions,
 )
 
-# Fields an import may change on an existing member. ``status`` is deliberately absent, and so
-# are the consent columns: the member row keeps how we first got consent; later consents are
-# rows of ``consent_events``.
-UPDATABLE = (
-    "first_name",
-    "last_name",
-    "organization",
-    "role",
-    "country",
-    "language",
-    "tier",
-    "timezone",
-)
 _updatable = attrgetter(*UPDATABLE)
 #: The updatable fields a member is searched by (their search terms are rewritten).
 _SEARCHED = frozenset({"first_name", "last_name", "organization"})
-_UPDATE = (
-    update(members)
-    .where(members.c.id == bindparam("b_id"))
-    .values({f: bindparam(f"b_{f}") for f in (*UPDATABLE, "updated_at")})
-)
-# What an update compares: no timestamps, whose parsing (text on SQLite) would cost per row.
-_HELD = select(
-    members.c.id, members.c.email_key, members.c.status, *(members.c[f] for f in UPDATABLE)
-)
-_MEMBER_COLUMNS = (
-    "email",
-    "email_key",
-    "first_name",
-    "last_name",
-    "organization",
-    "role",
-    "country",
-    "language",
-    "tier",
-    "timezone",
-    "consent_source",
-    "consent_date",
-    "consent_wording",
-    "status",
-    "created_at",
-    "updated_at",
-)
-_SUB_COLUMNS = ("member_id", "topic", "status", "updated_at")
-_CONSENT_COLUMNS = ("member_id", "topic", "action", "source", "wording_version", "at")
-_TAG_COLUMNS = ("member_id", "tag")
-_MEMBER_ROW = attrgetter(*_MEMBER_COLUMNS[:11])  # email .. consent_source, straight from a record
-# The same lookups as the SQLAlchemy statements used on PostgreSQL, for the sqlite3 driver;
-# ``{}`` takes one ``?`` per value. Names as in tables.py; values are always parameters.
-_SQLITE = {
-    "held": f"SELECT id, email_key, status, {', '.join(UPDATABLE)} FROM members "  # noqa: S608
-    "WHERE email_key IN ({})",
-    "subs": "SELECT member_id, topic, status FROM subscriptions WHERE member_id IN ({})",
-    "tagged": "SELECT member_id FROM member_tags WHERE tag = ? AND member_id IN ({})",
-    "suppressed": "SELECT email_hash, reason FROM suppressions WHERE email_hash IN ({})",
-    "ids": "SELECT email_key, id FROM members WHERE email_key IN ({})",
-}
+_MEMBER_ROW = attrgetter(*MEMBER_COLUMNS[:11])  # email .. consent_source, straight from a record
 
 
 class SqlImport:
@@ -115,9 +72,8 @@ class SqlImport:
     ) -> None:
         self.conn, self.tag = conn, tag
         self.policy, self.topics = policy, topics
-        self._ts = _converter(conn, members.c.created_at.type)
-        self._date = _converter(conn, members.c.consent_date.type)
-        self._sqlite = conn.dialect.name == "sqlite"
+        self._ts = converter(conn, members.c.created_at.type)
+        self._date = converter(conn, members.c.consent_date.type)
         self.at = now
         self.now = self._ts(now)  # as the driver wants it, converted once
         self._dates: dict[dt.date | None, Any] = {None: None}  # consent date as stored
@@ -143,7 +99,7 @@ class SqlImport:
         held = {
             row.email_key: row
             for row in self._lookup(
-                "held", _HELD, members.c.email_key, [r.record.email_key for r in rows]
+                "held", HELD, members.c.email_key, [r.record.email_key for r in rows]
             )
         }
         subs, tagged = self._existing([row.id for row in held.values()])
@@ -209,7 +165,7 @@ class SqlImport:
                 outcome.notes[index] = notes
 
         if updates:
-            self.conn.execute(_UPDATE, updates)
+            self.conn.execute(UPDATE_MEMBER, updates)
         if renamed:
             replace_terms(
                 self.conn,
@@ -222,9 +178,9 @@ class SqlImport:
                     )
                 ],
             )
-        _bulk_insert(self.conn, subscriptions, _SUB_COLUMNS, sub_rows)
-        _bulk_insert(self.conn, consent_events, _CONSENT_COLUMNS, consent_rows)
-        _bulk_insert(self.conn, member_tags, _TAG_COLUMNS, tag_rows)
+        bulk_insert(self.conn, subscriptions, SUB_COLUMNS, sub_rows)
+        bulk_insert(self.conn, consent_events, CONSENT_COLUMNS, consent_rows)
+        bulk_insert(self.conn, member_tags, TAG_COLUMNS, tag_rows)
         return outcome
 
     def _compare(
@@ -269,10 +225,10 @@ class SqlImport:
             dates[day] = self._date(day)
             self._consent_at(day)
         before = self.conn.execute(select(func.coalesce(func.max(members.c.id), 0))).scalar_one()
-        _bulk_insert(
+        bulk_insert(
             self.conn,
             members,
-            _MEMBER_COLUMNS,
+            MEMBER_COLUMNS,
             [
                 (*_MEMBER_ROW(r), dates[r.consent_date], r.consent_wording, active, now, now)
                 for r in records
@@ -290,7 +246,7 @@ class SqlImport:
                 ids[r.email_key], r.first_name, r.last_name, r.organization, r.email
             )
         ]
-        _bulk_insert(self.conn, member_search_terms, TERM_COLUMNS, terms)
+        bulk_insert(self.conn, member_search_terms, TERM_COLUMNS, terms)
         return ids
 
     def _lookup(
@@ -301,14 +257,8 @@ class SqlImport:
         values: Collection[Any],
         *before: Any,
     ) -> Sequence[Any]:
-        """The rows of ``query`` whose ``column`` is one of ``values``: ``= ANY(array)`` on
-        PostgreSQL (one parameter instead of a thousand, which psycopg would otherwise parse
-        out of the SQL text every time), ``IN (?, ...)`` handed to sqlite3 directly."""
-        if not self._sqlite:
-            array = bindparam(None, list(values), type_=ARRAY(column.type))
-            return self.conn.execute(query.where(column == any_(array))).all()
-        sql = _SQLITE[name].format(",".join("?" * len(values)))
-        return self.conn.exec_driver_sql(sql, (*before, *values)).all()
+        """:func:`~newsletter.audiences.sql.import_rows.lookup` in this session's transaction."""
+        return lookup(self.conn, name, query, column, values, *before)
 
     def _consent(self, mid: int, topic: str, rec: MemberRecord) -> tuple[Any, ...]:
         at = self._consent_at(rec.consent_date)
@@ -321,39 +271,6 @@ class SqlImport:
         if at is None and day is not None:
             at = self._consented[day] = self._ts(dt.datetime.combine(day, dt.time(), dt.UTC))
         return at
-
-
-def _bulk_insert(
-    conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
-) -> None:
-    """Plain tuples straight to the driver (values already converted): ``COPY`` on
-    PostgreSQL (psycopg's executemany costs ~40 µs a row in Python), ``executemany`` else."""
-    if not rows:
-        return
-    quote = conn.dialect.identifier_preparer.quote
-    if conn.dialect.name == "postgresql":
-        names = ", ".join(quote(c) for c in columns)
-        driver: Any = conn.connection.dbapi_connection  # psycopg 3, in our open transaction
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-        return
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    # Table and column names come from tables.py, never from input; values are parameters.
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
-        f"VALUES ({', '.join([mark] * len(columns))})"
-    )
-    conn.exec_driver_sql(sql, rows)
-
-
-def _converter(conn: Connection, type_: Any) -> Callable[[Any], Any]:
-    """The dialect's own conversion for a column type (SQLite stores timestamps as text)."""
-    process = type_._cached_bind_processor(conn.dialect)
-    return process if process is not None else (lambda value: value)
 
 
 def _notes(row: Row[Any], rec: MemberRecord, have: dict[str, str]) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from newsletter.audiences.domain.segments import Segment
 from newsletter.content.domain.campaigns import CampaignDefinition
+from newsletter.core.catalogs import catalog
 from newsletter.errors import CampaignError, InputError, SegmentError
 
 M = TypeVar("M", bound=BaseModel)
@@ -111,13 +112,13 @@ class ProjectFiles:
         return path.read_text(encoding="utf-8")
 
     def ui_strings(self) -> dict[str, dict[str, str]]:
+        """The emails' catalog, ``templates/strings.yaml``: language -> key -> phrase."""
         path = self.templates_dir / "strings.yaml"
         if not path.is_file():
             return {}
         data, _ = read_yaml(path)
-        if not isinstance(data, dict):
-            raise InputError("expected a mapping of language -> strings", location=str(path))
-        return {str(k): {str(a): str(b) for a, b in v.items()} for k, v in data.items()}
+        # The one catalog rule set (core/catalogs.py): sr-Latn derived from sr-Cyrl.
+        return catalog(data, str(path))
 
     # -- segments --------------------------------------------------------------------------
     def segments(self) -> dict[str, Segment]:

@@ -38,6 +38,7 @@ from newsletter.content.rendering.personalize import (
 )
 from newsletter.content.rendering.sandbox import Limits, render
 from newsletter.content.rendering.variables import template_variables
+from newsletter.core.catalogs import in_language
 from newsletter.errors import RenderError, TemplateSecurityError
 
 __all__ = [
@@ -148,13 +149,7 @@ def calendar_domain(organisation: Organisation) -> str:
 def ui_for(ui: Mapping[str, Mapping[str, str]], language: str) -> dict[str, str]:
     """UI strings of ``language``; Serbian Latin from Cyrillic, English for what is missing
     (``campaigns validate`` lists those gaps)."""
-    strings = dict(ui.get("en", {}))
-    if language == "sr-Latn" and "sr-Latn" not in ui and "sr-Cyrl" in ui:
-        from newsletter.core.serbian import to_latin
-
-        strings.update({k: to_latin(v) for k, v in ui["sr-Cyrl"].items()})
-    strings.update(ui.get(language, {}))
-    return strings
+    return in_language(ui, language)
 
 
 def _ics(

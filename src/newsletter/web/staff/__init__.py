@@ -7,6 +7,7 @@ from starlette.routing import Route
 from newsletter.web import auth
 from newsletter.web.staff import (
     accounts,
+    approver_forms,
     authoring,
     autosave,
     calendar,
@@ -26,6 +27,7 @@ ROUTES: list[Route] = [
     *authoring.ROUTES,
     *autosave.ROUTES,
     *campaigns.ROUTES,
+    *approver_forms.ROUTES,
     *manage.ROUTES,
     *test_sends.ROUTES,
     # Calendar, reports and members.

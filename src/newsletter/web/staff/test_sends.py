@@ -22,9 +22,9 @@ from newsletter.core.addresses import AddressError, normalize_address
 from newsletter.delivery import proofs
 from newsletter.errors import NewsletterError
 from newsletter.staff import accounts as staff
-from newsletter.web import flash
-from newsletter.web.auth import guard, secure_cookies, session_of
+from newsletter.web.auth import guard, session_of
 from newsletter.web.deps import deps
+from newsletter.web.staff.campaigns import back
 
 ALL = "all"
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -41,15 +41,6 @@ def outside(addresses: list[str], staff_emails: set[str]) -> list[str]:
     """The addresses that are no staff account's (compared as normalised addresses)."""
     known = {_key(a) for a in staff_emails}
     return [a for a in addresses if _key(a) not in known]
-
-
-def back(request: Request, *, message: str = "", error: str = "") -> Response:
-    """To the campaign's page (in the language shown), with the notice."""
-    app = deps(request).app
-    slug = request.path_params["slug"]
-    lang = request.query_params.get("lang", "")
-    url = f"/staff/campaigns/{slug}" + (f"?lang={lang}" if lang.isascii() and lang else "")
-    return flash.redirect(url, message=message, error=error, secure=secure_cookies(app))
 
 
 def _sent(reports: list[proofs.TestSendReport]) -> str:
