@@ -43,7 +43,9 @@ def test_a_worker_sends_what_was_planned_and_stops_when_idle() -> None:
 def test_a_worker_leaves_a_step_alone_that_may_not_go_out_now() -> None:
     fakes = _planned_elsewhere()
     # Since the rows were planned, file campaigns need an approval too (``approval.files``).
-    strict = dataclasses.replace(fakes.ctx, approve_files=True)
+    # The gate holds its own copy of the setting (bootstrap builds both from one settings file).
+    gate = dataclasses.replace(fakes.ctx.approvals, approve_files=True)  # type: ignore[type-var]
+    strict = dataclasses.replace(fakes.ctx, approve_files=True, approvals=gate)
     summary = run_worker(strict, threading.Event(), until_idle=True, retry_seconds=3600)
     assert summary.sent == 0 and fakes.mailer.batches == []
     [(step, why)] = summary.deferred.items()

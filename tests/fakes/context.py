@@ -22,6 +22,7 @@ from newsletter.content.rendering.messages import Organisation, Sender
 from newsletter.core.clock import Clock, VirtualClock
 from newsletter.core.links import Links
 from newsletter.delivery.ports import EventStore, Ledger, Mailer, RateLimiter
+from newsletter.delivery.signup_mail import SignupMail
 from newsletter.scheduling.ports import ScheduleStore
 from newsletter.staff.ports import StaffStore
 from tests.conftest import REPO
@@ -144,6 +145,15 @@ def fake_context(
         signups=signup_store,
         preferences=preference_store,
         approvals=gate,
+        # The real confirmation email over the recording mailer, as bootstrap wires it.
+        confirmations=SignupMail(
+            catalog=catalog,
+            organisation=organisation,
+            sender=sender,
+            clock=the_clock,
+            limiter=rate_limiter,
+            mailer=make_mailer,
+        ),
     )
     return Fakes(
         ctx,

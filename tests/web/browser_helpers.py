@@ -18,13 +18,12 @@ import uvicorn
 from playwright.sync_api import Browser, Frame, Page, sync_playwright
 from starlette.types import ASGIApp
 
-from newsletter.bootstrap import build
 from newsletter.config import Settings
 from newsletter.content.files.screenshots import CHROMIUM_ARGS, DEBIAN_CHROMIUM
 from newsletter.web.app import create_app
 from tests.conftest import FrozenClock, make_settings
 from tests.delivery.test_sending import load_samples
-from tests.services import Services
+from tests.services import Services, services
 from tests.web.staff_helpers import PASSWORD, add_accounts
 
 
@@ -79,7 +78,7 @@ def staff_app(project: Path, *, samples: bool = False) -> Iterator[tuple[str, Se
     address and context."""
     require_chromium()
     settings = make_settings(project, database={"url": f"sqlite:///{project / 'var/web.db'}"})
-    ctx = build(settings, clock=FrozenClock())
+    ctx = services(settings, clock=FrozenClock())
     if samples:
         load_samples(ctx, project)
     add_accounts(ctx)

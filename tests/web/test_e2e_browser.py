@@ -48,13 +48,13 @@ from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import func, select
 
 from newsletter.authoring import approvals
-from newsletter.bootstrap import build, build_scheduling
+from newsletter.bootstrap import build_scheduling
 from newsletter.cli import main
 from newsletter.db.tables import deliveries
 from newsletter.web.app import create_app
 from tests.conftest import FrozenClock
 from tests.delivery.test_sending import load_samples
-from tests.services import Services
+from tests.services import Services, services
 from tests.web.browser_helpers import chromium, loopback_settings, require_chromium, serving
 from tests.web.staff_helpers import (
     APPROVER,
@@ -218,7 +218,7 @@ def site(project: Path, browser: Browser) -> Iterator[Site]:
     """The app (with scheduling, as ``newsletter serve`` builds it) on a loopback port, over
     the sample audiences, at 08:00 UTC on 1 September 2015."""
     sock, base, settings = loopback_settings(project, "e2e.db")
-    ctx = build(settings, clock=FrozenClock())
+    ctx = services(settings, clock=FrozenClock())
     load_samples(ctx, project)
     add_accounts(ctx)
     app = create_app(ctx.app, scheduling=lambda: build_scheduling(settings, ctx))

@@ -22,12 +22,11 @@ from sqlalchemy import Engine, select
 
 from newsletter.audiences.files.member_files import read_csv
 from newsletter.audiences.imports import import_members
-from newsletter.bootstrap import build
 from newsletter.db.tables import consent_events, members, subscriptions
 from newsletter.delivery.sending import send_campaign
 from newsletter.web.app import create_app
 from tests.conftest import FrozenClock
-from tests.services import Services
+from tests.services import Services, services
 from tests.web.browser_helpers import chromium, loopback_settings, require_chromium, serving
 
 pytestmark = pytest.mark.browser
@@ -59,7 +58,7 @@ def site(project: Path) -> Iterator[Site]:
     """The app on a loopback port, with ``web.base_url`` pointing at it, after the send."""
     require_chromium()
     sock, base, settings = loopback_settings(project, "members.db")
-    ctx = build(settings, clock=FrozenClock())
+    ctx = services(settings, clock=FrozenClock())
     (project / "audiences" / "browser.csv").write_text(MEMBERS, encoding="utf-8")
     _, rows = read_csv(project / "audiences" / "browser.csv")
     assert not import_members(ctx, rows, source="browser.csv").rejected

@@ -22,11 +22,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from newsletter.bootstrap import build
 from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
 from newsletter.web.app import create_app
 from tests.conftest import FrozenClock, make_settings
-from tests.services import Services
+from tests.services import Services, services
 from tests.synthetic import add_deliveries, add_members
 from tests.web.browser_helpers import chromium, loopback, require_chromium, serving
 
@@ -59,7 +58,7 @@ class Site:
 def site(project: Path) -> Iterator[Site]:
     require_chromium()
     settings = make_settings(project, database={"url": f"sqlite:///{project / 'var/pages.db'}"})
-    ctx = build(settings, clock=FrozenClock())
+    ctx = services(settings, clock=FrozenClock())
     engine: Engine = ctx.ledger.engine  # type: ignore[attr-defined]
     (member,) = add_members(engine, 1, topics=("events", "news"), languages=("sr-Cyrl",))
     readers = add_members(engine, 2, prefix="reader")

@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from newsletter.authoring import approvals
 from newsletter.authoring.overview import schedule_approved
-from newsletter.bootstrap import build, build_scheduling
+from newsletter.bootstrap import build_scheduling
 from newsletter.config import Settings
 from newsletter.db.tables import members
 from newsletter.delivery.sending import send_campaign
@@ -38,7 +38,7 @@ from newsletter.staff import passwords
 from newsletter.web.app import create_app
 from tests.conftest import REPO, FrozenClock, make_settings
 from tests.delivery.test_sending import load_samples
-from tests.services import Services
+from tests.services import Services, services
 from tests.web.browser_helpers import (
     chromium,
     loopback_settings,
@@ -102,7 +102,7 @@ def staff_get_routes(app: Any) -> set[str]:
 
 def test_every_get_staff_route_is_checked(project: Path) -> None:
     settings = make_settings(project, database={"url": f"sqlite:///{project / 'var/r.db'}"})
-    ctx = build(settings, clock=FrozenClock())
+    ctx = services(settings, clock=FrozenClock())
     try:
         app = create_app(ctx.app, scheduling=lambda: build_scheduling(settings, ctx))
         found = staff_get_routes(app)
@@ -131,7 +131,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         shutil.copytree(REPO / name, project / name)
     shutil.copy(REPO / "config.yaml", project / "config.yaml")
     sock, base, settings = loopback_settings(project, "web.db")
-    ctx = build(settings, clock=FrozenClock())
+    ctx = services(settings, clock=FrozenClock())
     values = prepare(ctx, settings, project)
     app = create_app(ctx.app, scheduling=lambda: build_scheduling(settings, ctx))
     try:
