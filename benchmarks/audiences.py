@@ -111,6 +111,7 @@ def context(url: str) -> Any:
     """What ``import_members`` uses of a Context: the SQL store, a clock, the secret."""
     from newsletter.audiences.sql.members import SqlMemberStore
     from newsletter.core.clock import SystemClock
+    from newsletter.core.links import Links
     from newsletter.db.engine import make_engine, upgrade
 
     engine = make_engine(url)
@@ -118,7 +119,7 @@ def context(url: str) -> Any:
     return SimpleNamespace(
         members=SqlMemberStore(engine),
         clock=SystemClock(),
-        links=SimpleNamespace(secret=b"benchmark-only"),
+        links=Links("https://news.example", b"benchmark-only"),
         close=engine.dispose,
     )
 

@@ -103,6 +103,7 @@ def build(url: str, source: Path) -> tuple[Any, float]:
     from newsletter.audiences.sql.member_search import SqlDirectory
     from newsletter.audiences.sql.members import SqlMemberStore
     from newsletter.core.clock import SystemClock
+    from newsletter.core.links import Links
     from newsletter.db.engine import make_engine, upgrade
 
     engine = make_engine(url)
@@ -111,7 +112,7 @@ def build(url: str, source: Path) -> tuple[Any, float]:
         members=SqlMemberStore(engine),
         directory=SqlDirectory(engine),
         clock=SystemClock(),
-        links=SimpleNamespace(secret=b"benchmark-only"),
+        links=Links("https://news.example", b"benchmark-only"),
         catalog=None,
         engine=engine,
     )
