@@ -17,7 +17,8 @@ from newsletter.audiences.domain.segments import Segment
 from newsletter.content.files.project_files import ProjectFiles
 from newsletter.db.tables import deliveries
 from newsletter.delivery.sql import ledger as ledger_module
-from newsletter.delivery.sql.ledger import SqlLedger, claim_query
+from newsletter.delivery.sql.claims import claim_query
+from newsletter.delivery.sql.ledger import SqlLedger
 from tests.delivery.sql.test_ledger import REPO
 from tests.synthetic import add_members
 
