@@ -18,8 +18,9 @@ this includes the database, which runs inside them) and of the PostgreSQL server
 backend, from /proc), the claim time of each process's first and last batch, peak memory
 (``ru_maxrss``) per process, requests and duplicates as the double counted them. ``old``
 runs the claim query of before (a join with ``members`` ordered over the whole pending backlog
-of the variant, no cursor) on the schema of before (without the partial index of migration
-0019). PostgreSQL is a private server started from Debian's binaries (``tests/pg.py``) with
+of the variant, no cursor) on the schema of before (without the partial index
+``ix_deliveries_pending_claim`` and, on PostgreSQL, with the default fillfactor).
+PostgreSQL is a private server started from Debian's binaries (``tests/pg.py``) with
 ``fsync=off``, as the test suite runs it.
 """
 
@@ -211,6 +212,8 @@ class Database:
             engine = create_engine(url)
             with engine.begin() as conn:
                 conn.execute(text(f"DROP INDEX {CLAIM_INDEX}"))
+                if self.kind == "postgresql":  # and pages filled to 100 % again
+                    conn.execute(text("ALTER TABLE deliveries RESET (fillfactor)"))
             engine.dispose()
         return url
 

@@ -53,7 +53,7 @@ def claim_statement(dialect: str, topic: str, *, packed: bool = False) -> Select
 
     The inner query reads only ``deliveries``, in the order of the partial index
     ``ix_deliveries_pending_claim`` (``(campaign_id, step, language, id) WHERE status =
-    'pending'``, migration 0019): the first ``limit`` entries of one key prefix, no sort and no
+    'pending'``, migration 0016): the first ``limit`` entries of one key prefix, no sort and no
     join over the backlog. The status is written as a literal: a planner proves that a query
     may use a partial index only from constants (PostgreSQL's generic plans of prepared
     statements and SQLite alike, https://sqlite.org/partialindex.html section 3.1). Only the
