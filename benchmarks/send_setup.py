@@ -1,6 +1,7 @@
 """What the send benchmarks (``delivery.py``, ``send_scale.py``) share: the synthetic audience,
 the project folder, the SendGrid double in its own process, the environment of a sending
-process, and the machine's speed and load to read the figures against.
+process, and the machine's speed and load to read the figures against (``audiences.py``
+uses that too).
 
 The audience is written by the database itself (``INSERT ... SELECT`` over a recursive
 counter, one statement per table), so 1,000,000 members cost seconds and no Python row
