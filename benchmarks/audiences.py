@@ -39,7 +39,9 @@ from types import SimpleNamespace
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "src"), str(REPO)]
+sys.path[:0] = [str(REPO / "src"), str(REPO), str(REPO / "benchmarks")]
+
+from send_setup import calibrate  # noqa: E402 - after the path; the machine's speed and load
 
 COUNTRIES = (
     ["RS"] * 20
@@ -373,19 +375,6 @@ def batched_imports(folder: Path, source: Path, repeat: int) -> None:
             f"best {max(found):,.0f} rows/s, of {len(found)} runs",
             flush=True,
         )
-
-
-def calibrate() -> str:
-    """How fast this machine runs plain Python right now, to read the figures against."""
-    started = time.perf_counter()
-    total = 0
-    for i in range(5_000_000):
-        total += i
-    loop = time.perf_counter() - started
-    load = os.getloadavg()[0]
-    return (
-        f"{os.cpu_count()} CPUs, load average before: {load:.2f}, 5M-step Python loop: {loop:.2f} s"
-    )
 
 
 def postgres(args: argparse.Namespace, source: Path) -> None:

@@ -24,104 +24,32 @@ run, not while answering: full validation of a 1000-recipient request costs it a
 CPU, which would hold up the answers to the other requests in flight (the test suite validates
 every request it sends). It counts every delivery id it accepts, so duplicates would show.
 Each measured phase runs in a child process, so "peak MB" is that process's own high-water
-mark (``ru_maxrss``).
+mark (``ru_maxrss``). The audience, the double and the sending environment are those of
+``send_setup.py``, shared with ``send_scale.py``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "src"), str(REPO)]
+sys.path[:0] = [str(REPO / "src"), str(REPO), str(REPO / "benchmarks")]
 
-DOC = "days-of-clusters-2015"
-#: Members per language, in whole thousands (an uneven split costs at most one extra request
-#: per language variant).
-LANGUAGE_SHARE = {
-    "en": 0.30,
-    "sr-Cyrl": 0.20,
-    "sr-Latn": 0.15,
-    "bg": 0.10,
-    "ro": 0.10,
-    "mk": 0.08,
-    "tr": 0.07,
-}
+import send_setup as shared  # noqa: E402 - after the path
+
 TARGET_REQUESTS_PER_1000 = 1.0
 TARGET_RATE = 20_000
 TARGET_PEAK_MB = 250
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-# -- the SendGrid double, in its own process ---------------------------------------------------
-
-
-def serve_fake(conn: Connection, latency: float, validate_every: int) -> None:
-    sys.path[:0] = [str(REPO / "src"), str(REPO)]
-    import tests.fakes.sendgrid_server as double
-
-    full = double.validate_mail_send
-    # Requests are answered without the schema check (a 1000-recipient request costs the
-    # double ~0.2 s of CPU to validate, which would delay the answers to the others in
-    # flight); a sample is validated in full when the run is summarised.
-    double.validate_mail_send = lambda body, *, now=None: []  # type: ignore[assignment]
-    with double.FakeSendGrid(latency=latency) as fake:
-        conn.send(fake.url)
-        started = cpu_seconds()
-        while True:
-            command = conn.recv()
-            if command == "summary":
-                requests = fake.requests
-                cpu = cpu_seconds() - started  # answering, before the sample is checked
-                ids = Counter(
-                    p.get("custom_args", {}).get("nl_delivery_id")
-                    for r in requests
-                    for p in r.body["personalizations"]
-                )
-                sizes = [len(r.body["personalizations"]) for r in requests]
-                sample = [r for n, r in enumerate(requests) if n < 3 or n % validate_every == 0]
-                errors = [e for r in sample for e in full(r.body, now=r.received_at)]
-                conn.send(
-                    {
-                        "requests": fake.request_count,
-                        "attempts": fake.attempt_count,
-                        "recipients": len(fake.recipients()),
-                        "duplicates": sum(n - 1 for k, n in ids.items() if k and n > 1),
-                        "largest_request": max(sizes, default=0),
-                        "schema_validated": len(sample),
-                        "schema_errors": [str(e) for e in errors[:5]],
-                        "handler_errors": len(fake.handler_errors),
-                        "cpu_seconds": cpu,
-                    }
-                )
-            elif command == "reset":
-                fake.reset()
-                started = cpu_seconds()
-                conn.send("ok")
-            else:
-                conn.send("bye")
-                return
 
 
 # -- the measured phases (each in a child process) --------------------------------------------
@@ -131,37 +59,13 @@ def _ctx(project: Path, api_host: str) -> Any:
     from newsletter.bootstrap import build_app
     from newsletter.config import load_settings
 
-    os.environ.update(
-        {
-            "SENDGRID_API_KEY": "SG.benchmark",
-            "NEWSLETTER_SECRET_KEY": "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri",
-            "NEWSLETTER_DELIVERY__TRANSPORT": "sendgrid",
-            "NEWSLETTER_SENDGRID__API_HOST": api_host,
-            "NEWSLETTER_SENDGRID__TIMEOUT": "30",
-            "NEWSLETTER_WEB__BASE_URL": "https://news.clusterhouse.example",
-        }
-    )
+    os.environ.update(shared.sending_env(api_host))
     return build_app(load_settings(project / "config.yaml"))
 
 
 def phase_batched(project: Path, api_host: str) -> dict[str, Any]:
-    from newsletter.delivery.sending import send_campaign
-
-    app = _ctx(project, api_host)
-    start, cpu = time.perf_counter(), cpu_seconds()
-    report = send_campaign(app.delivery, DOC)
-    seconds = time.perf_counter() - start
-    cpu = cpu_seconds() - cpu
-    app.close()
-    return {
-        "seconds": seconds,
-        "cpu_seconds": cpu,
-        "sent": report.sent,
-        "requests": report.requests,
-        "unknown": report.unknown,
-        "failed": report.failed,
-        "peak_mb": peak_mb(),
-    }
+    _, figures = shared.timed_send(_ctx(project, api_host))
+    return figures
 
 
 def phase_naive(project: Path, api_host: str, sample: int) -> dict[str, Any]:
@@ -176,7 +80,7 @@ def phase_naive(project: Path, api_host: str, sample: int) -> dict[str, Any]:
 
     app = _ctx(project, api_host)
     ctx = app.delivery
-    campaign, _ = ctx.catalog.campaign(DOC)
+    campaign, _ = ctx.catalog.campaign(shared.DOC)
     variant = compose_step(ctx, campaign, "main", ["en"])["en"]
     with ctx.ledger.engine.connect() as conn:
         people = conn.execute(
@@ -211,7 +115,12 @@ def phase_naive(project: Path, api_host: str, sample: int) -> dict[str, Any]:
         client.send(mail)
     seconds = time.perf_counter() - start
     app.close()
-    return {"seconds": seconds, "sent": len(people), "requests": len(people), "peak_mb": peak_mb()}
+    return {
+        "seconds": seconds,
+        "sent": len(people),
+        "requests": len(people),
+        "peak_mb": shared.peak_mb(),
+    }
 
 
 # -- orchestration -----------------------------------------------------------------------------
@@ -219,31 +128,17 @@ def phase_naive(project: Path, api_host: str, sample: int) -> dict[str, Any]:
 
 def setup(folder: Path, count: int) -> Path:
     """A project copy with ``count`` synthetic members subscribed to events."""
-    project = folder / "project"
-    project.mkdir()
-    for name in ("templates", "audiences", "campaigns"):
-        shutil.copytree(REPO / name, project / name)
-    for stray in (project / "audiences").glob("*.csv"):
-        stray.unlink()  # only the synthetic audience
-    shutil.copy(REPO / "config.yaml", project / "config.yaml")
+    project = shared.project_in(folder)
     os.environ["NEWSLETTER_DATABASE__URL"] = f"sqlite:///{project / 'var' / 'bench.db'}"
 
     from newsletter.config import load_settings
     from newsletter.db.engine import make_engine, upgrade
-    from tests.synthetic import add_members
 
     engine = make_engine(load_settings(project / "config.yaml").database_url)
     upgrade(engine)
-    start = time.perf_counter()
-    left = count
-    for i, (lang, share) in enumerate(LANGUAGE_SHARE.items()):
-        n = left if i == len(LANGUAGE_SHARE) - 1 else round(count * share)
-        add_members(engine, n, prefix=f"m-{lang.lower()}-", languages=(lang,))
-        left -= n
+    took = shared.add_audience(engine, count)
     engine.dispose()
-    print(
-        f"setup: {count:,} members inserted in {time.perf_counter() - start:.1f} s", file=sys.stderr
-    )
+    print(f"setup: {count:,} members inserted in {took:.1f} s", file=sys.stderr)
     return project
 
 
@@ -265,33 +160,24 @@ def run(members: int, sample: int, latency: float, runs: int = 1) -> dict[str, A
         database = project / "var" / "bench.db"
         fresh = Path(tmp) / "fresh.db"  # nothing planned yet: every run starts from here
         shutil.copy(database, fresh)
-        spawn = multiprocessing.get_context("spawn")
-        ours, theirs = spawn.Pipe()
-        server = spawn.Process(target=serve_fake, args=(theirs, latency, 25), daemon=True)
-        server.start()
-        url = ours.recv()
+        double = shared.Double(latency, 25)
+        url = double.url
         try:
             every = []
             for _ in range(runs):
                 for stale in database.parent.glob(database.name + "*"):
                     stale.unlink()
                 shutil.copy(fresh, database)
-                ours.send("reset")
-                ours.recv()
+                double.call("reset")
                 batched = child("batched", project, url, sample)
-                ours.send("summary")
-                batched["double"] = ours.recv()
+                batched["double"] = double.call("summary")
                 every.append(batched)
                 print(f"run {len(every)}: {batched['seconds']:.2f} s", file=sys.stderr)
-            ours.send("reset")
-            ours.recv()
+            double.call("reset")
             naive = child("naive", project, url, sample)
-            ours.send("summary")
-            naive["double"] = ours.recv()
+            naive["double"] = double.call("summary")
         finally:
-            ours.send("stop")
-            ours.recv()
-            server.join(10)
+            double.close()
     every.sort(key=lambda r: r["seconds"])
     batched = every[0]  # the best run; the typical one is reported beside it
     per_member = naive["seconds"] / naive["sent"]
@@ -369,26 +255,13 @@ def main() -> None:
     if args.phase == "naive":
         print(json.dumps(phase_naive(args.project, args.api_host, args.naive_sample)))
         return
-    machine = calibrate()
+    machine = shared.calibrate()
     result = run(args.members, args.naive_sample, args.latency, args.runs)
-    result["machine"] = f"{machine}; load average after: {os.getloadavg()[0]:.2f}"
+    result["machine"] = f"before: {machine}; load average after: {os.getloadavg()[0]:.2f}"
     print(json.dumps(result, indent=2) if args.json else report(result))
     print(result["machine"])
     if result["schema_errors"]:
         raise SystemExit(f"the double refused sampled requests: {result['schema_errors']}")
-
-
-def calibrate() -> str:
-    """How fast this machine runs plain Python right now, to read the figures against."""
-    started = time.perf_counter()
-    total = 0
-    for i in range(5_000_000):
-        total += i
-    loop = time.perf_counter() - started
-    load = os.getloadavg()[0]
-    return (
-        f"{os.cpu_count()} CPUs, load average before: {load:.2f}, 5M-step Python loop: {loop:.2f} s"
-    )
 
 
 if __name__ == "__main__":

@@ -18,8 +18,9 @@ this includes the database, which runs inside them) and of the PostgreSQL server
 backend, from /proc), the claim time of each process's first and last batch, peak memory
 (``ru_maxrss``) per process, requests and duplicates as the double counted them. ``old``
 runs the claim query of before (a join with ``members`` ordered over the whole pending backlog
-of the variant, no cursor) on the schema of before (without the partial index of migration
-0019). PostgreSQL is a private server started from Debian's binaries (``tests/pg.py``) with
+of the variant, no cursor) on the schema of before (without the partial index
+``ix_deliveries_pending_claim`` and, on PostgreSQL, with the default fillfactor).
+PostgreSQL is a private server started from Debian's binaries (``tests/pg.py``) with
 ``fsync=off``, as the test suite runs it.
 """
 
@@ -28,9 +29,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import multiprocessing
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -45,26 +44,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "src"), str(REPO), str(REPO / "benchmarks")]
 
-DOC = "days-of-clusters-2015"
-LANGUAGE_SHARE = {
-    "en": 0.30,
-    "sr-Cyrl": 0.20,
-    "sr-Latn": 0.15,
-    "bg": 0.10,
-    "ro": 0.10,
-    "mk": 0.08,
-    "tr": 0.07,
-}
+import send_setup as shared  # noqa: E402 - after the path
+
 CLAIM_INDEX = "ix_deliveries_pending_claim"
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 # -- the claim query of before (benchmark only) -------------------------------------------------
@@ -126,24 +108,11 @@ def _ctx() -> Any:
 
 
 def phase_plan() -> dict[str, Any]:
-    from newsletter.delivery.sending import send_campaign
-
-    app = _ctx()
-    ctx = app.delivery
-    start, cpu = time.perf_counter(), cpu_seconds()
-    report = send_campaign(ctx, DOC, should_stop=lambda: True)
-    result = {
-        "seconds": time.perf_counter() - start,
-        "cpu_seconds": cpu_seconds() - cpu,
-        "planned": report.planned,
-        "peak_mb": peak_mb(),
-    }
-    app.close()
-    return result
+    report, figures = shared.timed_send(_ctx(), should_stop=lambda: True)
+    return {**figures, "planned": report.planned}
 
 
 def phase_send(claim: str) -> dict[str, Any]:
-    from newsletter.delivery.sending import send_campaign
     from newsletter.delivery.sql import ledger as ledger_module
 
     if claim == "old":
@@ -160,24 +129,13 @@ def phase_send(claim: str) -> dict[str, Any]:
         return got
 
     ctx.ledger.claim = timed
-    start, cpu = time.perf_counter(), cpu_seconds()
-    report = send_campaign(ctx, DOC, plan_rows=False)
-    seconds = time.perf_counter() - start
-    cpu = cpu_seconds() - cpu
-    app.close()
+    _, figures = shared.timed_send(app, plan_rows=False)
     full = [t for t, n in timings if n > 0]
     return {
-        "seconds": seconds,
-        "cpu_seconds": cpu,
-        "sent": report.sent,
-        "requests": report.requests,
-        "unknown": report.unknown,
-        "failed": report.failed,
-        "pending": report.pending,
+        **figures,
         "claims": len(full),
         "first_claim_ms": 1000 * full[0] if full else None,
         "last_claim_ms": 1000 * full[-1] if full else None,
-        "peak_mb": peak_mb(),
     }
 
 
@@ -234,6 +192,7 @@ class Database:
 
     def create_template(self) -> None:
         if self.kind == "postgresql":
+            self._admin("DROP DATABASE IF EXISTS bench_fresh")  # a server given by URL
             self._admin("CREATE DATABASE bench_fresh")
 
     def copy(self, *, old_schema: bool) -> str:
@@ -245,6 +204,7 @@ class Database:
         else:
             assert self.server is not None
             name = f"bench_run{self.runs}"
+            self._admin(f"DROP DATABASE IF EXISTS {name}")
             self._admin(f"CREATE DATABASE {name} TEMPLATE bench_fresh")
             url = self.server.rsplit("/", 1)[0] + f"/{name}"
         if old_schema:
@@ -253,6 +213,8 @@ class Database:
             engine = create_engine(url)
             with engine.begin() as conn:
                 conn.execute(text(f"DROP INDEX {CLAIM_INDEX}"))
+                if self.kind == "postgresql":  # and pages filled to 100 % again
+                    conn.execute(text("ALTER TABLE deliveries RESET (fillfactor)"))
             engine.dispose()
         return url
 
@@ -293,49 +255,22 @@ def database(kind: str, folder: Path) -> Iterator[Database]:
 
 def load(db: Database, count: int) -> None:
     from newsletter.db.engine import make_engine, upgrade
-    from tests.synthetic import add_members
 
     db.create_template()
     engine = make_engine(db.template_url)
     upgrade(engine)
-    start = time.perf_counter()
-    left = count
-    for i, (lang, share) in enumerate(LANGUAGE_SHARE.items()):
-        n = left if i == len(LANGUAGE_SHARE) - 1 else round(count * share)
-        add_members(engine, n, prefix=f"m-{lang.lower()}-", languages=(lang,))
-        left -= n
-    with engine.begin() as conn:  # as an import does
-        conn.exec_driver_sql("ANALYZE")
+    took = shared.add_audience(engine, count)
     engine.dispose()
-    took = time.perf_counter() - start
     print(f"{db.kind}: {count:,} members loaded in {took:.0f} s", file=sys.stderr)
 
 
 # -- orchestration -----------------------------------------------------------------------------
 
 
-def project_in(folder: Path) -> Path:
-    project = folder / "project"
-    project.mkdir()
-    for name in ("templates", "audiences", "campaigns"):
-        shutil.copytree(REPO / name, project / name)
-    for stray in (project / "audiences").glob("*.csv"):
-        stray.unlink()
-    shutil.copy(REPO / "config.yaml", project / "config.yaml")
-    return project
-
-
 def environment(project: Path, url: str, api_host: str) -> dict[str, str]:
     return {
         **os.environ,
-        "BENCH_PROJECT": str(project),
-        "SENDGRID_API_KEY": "SG.benchmark",
-        "NEWSLETTER_SECRET_KEY": "Jm3x8Qv2-Lr9TzW4pYc7Nd1Hb6Gf0Ks5Ua_Xe2Vo8Ri",
-        "NEWSLETTER_DATABASE__URL": url,
-        "NEWSLETTER_DELIVERY__TRANSPORT": "sendgrid",
-        "NEWSLETTER_SENDGRID__API_HOST": api_host,
-        "NEWSLETTER_SENDGRID__TIMEOUT": "60",
-        "NEWSLETTER_WEB__BASE_URL": "https://news.clusterhouse.example",
+        **shared.sending_env(api_host, BENCH_PROJECT=str(project), NEWSLETTER_DATABASE__URL=url),
     }
 
 
@@ -405,35 +340,14 @@ def run_one(
     }
 
 
-class Double:
-    """The SendGrid double of benchmarks/delivery.py, in its own process."""
-
-    def __init__(self, latency: float) -> None:
-        from delivery import serve_fake
-
-        spawn = multiprocessing.get_context("spawn")
-        self.ours, theirs = spawn.Pipe()
-        self.process = spawn.Process(target=serve_fake, args=(theirs, latency, 50), daemon=True)
-        self.process.start()
-        self.url: str = self.ours.recv()
-
-    def call(self, command: str) -> Any:
-        self.ours.send(command)
-        return self.ours.recv()
-
-    def close(self) -> None:
-        self.call("stop")
-        self.process.join(10)
-
-
 def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    double = Double(args.latency)
+    double = shared.Double(args.latency, 50)
     try:
         for kind in args.databases:
             with tempfile.TemporaryDirectory(prefix="nl-bench-scale-") as tmp:
                 folder = Path(tmp)
-                project = project_in(folder)
+                project = shared.project_in(folder)
                 with database(kind, folder) as db:
                     load(db, args.members)
                     for claim in args.claims:
@@ -471,18 +385,6 @@ HEADER = (
 )
 
 
-def calibrate() -> str:
-    started = time.perf_counter()
-    total = 0
-    for i in range(5_000_000):
-        total += i
-    loop = time.perf_counter() - started
-    return (
-        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, "
-        f"5M-step Python loop {loop:.2f} s"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=100_000)
@@ -505,7 +407,7 @@ def main() -> None:
     args.old_senders = [int(n) for n in args.old_senders.split(",")]
     args.databases = args.databases.split(",")
     args.claims = args.claims.split(",")
-    before = calibrate()
+    before = shared.calibrate()
     rows = run(args)
     machine = f"before: {before}; after: load average {os.getloadavg()[0]:.2f}"
     if args.json:

@@ -1,7 +1,7 @@
 """Synthetic members and ledger rows written straight into the tables, fast (bulk inserts).
 
 Used by the delivery tests that need many members or rows in a given state without going
-through imports, and by ``benchmarks/delivery.py`` (100,000 members in seconds).
+through imports (the send benchmarks write theirs in SQL: ``benchmarks/send_setup.py``).
 """
 
 from __future__ import annotations

@@ -133,9 +133,10 @@ def personalizations_for(
     preferences = links.builder(
         PREFERENCES, topic, issued_at, preview=preview, test_language=test_language
     )
-    fields = None
+    fields = url_fields = None
     if variant is not None:
         fields = merge.fields_used(variant.subject, variant.html, variant.text)
+        url_fields = merge.url_fields_used(variant.subject, variant.html, variant.text)
     lists = list_id(ctx, campaign)
     by_language: dict[str, Personalizer] = {}
     people = []
@@ -143,7 +144,10 @@ def personalizations_for(
         person = by_language.get(r.language)
         if person is None:
             lang = campaign.variant_for(r.language)
-            person = Personalizer(list_id=lists, campaign=campaign, language=lang, fields=fields)
+            person = Personalizer(
+                list_id=lists, campaign=campaign, language=lang, fields=fields,
+                url_fields=url_fields,
+            )  # fmt: skip
             by_language[r.language] = person
         people.append(person(r, unsubscribe(r.member_id), preferences(r.member_id)))
     return tuple(people)

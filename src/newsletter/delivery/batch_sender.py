@@ -4,15 +4,15 @@ to ``max_in_flight`` requests in flight, record each outcome.
 Outcomes per batch: accepted -> ``sent``; refused (4xx) -> ``failed`` (permanent); 429 -> back
 to ``pending`` after the wait the provider asked for, the attempt not counted; 5xx / connection
 refused -> back to ``pending`` with backoff (``failed``, transient, after 5 attempts); timeout or
-connection lost after the request was written -> ``unknown``, and the circuit breaker opens
-(:mod:`newsletter.delivery.domain.breaker`): no new request starts until the ones in flight are
-answered and a one-recipient probe got through, so a provider that stops answering leaves only
-the requests in flight in doubt; 401/403 -> the run stops, rows back to ``pending``. Each
-batch's rows are claimed in this process's name and record, committed, when their request
-starts: a later sender releases a dead sender's rows at once, and only started requests
-become ``unknown``. While requests are in flight the sender renews their claim (a lease), so
-another worker can tell a live sender from a dead one. ``sending.send_campaign`` plans the
-rows and starts a run.
+connection lost after the request was written -> ``unknown``, and the circuit breaker opens:
+no new request starts until the ones in flight are answered and a one-recipient probe got
+through, so a provider that stops answering leaves only the requests in flight in doubt (the
+waits, streaks and the breaker: :mod:`newsletter.delivery.retry_timing`); 401/403 -> the run
+stops, rows back to ``pending``. Each batch's rows are claimed in this process's name and
+record, committed, when their request starts: a later sender releases a dead sender's rows at
+once, and only started requests become ``unknown``. While requests are in flight the sender
+renews their claim (a lease), so another worker can tell a live sender from a dead one.
+``sending.send_campaign`` plans the rows and starts a run.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from newsletter.audiences.domain.deliveries import FailureKind, Recipient
 from newsletter.content.composing import compose_step, personalizations_for
 from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.content.rendering.compose import Batch, ComposedVariant
-from newsletter.delivery.domain.breaker import BreakerState, CircuitBreaker
 from newsletter.delivery.domain.unknowns import UnknownPolicy
 from newsletter.delivery.ports import (
     DeliveryServices,
@@ -37,6 +36,7 @@ from newsletter.delivery.ports import (
     ReconcilingMailer,
     SendResult,
 )
+from newsletter.delivery.retry_timing import MAX_ATTEMPTS, RetryTiming, StopRun
 from newsletter.errors import (
     AccountError,
     DeliveryError,
@@ -45,14 +45,7 @@ from newsletter.errors import (
     TransientDeliveryError,
 )
 
-MAX_ATTEMPTS = 5
-#: Consecutive transient failures after which the run stops (rows stay pending for later).
-MAX_TRANSIENT_STREAK = 5
-#: Consecutive rate-limit answers (429) after which the run stops.
-MAX_THROTTLE_STREAK = 20
-MAX_WAIT = 60.0
-#: Probes into a provider that keeps timing out before the run stops (rows stay pending).
-MAX_BREAKER_TRIPS = 4
+__all__ = ["MAX_ATTEMPTS", "STOP_ASKED", "BatchSender", "Progress", "SendReport", "Sleep"]
 
 #: ``SendReport.stopped`` of a run stopped from outside (a worker's SIGTERM).
 STOP_ASKED = "asked to stop: the requests in flight were finished, the rest stays pending"
@@ -111,10 +104,6 @@ class _Done:
     revoked: bool = False
 
 
-class _Stop(Exception):
-    """Stop claiming: what is in flight is finished and recorded, the rest stays pending."""
-
-
 class BatchSender:
     """One run over the pending rows of one step, with up to ``max_in_flight`` requests."""
 
@@ -135,8 +124,6 @@ class BatchSender:
         #: the requests in flight are finished and recorded, the rest stays pending.
         self.should_stop = should_stop or (lambda: False)
         self.variants, self.report, self.progress, self.sleep = variants, report, progress, sleep
-        self.streak = 0
-        self.throttle_streak = 0
         self.total = 0
         #: Rows put back to pending by this run (429, 5xx, deferrals), by language: claim
         #: them again.
@@ -152,7 +139,7 @@ class BatchSender:
         self.renew_every = max(0.05, ctx.lease_seconds / 3)
         self.owner = ""
         self.mailer: Mailer | None = None
-        self.breaker = CircuitBreaker()
+        self.timing = RetryTiming()
 
     def run(self) -> None:
         ctx = self.ctx
@@ -165,7 +152,7 @@ class BatchSender:
             with ThreadPoolExecutor(max_workers=ctx.max_in_flight) as pool:
                 try:
                     self._send_all(pool, mailer, languages, size)
-                except _Stop as stop:
+                except StopRun as stop:
                     self.report.stopped = str(stop)
                 except BaseException:
                     # Ctrl-C or a bug: record what is in flight before leaving, so those rows
@@ -188,7 +175,7 @@ class BatchSender:
         left = dict(languages)  # language -> rows still to claim, in the ledger's order
         while True:
             if self.should_stop():
-                raise _Stop(STOP_ASKED)
+                raise StopRun(STOP_ASKED)
             for back, count in self.requeued.items():
                 left[back] = left.get(back, 0) + count
                 self.after[back] = 0  # their ids are behind the cursor
@@ -203,19 +190,14 @@ class BatchSender:
                 self._wait_one()
                 continue
             batch = size
-            if self.breaker.state is not BreakerState.CLOSED:
+            if self.timing.open:
                 # After a timeout or a dropped connection: no new request until the ones in
                 # flight are answered, then one small probe after a pause.
                 if self.in_flight:
                     self._wait_one()
                     continue
-                if self.breaker.trips > MAX_BREAKER_TRIPS:
-                    raise _Stop(
-                        "the provider stopped answering (timeouts or dropped connections); "
-                        "stopped starting requests - run again later"
-                    )
-                self._pause(self.breaker.wait_before_probe())
-                batch = self.breaker.probe()
+                self._pause(self.timing.before_probe())
+                batch = self.timing.probe()
             self._reserve(min(batch, left[lang]))
             after = self.after.get(lang, 0)
             recipients, suppressed = ctx.ledger.claim(
@@ -302,7 +284,7 @@ class BatchSender:
             for future in done:
                 try:
                     self._record(future, self.in_flight.pop(future), self.language_of.pop(future))
-                except _Stop as stop:
+                except StopRun as stop:
                     self.report.stopped = self.report.stopped or str(stop)
 
     def _make(self, request: Callable[[], SendResult], recipients: list[Recipient]) -> _Done:
@@ -331,7 +313,7 @@ class BatchSender:
         return _Done(result, recorded=True)
 
     def _record(self, future: Future[_Done], recipients: list[Recipient], lang: str) -> None:
-        """Commit the outcome of one request; raise _Stop when the run must not go on."""
+        """Commit the outcome of one request; raise StopRun when the run must not go on."""
         ctx, report = self.ctx, self.report
         ids = [r.delivery_id for r in recipients]
         now = ctx.clock.now()
@@ -342,34 +324,19 @@ class BatchSender:
             if exc.maybe_sent:
                 ctx.ledger.mark_unknown(ids, str(exc), now=now)
                 report.unknown += len(ids)
-                self.breaker.trip()  # no new request; the pause comes before the probe
+                self.timing.maybe_sent()
                 return
-            else:
-                ctx.ledger.release(
-                    ids, str(exc), now=now, max_attempts=MAX_ATTEMPTS, refund=exc.throttled
-                )
-                self.requeued[lang] += len(ids)
-            if exc.throttled:
-                self.throttle_streak += 1
-                if self.throttle_streak >= MAX_THROTTLE_STREAK:
-                    raise _Stop(
-                        "the provider keeps asking us to slow down; run again later"
-                    ) from exc
-                wait_for = exc.retry_after if exc.retry_after is not None else 2.0
-            else:
-                self.streak += 1
-                if self.streak >= MAX_TRANSIENT_STREAK:
-                    raise _Stop(
-                        "stopping after repeated transient errors; run again later"
-                    ) from exc
-                wait_for = exc.retry_after if exc.retry_after else 2.0**self.streak
-            self._pause(min(MAX_WAIT, wait_for))
+            ctx.ledger.release(
+                ids, str(exc), now=now, max_attempts=MAX_ATTEMPTS, refund=exc.throttled
+            )
+            self.requeued[lang] += len(ids)
+            self._pause(self.timing.retry_wait(exc))
             return
         except (AccountError, OutboxError) as exc:
             # Nothing was sent and nothing will be: the rows go back untouched.
             ctx.ledger.release(ids, str(exc), now=now, refund=True)
             report.errors.append(str(exc))
-            raise _Stop(str(exc)) from exc
+            raise StopRun(str(exc)) from exc
         except PermanentDeliveryError as exc:
             ctx.ledger.mark_failed(ids, str(exc), now=now, kind=FailureKind.PERMANENT)
             report.failed += len(ids)
@@ -378,15 +345,14 @@ class BatchSender:
         except DeliveryError as exc:  # pragma: no cover - the three above are exhaustive
             ctx.ledger.mark_unknown(ids, str(exc), now=now)
             report.unknown += len(ids)
-            raise _Stop(str(exc)) from exc
+            raise StopRun(str(exc)) from exc
         if done.revoked or done.result is None:
             report.errors.append(
                 f"{len(ids)} rows were released by another sender before their request "
                 "started; not sent by this run"
             )
             return
-        self.streak = self.throttle_streak = 0
-        self.breaker.succeeded()
+        self.timing.succeeded()
         result = done.result
         special = set(result.rejected) | set(result.deferred) | set(result.unknown)
         sent = [i for i in ids if i not in special]

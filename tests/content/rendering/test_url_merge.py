@@ -135,3 +135,23 @@ def test_only_placeholders_inside_an_address_are_marked() -> None:
     subs = merge.substitutions({"first_name": "Ана & Co"})
     assert subs["[[nl:first_name:u]]"] == "%D0%90%D0%BD%D0%B0%20%26%20Co"
     assert merge.fields_used("https://x.example/?n=[[nl:first_name:u]]") == {"first_name"}
+
+
+def test_only_fields_a_variant_puts_inside_a_url_are_percent_encoded() -> None:
+    """The signed links sit in ``href`` whole: a variant that merges only them, and a name
+    into a query, gets the encoded form of the name alone - and the message it fills is the
+    same as with every field encoded."""
+    html = merge.mark_urls_in_html(
+        '<a href="[[nl:unsubscribe_url:h]]">u</a> <a href="https://x.example/?n=[[nl:first_name:h]]">'
+        "[[nl:first_name:h]]</a>"
+    )
+    text = merge.mark_urls_in_text("[[nl:unsubscribe_url]] https://x.example/?n=[[nl:first_name]]")
+    assert merge.url_fields_used(html, text) == {"first_name"}
+    values = {"first_name": "Ана & Co", "unsubscribe_url": "https://n.example/u/a.b?t=1"}
+    lean = merge.substitutions(values, url_fields=merge.url_fields_used(html, text))
+    full = merge.substitutions(values)
+    assert "[[nl:unsubscribe_url:u]]" not in lean and "[[nl:unsubscribe_url:u]]" in full
+    assert lean["[[nl:first_name:u]]"] == "%D0%90%D0%BD%D0%B0%20%26%20Co"
+    for part in (html, text):
+        assert merge.fill(part, lean) == merge.fill(part, full)
+        assert "[[nl:" not in merge.fill(part, lean)

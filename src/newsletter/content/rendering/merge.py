@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
@@ -124,11 +124,17 @@ def local_proxy(milestones: Iterable[str], *, html_part: bool) -> MergeProxy:
     return MergeProxy({k: local_field(k) for k in milestones}, html_part=html_part)
 
 
-def substitutions(values: Mapping[str, str], fields: Iterable[str] | None = None) -> dict[str, str]:
+def substitutions(
+    values: Mapping[str, str],
+    fields: Iterable[str] | None = None,
+    url_fields: Collection[str] | None = None,
+) -> dict[str, str]:
     """Placeholder -> value for both parts, HTML values escaped (quotes too: they sit in href).
     Runs once per recipient: placeholders are looked up, and a value with nothing to escape
-    (most names, every signed URL) is not copied through the escaper. ``fields``: only these
-    of ``values`` (each must be there), e.g. the ones a variant uses."""
+    (most names) is not copied through the escaper. ``fields``: only these of ``values``
+    (each must be there), e.g. the ones a variant uses; ``url_fields``: only these also
+    percent-encoded (:func:`url_fields_used`), e.g. not the signed links, which a template
+    puts in ``href`` whole - percent-encoding them was the dearest step of personalising."""
     out: dict[str, str] = {}
     for field in values if fields is None else fields:
         value = values[field]
@@ -142,6 +148,8 @@ def substitutions(values: Mapping[str, str], fields: Iterable[str] | None = None
             _KEYS[field] = keys
         out[keys[0]] = value
         out[keys[1]] = html.escape(value, quote=True) if _NEEDS_ESCAPE(value) else value
+        if url_fields is not None and field not in url_fields:
+            continue
         # Percent-encoded UTF-8 holds none of & < > " ', so one value serves HTML and text.
         out[keys[2]] = value if _URL_SAFE(value) else quote(value, safe="")
     return out
@@ -191,6 +199,16 @@ def fields_used(*texts: str) -> frozenset[str]:
         for key, _ in _pieces(text)[1]:
             found.add(key[len("[[nl:") : -len("]]")].removesuffix(":h").removesuffix(":u"))
     return frozenset(found)
+
+
+def url_fields_used(*texts: str) -> frozenset[str]:
+    """The merge fields whose URL placeholder (:func:`url_placeholder`) occurs in ``texts``."""
+    return frozenset(
+        key[len("[[nl:") : -len(":u]]")]
+        for text in texts
+        for key, _ in _pieces(text)[1]
+        if key.endswith(":u]]")
+    )
 
 
 #: field -> (text placeholder, HTML placeholder); fields are a handful of fixed names.

@@ -23,7 +23,8 @@ class Personalizer:
 
     ``fields`` narrows the merge values to those the variant contains (see
     :func:`merge.fields_used`): substitutions for fields no placeholder asks for would only
-    travel and be ignored. Without it every field is filled (preview shows them all).
+    travel and be ignored; ``url_fields`` (:func:`merge.url_fields_used`) likewise the
+    percent-encoded ones. Without them every field is filled (preview shows them all).
     """
 
     def __init__(
@@ -33,6 +34,7 @@ class Personalizer:
         campaign: CampaignDefinition | None = None,
         language: str = "en",
         fields: Collection[str] | None = None,
+        url_fields: Collection[str] | None = None,
     ) -> None:
         self.list_id, self.language = list_id, language
         deadlines = _deadlines(campaign) if campaign is not None else ()
@@ -41,6 +43,7 @@ class Personalizer:
         self._deadlines = deadlines
         names = [*merge.ALL_FIELDS, *(d[0] for d in deadlines)]
         self._fields = names if fields is None else [f for f in names if f in fields]
+        self._url_fields = url_fields
         #: The deadline values per reader's time zone: a batch has a handful of zones.
         self._local: dict[str, dict[str, str]] = {}
 
@@ -57,7 +60,7 @@ class Personalizer:
             delivery_id=recipient.delivery_id,
             to_email=recipient.email,
             to_name=values["full_name"],
-            substitutions=merge.substitutions(values, self._fields),
+            substitutions=merge.substitutions(values, self._fields, self._url_fields),
             headers=bulk_headers(unsubscribe_url, self.list_id),
         )
 

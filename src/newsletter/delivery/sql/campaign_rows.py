@@ -71,7 +71,7 @@ class CampaignRows:
 
     def has_pending(self, campaign_id: int, step: str) -> bool:
         """Whether the step has a ``pending`` row: the first entry of its prefix in the claim's
-        partial index (migration 0019), whatever the size of the backlog."""
+        partial index (migration 0016), whatever the size of the backlog."""
         query = (
             select(deliveries.c.id)
             .where(
