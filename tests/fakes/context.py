@@ -26,17 +26,14 @@ from newsletter.delivery.signup_mail import SignupMail
 from newsletter.scheduling.ports import ScheduleStore
 from newsletter.staff.ports import StaffStore
 from tests.conftest import REPO
+from tests.fakes.documents import MemoryCampaignDocuments
 from tests.fakes.events import MemoryEventStore, MemoryRateLimiter
 from tests.fakes.ledger import MemoryLedger
 from tests.fakes.mailer import RecordingMailer
 from tests.fakes.members import MemoryMemberStore
-from tests.fakes.memory import (
-    LedgerScheduleStore,
-    MemoryCampaignDocuments,
-    MemoryDeliveries,
-    MemoryScheduleStore,
-    MemoryStaffStore,
-)
+from tests.fakes.schedule import MemoryDeliveries, MemoryScheduleStore
+from tests.fakes.schedule_audience import LedgerScheduleStore
+from tests.fakes.staff import MemoryStaffStore
 from tests.fakes.subscriptions import MemoryPreferenceStore, MemorySignupStore
 from tests.services import Services
 

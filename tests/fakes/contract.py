@@ -30,7 +30,7 @@ from newsletter.scheduling.ports import ScheduleStore
 from newsletter.scheduling.sql.store import SqlScheduleStore
 from tests.fakes.events import MemoryEventStore
 from tests.fakes.ledger import MemoryLedger
-from tests.fakes.memory import LedgerScheduleStore
+from tests.fakes.schedule_audience import LedgerScheduleStore
 
 NOW = dt.datetime(2015, 9, 1, 8, 0, tzinfo=dt.UTC)
 

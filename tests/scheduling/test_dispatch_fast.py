@@ -31,7 +31,7 @@ from newsletter.scheduling.ports import Scheduling
 from newsletter.staff.domain.users import Role, StaffUser
 from tests.conftest import REPO
 from tests.fakes.context import fake_context
-from tests.fakes.memory import MemoryDeliveries
+from tests.fakes.schedule import MemoryDeliveries
 from tests.services import Services
 
 UTC = dt.UTC

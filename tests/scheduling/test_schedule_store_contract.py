@@ -1,4 +1,4 @@
-"""The schedule store's contract, run on the in-memory fake (tests/fakes/memory.py) and on the
+"""The schedule store's contract, run on the in-memory fake (tests/fakes/schedule.py) and on the
 SQL store on SQLite and PostgreSQL: saving plans, claims and their fencing, take-over, pause and
 resume, milestones and recurring sends, through the ``ScheduleStore`` port alone. The scheduler
 lease is SQL's own (tests/scheduling/sql/test_store.py)."""
@@ -21,7 +21,7 @@ from newsletter.scheduling.ports import ScheduleStore
 from newsletter.scheduling.sql.store import SqlScheduleStore
 from tests.conftest import CONTRACT_BACKENDS, REPO
 from tests.fakes.contract import NOW, Stores, add, person, sql_engine
-from tests.fakes.memory import MemoryScheduleStore
+from tests.fakes.schedule import MemoryScheduleStore
 
 pytestmark = pytest.mark.parametrize("database_url", CONTRACT_BACKENDS, indirect=True)
 
