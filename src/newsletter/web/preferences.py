@@ -8,9 +8,6 @@ speaks the member's language - after a change, the newly chosen one.
 
 from __future__ import annotations
 
-from typing import Any
-
-from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
@@ -18,27 +15,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from newsletter.audiences import preferences, test_links
+from newsletter.audiences import preferences
 from newsletter.audiences.ports.preference_store import Preferences
 from newsletter.core.links import PREFERENCES
-from newsletter.errors import InputError, TokenError, TokenExpired
+from newsletter.errors import InputError, TokenError
 from newsletter.web.deps import deps
+from newsletter.web.member_links import NO_STORE, not_found, read_link, render
 from newsletter.web.preference_strings import LANGUAGE_NAMES, preference_strings
-from newsletter.web.renewal import expired_page
-from newsletter.web.strings import page_strings, topic_name
-from newsletter.web.subscribe_strings import negotiate
-from newsletter.web.test_pages import test_link_page
-
-NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
-
-
-def render(env: Environment, name: str, status: int = 200, **values: Any) -> HTMLResponse:
-    return HTMLResponse(env.get_template(name).render(**values), status, headers=NO_STORE)
-
-
-def not_found(env: Environment, request: Request) -> HTMLResponse:
-    lang = negotiate(None, request.headers.get("accept-language", ""))
-    return render(env, "not_found.html", 404, t=page_strings(lang), lang=lang)
+from newsletter.web.strings import topic_name
 
 
 def page(
@@ -61,37 +45,19 @@ def page(
     )
 
 
-def invalid(request: Request) -> HTMLResponse:
-    """A test send's or a preview's link gets a page saying so; anything else 404."""
-    d = deps(request)
-    app = d.app
-    found = test_links.look_up(app.audiences, request.path_params["token"], PREFERENCES)
-    if found is None:
-        return not_found(d.env, request)
-    return HTMLResponse(test_link_page(app, d.env, request, found), headers=NO_STORE)
-
-
 async def show(request: Request) -> Response:
-    app = deps(request).app
-    token = request.path_params["token"]
-    try:
-        found = await run_in_threadpool(preferences.look_up, app.audiences, token)
-    except TokenExpired:
-        return expired_page(deps(request).env, request, "p", token)
-    except TokenError:
-        return invalid(request)
+    found = await read_link(request, preferences.look_up, PREFERENCES)
+    if isinstance(found, Response):
+        return found
     return page(request, found)
 
 
 async def submit(request: Request) -> Response:
     app = deps(request).app
     token = request.path_params["token"]
-    try:
-        current = await run_in_threadpool(preferences.look_up, app.audiences, token)
-    except TokenExpired:
-        return expired_page(deps(request).env, request, "p", token)
-    except TokenError:
-        return invalid(request)
+    current = await read_link(request, preferences.look_up, PREFERENCES)
+    if isinstance(current, Response):
+        return current
     try:
         form = await request.form(max_files=0, max_fields=50)
     except (HTTPException, MultiPartException):

@@ -11,9 +11,6 @@ button; mailbox providers POST to it directly.
 
 from __future__ import annotations
 
-from typing import Any
-
-from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
@@ -21,29 +18,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from newsletter.audiences import test_links, unsubscribe
+from newsletter.audiences import unsubscribe
 from newsletter.bootstrap import App
 from newsletter.core.links import PREFERENCES, UNSUBSCRIBE
-from newsletter.errors import TokenError, TokenExpired
+from newsletter.errors import TokenError
 from newsletter.web.deps import deps
-from newsletter.web.renewal import expired_page
+from newsletter.web.member_links import NO_STORE, not_found, read_link, render
 from newsletter.web.strings import page_strings, topic_name
-from newsletter.web.subscribe_strings import negotiate
-from newsletter.web.test_pages import test_link_page
 
 ONE_CLICK_FIELD = "List-Unsubscribe"
 ONE_CLICK_VALUE = "One-Click"
-#: Nothing about a token page may be stored by a cache between us and the member.
-NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
-
-
-def render(env: Environment, name: str, status: int = 200, **values: Any) -> HTMLResponse:
-    return HTMLResponse(env.get_template(name).render(**values), status, headers=NO_STORE)
-
-
-def not_found(env: Environment, request: Request) -> HTMLResponse:
-    lang = negotiate(None, request.headers.get("accept-language", ""))
-    return render(env, "not_found.html", 404, t=page_strings(lang), lang=lang)
 
 
 def preferences_url(app: App, result: unsubscribe.Unsubscription) -> str:
@@ -75,38 +59,20 @@ def page(request: Request, result: unsubscribe.Unsubscription, *, done: bool) ->
     )
 
 
-def invalid(request: Request) -> HTMLResponse:
-    """A test send's or a preview's link gets a page saying so; anything else 404."""
-    d = deps(request)
-    app = d.app
-    found = test_links.look_up(app.audiences, request.path_params["token"], UNSUBSCRIBE)
-    if found is None:
-        return not_found(d.env, request)
-    return HTMLResponse(test_link_page(app, d.env, request, found), headers=NO_STORE)
-
-
 async def show(request: Request) -> Response:
-    app = deps(request).app
-    token = request.path_params["token"]
-    try:
-        result = await run_in_threadpool(unsubscribe.look_up, app.audiences, token)
-    except TokenExpired:
-        return expired_page(deps(request).env, request, "u", token)
-    except TokenError:
-        return invalid(request)
+    result = await read_link(request, unsubscribe.look_up, UNSUBSCRIBE)
+    if isinstance(result, Response):
+        return result
     return page(request, result, done=False)
 
 
 async def one_click(request: Request) -> Response:
     app = deps(request).app
     token = request.path_params["token"]
-    try:
-        await run_in_threadpool(unsubscribe.look_up, app.audiences, token)
-    except TokenExpired:
-        return expired_page(deps(request).env, request, "u", token)
-    except TokenError:
-        # A mailbox provider's one-click POST on a test message: 200, nothing changed.
-        return invalid(request)
+    # A mailbox provider's one-click POST on a test message: 200, nothing changed.
+    answer = await read_link(request, unsubscribe.look_up, UNSUBSCRIBE)
+    if isinstance(answer, Response):
+        return answer
     try:
         form = await request.form(max_files=0, max_fields=10)
     except (HTTPException, MultiPartException):  # a malformed body
