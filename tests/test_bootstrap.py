@@ -3,6 +3,7 @@ carries the real approval gate (unapproved text never reaches members)."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
@@ -103,3 +104,15 @@ def test_an_app_whose_gate_reads_another_staff_store_is_refused(app: App) -> Non
     other = dataclasses.replace(gate, staff=SqlStaffStore(app.staff.staff.engine))  # type: ignore[union-attr]
     with pytest.raises(ConfigError, match="approval gate"):
         dataclasses.replace(app, delivery=dataclasses.replace(app.delivery, approvals=other))
+
+
+def test_an_app_whose_gate_judges_other_campaigns_or_settings_is_refused(app: App) -> None:
+    gate = app.delivery.approvals
+    assert isinstance(gate, StaffApprovals)
+    # A gate over another catalog (even a copy) could hash other text than the bundle sends.
+    other = dataclasses.replace(gate, catalog=copy.copy(gate.catalog))
+    with pytest.raises(ConfigError, match="approval gate"):
+        dataclasses.replace(app, delivery=dataclasses.replace(app.delivery, approvals=other))
+    lenient = dataclasses.replace(gate, approve_files=not gate.approve_files)
+    with pytest.raises(ConfigError, match="approval gate"):
+        dataclasses.replace(app, authoring=dataclasses.replace(app.authoring, approvals=lenient))

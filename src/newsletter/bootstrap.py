@@ -74,10 +74,16 @@ class App:
 
     def __post_init__(self) -> None:
         # "Unapproved text never reaches members": every bundle that can send carries the
-        # gate over the staff store's approvals, never a stand-in.
+        # gate over the staff store's approvals, never a stand-in, and the gate judges the
+        # campaigns that bundle composes (its catalog) under the same approval.files setting.
         for bundle in (self.delivery, self.authoring):
             gate = bundle.approvals
-            if not isinstance(gate, StaffApprovals) or gate.staff is not self.staff.staff:
+            if not (
+                isinstance(gate, StaffApprovals)
+                and gate.staff is self.staff.staff
+                and gate.catalog is bundle.catalog
+                and gate.approve_files == self.authoring.approve_files
+            ):
                 raise ConfigError("the delivery bundle must carry the staff store's approval gate")
 
 
