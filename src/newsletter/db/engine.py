@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -71,13 +72,46 @@ def _alembic_config() -> Config:
     return cfg
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the schema to the newest revision, or to ``revision`` (idempotent)."""
+    _migrate(engine, lambda cfg: command.upgrade(cfg, revision))
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema back to ``revision`` (tests; an operator undoing an upgrade)."""
+    _migrate(engine, lambda cfg: command.downgrade(cfg, revision))
+
+
+def _migrate(engine: Engine, run: Callable[[Config], None]) -> None:
     cfg = _alembic_config()
     try:
-        with engine.begin() as connection:
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "heads")
+        with engine.connect() as connection:
+            if connection.dialect.name != "sqlite":
+                with connection.begin():
+                    cfg.attributes["connection"] = connection
+                    run(cfg)
+                return
+            # A migration that rebuilds a table (Alembic's batch mode: copy, drop, rename)
+            # would, with foreign keys enforced, cascade the DROP into every table that refers
+            # to it (https://sqlite.org/lang_droptable.html): 0018 emptied `events` that way.
+            # The pragma is a no-op inside a transaction
+            # (https://sqlite.org/pragma.html#pragma_foreign_keys), so it is set before the
+            # migrations' transaction, and the keys are checked before that commits.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+            try:
+                with connection.begin():
+                    cfg.attributes["connection"] = connection
+                    run(cfg)
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                    if broken is not None:
+                        raise ConfigError(
+                            f"cannot migrate the database: table {broken[0]} row {broken[1]} "
+                            f"refers to a missing {broken[2]} row"
+                        )
+            finally:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
     except SQLAlchemyError as exc:
         said = str(getattr(exc, "orig", None) or exc).splitlines()[0]  # not the statement
         raise ConfigError(f"cannot migrate the database: {said}") from exc

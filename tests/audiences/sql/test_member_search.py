@@ -10,14 +10,13 @@ import io
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import Engine, func, insert, select, text
 
 from newsletter.audiences.data_rights import erase_person
 from newsletter.audiences.directory import Filters, search_members
 from newsletter.audiences.imports import import_members
 from newsletter.audiences.member_edits import edit_profile
-from newsletter.db.engine import _alembic_config, upgrade
+from newsletter.db.engine import downgrade, upgrade
 from newsletter.db.tables import member_search_terms, members
 from tests.delivery.test_sending import load_samples
 from tests.services import Services
@@ -151,10 +150,7 @@ def test_pages_of_a_filtered_list(ctx: Services, project: Path) -> None:
 
 def test_the_migration_backfills_members_held_before_it(ctx: Services) -> None:
     engine = engine_of(ctx)
-    cfg = _alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0012")
+    downgrade(engine, "0012")
     at = dt.datetime(2015, 9, 1, tzinfo=dt.UTC)
     with engine.begin() as conn:
         conn.execute(

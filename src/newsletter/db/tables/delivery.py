@@ -58,8 +58,10 @@ deliveries = Table(
     # rows whose request started become `unknown`.
     Column("claimed_by", String(200), nullable=True),
     Column("request_started_at", TS, nullable=True),
-    # The duplicate guard: one row per (campaign step, member), whoever plans it, however often.
-    UniqueConstraint("campaign_id", "step", "member_id"),
+    # The duplicate guard: one row per (member, campaign step), whoever plans it, however often.
+    # Led by the member, it is also a person's deliveries: `received:` rules, `members show`,
+    # erasure's cascade (migration 0018; it replaced 0002's index on (member_id, status)).
+    UniqueConstraint("member_id", "campaign_id", "step"),
     Index(None, "campaign_id", "step", "status", "language"),
     # The claim's index (0016): the next N pending rows of one variant in id order, without
     # sorting the backlog; claimed rows leave it, so the last batch costs what the first did.
@@ -72,8 +74,6 @@ deliveries = Table(
         postgresql_where=text("status = 'pending'"),
         sqlite_where=text("status = 'pending'"),
     ),
-    # A person's deliveries: `received:` rules, `members show`, and erasure's cascade; 0002.
-    Index(None, "member_id", "status"),
     # Free room on each page, so "request started" and lease renewals (no indexed column
     # changed) are heap-only updates on PostgreSQL: no index entries written (migration 0017).
     postgresql_with={"fillfactor": 50},

@@ -17,17 +17,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
 
 from newsletter.audiences.domain.deliveries import DeliveryStatus, FailureKind, Recipient
 from newsletter.audiences.domain.segments import Rule, Segment
-from newsletter.audiences.sql.segment_compiler import compile_rule, segment_clause
 from newsletter.db.tables import deliveries, members
 from newsletter.delivery.sql.campaign_rows import CampaignRows
 from newsletter.delivery.sql.claims import claim_rows_sqlite, claim_statement, claim_values
 from newsletter.delivery.sql.leases import ClaimLeases
 from newsletter.delivery.sql.ledger_review import LedgerReview, ids_in, of_step
+from newsletter.delivery.sql.planning import PLAN_COLUMNS, insert_new, plan_source
 from newsletter.errors import StateError
 
 S = DeliveryStatus
@@ -51,33 +49,9 @@ class SqlLedger(ClaimLeases, CampaignRows, LedgerReview):
         now: dt.datetime,
         only: Rule | None = None,
     ) -> int:
-        # The variant language is chosen in SQL with a CASE over the member's language, so
-        # planning 100k rows is INSERT ... SELECT with no rows travelling through Python.
-        language: Any = literal(default_language)
-        if variants:
-            language = case(dict(variants), value=members.c.language, else_=language)
-        source = select(
-            literal(campaign_id),
-            literal(step),
-            members.c.id,
-            language,
-            literal(S.PENDING.value),
-            literal(0),
-            literal(now),
-            literal(now),
-        ).where(segment_clause(segment, topic))
-        if only is not None:
-            source = source.where(compile_rule(only))
-        cols = [
-            "campaign_id",
-            "step",
-            "member_id",
-            "language",
-            "status",
-            "attempts",
-            "created_at",
-            "updated_at",
-        ]
+        source = plan_source(
+            campaign_id, step, segment, topic, variants, default_language, now=now, only=only
+        )
         with self.engine.connect() as conn:
             span = select(func.min(members.c.id), func.max(members.c.id))
             lowest, highest = conn.execute(span).one()
@@ -89,18 +63,9 @@ class SqlLedger(ClaimLeases, CampaignRows, LedgerReview):
         # audience (senders claim between chunks), and a rerun after a crash resumes, the
         # unique key skipping what is already there.
         for start in range(int(lowest), int(highest) + 1, PLAN_CHUNK):
-            ids = and_(members.c.id >= start, members.c.id < start + PLAN_CHUNK)
-            mine = deliveries.c.member_id.between(start, start + PLAN_CHUNK - 1)
-            # rowcount of INSERT ... SELECT ... ON CONFLICT is not reliable across drivers
-            # (psycopg reports -1): count the chunk's rows before and after, in its transaction
-            # (a range of the unique key's index).
-            count = (
-                select(func.count()).select_from(deliveries).where(of_step(campaign_id, step), mine)
-            )
+            chunk = {"plan_lo": start, "plan_hi": start + PLAN_CHUNK - 1}
             with self.engine.begin() as conn:
-                before = int(conn.execute(count).scalar_one())
-                conn.execute(_insert_ignore(conn, cols, source.where(ids)))
-                planned += int(conn.execute(count).scalar_one()) - before
+                planned += insert_new(conn, PLAN_COLUMNS, source, chunk)
         return planned
 
     def pending_languages(self, campaign_id: int, step: str) -> dict[str, int]:
@@ -322,10 +287,3 @@ class SqlLedger(ClaimLeases, CampaignRows, LedgerReview):
                 .where(ids_in(conn, ids), deliveries.c.status.in_([s.value for s in sources]))
                 .values(status=to.value, updated_at=now, **values)
             )
-
-
-def _insert_ignore(conn: Connection, cols: list[str], source: Any) -> Any:
-    """INSERT ... SELECT that skips rows the unique key already has, on both backends."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(deliveries).from_select(cols, source).on_conflict_do_nothing()
-    return sqlite.insert(deliveries).from_select(cols, source).on_conflict_do_nothing()

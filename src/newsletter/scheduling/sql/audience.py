@@ -13,7 +13,6 @@ from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Engine, and_, exists, func, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from newsletter.audiences.domain.deliveries import DeliveryStatus
@@ -21,6 +20,7 @@ from newsletter.audiences.domain.members import MemberStatus
 from newsletter.audiences.domain.segments import Segment
 from newsletter.audiences.sql.segment_compiler import segment_clause
 from newsletter.db.tables import campaigns, deliveries, members, schedules
+from newsletter.delivery.sql.planning import insert_new
 from newsletter.scheduling.domain.rules import ScheduleKind
 from newsletter.scheduling.sql.store_extras import utc
 
@@ -118,7 +118,7 @@ class ScheduleAudience:
             .group_by(earlier.c.member_id)
         )
         with self.engine.begin() as conn:
-            return _insert_counting(conn, campaign_id, step, source)
+            return insert_new(conn, _COLUMNS, source)
 
     def _suppress(
         self,
@@ -140,7 +140,7 @@ class ScheduleAudience:
             literal(utc(now)),
             literal(utc(now)),
         ).where(who)
-        return _insert_counting(conn, campaign_id, step, source)
+        return insert_new(conn, _COLUMNS, source)
 
 
 def _has_row(campaign_id: int, step: str) -> Any:
@@ -173,20 +173,3 @@ def _over_cap(limit: int, start: dt.datetime, end: dt.datetime) -> Any:
         .group_by(deliveries.c.member_id)
         .having(func.count(deliveries.c.id) >= limit)
     )
-
-
-def _insert_counting(conn: Connection, campaign_id: int, step: str, source: Any) -> int:
-    """INSERT ... SELECT skipping rows the unique key already has; returns how many were new
-    (the driver's rowcount, or when it cannot tell, -1, a count before and after)."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(deliveries).from_select(_COLUMNS, source).on_conflict_do_nothing()
-    count = (
-        select(func.count())
-        .select_from(deliveries)
-        .where(deliveries.c.campaign_id == campaign_id, deliveries.c.step == step)
-    )
-    if conn.dialect.name == "sqlite":  # sqlite3 reports inserted rows exactly
-        return int(conn.execute(insert).rowcount)
-    before = int(conn.execute(count).scalar_one())
-    conn.execute(insert)
-    return int(conn.execute(count).scalar_one()) - before
