@@ -17,18 +17,18 @@ renews their claim (a lease), so another worker can tell a live sender from a de
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from newsletter.audiences.domain.deliveries import FailureKind, Recipient
 from newsletter.content.composing import compose_step, personalizations_for
 from newsletter.content.domain.campaigns import CampaignDefinition
 from newsletter.content.rendering.compose import Batch, ComposedVariant
-from newsletter.delivery.claim_ahead import ClaimAhead
+from newsletter.delivery.domain.unknowns import UnknownPolicy
 from newsletter.delivery.ports import (
     DeliveryServices,
     Mailer,
@@ -37,7 +37,6 @@ from newsletter.delivery.ports import (
     SendResult,
 )
 from newsletter.delivery.retry_timing import MAX_ATTEMPTS, RetryTiming, StopRun
-from newsletter.delivery.send_report import SendReport
 from newsletter.errors import (
     AccountError,
     DeliveryError,
@@ -53,6 +52,46 @@ STOP_ASKED = "asked to stop: the requests in flight were finished, the rest stay
 
 Progress = Callable[[int, int], None]
 Sleep = Callable[[float], None]
+
+
+@dataclass
+class SendReport:
+    campaign: str
+    step: str
+    transport: str
+    dry_run: bool = False
+    audience: int = 0
+    planned: int = 0
+    sent: int = 0
+    failed: int = 0
+    suppressed: int = 0
+    unknown: int = 0
+    recovered_unknown: int = 0
+    #: Rows a stopped sender had claimed but whose request never started: back to pending.
+    recovered_pending: int = 0
+    #: ``unknown`` rows the transport settled for certain (the outbox: the file is there or not).
+    reconciled: int = 0
+    #: Senders found dead whose rows this run settled (``pid N on HOST``).
+    dead_senders: list[str] = field(default_factory=list)
+    #: ``unknown`` rows re-queued by the resend policy (reminders) at the start of this run.
+    resent_unknown: int = 0
+    pending: int = 0
+    #: Rows another live sender has in flight right now (their claim has not expired).
+    in_flight_elsewhere: int = 0
+    #: Those rows per live sender (``pid N on HOST``), as last seen.
+    held_elsewhere: dict[str, int] = field(default_factory=dict)
+    requests: int = 0
+    #: Seconds spent waiting for the transport's rate limit.
+    throttled_seconds: float = 0.0
+    unknown_policy: str = UnknownPolicy.ASK.value
+    #: Why the run stopped early, if it did (the rows left are pending; run again later).
+    stopped: str | None = None
+    errors: list[str] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +133,6 @@ class BatchSender:
         #: stay in the index, dead, until vacuum). Reset whenever rows behind it may be
         #: pending again.
         self.after: dict[str, int] = {}
-        #: Claims, the next batch made on another thread while this one prepares the current.
-        self.claims = ClaimAhead(self._claim_now, self._put_back)
         self.in_flight: dict[Future[_Done], list[Recipient]] = {}
         self.language_of: dict[Future[_Done], str] = {}
         # Renew claims well before they could expire; never busy-loop on a tiny lease.
@@ -120,11 +157,8 @@ class BatchSender:
                 except BaseException:
                     # Ctrl-C or a bug: record what is in flight before leaving, so those rows
                     # end sent/failed/pending rather than waiting out their lease as unknown.
-                    with contextlib.suppress(Exception):  # else its lease runs out: pending
-                        self.claims.close()
                     self._drain()
                     raise
-                self.claims.close()
                 self._drain()
         finally:
             mailer.close()
@@ -166,11 +200,12 @@ class BatchSender:
                 batch = self.timing.probe()
             self._reserve(min(batch, left[lang]))
             after = self.after.get(lang, 0)
-            recipients, suppressed = self.claims.claim(lang, batch, after)
+            recipients, suppressed = ctx.ledger.claim(
+                self.campaign_id, self.step, lang, self.campaign.topic, batch,
+                now=ctx.clock.now(), owner=self.owner, after=after,
+            )  # fmt: skip
             self.report.suppressed += suppressed
             left[lang] -= len(recipients) + suppressed
-            if recipients and left[lang] > 0:
-                self.claims.claim_next(lang, batch, recipients[-1].delivery_id)
             if not recipients:
                 if suppressed:  # a batch of people who left meanwhile: on to the next
                     continue
@@ -184,22 +219,6 @@ class BatchSender:
                 continue
             self.after[lang] = recipients[-1].delivery_id
             self._hand_over(pool, mailer, lang, recipients)
-
-    def _claim_now(self, lang: str, limit: int, after: int) -> tuple[list[Recipient], int]:
-        ctx = self.ctx
-        return ctx.ledger.claim(
-            self.campaign_id, self.step, lang, self.campaign.topic, limit,
-            now=ctx.clock.now(), owner=self.owner, after=after,
-        )  # fmt: skip
-
-    def _put_back(self, claimed: tuple[list[Recipient], int]) -> None:
-        """A batch claimed ahead and not used: pending again, the attempt not counted."""
-        recipients, suppressed = claimed
-        self.report.suppressed += suppressed
-        ids = [r.delivery_id for r in recipients]
-        self.ctx.ledger.release(
-            ids, "not sent: claimed ahead and not used", now=self.ctx.clock.now(), refund=True
-        )
 
     def _hand_over(
         self, pool: ThreadPoolExecutor, mailer: Mailer, lang: str, recipients: list[Recipient]
@@ -245,7 +264,6 @@ class BatchSender:
 
     def _renew(self) -> None:
         ids = [r.delivery_id for rows in self.in_flight.values() for r in rows]
-        ids += self.claims.held()
         if ids:
             self.ctx.ledger.renew(ids, now=self.ctx.clock.now(), owner=self.owner)
 
