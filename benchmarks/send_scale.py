@@ -317,11 +317,8 @@ def run_one(
     db.drop(url)
     sent = sum(s["sent"] for s in sends)
     sender_cpu = plan["cpu_seconds"] + sum(s["cpu_seconds"] for s in sends)
-    claims = {
-        key: statistics.median(found) if (found := [s[key] for s in sends if s[key] is not None])
-        else None
-        for key in ("first_claim_ms", "last_claim_ms", "first5_claim_ms", "last5_claim_ms")
-    }  # fmt: skip
+    claim_keys = ("first_claim_ms", "last_claim_ms", "first5_claim_ms", "last5_claim_ms")
+    claims = {key: _median_of(sends, key) for key in claim_keys}
     return {
         "database": db.kind,
         "claim": claim,
@@ -345,6 +342,12 @@ def run_one(
         "unknown": sum(s["unknown"] for s in sends),
         "failed": sum(s["failed"] for s in sends),
     }
+
+
+def _median_of(sends: list[dict[str, Any]], key: str) -> float | None:
+    """The median over the senders of one claim figure (None where a sender claimed nothing)."""
+    found = [s[key] for s in sends if s[key] is not None]
+    return statistics.median(found) if found else None
 
 
 def run(args: argparse.Namespace) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from newsletter.core.private_files import private_file
@@ -86,35 +86,41 @@ def _migrate(engine: Engine, run: Callable[[Config], None]) -> None:
     cfg = _alembic_config()
     try:
         with engine.connect() as connection:
-            if connection.dialect.name != "sqlite":
-                with connection.begin():
-                    cfg.attributes["connection"] = connection
-                    run(cfg)
-                return
-            # A migration that rebuilds a table (Alembic's batch mode: copy, drop, rename)
-            # would, with foreign keys enforced, cascade the DROP into every table that refers
-            # to it (https://sqlite.org/lang_droptable.html): 0018 emptied `events` that way.
-            # The pragma is a no-op inside a transaction
-            # (https://sqlite.org/pragma.html#pragma_foreign_keys), so it is set before the
-            # migrations' transaction, and the keys are checked before that commits.
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            connection.commit()
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # A migration that rebuilds a table (Alembic's batch mode: copy, drop, rename)
+                # would, with foreign keys enforced, cascade the DROP into every table that
+                # refers to it (https://sqlite.org/lang_droptable.html): 0018 emptied `events`
+                # that way. The pragma is a no-op inside a transaction
+                # (https://sqlite.org/pragma.html#pragma_foreign_keys), so it is set before the
+                # migrations' transaction, and the keys are checked before that commits.
+                _foreign_keys(connection, "OFF")
             try:
                 with connection.begin():
                     cfg.attributes["connection"] = connection
                     run(cfg)
-                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
-                    if broken is not None:
-                        raise ConfigError(
-                            f"cannot migrate the database: table {broken[0]} row {broken[1]} "
-                            f"refers to a missing {broken[2]} row"
-                        )
+                    if sqlite:
+                        _check_foreign_keys(connection)
             finally:
-                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-                connection.commit()
+                if sqlite:
+                    _foreign_keys(connection, "ON")
     except SQLAlchemyError as exc:
         said = str(getattr(exc, "orig", None) or exc).splitlines()[0]  # not the statement
         raise ConfigError(f"cannot migrate the database: {said}") from exc
+
+
+def _foreign_keys(connection: Connection, state: str) -> None:
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={state}")
+    connection.commit()
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+    if broken is not None:
+        raise ConfigError(
+            f"cannot migrate the database: table {broken[0]} row {broken[1]} "
+            f"refers to a missing {broken[2]} row"
+        )
 
 
 def is_current(engine: Engine) -> bool:
